@@ -1,0 +1,17 @@
+//! # janrain-auth
+//!
+//! API-client authentication of Janrain / Akamai Identity Cloud for the tower ecosystem:
+//! the **janrain-signed** HMAC-SHA1 scheme and **Basic** credentials, the client
+//! **permission matrix** of every Identity Cloud operation, a tower verification layer for axum
+//! servers, and outbound signing for tower clients and reqwest-middleware chains.
+//!
+//! * [`scheme`]: the pure scheme core (string to sign, signing keys, headers, the `Date`).
+//! * [`credentials`]: client ids, secrets (redacted, zeroized) and API clients.
+//! * [`permissions`]: client features and the operation catalog.
+#![deny(missing_docs, unreachable_pub, unsafe_code)]
+#![warn(rust_2018_idioms, clippy::all)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod credentials;
+pub mod permissions;
+pub mod scheme;

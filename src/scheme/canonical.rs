@@ -1,0 +1,397 @@
+//! The string to sign (spec R1-R5, R11, R14).
+//!
+//! ```text
+//! endpoint \n datetime \n  key=value \n  key=value \n ...
+//! ```
+//!
+//! * the endpoint is the root-anchored URL path (`/entity.find`), no host, no query;
+//! * the datetime is the `Date` header's text, verbatim;
+//! * each parameter is one `key=value` line, raw (never URL-encoded, `=`, `&` and `\n` kept as
+//!   they are), empty values kept, a repeated key kept as one line per value; the lines are
+//!   sorted by their whole bytes, and every line ends with `\n`;
+//! * without parameters the string is `endpoint\ndatetime\n`.
+//!
+//! That is the reference library's form, [`Canonicalization::CANONICAL`] and the default. Janrain's
+//! sample code in Java, JavaScript, PHP and Ruby differs in two ways the spec documents, and a
+//! verifier can accept either or both ([`ParamOrder::Key`], [`Canonicalization::blank_line_without_params`]).
+//!
+//! ```
+//! use janrain_auth::scheme::StringToSign;
+//!
+//! let params = [("type_name", "user"), ("filter", "a=b\nc=d")];
+//! let sts = StringToSign::new("/entity.find", "2021-03-04 05:06:07", &params);
+//! assert_eq!(
+//!     sts.to_bytes(),
+//!     b"/entity.find\n2021-03-04 05:06:07\nfilter=a=b\nc=d\ntype_name=user\n",
+//! );
+//! ```
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// One request parameter: a key and a value, as raw bytes (UTF-8 for anything a client sends).
+///
+/// Implemented for pairs of anything that is `AsRef<[u8]>` (`(&str, &str)`, `(String, String)`,
+/// `(Vec<u8>, Cow<str>)`, ...) and for references to parameters.
+pub trait Param {
+    /// The key bytes.
+    fn key(&self) -> &[u8];
+    /// The value bytes.
+    fn value(&self) -> &[u8];
+}
+
+impl<K: AsRef<[u8]>, V: AsRef<[u8]>> Param for (K, V) {
+    #[inline]
+    fn key(&self) -> &[u8] {
+        self.0.as_ref()
+    }
+    #[inline]
+    fn value(&self) -> &[u8] {
+        self.1.as_ref()
+    }
+}
+
+impl<P: Param + ?Sized> Param for &P {
+    #[inline]
+    fn key(&self) -> &[u8] {
+        (**self).key()
+    }
+    #[inline]
+    fn value(&self) -> &[u8] {
+        (**self).value()
+    }
+}
+
+/// How the parameter lines are ordered (spec R4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ParamOrder {
+    /// Sort the whole `key=value` lines by their bytes, as the reference Python library and the
+    /// documented Python sample do. The canonical order.
+    #[default]
+    Line,
+    /// Sort by key (then by value, so that the order never depends on the request's order), as
+    /// the Java, JavaScript, PHP and Ruby samples do. It differs from [`ParamOrder::Line`] only
+    /// when one key is a strict prefix of another and the longer key continues with a byte below
+    /// `=` (`birthdate` / `birthdate.year`, `key` / `key1`).
+    Key,
+}
+
+/// The form of the string to sign: the canonical one, or one of the documented variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Canonicalization {
+    /// How parameter lines are ordered.
+    pub order: ParamOrder,
+    /// Without parameters, end the string with an empty line (`endpoint\ndatetime\n\n`), as the
+    /// documented sample function does (spec R2). The reference library does not.
+    pub blank_line_without_params: bool,
+}
+
+impl Canonicalization {
+    /// The reference library's form: lines sorted whole, no blank line. The default.
+    pub const CANONICAL: Canonicalization = Canonicalization {
+        order: ParamOrder::Line,
+        blank_line_without_params: false,
+    };
+
+    /// What the Java / JavaScript / PHP / Ruby sample code produces: key order, and a blank line
+    /// when there are no parameters.
+    pub const SAMPLE_CODE: Canonicalization = Canonicalization {
+        order: ParamOrder::Key,
+        blank_line_without_params: true,
+    };
+
+    /// This form with another parameter order.
+    pub const fn with_order(mut self, order: ParamOrder) -> Self {
+        self.order = order;
+        self
+    }
+
+    /// This form with or without the blank line when there are no parameters.
+    pub const fn with_blank_line_without_params(mut self, blank: bool) -> Self {
+        self.blank_line_without_params = blank;
+        self
+    }
+}
+
+/// The string to sign of one request: a view over its parts, never materialised unless asked
+/// (signing streams the parts straight into HMAC-SHA1).
+///
+/// `Debug` shows the endpoint, the datetime and the parameter keys, never the values (they may
+/// hold passwords); [`StringToSign::to_bytes`] gives the exact bytes.
+pub struct StringToSign<'a, P> {
+    endpoint: &'a str,
+    datetime: &'a str,
+    params: &'a [P],
+    form: Canonicalization,
+}
+
+impl<P> Clone for StringToSign<'_, P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P> Copy for StringToSign<'_, P> {}
+
+/// Parameters up to this count are sorted with an index array on the stack.
+const STACK_PARAMS: usize = 32;
+
+impl<'a, P: Param> StringToSign<'a, P> {
+    /// The canonical string to sign for `endpoint`, the `Date` text `datetime`, and `params` in
+    /// any order.
+    pub fn new(endpoint: &'a str, datetime: &'a str, params: &'a [P]) -> Self {
+        StringToSign {
+            endpoint,
+            datetime,
+            params,
+            form: Canonicalization::CANONICAL,
+        }
+    }
+
+    /// The same request in another form.
+    pub fn with_form(mut self, form: Canonicalization) -> Self {
+        self.form = form;
+        self
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &'a str {
+        self.endpoint
+    }
+
+    /// The datetime text.
+    pub fn datetime(&self) -> &'a str {
+        self.datetime
+    }
+
+    /// The parameters, in request order.
+    pub fn params(&self) -> &'a [P] {
+        self.params
+    }
+
+    /// The form.
+    pub fn form(&self) -> Canonicalization {
+        self.form
+    }
+
+    /// The exact length of the string in bytes.
+    pub fn len(&self) -> usize {
+        let head = self.endpoint.len() + self.datetime.len() + 2;
+        if self.params.is_empty() {
+            return head + usize::from(self.form.blank_line_without_params);
+        }
+        head + self
+            .params
+            .iter()
+            .map(|p| p.key().len() + p.value().len() + 2)
+            .sum::<usize>()
+    }
+
+    /// Never true: the string always holds at least the two newlines.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The string's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len());
+        self.write(|piece| out.extend_from_slice(piece));
+        out
+    }
+
+    /// Feed the string, piece by piece and in order, to `sink`. Allocates nothing for up to 32
+    /// parameters.
+    pub fn write(&self, mut sink: impl FnMut(&[u8])) {
+        sink(self.endpoint.as_bytes());
+        sink(b"\n");
+        sink(self.datetime.as_bytes());
+        sink(b"\n");
+        if self.params.is_empty() {
+            if self.form.blank_line_without_params {
+                sink(b"\n");
+            }
+            return;
+        }
+        self.with_sorted(|order| {
+            for &i in order {
+                let p = &self.params[i];
+                sink(p.key());
+                sink(b"=");
+                sink(p.value());
+                sink(b"\n");
+            }
+        });
+    }
+
+    /// The form that yields the same bytes as this one for this request, chosen as close to
+    /// canonical as possible. Verifiers use it to skip variants that would compute the same
+    /// signature twice.
+    pub fn effective_form(&self) -> Canonicalization {
+        let mut form = self.form;
+        if !self.params.is_empty() {
+            form.blank_line_without_params = false;
+        }
+        if form.order == ParamOrder::Key && !self.orders_differ() {
+            form.order = ParamOrder::Line;
+        }
+        form
+    }
+
+    /// Whether line order and key order put these parameters in different orders.
+    fn orders_differ(&self) -> bool {
+        let by_line = |a: &usize, b: &usize| compare(ParamOrder::Line, &self.params[*a], &self.params[*b]);
+        let by_key = |a: &usize, b: &usize| compare(ParamOrder::Key, &self.params[*a], &self.params[*b]);
+        let mut first = (0..self.params.len()).collect::<Vec<_>>();
+        let mut second = first.clone();
+        first.sort_by(by_line);
+        second.sort_by(by_key);
+        first
+            .iter()
+            .zip(&second)
+            .any(|(a, b)| compare(ParamOrder::Line, &self.params[*a], &self.params[*b]) != Ordering::Equal)
+    }
+
+    fn with_sorted<R>(&self, f: impl FnOnce(&[usize]) -> R) -> R {
+        let n = self.params.len();
+        let order = self.form.order;
+        let cmp = |a: &usize, b: &usize| compare(order, &self.params[*a], &self.params[*b]);
+        if n <= STACK_PARAMS {
+            let mut idx = [0usize; STACK_PARAMS];
+            let idx = &mut idx[..n];
+            for (i, slot) in idx.iter_mut().enumerate() {
+                *slot = i;
+            }
+            insertion_sort(idx, cmp);
+            f(idx)
+        } else {
+            let mut idx: Vec<usize> = (0..n).collect();
+            idx.sort_unstable_by(cmp);
+            f(&idx)
+        }
+    }
+}
+
+/// Insertion sort: the fastest choice for the handful of parameters a request carries, and
+/// allocation-free.
+#[inline]
+fn insertion_sort(v: &mut [usize], mut cmp: impl FnMut(&usize, &usize) -> Ordering) {
+    for i in 1..v.len() {
+        let x = v[i];
+        let mut j = i;
+        while j > 0 && cmp(&v[j - 1], &x) == Ordering::Greater {
+            v[j] = v[j - 1];
+            j -= 1;
+        }
+        v[j] = x;
+    }
+}
+
+/// Compare two parameters as their lines sort under `order`.
+#[inline]
+fn compare(order: ParamOrder, a: &impl Param, b: &impl Param) -> Ordering {
+    let (ak, bk) = (a.key(), b.key());
+    if order == ParamOrder::Key {
+        return ak.cmp(bk).then_with(|| a.value().cmp(b.value()));
+    }
+    let n = ak.len().min(bk.len());
+    match ak[..n].cmp(&bk[..n]) {
+        Ordering::Equal => {}
+        decided => return decided,
+    }
+    if ak.len() == bk.len() {
+        return a.value().cmp(b.value());
+    }
+    // One key is a prefix of the other: the shorter one's line continues with '='.
+    let next_a = ak.get(n).copied().unwrap_or(b'=');
+    let next_b = bk.get(n).copied().unwrap_or(b'=');
+    if next_a != next_b {
+        return next_a.cmp(&next_b);
+    }
+    // The longer key holds '=' right there (possible only with a percent-encoded `%3D` key).
+    let line = |k: &[u8], v: &[u8]| -> Vec<u8> { [k, b"=", v].concat() };
+    line(ak, a.value()).cmp(&line(bk, b.value()))
+}
+
+impl<P: Param> fmt::Debug for StringToSign<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Keys<'a, P>(&'a [P]);
+        impl<P: Param> fmt::Debug for Keys<'_, P> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list()
+                    .entries(
+                        self.0
+                            .iter()
+                            .map(|p| format!("{}=<redacted>", String::from_utf8_lossy(p.key()))),
+                    )
+                    .finish()
+            }
+        }
+        f.debug_struct("StringToSign")
+            .field("endpoint", &self.endpoint)
+            .field("datetime", &self.datetime)
+            .field("params", &Keys(self.params))
+            .field("form", &self.form)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sts(params: &[(&str, &str)], form: Canonicalization) -> String {
+        let s = StringToSign::new("/e", "D", params).with_form(form);
+        let bytes = s.to_bytes();
+        assert_eq!(bytes.len(), s.len());
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn no_params_and_blank_line() {
+        assert_eq!(sts(&[], Canonicalization::CANONICAL), "/e\nD\n");
+        assert_eq!(sts(&[], Canonicalization::SAMPLE_CODE), "/e\nD\n\n");
+        assert_eq!(sts(&[("a", "")], Canonicalization::SAMPLE_CODE), "/e\nD\na=\n");
+    }
+
+    #[test]
+    fn line_order_versus_key_order() {
+        let p = [("key1", "x"), ("key", "y"), ("birthdate", "1"), ("birthdate.year", "2")];
+        assert_eq!(
+            sts(&p, Canonicalization::CANONICAL),
+            "/e\nD\nbirthdate.year=2\nbirthdate=1\nkey1=x\nkey=y\n"
+        );
+        assert_eq!(
+            sts(&p, Canonicalization::SAMPLE_CODE),
+            "/e\nD\nbirthdate=1\nbirthdate.year=2\nkey=y\nkey1=x\n"
+        );
+        let s = StringToSign::new("/e", "D", &p).with_form(Canonicalization::SAMPLE_CODE);
+        assert_eq!(s.effective_form().order, ParamOrder::Key);
+        let same = [("b", "1"), ("a", "2")];
+        let s = StringToSign::new("/e", "D", &same).with_form(Canonicalization::SAMPLE_CODE);
+        assert_eq!(s.effective_form(), Canonicalization::CANONICAL);
+    }
+
+    #[test]
+    fn duplicate_keys_and_equals_in_keys() {
+        let p = [("a", "2"), ("a", "1"), ("a=", "0"), ("a", "")];
+        // Lines: "a=2", "a=1", "a==0", "a=": sorted bytewise.
+        assert_eq!(sts(&p, Canonicalization::CANONICAL), "/e\nD\na=\na=1\na=2\na==0\n");
+    }
+
+    #[test]
+    fn many_params_sort_on_the_heap_identically() {
+        let owned: Vec<(String, String)> = (0..100).rev().map(|i| (format!("k{i}"), format!("{i}"))).collect();
+        let s = StringToSign::new("/e", "D", &owned);
+        let mut lines: Vec<String> = owned.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        lines.sort();
+        assert_eq!(String::from_utf8(s.to_bytes()).unwrap(), format!("/e\nD\n{}", lines.concat()));
+    }
+
+    #[test]
+    fn debug_hides_values() {
+        let p = [("password", "hunter2")];
+        let dbg = format!("{:?}", StringToSign::new("/oauth/auth_native_traditional", "D", &p));
+        assert!(dbg.contains("password=<redacted>"), "{dbg}");
+        assert!(!dbg.contains("hunter2"));
+    }
+}
