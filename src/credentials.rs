@@ -24,7 +24,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
 use crate::permissions::{Feature, Features};
-use crate::scheme::{Canonicalization, Param, SigningKey, StringToSign};
+use crate::scheme::{Canonicalization, Params, SigningKey, StringToSign};
 
 /// Longest client id accepted, in bytes. Janrain's ids are 32 characters.
 pub const MAX_CLIENT_ID_LEN: usize = 256;
@@ -267,9 +267,9 @@ impl ApiClient {
     /// Check a janrain-signed signature against every secret of the client and every form in
     /// `forms`; returns the form that matched. All secrets are tried whatever the outcome, so the
     /// time taken does not tell which one matched.
-    pub fn verify_signature<P: Param>(
+    pub fn verify_signature<L: Params + ?Sized>(
         &self,
-        string_to_sign: &StringToSign<'_, P>,
+        string_to_sign: &StringToSign<'_, L>,
         forms: &[Canonicalization],
         signature: &[u8],
     ) -> Option<Canonicalization> {

@@ -8,10 +8,12 @@
 //! * [`scheme`]: the pure scheme core (string to sign, signing keys, headers, the `Date`).
 //! * [`credentials`]: client ids, secrets (redacted, zeroized) and API clients.
 //! * [`permissions`]: client features and the operation catalog.
+//! * [`params`]: query-string and form-body parameters, decoded the same way on both sides.
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 #![warn(rust_2018_idioms, clippy::all)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod credentials;
+pub mod params;
 pub mod permissions;
 pub mod scheme;

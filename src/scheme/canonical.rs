@@ -62,6 +62,77 @@ impl<P: Param + ?Sized> Param for &P {
     }
 }
 
+/// An ordered list of parameters, as the string to sign reads it: slices, arrays and vectors of
+/// [`Param`]s, and [`crate::params::ParamList`] (decoded from a query string or form body).
+pub trait Params {
+    /// How many parameters there are.
+    fn param_count(&self) -> usize;
+    /// The key of parameter `i` (`i < param_count()`).
+    fn param_key(&self, i: usize) -> &[u8];
+    /// The value of parameter `i` (`i < param_count()`).
+    fn param_value(&self, i: usize) -> &[u8];
+}
+
+impl<P: Param> Params for [P] {
+    #[inline]
+    fn param_count(&self) -> usize {
+        self.len()
+    }
+    #[inline]
+    fn param_key(&self, i: usize) -> &[u8] {
+        self[i].key()
+    }
+    #[inline]
+    fn param_value(&self, i: usize) -> &[u8] {
+        self[i].value()
+    }
+}
+
+impl<P: Param, const N: usize> Params for [P; N] {
+    #[inline]
+    fn param_count(&self) -> usize {
+        N
+    }
+    #[inline]
+    fn param_key(&self, i: usize) -> &[u8] {
+        self[i].key()
+    }
+    #[inline]
+    fn param_value(&self, i: usize) -> &[u8] {
+        self[i].value()
+    }
+}
+
+impl<P: Param> Params for Vec<P> {
+    #[inline]
+    fn param_count(&self) -> usize {
+        self.len()
+    }
+    #[inline]
+    fn param_key(&self, i: usize) -> &[u8] {
+        self[i].key()
+    }
+    #[inline]
+    fn param_value(&self, i: usize) -> &[u8] {
+        self[i].value()
+    }
+}
+
+impl<L: Params + ?Sized> Params for &L {
+    #[inline]
+    fn param_count(&self) -> usize {
+        (**self).param_count()
+    }
+    #[inline]
+    fn param_key(&self, i: usize) -> &[u8] {
+        (**self).param_key(i)
+    }
+    #[inline]
+    fn param_value(&self, i: usize) -> &[u8] {
+        (**self).param_value(i)
+    }
+}
+
 /// How the parameter lines are ordered (spec R4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ParamOrder {
@@ -118,28 +189,28 @@ impl Canonicalization {
 ///
 /// `Debug` shows the endpoint, the datetime and the parameter keys, never the values (they may
 /// hold passwords); [`StringToSign::to_bytes`] gives the exact bytes.
-pub struct StringToSign<'a, P> {
+pub struct StringToSign<'a, L: ?Sized> {
     endpoint: &'a str,
     datetime: &'a str,
-    params: &'a [P],
+    params: &'a L,
     form: Canonicalization,
 }
 
-impl<P> Clone for StringToSign<'_, P> {
+impl<L: ?Sized> Clone for StringToSign<'_, L> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<P> Copy for StringToSign<'_, P> {}
+impl<L: ?Sized> Copy for StringToSign<'_, L> {}
 
 /// Parameters up to this count are sorted with an index array on the stack.
 const STACK_PARAMS: usize = 32;
 
-impl<'a, P: Param> StringToSign<'a, P> {
+impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     /// The canonical string to sign for `endpoint`, the `Date` text `datetime`, and `params` in
     /// any order.
-    pub fn new(endpoint: &'a str, datetime: &'a str, params: &'a [P]) -> Self {
+    pub fn new(endpoint: &'a str, datetime: &'a str, params: &'a L) -> Self {
         StringToSign {
             endpoint,
             datetime,
@@ -165,7 +236,7 @@ impl<'a, P: Param> StringToSign<'a, P> {
     }
 
     /// The parameters, in request order.
-    pub fn params(&self) -> &'a [P] {
+    pub fn params(&self) -> &'a L {
         self.params
     }
 
@@ -177,13 +248,12 @@ impl<'a, P: Param> StringToSign<'a, P> {
     /// The exact length of the string in bytes.
     pub fn len(&self) -> usize {
         let head = self.endpoint.len() + self.datetime.len() + 2;
-        if self.params.is_empty() {
+        let n = self.params.param_count();
+        if n == 0 {
             return head + usize::from(self.form.blank_line_without_params);
         }
-        head + self
-            .params
-            .iter()
-            .map(|p| p.key().len() + p.value().len() + 2)
+        head + (0..n)
+            .map(|i| self.params.param_key(i).len() + self.params.param_value(i).len() + 2)
             .sum::<usize>()
     }
 
@@ -206,7 +276,7 @@ impl<'a, P: Param> StringToSign<'a, P> {
         sink(b"\n");
         sink(self.datetime.as_bytes());
         sink(b"\n");
-        if self.params.is_empty() {
+        if self.params.param_count() == 0 {
             if self.form.blank_line_without_params {
                 sink(b"\n");
             }
@@ -214,10 +284,9 @@ impl<'a, P: Param> StringToSign<'a, P> {
         }
         self.with_sorted(|order| {
             for &i in order {
-                let p = &self.params[i];
-                sink(p.key());
+                sink(self.params.param_key(i));
                 sink(b"=");
-                sink(p.value());
+                sink(self.params.param_value(i));
                 sink(b"\n");
             }
         });
@@ -228,7 +297,7 @@ impl<'a, P: Param> StringToSign<'a, P> {
     /// signature twice.
     pub fn effective_form(&self) -> Canonicalization {
         let mut form = self.form;
-        if !self.params.is_empty() {
+        if self.params.param_count() != 0 {
             form.blank_line_without_params = false;
         }
         if form.order == ParamOrder::Key && !self.orders_differ() {
@@ -239,22 +308,21 @@ impl<'a, P: Param> StringToSign<'a, P> {
 
     /// Whether line order and key order put these parameters in different orders.
     fn orders_differ(&self) -> bool {
-        let by_line = |a: &usize, b: &usize| compare(ParamOrder::Line, &self.params[*a], &self.params[*b]);
-        let by_key = |a: &usize, b: &usize| compare(ParamOrder::Key, &self.params[*a], &self.params[*b]);
-        let mut first = (0..self.params.len()).collect::<Vec<_>>();
+        let p = self.params;
+        let mut first = (0..p.param_count()).collect::<Vec<_>>();
         let mut second = first.clone();
-        first.sort_by(by_line);
-        second.sort_by(by_key);
+        first.sort_by(|a, b| compare(ParamOrder::Line, p, *a, *b));
+        second.sort_by(|a, b| compare(ParamOrder::Key, p, *a, *b));
         first
             .iter()
             .zip(&second)
-            .any(|(a, b)| compare(ParamOrder::Line, &self.params[*a], &self.params[*b]) != Ordering::Equal)
+            .any(|(a, b)| compare(ParamOrder::Line, p, *a, *b) != Ordering::Equal)
     }
 
     fn with_sorted<R>(&self, f: impl FnOnce(&[usize]) -> R) -> R {
-        let n = self.params.len();
-        let order = self.form.order;
-        let cmp = |a: &usize, b: &usize| compare(order, &self.params[*a], &self.params[*b]);
+        let n = self.params.param_count();
+        let (order, p) = (self.form.order, self.params);
+        let cmp = |a: &usize, b: &usize| compare(order, p, *a, *b);
         if n <= STACK_PARAMS {
             let mut idx = [0usize; STACK_PARAMS];
             let idx = &mut idx[..n];
@@ -286,12 +354,13 @@ fn insertion_sort(v: &mut [usize], mut cmp: impl FnMut(&usize, &usize) -> Orderi
     }
 }
 
-/// Compare two parameters as their lines sort under `order`.
+/// Compare parameters `a` and `b` as their lines sort under `order`.
 #[inline]
-fn compare(order: ParamOrder, a: &impl Param, b: &impl Param) -> Ordering {
-    let (ak, bk) = (a.key(), b.key());
+fn compare<L: Params + ?Sized>(order: ParamOrder, p: &L, a: usize, b: usize) -> Ordering {
+    let (ak, bk) = (p.param_key(a), p.param_key(b));
+    let (av, bv) = (p.param_value(a), p.param_value(b));
     if order == ParamOrder::Key {
-        return ak.cmp(bk).then_with(|| a.value().cmp(b.value()));
+        return ak.cmp(bk).then_with(|| av.cmp(bv));
     }
     let n = ak.len().min(bk.len());
     match ak[..n].cmp(&bk[..n]) {
@@ -299,7 +368,7 @@ fn compare(order: ParamOrder, a: &impl Param, b: &impl Param) -> Ordering {
         decided => return decided,
     }
     if ak.len() == bk.len() {
-        return a.value().cmp(b.value());
+        return av.cmp(bv);
     }
     // One key is a prefix of the other: the shorter one's line continues with '='.
     let next_a = ak.get(n).copied().unwrap_or(b'=');
@@ -309,20 +378,18 @@ fn compare(order: ParamOrder, a: &impl Param, b: &impl Param) -> Ordering {
     }
     // The longer key holds '=' right there (possible only with a percent-encoded `%3D` key).
     let line = |k: &[u8], v: &[u8]| -> Vec<u8> { [k, b"=", v].concat() };
-    line(ak, a.value()).cmp(&line(bk, b.value()))
+    line(ak, av).cmp(&line(bk, bv))
 }
 
-impl<P: Param> fmt::Debug for StringToSign<'_, P> {
+impl<L: Params + ?Sized> fmt::Debug for StringToSign<'_, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct Keys<'a, P>(&'a [P]);
-        impl<P: Param> fmt::Debug for Keys<'_, P> {
+        struct Keys<'a, L: ?Sized>(&'a L);
+        impl<L: Params + ?Sized> fmt::Debug for Keys<'_, L> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_list()
-                    .entries(
-                        self.0
-                            .iter()
-                            .map(|p| format!("{}=<redacted>", String::from_utf8_lossy(p.key()))),
-                    )
+                    .entries((0..self.0.param_count()).map(|i| {
+                        format!("{}=<redacted>", String::from_utf8_lossy(self.0.param_key(i)))
+                    }))
                     .finish()
             }
         }

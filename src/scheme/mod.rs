@@ -27,7 +27,7 @@ mod header;
 mod hmac_sha1;
 mod signer;
 
-pub use canonical::{Canonicalization, Param, ParamOrder, StringToSign};
+pub use canonical::{Canonicalization, Param, ParamOrder, Params, StringToSign};
 pub use date::{Clock, DATETIME_LEN, Datetime, DatetimeError, ManualClock, OffsetClock, SystemClock};
 pub use header::{
     Authorization, AuthorizationError, BasicCredentials, MAX_BASIC_LEN, SignatureCredentials,

@@ -17,7 +17,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use subtle::ConstantTimeEq;
 
-use super::canonical::{Canonicalization, Param, StringToSign};
+use super::canonical::{Canonicalization, Params, StringToSign};
 use super::hmac_sha1::KeyedState;
 
 /// Length of a janrain-signed signature: standard base64 of the 20-byte HMAC-SHA1, padded.
@@ -41,7 +41,7 @@ impl SigningKey {
     }
 
     /// The signature of a request. Allocates nothing for up to 32 parameters.
-    pub fn sign<P: Param>(&self, string_to_sign: &StringToSign<'_, P>) -> Signature {
+    pub fn sign<L: Params + ?Sized>(&self, string_to_sign: &StringToSign<'_, L>) -> Signature {
         let mut mac = self.state.begin();
         string_to_sign.write(|piece| mac.update(piece));
         let digest = mac.finish();
@@ -55,16 +55,20 @@ impl SigningKey {
 
     /// Whether `signature` (the base64 text from the header) is this key's signature of the
     /// request. The comparison takes the same time wherever the bytes differ.
-    pub fn verify<P: Param>(&self, string_to_sign: &StringToSign<'_, P>, signature: &[u8]) -> bool {
+    pub fn verify<L: Params + ?Sized>(
+        &self,
+        string_to_sign: &StringToSign<'_, L>,
+        signature: &[u8],
+    ) -> bool {
         self.sign(string_to_sign).ct_matches(signature)
     }
 
     /// Verify against each form in `forms` in turn and return the first that matches. Forms
     /// that give the same bytes as one already tried for this request are skipped, so listing
     /// variants costs nothing for requests where they make no difference.
-    pub fn verify_forms<P: Param>(
+    pub fn verify_forms<L: Params + ?Sized>(
         &self,
-        string_to_sign: &StringToSign<'_, P>,
+        string_to_sign: &StringToSign<'_, L>,
         forms: &[Canonicalization],
         signature: &[u8],
     ) -> Option<Canonicalization> {

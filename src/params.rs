@@ -1,0 +1,338 @@
+//! Request parameters: decoded from query strings and `application/x-www-form-urlencoded`
+//! bodies exactly once, the same way on both sides.
+//!
+//! Decoding follows the WHATWG URL standard's `application/x-www-form-urlencoded` parser, which
+//! is what browsers, `reqwest`'s `.form()` / `.query()` and `url::form_urlencoded` produce and
+//! read: pairs separated by `&` (empty pairs skipped), key and value split at the first `=`
+//! (a pair without `=` is a key with an empty value), `+` is a space, `%XX` is the byte `0xXX`,
+//! and a `%` not followed by two hex digits stays a literal `%`. The decoded bytes are signed as
+//! they are (spec R3): a value that arrived as `a%3Db%0Ac` is signed as `a=b\nc`.
+//!
+//! ```
+//! use janrain_auth::params::ParamList;
+//!
+//! let mut params = ParamList::new();
+//! params.extend_urlencoded(b"type_name=user&filter=lastUpdated+%3E%3D+%272016-01-01%27&flag")?;
+//! assert_eq!(params.len(), 3);
+//! assert_eq!(params.get(b"filter"), Some(&b"lastUpdated >= '2016-01-01'"[..]));
+//! assert_eq!(params.get(b"flag"), Some(&b""[..]));
+//! # Ok::<(), janrain_auth::params::ParamsError>(())
+//! ```
+
+use std::fmt;
+use std::ops::Range;
+
+use crate::scheme::Params;
+
+/// Most parameters accepted in one request, by default.
+pub const DEFAULT_MAX_PARAMS: usize = 1024;
+
+/// Why parameters could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParamsError {
+    /// More parameters than the limit allows.
+    #[error("request has more than {limit} parameters")]
+    TooMany {
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// Decoded request parameters in request order, all bytes in one buffer.
+///
+/// Keys and values are bytes: everything a client sends is UTF-8, but a verifier must sign what
+/// it received, not a lossy repair of it. [`ParamList::to_pairs_lossy`] gives text.
+///
+/// `Debug` shows keys only: values may be passwords.
+#[derive(Clone, Default)]
+pub struct ParamList {
+    bytes: Vec<u8>,
+    entries: Vec<(Range<usize>, Range<usize>)>,
+    max: Option<usize>,
+}
+
+impl ParamList {
+    /// An empty list with the default limit of [`DEFAULT_MAX_PARAMS`].
+    pub fn new() -> Self {
+        ParamList::default()
+    }
+
+    /// An empty list that refuses more than `max` parameters.
+    pub fn with_limit(max: usize) -> Self {
+        ParamList {
+            max: Some(max),
+            ..ParamList::default()
+        }
+    }
+
+    fn limit(&self) -> usize {
+        self.max.unwrap_or(DEFAULT_MAX_PARAMS)
+    }
+
+    /// Append one parameter, taken as it is (no decoding).
+    pub fn push(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<(), ParamsError> {
+        if self.entries.len() >= self.limit() {
+            return Err(ParamsError::TooMany { limit: self.limit() });
+        }
+        let k = self.append(key.as_ref());
+        let v = self.append(value.as_ref());
+        self.entries.push((k, v));
+        Ok(())
+    }
+
+    fn append(&mut self, raw: &[u8]) -> Range<usize> {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(raw);
+        start..self.bytes.len()
+    }
+
+    fn append_decoded(&mut self, encoded: &[u8]) -> Range<usize> {
+        let start = self.bytes.len();
+        let mut i = 0;
+        while i < encoded.len() {
+            // Copy the run of bytes that need no decoding in one go.
+            let run = encoded[i..]
+                .iter()
+                .position(|&b| b == b'+' || b == b'%')
+                .unwrap_or(encoded.len() - i);
+            self.bytes.extend_from_slice(&encoded[i..i + run]);
+            i += run;
+            if i == encoded.len() {
+                break;
+            }
+            if encoded[i] == b'+' {
+                self.bytes.push(b' ');
+                i += 1;
+            } else {
+                match (encoded.get(i + 1).and_then(hex), encoded.get(i + 2).and_then(hex)) {
+                    (Some(hi), Some(lo)) => {
+                        self.bytes.push(hi << 4 | lo);
+                        i += 3;
+                    }
+                    _ => {
+                        self.bytes.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+        }
+        start..self.bytes.len()
+    }
+
+    /// Decode a query string or form body (without the leading `?`) and append its pairs.
+    /// On error, the pairs decoded before the limit was hit stay appended.
+    pub fn extend_urlencoded(&mut self, input: &[u8]) -> Result<(), ParamsError> {
+        self.bytes.reserve(input.len());
+        for pair in input.split(|&b| b == b'&') {
+            if pair.is_empty() {
+                continue;
+            }
+            if self.entries.len() >= self.limit() {
+                return Err(ParamsError::TooMany { limit: self.limit() });
+            }
+            let (key, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(eq) => (&pair[..eq], &pair[eq + 1..]),
+                None => (pair, &b""[..]),
+            };
+            let k = self.append_decoded(key);
+            let v = self.append_decoded(value);
+            self.entries.push((k, v));
+        }
+        Ok(())
+    }
+
+    /// Decode `input` into a new list.
+    pub fn from_urlencoded(input: &[u8]) -> Result<Self, ParamsError> {
+        let mut list = ParamList::new();
+        list.extend_urlencoded(input)?;
+        Ok(list)
+    }
+
+    /// How many parameters there are.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The parameters as `(key, value)` byte slices, in request order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> + '_ {
+        self.entries
+            .iter()
+            .map(|(k, v)| (&self.bytes[k.clone()], &self.bytes[v.clone()]))
+    }
+
+    /// The value of the first parameter named `key`.
+    pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
+        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// The first value of `key` as text, if it is UTF-8.
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.get(key.as_bytes()).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// The parameters as text pairs (invalid UTF-8 replaced by U+FFFD).
+    pub fn to_pairs_lossy(&self) -> Vec<(String, String)> {
+        self.iter()
+            .map(|(k, v)| {
+                (
+                    String::from_utf8_lossy(k).into_owned(),
+                    String::from_utf8_lossy(v).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// A copy without the parameters named in `keys`.
+    pub fn without(&self, keys: &[&[u8]]) -> ParamList {
+        let mut out = ParamList {
+            max: self.max,
+            ..ParamList::default()
+        };
+        for (k, v) in self.iter().filter(|(k, _)| !keys.contains(k)) {
+            let k = out.append(k);
+            let v = out.append(v);
+            out.entries.push((k, v));
+        }
+        out
+    }
+}
+
+fn hex(b: &u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+impl Params for ParamList {
+    #[inline]
+    fn param_count(&self) -> usize {
+        self.entries.len()
+    }
+    #[inline]
+    fn param_key(&self, i: usize) -> &[u8] {
+        &self.bytes[self.entries[i].0.clone()]
+    }
+    #[inline]
+    fn param_value(&self, i: usize) -> &[u8] {
+        &self.bytes[self.entries[i].1.clone()]
+    }
+}
+
+impl fmt::Debug for ParamList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(
+                self.iter()
+                    .map(|(k, _)| format!("{}=<redacted>", String::from_utf8_lossy(k))),
+            )
+            .finish()
+    }
+}
+
+/// Encode `(key, value)` pairs as `application/x-www-form-urlencoded`, byte for byte as the
+/// WHATWG serializer (and so `reqwest`, browsers and `url`) does: `*-._` and alphanumerics
+/// kept, space as `+`, everything else `%XX`.
+pub fn encode_urlencoded<K: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        encode_into(k.as_ref(), &mut out);
+        out.push('=');
+        encode_into(v.as_ref(), &mut out);
+    }
+    out
+}
+
+fn encode_into(bytes: &[u8], out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in bytes {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(input: &str) -> Vec<(String, String)> {
+        ParamList::from_urlencoded(input.as_bytes()).unwrap().to_pairs_lossy()
+    }
+
+    fn p(k: &str, v: &str) -> (String, String) {
+        (k.into(), v.into())
+    }
+
+    #[test]
+    fn whatwg_decoding() {
+        assert_eq!(pairs(""), vec![]);
+        assert_eq!(pairs("&&"), vec![]);
+        assert_eq!(pairs("a=1&b=2"), vec![p("a", "1"), p("b", "2")]);
+        assert_eq!(pairs("a"), vec![p("a", "")]);
+        assert_eq!(pairs("=v"), vec![p("", "v")]);
+        assert_eq!(pairs("a==b"), vec![p("a", "=b")]);
+        assert_eq!(pairs("a+b=c+d%2Be"), vec![p("a b", "c d+e")]);
+        assert_eq!(pairs("k=%zz%4%"), vec![p("k", "%zz%4%")]);
+        assert_eq!(pairs("k=%C3%A9%f0%9F%98%80"), vec![p("k", "é😀")]);
+        assert_eq!(pairs("k=a%26b%3Dc%0Ad"), vec![p("k", "a&b=c\nd")]);
+        assert_eq!(pairs("a=1&a=2"), vec![p("a", "1"), p("a", "2")]);
+        // Decoded exactly once.
+        assert_eq!(pairs("k=%2541"), vec![p("k", "%41")]);
+    }
+
+    #[test]
+    fn encoding_round_trips() {
+        let cases = [
+            ("key", "value"),
+            ("", ""),
+            ("a=b", "c&d"),
+            ("sp ace", "plus+percent%"),
+            ("uni", "Zoë Ωmega 😀\n\r\t"),
+            ("~!'()", "*-._"),
+        ];
+        let encoded = encode_urlencoded(&cases);
+        let back = ParamList::from_urlencoded(encoded.as_bytes()).unwrap();
+        let want: Vec<_> = cases.iter().map(|(k, v)| p(k, v)).collect();
+        assert_eq!(back.to_pairs_lossy(), want);
+        assert_eq!(encode_urlencoded(&[("a b", "~*")]), "a+b=%7E*");
+    }
+
+    #[test]
+    fn limits_and_non_utf8() {
+        let mut list = ParamList::with_limit(2);
+        assert_eq!(list.extend_urlencoded(b"a&b&c"), Err(ParamsError::TooMany { limit: 2 }));
+        assert_eq!(list.len(), 2);
+        assert_eq!(list.push("x", "y"), Err(ParamsError::TooMany { limit: 2 }));
+        let list = ParamList::from_urlencoded(b"k=%FF").unwrap();
+        assert_eq!(list.get(b"k"), Some(&[0xff][..]));
+        assert_eq!(list.get_str("k"), None);
+        assert_eq!(list.to_pairs_lossy(), vec![p("k", "\u{fffd}")]);
+    }
+
+    #[test]
+    fn without_and_debug() {
+        let list = ParamList::from_urlencoded(b"client_id=c&access_token=t&password=hunter2").unwrap();
+        let rest = list.without(&[b"client_id", b"access_token"]);
+        assert_eq!(rest.to_pairs_lossy(), vec![p("password", "hunter2")]);
+        let dbg = format!("{list:?}");
+        assert!(dbg.contains("password=<redacted>") && !dbg.contains("hunter2"), "{dbg}");
+    }
+}
