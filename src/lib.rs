@@ -9,11 +9,13 @@
 //! * [`credentials`]: client ids, secrets (redacted, zeroized) and API clients.
 //! * [`permissions`]: client features and the operation catalog.
 //! * [`params`]: query-string and form-body parameters, decoded the same way on both sides.
+//! * [`error`]: the Janrain error envelope and every error code the crate answers with.
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 #![warn(rust_2018_idioms, clippy::all)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod credentials;
+pub mod error;
 pub mod params;
 pub mod permissions;
 pub mod scheme;

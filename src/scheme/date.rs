@@ -191,6 +191,70 @@ impl Datetime {
     }
 }
 
+impl Datetime {
+    /// Format as an RFC 9110 HTTP date (IMF-fixdate), `Fri, 26 Feb 2016 19:08:44 GMT`: the
+    /// form of a *response's* `Date` header, which clients read to learn a server's clock.
+    pub fn to_http_date(self) -> String {
+        let days = self.secs.div_euclid(86_400);
+        // 1970-01-01 was a Thursday.
+        let weekday = WEEKDAYS[(days + 3).rem_euclid(7) as usize];
+        let b = self.to_bytes();
+        let (_, month, _) = civil_from_days(days);
+        let text = |r: std::ops::Range<usize>| std::str::from_utf8(&b[r]).unwrap_or_default();
+        format!(
+            "{weekday}, {} {} {} {} GMT",
+            text(8..10),
+            MONTHS[month as usize - 1],
+            text(0..4),
+            text(11..19)
+        )
+    }
+
+    /// Parse an RFC 9110 IMF-fixdate (`Fri, 26 Feb 2016 19:08:44 GMT`), the form servers put in
+    /// a response's `Date` header. The weekday is checked for form, not against the date.
+    pub fn from_http_date(s: &str) -> Result<Self, DatetimeError> {
+        let b = s.as_bytes();
+        if b.len() != 29 {
+            return Err(DatetimeError::Length(b.len()));
+        }
+        let syntax = |position, expected| DatetimeError::Syntax { position, expected };
+        if !WEEKDAYS.iter().any(|w| w.as_bytes() == &b[0..3]) {
+            return Err(syntax(0, "a weekday name"));
+        }
+        for (position, byte, expected) in [(3, b',', "','"), (4, b' ', "a space"), (7, b' ', "a space"), (11, b' ', "a space"), (16, b' ', "a space")] {
+            if b[position] != byte {
+                return Err(syntax(position, expected));
+            }
+        }
+        if &b[25..] != b" GMT" {
+            return Err(syntax(25, "' GMT'"));
+        }
+        let month = MONTHS
+            .iter()
+            .position(|m| m.as_bytes() == &b[8..11])
+            .ok_or(syntax(8, "a month name"))?;
+        let mut iso = [0u8; DATETIME_LEN];
+        iso[0..4].copy_from_slice(&b[12..16]);
+        iso[4] = b'-';
+        iso[5] = b'0' + (month as u8 + 1) / 10;
+        iso[6] = b'0' + (month as u8 + 1) % 10;
+        iso[7] = b'-';
+        iso[8..10].copy_from_slice(&b[5..7]);
+        iso[10] = b' ';
+        iso[11..19].copy_from_slice(&b[17..25]);
+        Datetime::parse_bytes(&iso).map_err(|e| match e {
+            // Positions refer to the ISO form; report the field instead.
+            DatetimeError::Syntax { .. } => syntax(0, "the form 'Fri, 26 Feb 2016 19:08:44 GMT'"),
+            other => other,
+        })
+    }
+}
+
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
 impl FromStr for Datetime {
     type Err = DatetimeError;
 
@@ -429,6 +493,31 @@ mod tests {
             Err(DatetimeError::OutOfRange)
         );
         assert_eq!(Datetime::MAX.saturating_add_seconds(10), Datetime::MAX);
+    }
+
+    #[test]
+    fn http_dates() {
+        let dt: Datetime = "2016-02-26 19:08:44".parse().unwrap();
+        assert_eq!(dt.to_http_date(), "Fri, 26 Feb 2016 19:08:44 GMT");
+        assert_eq!(Datetime::from_http_date("Fri, 26 Feb 2016 19:08:44 GMT").unwrap(), dt);
+        let epoch = Datetime::from_unix_seconds(0).unwrap();
+        assert_eq!(epoch.to_http_date(), "Thu, 01 Jan 1970 00:00:00 GMT");
+        for bad in [
+            "",
+            "Fri, 26 Feb 2016 19:08:44 UTC",
+            "Xyz, 26 Feb 2016 19:08:44 GMT",
+            "Fri, 26 Foo 2016 19:08:44 GMT",
+            "Fri, 30 Feb 2016 19:08:44 GMT",
+            "Fri, 2a Feb 2016 19:08:44 GMT",
+            "Friday, 26-Feb-16 19:08:44 GMT",
+        ] {
+            assert!(Datetime::from_http_date(bad).is_err(), "{bad}");
+        }
+        let start = Datetime::parse_bytes(b"1999-12-25 10:11:12").unwrap().unix_seconds();
+        for day in 0..800 {
+            let d = Datetime::from_unix_seconds(start + day * 86_400).unwrap();
+            assert_eq!(Datetime::from_http_date(&d.to_http_date()).unwrap(), d);
+        }
     }
 
     #[test]

@@ -1,0 +1,197 @@
+//! Janrain's error envelope and the error codes this crate answers with.
+//!
+//! Every failure is answered, and every `stat:error` response read, as
+//!
+//! ```json
+//! {"stat":"error","code":402,"error":"invalid_client_credentials",
+//!  "error_description":"...","request_id":"..."}
+//! ```
+//!
+//! Janrain sends most of these with HTTP 200; clients must look at `stat`.
+//! [`JanrainError::from_body`] reads one from any response body.
+//!
+//! # Codes
+//!
+//! Janrain documents the codes marked *Janrain*; the others are this crate's own choices for
+//! cases Janrain never documented (spec 3.2: the `Date` codes are "presumably in the 43x
+//! block"). The HTTP status is the verification layer's default; it can answer 200 instead.
+//!
+//! | code | error | HTTP | when | origin |
+//! |---|---|---|---|---|
+//! | 100 | `missing_argument` | 400 | a required parameter (`client_id`, `access_token`) is missing | Janrain |
+//! | 200 | `invalid_argument` | 400 | the parameters cannot be read (too many, bad form body) | Janrain |
+//! | 205 | `invalid_auth_method` | 401 | the operation does not accept this way of authenticating | Janrain |
+//! | 230 | `request_too_large` | 413 | the body is over the limit | crate |
+//! | 231 | `request_timeout` | 408 | the body did not arrive in time | crate |
+//! | 402 | `invalid_client_credentials` | 401 | credentials missing or malformed, unknown client, wrong Basic secret | Janrain |
+//! | 403 | `client_permission_error` | 403 | the client holds none of the features the operation allows | Janrain |
+//! | 404 | `unknown_operation` | 404 | the path is in neither the catalog nor the policy (when unknown paths are denied) | crate |
+//! | 405 | `method_not_allowed` | 405 | the operation is not served with this HTTP method (when methods are enforced) | crate |
+//! | 412 | `invalid_access_token` | 401 | the access token is unknown | crate |
+//! | 414 | `access_token_expired` | 401 | the access token has expired | Janrain |
+//! | 419 | `access_token_client_mismatch` | 401 | the access token was issued to another client | crate |
+//! | 431 | `signature_does_not_match` | 401 | the janrain-signed signature is wrong | Janrain |
+//! | 432 | `invalid_date` | 401 | `Date` missing, or not `YYYY-MM-DD HH:MM:SS` UTC | crate |
+//! | 433 | `date_out_of_window` | 401 | `Date` too far in the past or future (clock skew) | crate |
+//! | 434 | `request_replayed` | 401 | the same signed request was already accepted | crate |
+//! | 500 | `unexpected_error` | 500 | an internal failure (a client store error) | Janrain |
+//! | 504 | `replay_guard_unavailable` | 503 | the replay guard's store cannot be reached | crate |
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A Janrain error code and its `error` string (they map one to one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ErrorCode {
+    /// The numeric `code`.
+    pub code: u16,
+    /// The `error` string.
+    pub error: &'static str,
+}
+
+impl ErrorCode {
+    /// 100 `missing_argument`.
+    pub const MISSING_ARGUMENT: ErrorCode = ErrorCode::new(100, "missing_argument");
+    /// 200 `invalid_argument`.
+    pub const INVALID_ARGUMENT: ErrorCode = ErrorCode::new(200, "invalid_argument");
+    /// 205 `invalid_auth_method`.
+    pub const INVALID_AUTH_METHOD: ErrorCode = ErrorCode::new(205, "invalid_auth_method");
+    /// 230 `request_too_large` (this crate's code).
+    pub const REQUEST_TOO_LARGE: ErrorCode = ErrorCode::new(230, "request_too_large");
+    /// 231 `request_timeout` (this crate's code).
+    pub const REQUEST_TIMEOUT: ErrorCode = ErrorCode::new(231, "request_timeout");
+    /// 402 `invalid_client_credentials`.
+    pub const INVALID_CLIENT_CREDENTIALS: ErrorCode = ErrorCode::new(402, "invalid_client_credentials");
+    /// 403 `client_permission_error`.
+    pub const CLIENT_PERMISSION_ERROR: ErrorCode = ErrorCode::new(403, "client_permission_error");
+    /// 404 `unknown_operation` (this crate's code).
+    pub const UNKNOWN_OPERATION: ErrorCode = ErrorCode::new(404, "unknown_operation");
+    /// 405 `method_not_allowed` (this crate's code).
+    pub const METHOD_NOT_ALLOWED: ErrorCode = ErrorCode::new(405, "method_not_allowed");
+    /// 412 `invalid_access_token` (this crate's code).
+    pub const INVALID_ACCESS_TOKEN: ErrorCode = ErrorCode::new(412, "invalid_access_token");
+    /// 414 `access_token_expired`.
+    pub const ACCESS_TOKEN_EXPIRED: ErrorCode = ErrorCode::new(414, "access_token_expired");
+    /// 419 `access_token_client_mismatch` (this crate's code).
+    pub const ACCESS_TOKEN_CLIENT_MISMATCH: ErrorCode = ErrorCode::new(419, "access_token_client_mismatch");
+    /// 431 `signature_does_not_match`.
+    pub const SIGNATURE_DOES_NOT_MATCH: ErrorCode = ErrorCode::new(431, "signature_does_not_match");
+    /// 432 `invalid_date` (this crate's code).
+    pub const INVALID_DATE: ErrorCode = ErrorCode::new(432, "invalid_date");
+    /// 433 `date_out_of_window` (this crate's code).
+    pub const DATE_OUT_OF_WINDOW: ErrorCode = ErrorCode::new(433, "date_out_of_window");
+    /// 434 `request_replayed` (this crate's code).
+    pub const REQUEST_REPLAYED: ErrorCode = ErrorCode::new(434, "request_replayed");
+    /// 500 `unexpected_error`.
+    pub const UNEXPECTED_ERROR: ErrorCode = ErrorCode::new(500, "unexpected_error");
+    /// 504 `replay_guard_unavailable` (this crate's code).
+    pub const REPLAY_GUARD_UNAVAILABLE: ErrorCode = ErrorCode::new(504, "replay_guard_unavailable");
+
+    const fn new(code: u16, error: &'static str) -> Self {
+        ErrorCode { code, error }
+    }
+
+    /// Whether a refusal with this code is about the request's `Date` (so a client may correct
+    /// its clock and retry).
+    pub fn is_date_error(self) -> bool {
+        self.code == Self::INVALID_DATE.code || self.code == Self::DATE_OUT_OF_WINDOW.code
+    }
+}
+
+/// A `stat:error` response from Janrain (or from this crate's verification layer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub struct JanrainError {
+    /// The numeric code.
+    pub code: u16,
+    /// The error name, e.g. `invalid_client_credentials`.
+    pub error: String,
+    /// What went wrong, in words.
+    #[serde(default)]
+    pub error_description: String,
+    /// The request id Janrain logs (`request_id`, or `request_token` in older responses).
+    #[serde(default, alias = "request_token", skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl JanrainError {
+    /// Read a response body: `Some` when it is a JSON object with `"stat":"error"` and a
+    /// code, `None` for anything else (success, not JSON, another shape).
+    pub fn from_body(body: &[u8]) -> Option<JanrainError> {
+        #[derive(Deserialize)]
+        struct Envelope {
+            stat: String,
+            #[serde(flatten)]
+            error: JanrainError,
+        }
+        let envelope: Envelope = serde_json::from_slice(body).ok()?;
+        (envelope.stat == "error").then_some(envelope.error)
+    }
+
+    /// The JSON envelope, `stat` first.
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            stat: &'static str,
+            #[serde(flatten)]
+            error: &'a JanrainError,
+        }
+        serde_json::to_string(&Envelope {
+            stat: "error",
+            error: self,
+        })
+        .unwrap_or_else(|_| String::from(r#"{"stat":"error","code":500,"error":"unexpected_error"}"#))
+    }
+
+    /// Whether this is a refusal of the request's `Date`.
+    pub fn is_date_error(&self) -> bool {
+        self.code == ErrorCode::INVALID_DATE.code || self.code == ErrorCode::DATE_OUT_OF_WINDOW.code
+    }
+}
+
+impl fmt::Display for JanrainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Janrain error {} {}", self.code, self.error)?;
+        if !self.error_description.is_empty() {
+            write!(f, ": {}", self.error_description)?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request_id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_janrain_shapes() {
+        let body = br#"{"argument_name":"verification_code","request_id":"fvdfxwpxew2qe76p","code":200,"error_description":"verification code not recognized","error":"invalid_argument","stat":"error"}"#;
+        let e = JanrainError::from_body(body).unwrap();
+        assert_eq!(e.code, 200);
+        assert_eq!(e.error, "invalid_argument");
+        assert_eq!(e.request_id.as_deref(), Some("fvdfxwpxew2qe76p"));
+        assert!(e.to_string().contains("verification code not recognized"));
+        let old = br#"{"stat":"error","code":431,"error":"signature_does_not_match","request_token":"abc"}"#;
+        assert_eq!(JanrainError::from_body(old).unwrap().request_id.as_deref(), Some("abc"));
+        assert_eq!(JanrainError::from_body(br#"{"stat":"ok"}"#), None);
+        assert_eq!(JanrainError::from_body(b"not json"), None);
+        assert_eq!(JanrainError::from_body(br#"{"stat":"error"}"#), None);
+    }
+
+    #[test]
+    fn writes_the_envelope() {
+        let e = JanrainError {
+            code: 433,
+            error: "date_out_of_window".into(),
+            error_description: "too old".into(),
+            request_id: Some("r".into()),
+        };
+        let json = e.to_json();
+        assert!(json.starts_with(r#"{"stat":"error","code":433"#), "{json}");
+        assert_eq!(JanrainError::from_body(json.as_bytes()), Some(e.clone()));
+        assert!(e.is_date_error());
+    }
+}
