@@ -5,6 +5,8 @@
 //! **permission matrix** of every Identity Cloud operation, a tower verification layer for axum
 //! servers, and outbound signing for tower clients and reqwest-middleware chains.
 //!
+//! * [`server`]: the verification layer for axum and other tower servers.
+//! * [`client`]: outbound signing as a tower layer and a reqwest-middleware middleware.
 //! * [`scheme`]: the pure scheme core (string to sign, signing keys, headers, the `Date`).
 //! * [`credentials`]: client ids, secrets (redacted, zeroized) and API clients.
 //! * [`permissions`]: client features and the operation catalog.
@@ -14,8 +16,10 @@
 #![warn(rust_2018_idioms, clippy::all)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod client;
 pub mod credentials;
 pub mod error;
 pub mod params;
 pub mod permissions;
 pub mod scheme;
+pub mod server;

@@ -1,0 +1,1 @@
+//! Inbound verification: a tower layer for axum (or any tower HTTP server).
