@@ -1,0 +1,390 @@
+//! [`VerifyLayer`] (built with [`VerifyLayerBuilder`]) -> [`Verify`] -> [`ResponseFuture`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::Body;
+use pin_project::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+use tracing::Instrument;
+
+use super::replay::ReplayGuard;
+use super::store::{BoxFuture, ClientStore, TokenVerifier};
+use super::verify::{BoxError, Prefix, UnknownPaths, Verifier};
+use crate::permissions::{Catalog, Operation};
+use crate::scheme::{Canonicalization, Clock, SystemClock};
+
+/// Default tolerance for a `Date` in the past: 5 minutes.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
+/// Default tolerance for a `Date` in the future: 5 minutes.
+pub const DEFAULT_MAX_AHEAD: Duration = Duration::from_secs(300);
+/// Default body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// Default time allowed for the body to arrive: 10 seconds.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A tower layer that verifies Janrain API-client authentication and the permission matrix.
+///
+/// See the [module documentation](super) for an example. Cloning is cheap (one `Arc`).
+#[derive(Clone)]
+pub struct VerifyLayer {
+    verifier: Arc<Verifier>,
+}
+
+impl VerifyLayer {
+    /// Start configuring a layer that looks clients up in `store`.
+    pub fn builder(store: impl ClientStore) -> VerifyLayerBuilder {
+        VerifyLayerBuilder::new(store)
+    }
+
+    /// A layer with every default and clients from `store`.
+    pub fn new(store: impl ClientStore) -> Self {
+        Self::builder(store).build()
+    }
+}
+
+impl<S> Layer<S> for VerifyLayer {
+    type Service = Verify<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Verify {
+            inner,
+            verifier: self.verifier.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for VerifyLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyLayer").finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`VerifyLayer`].
+///
+/// | option | default | |
+/// |---|---|---|
+/// | [`catalog`](Self::catalog) | [`Catalog::identity_cloud`] | operations and their permissions |
+/// | [`unknown_paths`](Self::unknown_paths) | [`UnknownPaths::Deny`] | paths in no catalog |
+/// | [`date_window`](Self::date_window) | 300 s past, 300 s future | see below |
+/// | [`body_limit`](Self::body_limit) | 1 MiB | form bodies read for the signature |
+/// | [`body_timeout`](Self::body_timeout) | 10 s | time allowed for that body to arrive |
+/// | [`max_params`](Self::max_params) | 1024 | parameters per request |
+/// | [`accept_forms`](Self::accept_forms) | canonical only | string-to-sign variants accepted |
+/// | [`janrain_status`](Self::janrain_status) | off | answer every error with HTTP 200 |
+/// | [`enforce_methods`](Self::enforce_methods) | off | refuse methods other than the documented one |
+/// | [`replay_guard`](Self::replay_guard) | none | refuse a signed request seen before |
+///
+/// **The date window.** Janrain does not publish its tolerance. Five minutes each way is the
+/// common choice of HMAC request-signing schemes (Kerberos, and AWS allows 15): wide enough for
+/// ordinary clock drift and slow networks, narrow enough that a captured request soon stops
+/// working. Tighten it when clients keep their clocks synchronised, especially with no replay
+/// guard.
+pub struct VerifyLayerBuilder {
+    verifier: Verifier,
+}
+
+impl VerifyLayerBuilder {
+    fn new(store: impl ClientStore) -> Self {
+        VerifyLayerBuilder {
+            verifier: Verifier {
+                store: Arc::new(store),
+                tokens: None,
+                replay: None,
+                replay_fail_open: false,
+                catalog: Catalog::identity_cloud(),
+                unknown: UnknownPaths::Deny,
+                prefix: Prefix::None,
+                clock: Arc::new(SystemClock),
+                max_age: DEFAULT_MAX_AGE,
+                max_ahead: DEFAULT_MAX_AHEAD,
+                body_limit: DEFAULT_BODY_LIMIT,
+                body_timeout: DEFAULT_BODY_TIMEOUT,
+                max_params: crate::params::DEFAULT_MAX_PARAMS,
+                forms: vec![Canonicalization::CANONICAL],
+                janrain_status: false,
+                enforce_methods: false,
+                realm: "janrain".into(),
+            },
+        }
+    }
+
+    /// Replace the operation catalog (default: [`Catalog::identity_cloud`]).
+    pub fn catalog(mut self, catalog: Catalog) -> Self {
+        self.verifier.catalog = catalog;
+        self
+    }
+
+    /// Add an operation, or override the catalog's operation at the same path.
+    pub fn operation(mut self, operation: Operation) -> Self {
+        self.verifier.catalog.insert(operation);
+        self
+    }
+
+    /// What to do with paths that no operation matches (default: deny with 404).
+    pub fn unknown_paths(mut self, unknown: UnknownPaths) -> Self {
+        self.verifier.unknown = unknown;
+        self
+    }
+
+    /// The layer runs inside `Router::nest(prefix, ..)`: it sees `/entity.find` while the
+    /// client called (and signed) `{prefix}/entity.find`. The prefix is put back for the
+    /// signature; the operation is looked up without it.
+    pub fn nested_under(mut self, prefix: impl Into<String>) -> Self {
+        self.verifier.prefix = Prefix::Nested(normalize_prefix(prefix.into()));
+        self
+    }
+
+    /// The layer sees full paths (`{prefix}/entity.find`) and the API lives under `prefix`: the
+    /// operation is looked up without it, and the full path is what the client signed. Paths
+    /// outside the prefix are unknown operations.
+    pub fn strip_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.verifier.prefix = Prefix::Strip(normalize_prefix(prefix.into()));
+        self
+    }
+
+    /// Accept a `Date` up to `max_age` in the past and `max_ahead` in the future of the
+    /// layer's clock.
+    pub fn date_window(mut self, max_age: Duration, max_ahead: Duration) -> Self {
+        self.verifier.max_age = max_age;
+        self.verifier.max_ahead = max_ahead;
+        self
+    }
+
+    /// The clock "now" comes from (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.verifier.clock = Arc::new(clock);
+        self
+    }
+
+    /// The largest form body read to verify a signature or find a `client_id` (default 1 MiB).
+    /// A `Content-Length` over it is refused before reading; a body that grows past it is
+    /// refused as soon as it does.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.verifier.body_limit = bytes;
+        self
+    }
+
+    /// How long the body may take to arrive (default 10 s); after that the request is
+    /// refused with 408 and the connection is free again.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.verifier.body_timeout = timeout;
+        self
+    }
+
+    /// The most parameters accepted in one request (default 1024).
+    pub fn max_params(mut self, max: usize) -> Self {
+        self.verifier.max_params = max;
+        self
+    }
+
+    /// The string-to-sign forms accepted, tried in order (default: only
+    /// [`Canonicalization::CANONICAL`]). Add [`Canonicalization::SAMPLE_CODE`] (or its parts)
+    /// to accept clients built on Janrain's Java, JavaScript, PHP or Ruby samples. A form
+    /// costs nothing for requests where it gives the same string as one already tried.
+    pub fn accept_forms(mut self, forms: impl IntoIterator<Item = Canonicalization>) -> Self {
+        let mut list: Vec<Canonicalization> = forms.into_iter().collect();
+        if list.is_empty() {
+            list.push(Canonicalization::CANONICAL);
+        }
+        self.verifier.forms = list;
+        self
+    }
+
+    /// Check access tokens of login-client operations with `verifier`. Without one, those
+    /// operations are refused with 500 (the server cannot check tokens).
+    pub fn token_verifier(mut self, verifier: impl TokenVerifier) -> Self {
+        self.verifier.tokens = Some(Arc::new(verifier));
+        self
+    }
+
+    /// Refuse a signed request that was accepted before (see [`super::replay`]).
+    pub fn replay_guard(mut self, guard: impl ReplayGuard) -> Self {
+        self.verifier.replay = Some(Arc::new(guard));
+        self
+    }
+
+    /// When the replay guard cannot be reached, let signed requests through (logged at warn)
+    /// instead of refusing them with 503. Off by default: failing closed keeps replays out.
+    pub fn replay_fail_open(mut self, fail_open: bool) -> Self {
+        self.verifier.replay_fail_open = fail_open;
+        self
+    }
+
+    /// Answer every error with HTTP 200 and the `stat:error` envelope, as Janrain itself does
+    /// (default: off; the statuses of [`crate::error`] are used).
+    pub fn janrain_status(mut self, on: bool) -> Self {
+        self.verifier.janrain_status = on;
+        self
+    }
+
+    /// Refuse requests whose HTTP method is not the operation's documented one (default:
+    /// off, since janrain-signed does not sign the method and older documentation shows GET
+    /// for some operations).
+    pub fn enforce_methods(mut self, on: bool) -> Self {
+        self.verifier.enforce_methods = on;
+        self
+    }
+
+    /// The realm named in `WWW-Authenticate` challenges (default `janrain`).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.verifier.realm = realm.into();
+        self
+    }
+
+    /// The layer.
+    pub fn build(self) -> VerifyLayer {
+        VerifyLayer {
+            verifier: Arc::new(self.verifier),
+        }
+    }
+}
+
+fn normalize_prefix(prefix: String) -> String {
+    let trimmed = prefix.trim_end_matches('/');
+    if trimmed.is_empty() || trimmed.starts_with('/') {
+        trimmed.to_owned()
+    } else {
+        format!("/{trimmed}")
+    }
+}
+
+impl fmt::Debug for VerifyLayerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyLayerBuilder").finish_non_exhaustive()
+    }
+}
+
+/// The service [`VerifyLayer`] wraps around an inner service.
+#[derive(Clone)]
+pub struct Verify<S> {
+    inner: S,
+    verifier: Arc<Verifier>,
+}
+
+impl<S: fmt::Debug> fmt::Debug for Verify<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verify").field("inner", &self.inner).finish_non_exhaustive()
+    }
+}
+
+impl<S, B, ResBody> Service<Request<B>> for Verify<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone,
+    B: Body + From<Bytes> + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+    ResBody: From<Bytes> + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S, B, ResBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        // The clone is not ready; keep the ready one for this request (tower's advice).
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let verifier = self.verifier.clone();
+        let span = tracing::debug_span!(
+            "janrain_verify",
+            operation = tracing::field::Empty,
+            client_id = tracing::field::Empty,
+            auth = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        let authorize: BoxFuture<'static, Result<Request<B>, Response<ResBody>>> = Box::pin(
+            async move {
+                let result = verifier.authorize(request).await;
+                let span = tracing::Span::current();
+                match result {
+                    Ok(request) => {
+                        span.record("outcome", "accepted");
+                        tracing::debug!("request accepted");
+                        Ok(request)
+                    }
+                    Err(rejection) => {
+                        span.record("outcome", rejection.kind().as_str());
+                        tracing::debug!(reason = %rejection.kind(), "request refused");
+                        Err(rejection.into_response(
+                            verifier.janrain_status,
+                            &verifier.realm,
+                            verifier.clock.now(),
+                        ))
+                    }
+                }
+            }
+            .instrument(span),
+        );
+        ResponseFuture {
+            state: State::Authorize { authorize },
+            inner: Some(inner),
+        }
+    }
+}
+
+/// The future [`Verify`] returns: verification, then the inner service.
+#[pin_project]
+pub struct ResponseFuture<S, B, ResBody>
+where
+    S: Service<Request<B>>,
+{
+    #[pin]
+    state: State<S::Future, B, ResBody>,
+    inner: Option<S>,
+}
+
+#[pin_project(project = StateProj)]
+enum State<F, B, ResBody> {
+    Authorize {
+        authorize: BoxFuture<'static, Result<Request<B>, Response<ResBody>>>,
+    },
+    Inner {
+        #[pin]
+        future: F,
+    },
+}
+
+impl<S, B, ResBody> Future for ResponseFuture<S, B, ResBody>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+{
+    type Output = Result<Response<ResBody>, S::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Authorize { authorize } => match ready!(authorize.as_mut().poll(cx)) {
+                    Ok(request) => {
+                        // Taken exactly once: the state moves on to `Inner` right after.
+                        let mut inner = this.inner.take().expect("inner service taken once");
+                        let future = inner.call(request);
+                        this.state.set(State::Inner { future });
+                    }
+                    Err(response) => return Poll::Ready(Ok(response)),
+                },
+                StateProj::Inner { future } => return future.poll(cx),
+            }
+        }
+    }
+}
+
+impl<S, B, ResBody> fmt::Debug for ResponseFuture<S, B, ResBody>
+where
+    S: Service<Request<B>>,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,372 @@
+//! Where the verification layer finds API clients and checks access tokens.
+//!
+//! [`ClientStore`] and [`TokenVerifier`] are async traits, so a real deployment can look clients
+//! up in a database or a cache; [`MemoryStore`] and [`MemoryTokens`] keep them in memory, built
+//! in code or loaded from a JSON file ([`ClientsFile`]):
+//!
+//! ```json
+//! {"clients": [{"client_id": "...", "secrets": ["...", "..."], "features": ["owner"]}],
+//!  "tokens":  [{"access_token": "...", "client_id": "...", "expires_at": "2030-01-01 00:00:00"}]}
+//! ```
+//!
+//! Whatever the store, build each [`ApiClient`] once and hand out `Arc`s: its HMAC states are
+//! keyed when it is built, never per request.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::{Future, ready};
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde::Deserialize;
+
+use crate::credentials::{ApiClient, ClientId};
+use crate::scheme::Datetime;
+
+/// A boxed, `Send` future, as the store traits return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A store or token verifier failed (as opposed to "not found").
+#[derive(Debug, thiserror::Error)]
+#[error("client store failed: {0}")]
+pub struct StoreError(#[source] Box<dyn std::error::Error + Send + Sync>);
+
+impl StoreError {
+    /// Wrap any error.
+    pub fn new(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StoreError(error.into())
+    }
+}
+
+/// Looks API clients up by id.
+pub trait ClientStore: Send + Sync + 'static {
+    /// The client with this id, or `None`. `id` is a syntactically valid client id.
+    fn client<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>>;
+}
+
+impl<T: ClientStore + ?Sized> ClientStore for Arc<T> {
+    fn client<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>> {
+        (**self).client(id)
+    }
+}
+
+/// Clients held in memory.
+///
+/// ```
+/// use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
+/// use janrain_auth::permissions::Feature;
+/// use janrain_auth::server::MemoryStore;
+///
+/// let store = MemoryStore::new().with(
+///     ApiClient::new(ClientId::new("reader")?, ClientSecret::new("s3cret")?)
+///         .with_feature(Feature::DirectReadAccess),
+/// );
+/// assert!(store.get("reader").is_some());
+/// # Ok::<(), janrain_auth::credentials::CredentialsError>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    clients: HashMap<ClientId, Arc<ApiClient>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    /// Add (or replace) a client.
+    pub fn insert(&mut self, client: ApiClient) -> Option<Arc<ApiClient>> {
+        self.clients.insert(client.id().clone(), Arc::new(client))
+    }
+
+    /// This store with `client` added.
+    pub fn with(mut self, client: ApiClient) -> Self {
+        self.insert(client);
+        self
+    }
+
+    /// The client with this id.
+    pub fn get(&self, id: &str) -> Option<&Arc<ApiClient>> {
+        self.clients.get(id)
+    }
+
+    /// Remove a client.
+    pub fn remove(&mut self, id: &str) -> Option<Arc<ApiClient>> {
+        self.clients.remove(id)
+    }
+
+    /// The clients, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<ApiClient>> {
+        self.clients.values()
+    }
+
+    /// How many clients there are.
+    pub fn len(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.clients.is_empty()
+    }
+}
+
+impl ClientStore for MemoryStore {
+    fn client<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>> {
+        Box::pin(ready(Ok(self.clients.get(id).cloned())))
+    }
+}
+
+impl FromIterator<ApiClient> for MemoryStore {
+    fn from_iter<I: IntoIterator<Item = ApiClient>>(iter: I) -> Self {
+        let mut store = MemoryStore::new();
+        for client in iter {
+            store.insert(client);
+        }
+        store
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.clients.values()).finish()
+    }
+}
+
+/// What a [`TokenVerifier`] says about an access token presented with a login client's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenStatus {
+    /// Valid, and issued to that client.
+    Valid,
+    /// Not a token this verifier knows.
+    Unknown,
+    /// Issued to that client, but expired.
+    Expired,
+    /// Valid, but issued to another client.
+    IssuedToOtherClient,
+}
+
+/// Decides whether an access token is valid and was issued to a given login client.
+pub trait TokenVerifier: Send + Sync + 'static {
+    /// Check `token` presented together with `client_id` at time `now`.
+    fn verify<'a>(
+        &'a self,
+        token: &'a str,
+        client_id: &'a ClientId,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Result<TokenStatus, StoreError>>;
+}
+
+impl<T: TokenVerifier + ?Sized> TokenVerifier for Arc<T> {
+    fn verify<'a>(
+        &'a self,
+        token: &'a str,
+        client_id: &'a ClientId,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Result<TokenStatus, StoreError>> {
+        (**self).verify(token, client_id, now)
+    }
+}
+
+/// Access tokens held in memory, each issued to one client until a datetime. For tests and
+/// demos; a real deployment asks its token service.
+///
+/// Tokens are looked up in a `HashMap` with a randomly keyed hash, so lookup time reveals
+/// nothing useful about stored tokens.
+#[derive(Clone, Default)]
+pub struct MemoryTokens {
+    tokens: HashMap<Box<str>, (ClientId, Datetime)>,
+}
+
+impl MemoryTokens {
+    /// No tokens.
+    pub fn new() -> Self {
+        MemoryTokens::default()
+    }
+
+    /// Record a token issued to `client_id`, valid until `expires_at` (exclusive).
+    pub fn issue(&mut self, token: impl Into<String>, client_id: ClientId, expires_at: Datetime) {
+        self.tokens
+            .insert(token.into().into_boxed_str(), (client_id, expires_at));
+    }
+
+    /// This set with one more token.
+    pub fn with(mut self, token: impl Into<String>, client_id: ClientId, expires_at: Datetime) -> Self {
+        self.issue(token, client_id, expires_at);
+        self
+    }
+
+    /// How many tokens there are.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
+    fn status(&self, token: &str, client_id: &ClientId, now: SystemTime) -> TokenStatus {
+        match self.tokens.get(token) {
+            None => TokenStatus::Unknown,
+            Some((owner, _)) if owner != client_id => TokenStatus::IssuedToOtherClient,
+            Some((_, expires_at)) if expires_at.to_system_time() <= now => TokenStatus::Expired,
+            Some(_) => TokenStatus::Valid,
+        }
+    }
+}
+
+impl TokenVerifier for MemoryTokens {
+    fn verify<'a>(
+        &'a self,
+        token: &'a str,
+        client_id: &'a ClientId,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Result<TokenStatus, StoreError>> {
+        Box::pin(ready(Ok(self.status(token, client_id, now))))
+    }
+}
+
+impl fmt::Debug for MemoryTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MemoryTokens(<{} redacted>)", self.tokens.len())
+    }
+}
+
+/// Why a clients file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The JSON is invalid or has the wrong shape.
+    #[error("invalid clients file: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A token names a client that is not in the file.
+    #[error("token #{index} names client {client_id}, which is not in the file")]
+    UnknownTokenClient {
+        /// Zero-based index in `tokens`.
+        index: usize,
+        /// The client id.
+        client_id: String,
+    },
+}
+
+/// The JSON clients file: API clients and (optionally) access tokens issued to them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientsFile {
+    /// The clients.
+    pub clients: Vec<ApiClient>,
+    /// The tokens.
+    #[serde(default)]
+    pub tokens: Vec<TokenGrant>,
+}
+
+/// One access token in a [`ClientsFile`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenGrant {
+    /// The token.
+    pub access_token: String,
+    /// The client it was issued to.
+    pub client_id: ClientId,
+    /// When it stops being valid (`YYYY-MM-DD HH:MM:SS` UTC).
+    pub expires_at: Datetime,
+}
+
+impl fmt::Debug for TokenGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenGrant")
+            .field("access_token", &"<redacted>")
+            .field("client_id", &self.client_id)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+impl ClientsFile {
+    /// Parse the JSON text of a clients file.
+    pub fn from_json(text: &str) -> Result<Self, LoadError> {
+        let file: ClientsFile = serde_json::from_str(text)?;
+        for (index, grant) in file.tokens.iter().enumerate() {
+            if !file.clients.iter().any(|c| c.id() == &grant.client_id) {
+                return Err(LoadError::UnknownTokenClient {
+                    index,
+                    client_id: grant.client_id.to_string(),
+                });
+            }
+        }
+        Ok(file)
+    }
+
+    /// Read and parse a clients file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, LoadError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_json(&text)
+    }
+
+    /// The clients as a store and the tokens as a verifier.
+    pub fn into_parts(self) -> (MemoryStore, MemoryTokens) {
+        let store = self.clients.into_iter().collect();
+        let mut tokens = MemoryTokens::new();
+        for grant in self.tokens {
+            tokens.issue(grant.access_token, grant.client_id, grant.expires_at);
+        }
+        (store, tokens)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"{
+        "clients": [
+            {"client_id": "login", "secrets": ["s"], "features": ["login_client"]},
+            {"client_id": "other", "secrets": ["t"], "features": ["login_client"]}
+        ],
+        "tokens": [{"access_token": "tok", "client_id": "login", "expires_at": "2030-01-01 00:00:00"}]
+    }"#;
+
+    #[test]
+    fn loads_clients_and_tokens() {
+        let (store, tokens) = ClientsFile::from_json(FILE).unwrap().into_parts();
+        assert_eq!(store.len(), 2);
+        let login = ClientId::new("login").unwrap();
+        let other = ClientId::new("other").unwrap();
+        let before: Datetime = "2029-12-31 23:59:59".parse().unwrap();
+        let after: Datetime = "2030-01-01 00:00:00".parse().unwrap();
+        assert_eq!(tokens.status("tok", &login, before.to_system_time()), TokenStatus::Valid);
+        assert_eq!(tokens.status("tok", &login, after.to_system_time()), TokenStatus::Expired);
+        assert_eq!(tokens.status("tok", &other, before.to_system_time()), TokenStatus::IssuedToOtherClient);
+        assert_eq!(tokens.status("nope", &login, before.to_system_time()), TokenStatus::Unknown);
+        assert!(!format!("{tokens:?}").contains("tok\""));
+    }
+
+    #[test]
+    fn refuses_bad_files() {
+        let bad_token = r#"{"clients": [], "tokens": [{"access_token": "t", "client_id": "ghost", "expires_at": "2030-01-01 00:00:00"}]}"#;
+        assert!(matches!(ClientsFile::from_json(bad_token), Err(LoadError::UnknownTokenClient { index: 0, .. })));
+        let bad_date = r#"{"clients": [], "tokens": [{"access_token": "t", "client_id": "c", "expires_at": "tomorrow"}]}"#;
+        let err = ClientsFile::from_json(bad_date).unwrap_err().to_string();
+        assert!(err.contains("YYYY-MM-DD"), "{err}");
+        assert!(ClientsFile::from_json(r#"{"clients": [], "extra": 1}"#).is_err());
+        assert!(matches!(ClientsFile::load("/nonexistent/clients.json"), Err(LoadError::Io { .. })));
+    }
+}
