@@ -1,0 +1,135 @@
+//! An Identity Cloud look-alike: every operation of the catalog, behind the verification layer.
+//!
+//! ```text
+//! cargo run --example server -- [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N]
+//!                               [--body-limit BYTES] [--janrain-status]
+//! ```
+//!
+//! Prints `listening on http://ADDR` first (with `--addr 127.0.0.1:0`, the real port). Without
+//! `--clients` it loads `examples/demo-clients.json`: one client per feature, one with two
+//! secrets, and access tokens for the login clients.
+
+#[path = "support/lookalike.rs"]
+mod lookalike;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use janrain_auth::permissions::Catalog;
+use janrain_auth::server::{ClientsFile, VerifyLayer};
+
+const USAGE: &str = "usage: server [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N] [--body-limit BYTES] [--janrain-status]";
+const DEMO_CLIENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-clients.json");
+
+struct Options {
+    addr: SocketAddr,
+    clients: String,
+    skew: Option<u64>,
+    body_limit: Option<usize>,
+    janrain_status: bool,
+}
+
+fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut options = Options {
+        addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        clients: DEMO_CLIENTS.to_owned(),
+        skew: None,
+        body_limit: None,
+        janrain_status: false,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--help" | "-h" => return Ok(None),
+            "--addr" => {
+                let v = value("--addr")?;
+                options.addr = v.parse().map_err(|_| format!("--addr: {v:?} is not an address such as 127.0.0.1:8080"))?;
+            }
+            "--clients" => options.clients = value("--clients")?,
+            "--skew-seconds" => {
+                let v = value("--skew-seconds")?;
+                options.skew = Some(v.parse().map_err(|_| format!("--skew-seconds: {v:?} is not a number of seconds"))?);
+            }
+            "--body-limit" => {
+                let v = value("--body-limit")?;
+                options.body_limit = Some(v.parse().map_err(|_| format!("--body-limit: {v:?} is not a number of bytes"))?);
+            }
+            "--janrain-status" => options.janrain_status = true,
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Some(options))
+}
+
+fn main() -> ExitCode {
+    let options = match parse(std::env::args().skip(1)) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("server: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let file = match ClientsFile::load(&options.clients) {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("server: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Warnings (store or replay guard failures) on stderr; `LOG=debug` shows every verdict.
+    let level = std::env::var("LOG")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(tracing::Level::WARN);
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .init();
+
+    let (store, tokens) = file.into_parts();
+    let mut builder = VerifyLayer::builder(store)
+        .token_verifier(tokens)
+        .janrain_status(options.janrain_status);
+    if let Some(skew) = options.skew {
+        let window = Duration::from_secs(skew);
+        builder = builder.date_window(window, window);
+    }
+    if let Some(limit) = options.body_limit {
+        builder = builder.body_limit(limit);
+    }
+    let app = lookalike::router(&Catalog::identity_cloud(), builder.build());
+
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("server: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(options.addr).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                eprintln!("server: cannot listen on {}: {e}", options.addr);
+                return ExitCode::FAILURE;
+            }
+        };
+        let addr = listener.local_addr().unwrap_or(options.addr);
+        println!("listening on http://{addr}");
+        let _ = std::io::stdout().flush();
+        match axum::serve(listener, app).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("server: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
