@@ -1,2 +1,152 @@
 //! Outbound signing: a tower layer for `http::Request`s and (feature `reqwest`) a
 //! reqwest-middleware middleware.
+//!
+//! Both front ends share one core, the [`RequestSigner`], so they sign identically:
+//!
+//! * **who signs**: the signer's [`ApiClient`](crate::credentials::ApiClient), or the one in a
+//!   [`UseClient`] request extension; with its first secret;
+//! * **how**: [`AuthMode::Signed`] (janrain-signed, the default) or [`AuthMode::Basic`];
+//! * **the endpoint**: the URL path, percent-encoded as it goes on the wire, with the base path
+//!   removed. The base path is the [base URL](SignerBuilder::base_url)'s path without its
+//!   trailing slash (spec R5): with the base URL `https://app.janraincapture.com/capture/`, a
+//!   request to `https://app.janraincapture.com/capture/entity.find` signs `/entity.find`. The
+//!   request's own path is signed as it is, a trailing slash included, because that is what the
+//!   server sees;
+//! * **the parameters**: the query string's pairs, plus the body's when the `Content-Type` is
+//!   `application/x-www-form-urlencoded`, decoded by [`ParamList`](crate::params::ParamList)
+//!   exactly as the verifier decodes them. Other bodies (JSON, say) carry no parameters and are
+//!   not signed. A body that cannot be read without consuming it (a stream, a multipart form)
+//!   is refused with [`SignError::BodyNotBuffered`] in janrain-signed mode, since the server
+//!   might read parameters from it;
+//! * **the time**: `Date: YYYY-MM-DD HH:MM:SS` in UTC from the [clock](SignerBuilder::clock),
+//!   plus the clock offset learned from the server (see [`JanrainSigner`]);
+//! * **the headers**: `Date` and `Authorization` (marked sensitive, never logged). A request
+//!   that already has an `Authorization` header (an OAuth access-token call, say) is left
+//!   exactly as it is, unless [`SignerBuilder::overwrite_authorization`] is set;
+//! * **where credentials may go**: the base URL's scheme, host and port, plus any
+//!   [`allow_host`](SignerBuilder::allow_host), or any host with
+//!   [`allow_any_host`](SignerBuilder::allow_any_host). A signer with none of these does not
+//!   build ([`ConfigError::NoHosts`]). A request elsewhere fails with
+//!   [`SignError::HostNotAllowed`], which names the host; it is never sent unsigned unless
+//!   [`UnlistedHost::SendUnsigned`] says so.
+//!
+//! The core is usable on its own ([`RequestSigner::sign_http`], and `sign_reqwest` with feature
+//! `reqwest`):
+//!
+//! ```
+//! use janrain_auth::client::RequestSigner;
+//! use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
+//! use janrain_auth::scheme::ManualClock;
+//!
+//! let api = ApiClient::new(ClientId::new("foo")?, ClientSecret::new("bar")?);
+//! let signer = RequestSigner::builder(api)
+//!     .base_url("https://myapp.janraincapture.com/")
+//!     .clock(ManualClock::at("2000-01-01 01:01:01".parse()?))
+//!     .build()?;
+//!
+//! // The reference library's own test: POST /entity with three form parameters.
+//! let mut request = http::Request::post("https://myapp.janraincapture.com/entity")
+//!     .header("content-type", "application/x-www-form-urlencoded")
+//!     .body(String::from("param1=this+is+a+string&param2=10&param3=one%3D1%0Atwo%3D2%2Cthree%3D3"))?;
+//! signer.sign_http(&mut request)?;
+//! assert_eq!(request.headers()["date"], "2000-01-01 01:01:01");
+//! assert_eq!(request.headers()["authorization"], "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY=");
+//! assert!(request.headers()["authorization"].is_sensitive());
+//!
+//! // Credentials go nowhere else.
+//! let mut elsewhere = http::Request::get("https://attacker.example/entity").body(String::new())?;
+//! let err = signer.sign_http(&mut elsewhere).unwrap_err();
+//! assert!(err.to_string().contains("https://attacker.example"));
+//! assert!(elsewhere.headers().get("authorization").is_none());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # With a tower client (hyper-util)
+//!
+//! [`SignLayer`] signs `http::Request<B>` for any `B: `[`BufferedBody`] (`Full<Bytes>`,
+//! `Empty<Bytes>`, `String`); [`SignLayer::buffering`] collects any other body under a limit
+//! first.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use http_body_util::Full;
+//! use hyper_util::client::legacy::Client;
+//! use hyper_util::rt::TokioExecutor;
+//! use janrain_auth::client::{RequestSigner, SignLayer};
+//! use janrain_auth::credentials::{ApiClient, ClientSecret};
+//! use tower::{Service, ServiceBuilder};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let api = ApiClient::new("my_client_id".parse()?, ClientSecret::new("my_secret")?);
+//! let signer = RequestSigner::builder(api).base_url("http://127.0.0.1:8080").build()?;
+//! let mut client = ServiceBuilder::new()
+//!     .layer(SignLayer::new(signer))
+//!     .service(Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>());
+//! let request = http::Request::post("http://127.0.0.1:8080/entity.count")
+//!     .header("content-type", "application/x-www-form-urlencoded")
+//!     .body(Full::new(Bytes::from_static(b"type_name=user")))?;
+//! let response = client.call(request).await?;
+//! # let _ = response;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # With reqwest-middleware (feature `reqwest`)
+//!
+//! ```no_run
+//! # #[cfg(feature = "reqwest")]
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use janrain_auth::client::{JanrainResponseExt, JanrainSigner, RequestSigner, UseClient};
+//! use janrain_auth::credentials::{ApiClient, ClientSecret};
+//!
+//! let api = ApiClient::new("my_client_id".parse()?, ClientSecret::new("my_secret")?);
+//! let signer = RequestSigner::builder(api).base_url("https://myapp.janraincapture.com").build()?;
+//! let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+//!     .with(JanrainSigner::new(signer))
+//!     .build();
+//!
+//! // Signed by the signer's client.
+//! let count = client
+//!     .post("https://myapp.janraincapture.com/entity.count")
+//!     .header("content-type", "application/x-www-form-urlencoded")
+//!     .body("type_name=user")
+//!     .send()
+//!     .await?
+//!     .janrain_json()
+//!     .await?;
+//!
+//! // Signed by another client, for this request only.
+//! let owner = Arc::new(ApiClient::new("owner_id".parse()?, ClientSecret::new("owner_secret")?));
+//! let clients = client
+//!     .post("https://myapp.janraincapture.com/clients/list")
+//!     .with_extension(UseClient(owner))
+//!     .send()
+//!     .await?;
+//! # let _ = (count, clients);
+//! # Ok(())
+//! # }
+//! ```
+
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+mod reqwest;
+mod response;
+mod signer;
+mod tower;
+
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use self::reqwest::{JanrainResponseExt, JanrainSigner, MAX_REFUSAL_BODY};
+pub use self::response::{ResponseError, janrain_json};
+pub use self::signer::{
+    AuthMode, ConfigError, RequestSigner, SignError, SignOutcome, SignerBuilder, UnlistedHost,
+    UseClient,
+};
+pub use self::tower::{
+    BufferedBody, BufferingFuture, BufferingSign, BufferingSignLayer, ResponseFuture, Sign,
+    SignLayer, buffer_request,
+};
+
+/// The error type of the tower services: a [`SignError`] or the inner service's error, boxed.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -1,0 +1,264 @@
+//! The reqwest-middleware front end: [`JanrainSigner`], and [`JanrainResponseExt`] to read
+//! Janrain responses.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use ::reqwest::{Request, Response, ResponseBuilderExt, StatusCode};
+use http::Extensions;
+use http::header::DATE;
+use reqwest_middleware::{Middleware, Next};
+
+use super::response::{ResponseError, janrain_json};
+use super::signer::{AuthMode, BodyView, RequestSigner, SignError, SignOutcome, Target, UseClient};
+use crate::credentials::ApiClient;
+use crate::error::JanrainError;
+use crate::scheme::Datetime;
+
+/// Largest response body the middleware reads to look for a date refusal. Larger responses (and
+/// responses without a `Content-Length`) are passed on untouched.
+pub const MAX_REFUSAL_BODY: u64 = 16 * 1024;
+
+/// A reqwest-middleware [`Middleware`] that signs every request with a [`RequestSigner`].
+///
+/// * The client is the signer's, or the one in a [`UseClient`] middleware extension
+///   (`reqwest_middleware::RequestBuilder::with_extension`).
+/// * A request that cannot be signed fails with `reqwest_middleware::Error::Middleware`, whose
+///   message is the [`SignError`]'s (the error downcasts to it).
+/// * Clock skew: when a janrain-signed request is refused because of its `Date` (Janrain error
+///   code 432 or 433, with HTTP 401 or 200, in a body of at most [`MAX_REFUSAL_BODY`] bytes) and
+///   the response carries the server's `Date`, the signer learns the offset between the server's
+///   clock and its own, re-signs the request with the corrected time and sends it once more.
+///   Later requests use the learned offset from the start. Turn it off with
+///   [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew). A refusal that
+///   is not retried reaches the caller with its body intact.
+///
+/// Attach it **after** (inside) any retry middleware, so that every attempt is signed afresh
+/// with a new `Date` (a retried copy of a signed request carries the old `Date` and, behind a
+/// replay guard, is refused as a replay):
+///
+/// ```
+/// use janrain_auth::client::{JanrainSigner, RequestSigner};
+/// use janrain_auth::credentials::{ApiClient, ClientSecret};
+/// use reqwest_middleware::{ClientBuilder, Middleware, Next};
+///
+/// /// A stand-in for `reqwest_retry::RetryTransientMiddleware`: retries 5xx once.
+/// struct RetryOnce;
+///
+/// #[async_trait::async_trait]
+/// impl Middleware for RetryOnce {
+///     async fn handle(
+///         &self,
+///         req: reqwest::Request,
+///         ext: &mut http::Extensions,
+///         next: Next<'_>,
+///     ) -> reqwest_middleware::Result<reqwest::Response> {
+///         let copy = req.try_clone();
+///         let response = next.clone().run(req, ext).await?;
+///         match copy {
+///             Some(copy) if response.status().is_server_error() => next.run(copy, ext).await,
+///             _ => Ok(response),
+///         }
+///     }
+/// }
+///
+/// let api = ApiClient::new("my_client_id".parse()?, ClientSecret::new("my_secret")?);
+/// let signer = RequestSigner::builder(api)
+///     .base_url("https://myapp.janraincapture.com")
+///     .build()?;
+/// let client = ClientBuilder::new(reqwest::Client::new())
+///     .with(RetryOnce) // outer: decides whether to try again
+///     .with(JanrainSigner::new(signer)) // inner: signs each attempt
+///     .build();
+/// # let _ = client;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// With reqwest-retry the chain is the same:
+/// `ClientBuilder::new(reqwest::Client::new()).with(RetryTransientMiddleware::new_with_policy(policy)).with(JanrainSigner::new(signer))`.
+#[derive(Clone, Debug)]
+pub struct JanrainSigner {
+    signer: RequestSigner,
+}
+
+impl JanrainSigner {
+    /// A middleware that signs with `signer`.
+    pub fn new(signer: RequestSigner) -> Self {
+        JanrainSigner { signer }
+    }
+
+    /// The signer (for its learned clock offset, say).
+    pub fn signer(&self) -> &RequestSigner {
+        &self.signer
+    }
+}
+
+impl From<RequestSigner> for JanrainSigner {
+    fn from(signer: RequestSigner) -> Self {
+        JanrainSigner::new(signer)
+    }
+}
+
+impl RequestSigner {
+    /// Sign a `reqwest::Request` in place exactly as [`JanrainSigner`] does before sending it:
+    /// with the client of a [`UseClient`] in `extensions` (the middleware extensions), or the
+    /// signer's own.
+    pub fn sign_reqwest(
+        &self,
+        request: &mut Request,
+        extensions: &Extensions,
+    ) -> Result<SignOutcome, SignError> {
+        let chosen = extensions.get::<UseClient>().map(|u| u.0.clone());
+        self.sign_reqwest_with(request, chosen.as_ref(), false)
+    }
+
+    fn sign_reqwest_with(
+        &self,
+        request: &mut Request,
+        chosen: Option<&Arc<ApiClient>>,
+        force: bool,
+    ) -> Result<SignOutcome, SignError> {
+        // Take the headers out (no allocation) while the URL and the body are read.
+        let mut headers = std::mem::take(request.headers_mut());
+        let url = request.url();
+        let target = Target {
+            scheme: Some(url.scheme()),
+            host: url.host_str(),
+            port: url.port(),
+            path: url.path(),
+            query: url.query(),
+        };
+        let body = match request.body() {
+            None => BodyView::Empty,
+            Some(body) => match body.as_bytes() {
+                Some([]) => BodyView::Empty,
+                Some(bytes) => BodyView::Bytes(bytes),
+                None => BodyView::Unreadable,
+            },
+        };
+        let result = self.sign_parts(&target, &mut headers, body, chosen, force);
+        *request.headers_mut() = headers;
+        result
+    }
+}
+
+#[async_trait::async_trait]
+impl Middleware for JanrainSigner {
+    async fn handle(
+        &self,
+        mut request: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        let chosen = extensions.get::<UseClient>().map(|u| u.0.clone());
+        let offset_used = self.signer.clock_offset();
+        let outcome = self
+            .signer
+            .sign_reqwest_with(&mut request, chosen.as_ref(), false)
+            .map_err(reqwest_middleware::Error::middleware)?;
+        let learn = outcome == SignOutcome::Signed
+            && self.signer.mode() == AuthMode::Signed
+            && self.signer.learns_clock_skew();
+        if !learn {
+            return next.run(request, extensions).await;
+        }
+        // The body is in memory (signing read it), so the copy always succeeds.
+        let retry = request.try_clone();
+        let response = next.clone().run(request, extensions).await?;
+        let (response, server_date) = date_refusal(response).await?;
+        let Some(server_date) = server_date else {
+            return Ok(response);
+        };
+        let learned = self
+            .signer
+            .learn_server_date(server_date)
+            .map_err(reqwest_middleware::Error::middleware)?;
+        let Some(mut retry) = retry.filter(|_| learned != offset_used) else {
+            return Ok(response);
+        };
+        tracing::info!(
+            clock_offset_secs = learned,
+            "server refused the request's Date; corrected the clock and retrying once"
+        );
+        self.signer
+            .sign_reqwest_with(&mut retry, chosen.as_ref(), true)
+            .map_err(reqwest_middleware::Error::middleware)?;
+        next.run(retry, extensions).await
+    }
+}
+
+/// If `response` is a Janrain refusal of the request's `Date` and tells the server's time,
+/// that time. The body is read only for 200 and 401 responses of a known, small length; the
+/// response handed back is equivalent to the one received.
+async fn date_refusal(
+    mut response: Response,
+) -> reqwest_middleware::Result<(Response, Option<Datetime>)> {
+    let status = response.status();
+    if status != StatusCode::OK && status != StatusCode::UNAUTHORIZED {
+        return Ok((response, None));
+    }
+    if response
+        .content_length()
+        .is_none_or(|n| n > MAX_REFUSAL_BODY)
+    {
+        return Ok((response, None));
+    }
+    let version = response.version();
+    let url = response.url().clone();
+    let headers = std::mem::take(response.headers_mut());
+    let extensions = std::mem::take(response.extensions_mut());
+    let body = response.bytes().await?;
+    let refused = JanrainError::from_body(&body).is_some_and(|e| e.is_date_error());
+    let server_date = refused
+        .then(|| headers.get(DATE))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| Datetime::from_http_date(v).or_else(|_| v.parse()).ok());
+    if refused && server_date.is_none() {
+        tracing::debug!("date refusal without a readable server Date; clock not corrected");
+    }
+    // `ResponseBuilderExt::url` keeps `Response::url` as it was.
+    let mut rebuilt = http::Response::builder()
+        .url(url)
+        .body(body)
+        .map_err(reqwest_middleware::Error::middleware)?;
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    rebuilt.extensions_mut().extend(extensions);
+    Ok((Response::from(rebuilt), server_date))
+}
+
+/// Read a `reqwest::Response` as a Janrain answer: `stat:error` envelopes (HTTP 200 included)
+/// become [`ResponseError::Janrain`]. See [`janrain_json`](super::janrain_json).
+///
+/// ```no_run
+/// use janrain_auth::client::JanrainResponseExt;
+///
+/// # async fn run(client: reqwest_middleware::ClientWithMiddleware) -> Result<(), Box<dyn std::error::Error>> {
+/// let response = client.post("https://myapp.janraincapture.com/entity.count").send().await?;
+/// match response.janrain_json().await {
+///     Ok(value) => println!("{} users", value["total_count"]),
+///     Err(e) => match e.janrain() {
+///         Some(janrain) if janrain.code == 403 => eprintln!("this client lacks a feature"),
+///         _ => return Err(e.into()),
+///     },
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub trait JanrainResponseExt {
+    /// Read the body and check it for a Janrain error envelope.
+    fn janrain_json(self) -> impl Future<Output = Result<serde_json::Value, ResponseError>> + Send;
+}
+
+impl JanrainResponseExt for Response {
+    async fn janrain_json(self) -> Result<serde_json::Value, ResponseError> {
+        let status = self.status();
+        let body = self
+            .bytes()
+            .await
+            .map_err(|e| ResponseError::Transport(Box::new(e)))?;
+        janrain_json(status, &body)
+    }
+}

@@ -1,0 +1,328 @@
+//! The tower front end: [`SignLayer`] / [`Sign`] for `http::Request`s whose body is in memory,
+//! and [`BufferingSignLayer`] / [`BufferingSign`] that first collects any body under a limit.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::Request;
+use http_body::Body;
+use http_body_util::{BodyExt, Empty, Full, LengthLimitError, Limited};
+use pin_project::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::BoxError;
+use super::signer::{RequestSigner, SignError};
+
+/// A request body whose bytes can be read without consuming it, so the signer can sign the
+/// form parameters it carries and still send it.
+///
+/// Implemented for [`Full<Bytes>`], [`Empty<Bytes>`] and [`String`]. Implement it for your own
+/// body type if it can hold its bytes in memory; return `None` for a stream (signing then fails
+/// with [`SignError::BodyNotBuffered`]). Other bodies go through [`BufferingSignLayer`] or
+/// [`buffer_request`].
+pub trait BufferedBody: Body {
+    /// Call `f` with the complete body (empty for no body), or return `None` if the body is a
+    /// stream.
+    fn with_buffered<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R>;
+}
+
+impl BufferedBody for Full<Bytes> {
+    fn with_buffered<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        // Cloning a `Full<Bytes>` clones a reference count; a polled `Full` has nothing left.
+        Some(match self.clone().into_inner() {
+            Some(bytes) => f(&bytes),
+            None => f(&[]),
+        })
+    }
+}
+
+impl BufferedBody for Empty<Bytes> {
+    fn with_buffered<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        Some(f(&[]))
+    }
+}
+
+impl BufferedBody for String {
+    fn with_buffered<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        Some(f(self.as_bytes()))
+    }
+}
+
+/// A [`Layer`] that signs every request with a [`RequestSigner`], for any tower HTTP client
+/// whose request body implements [`BufferedBody`] (hyper-util's legacy `Client` with
+/// `Full<Bytes>` bodies, for one).
+///
+/// The request is signed in `call`, before the inner service sees it; a request that cannot be
+/// signed never reaches it and fails with a [`SignError`] (boxed: the service's error type is
+/// [`BoxError`], downcast to tell them apart). The layer never retries: see
+/// [`RequestSigner::learn_server_date`] for clock skew.
+#[derive(Clone, Debug)]
+pub struct SignLayer {
+    signer: RequestSigner,
+}
+
+impl SignLayer {
+    /// A layer that signs with `signer`.
+    pub fn new(signer: RequestSigner) -> Self {
+        SignLayer { signer }
+    }
+
+    /// The signer.
+    pub fn signer(&self) -> &RequestSigner {
+        &self.signer
+    }
+
+    /// The same signer, collecting bodies of any type (up to `limit` bytes) before signing.
+    pub fn buffering(self, limit: usize) -> BufferingSignLayer {
+        BufferingSignLayer {
+            signer: self.signer,
+            limit,
+        }
+    }
+}
+
+impl<S> Layer<S> for SignLayer {
+    type Service = Sign<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Sign {
+            inner,
+            signer: self.signer.clone(),
+        }
+    }
+}
+
+/// The service of [`SignLayer`]: signs, then calls the inner service.
+#[derive(Clone, Debug)]
+pub struct Sign<S> {
+    inner: S,
+    signer: RequestSigner,
+}
+
+impl<S> Sign<S> {
+    /// Wrap `inner`.
+    pub fn new(inner: S, signer: RequestSigner) -> Self {
+        Sign { inner, signer }
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwrap the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, B> Service<Request<B>> for Sign<S>
+where
+    S: Service<Request<B>>,
+    S::Error: Into<BoxError>,
+    B: BufferedBody,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        match self.signer.sign_http(&mut request) {
+            Ok(_) => ResponseFuture {
+                state: State::Inner {
+                    future: self.inner.call(request),
+                },
+            },
+            Err(error) => ResponseFuture {
+                state: State::Failed { error: Some(error) },
+            },
+        }
+    }
+}
+
+/// The future of [`Sign`]: the inner service's, or the signing error.
+#[pin_project]
+pub struct ResponseFuture<F> {
+    #[pin]
+    state: State<F>,
+}
+
+#[pin_project(project = StateProj)]
+enum State<F> {
+    Failed {
+        error: Option<SignError>,
+    },
+    Inner {
+        #[pin]
+        future: F,
+    },
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Failed { .. } => "failed",
+            State::Inner { .. } => "inner",
+        };
+        f.debug_struct("ResponseFuture")
+            .field("state", &state)
+            .finish()
+    }
+}
+
+impl<F, T, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<T, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Failed { error } => Poll::Ready(Err(match error.take() {
+                Some(e) => e.into(),
+                None => "ResponseFuture polled after completion".into(),
+            })),
+            StateProj::Inner { future } => future.poll(cx).map_err(Into::into),
+        }
+    }
+}
+
+/// Collect a request's body, up to `limit` bytes, into a [`Full<Bytes>`] that
+/// [`SignLayer`] can sign.
+///
+/// A `Content-Length` over the limit fails before anything is read; a body that turns out longer
+/// fails as soon as it passes the limit. Both are [`SignError::BodyTooLarge`]; a body that fails
+/// to arrive is [`SignError::BodyRead`].
+pub async fn buffer_request<B>(
+    request: Request<B>,
+    limit: usize,
+) -> Result<Request<Full<Bytes>>, SignError>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    let declared = request
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(SignError::BodyTooLarge { limit });
+    }
+    let (parts, body) = request.into_parts();
+    let collected = Limited::new(body, limit).collect().await.map_err(|e| {
+        if e.is::<LengthLimitError>() {
+            SignError::BodyTooLarge { limit }
+        } else {
+            SignError::BodyRead(e)
+        }
+    })?;
+    Ok(Request::from_parts(parts, Full::new(collected.to_bytes())))
+}
+
+/// A [`Layer`] that collects the body of every request (under a limit) into a [`Full<Bytes>`],
+/// signs it, and passes it on: for tower clients whose bodies are streams.
+///
+/// ```
+/// use janrain_auth::client::{RequestSigner, SignLayer};
+/// # let client = janrain_auth::credentials::ApiClient::new("id".parse()?, janrain_auth::credentials::ClientSecret::new("s")?);
+/// let signer = RequestSigner::builder(client).base_url("http://127.0.0.1:8080").build()?;
+/// // Bodies up to 64 KiB; larger ones fail with SignError::BodyTooLarge.
+/// let layer = SignLayer::new(signer).buffering(64 * 1024);
+/// # let _ = layer;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct BufferingSignLayer {
+    signer: RequestSigner,
+    limit: usize,
+}
+
+impl BufferingSignLayer {
+    /// A layer that buffers up to `limit` bytes and signs with `signer`.
+    pub fn new(signer: RequestSigner, limit: usize) -> Self {
+        BufferingSignLayer { signer, limit }
+    }
+}
+
+impl<S> Layer<S> for BufferingSignLayer {
+    type Service = BufferingSign<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        BufferingSign {
+            inner,
+            signer: self.signer.clone(),
+            limit: self.limit,
+        }
+    }
+}
+
+/// The service of [`BufferingSignLayer`].
+#[derive(Clone, Debug)]
+pub struct BufferingSign<S> {
+    inner: S,
+    signer: RequestSigner,
+    limit: usize,
+}
+
+impl<S> BufferingSign<S> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// Unwrap the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+/// The future of [`BufferingSign`]. Boxed: it reads a body and then calls the inner service,
+/// and the allocation is small next to the buffered body.
+pub type BufferingFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send + 'static>>;
+
+impl<S, B> Service<Request<B>> for BufferingSign<S>
+where
+    S: Service<Request<Full<Bytes>>> + Clone + Send + 'static,
+    S::Future: Send,
+    S::Response: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = BufferingFuture<S::Response>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        // The ready service goes into the future; a fresh clone waits for the next poll_ready.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let signer = self.signer.clone();
+        let limit = self.limit;
+        Box::pin(async move {
+            let mut request = buffer_request(request, limit).await?;
+            signer.sign_http(&mut request)?;
+            inner.call(request).await.map_err(Into::into)
+        })
+    }
+}
