@@ -26,9 +26,9 @@ pub const MAX_REFUSAL_BODY: u64 = 16 * 1024;
 /// * A request that cannot be signed fails with `reqwest_middleware::Error::Middleware`, whose
 ///   message is the [`SignError`]'s (the error downcasts to it).
 /// * Clock skew: when a janrain-signed request is refused because of its `Date` (Janrain error
-///   code 432 or 433, with HTTP 401 or 200, in a body of at most [`MAX_REFUSAL_BODY`] bytes) and
-///   the response carries the server's `Date`, the signer learns the offset between the server's
-///   clock and its own, re-signs the request with the corrected time and sends it once more.
+///   code 432 or 433, with HTTP 401 or 200, in a JSON body of at most [`MAX_REFUSAL_BODY`]
+///   bytes) and the response carries the server's `Date`, the signer learns the offset between
+///   the server's clock and its own, re-signs the request with the corrected time and sends it once more.
 ///   Later requests use the learned offset from the start. Turn it off with
 ///   [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew). A refusal that
 ///   is not retried reaches the caller with its body intact.
@@ -188,8 +188,9 @@ impl Middleware for JanrainSigner {
 }
 
 /// If `response` is a Janrain refusal of the request's `Date` and tells the server's time,
-/// that time. The body is read only for 200 and 401 responses of a known, small length; the
-/// response handed back is equivalent to the one received.
+/// that time. The body is read only for 200 and 401 responses of a known, small length whose
+/// `Content-Type` is JSON (or absent); the response handed back is equivalent to the one
+/// received.
 async fn date_refusal(
     mut response: Response,
 ) -> reqwest_middleware::Result<(Response, Option<Datetime>)> {
@@ -201,6 +202,14 @@ async fn date_refusal(
         .content_length()
         .is_none_or(|n| n > MAX_REFUSAL_BODY)
     {
+        return Ok((response, None));
+    }
+    let json = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.to_ascii_lowercase().contains("json"));
+    if !json {
         return Ok((response, None));
     }
     let version = response.version();
