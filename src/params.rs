@@ -87,59 +87,72 @@ impl ParamList {
         start..self.bytes.len()
     }
 
-    fn append_decoded(&mut self, encoded: &[u8]) -> Range<usize> {
-        let start = self.bytes.len();
-        let mut i = 0;
-        while i < encoded.len() {
-            // Copy the run of bytes that need no decoding in one go.
-            let run = encoded[i..]
-                .iter()
-                .position(|&b| b == b'+' || b == b'%')
-                .unwrap_or(encoded.len() - i);
-            self.bytes.extend_from_slice(&encoded[i..i + run]);
-            i += run;
-            if i == encoded.len() {
-                break;
-            }
-            if encoded[i] == b'+' {
-                self.bytes.push(b' ');
-                i += 1;
-            } else {
-                match (encoded.get(i + 1).and_then(hex), encoded.get(i + 2).and_then(hex)) {
-                    (Some(hi), Some(lo)) => {
-                        self.bytes.push(hi << 4 | lo);
-                        i += 3;
-                    }
-                    _ => {
-                        self.bytes.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-        }
-        start..self.bytes.len()
-    }
-
     /// Decode a query string or form body (without the leading `?`) and append its pairs.
     /// On error, the pairs decoded before the limit was hit stay appended.
     pub fn extend_urlencoded(&mut self, input: &[u8]) -> Result<(), ParamsError> {
-        self.bytes.reserve(input.len());
-        for pair in input.split(|&b| b == b'&') {
-            if pair.is_empty() {
-                continue;
-            }
-            if self.entries.len() >= self.limit() {
-                return Err(ParamsError::TooMany { limit: self.limit() });
-            }
-            let (key, value) = match pair.iter().position(|&b| b == b'=') {
-                Some(eq) => (&pair[..eq], &pair[eq + 1..]),
-                None => (pair, &b""[..]),
-            };
-            let k = self.append_decoded(key);
-            let v = self.append_decoded(value);
-            self.entries.push((k, v));
+        // One pass over the input: split pairs, split key from value, and decode, writing in
+        // place into room for the encoded length (decoding never lengthens), then trim.
+        let limit = self.limit();
+        if self.entries.capacity() == 0 {
+            self.entries.reserve(8);
         }
-        Ok(())
+        let base = self.bytes.len();
+        self.bytes.resize(base + input.len(), 0);
+        let out = &mut self.bytes[base..];
+        let mut written = 0;
+        let mut key_start = 0;
+        let mut key_end = None;
+        let mut pair_start = 0;
+        let mut read = 0;
+        let mut result = Ok(());
+        while let Some(&byte) = input.get(read) {
+            read += 1;
+            let decoded = match byte {
+                b'&' => {
+                    // A pair ends; empty pairs (`&&`) are skipped.
+                    if read - 1 > pair_start {
+                        if self.entries.len() >= limit {
+                            result = Err(ParamsError::TooMany { limit });
+                            written = key_start;
+                            break;
+                        }
+                        self.entries.push(pair(base, key_start, key_end, written));
+                    }
+                    key_start = written;
+                    key_end = None;
+                    pair_start = read;
+                    continue;
+                }
+                b'=' if key_end.is_none() => {
+                    key_end = Some(written);
+                    continue;
+                }
+                b'+' => b' ',
+                b'%' => match (input.get(read).and_then(hex), input.get(read + 1).and_then(hex)) {
+                    (Some(hi), Some(lo)) => {
+                        read += 2;
+                        hi << 4 | lo
+                    }
+                    _ => b'%',
+                },
+                other => other,
+            };
+            // `written < read <= out.len()`: the slot always exists.
+            if let Some(slot) = out.get_mut(written) {
+                *slot = decoded;
+                written += 1;
+            }
+        }
+        if result.is_ok() && input.len() > pair_start {
+            if self.entries.len() >= limit {
+                result = Err(ParamsError::TooMany { limit });
+                written = key_start;
+            } else {
+                self.entries.push(pair(base, key_start, key_end, written));
+            }
+        }
+        self.bytes.truncate(base + written);
+        result
     }
 
     /// Decode `input` into a new list.
@@ -201,6 +214,13 @@ impl ParamList {
         }
         out
     }
+}
+
+/// The key and value ranges of a pair whose decoded bytes start at `key_start` (relative to
+/// `base`) and end at `end`.
+fn pair(base: usize, key_start: usize, key_end: Option<usize>, end: usize) -> (Range<usize>, Range<usize>) {
+    let key_end = key_end.unwrap_or(end);
+    (base + key_start..base + key_end, base + key_end..base + end)
 }
 
 fn hex(b: &u8) -> Option<u8> {

@@ -420,6 +420,10 @@ impl Operation {
         &self.path
     }
 
+    pub(crate) fn path_cow(&self) -> &Cow<'static, str> {
+        &self.path
+    }
+
     /// The name the documentation gives it.
     pub fn name(&self) -> &str {
         &self.name

@@ -70,6 +70,7 @@ mod verify;
 #[cfg(feature = "axum")]
 mod extract;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::credentials::{ApiClient, ClientId};
@@ -83,7 +84,7 @@ pub use rejection::{Rejection, RejectionKind};
 pub use replay::{ReplayGuard, ReplayGuardError, ReplayKey, ReplayVerdict};
 pub use store::{
     BoxFuture, ClientStore, ClientsFile, LoadError, MemoryStore, MemoryTokens, StoreError,
-    TokenGrant, TokenStatus, TokenVerifier,
+    StoreFuture, TokenGrant, TokenStatus, TokenVerifier,
 };
 pub use verify::UnknownPaths;
 #[cfg(feature = "axum")]
@@ -95,15 +96,15 @@ pub use extract::MissingAuthentication;
 pub struct AuthenticatedClient {
     client: Arc<ApiClient>,
     method: AuthMethod,
-    operation: Arc<str>,
+    operation: Cow<'static, str>,
 }
 
 impl AuthenticatedClient {
-    pub(crate) fn new(client: Arc<ApiClient>, method: AuthMethod, operation: &str) -> Self {
+    pub(crate) fn new(client: Arc<ApiClient>, method: AuthMethod, operation: Cow<'static, str>) -> Self {
         AuthenticatedClient {
             client,
             method,
-            operation: operation.into(),
+            operation,
         }
     }
 

@@ -14,10 +14,11 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::future::{Future, ready};
+use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use serde::Deserialize;
@@ -27,6 +28,45 @@ use crate::scheme::Datetime;
 
 /// A boxed, `Send` future, as the store traits return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The future a [`ClientStore`] or [`TokenVerifier`] returns: either an answer that is ready
+/// at once (an in-memory lookup: no allocation) or any boxed future (a database query).
+pub struct StoreFuture<'a, T>(Pending<'a, T>);
+
+enum Pending<'a, T> {
+    Ready(Option<T>),
+    Boxed(BoxFuture<'a, T>),
+}
+
+impl<'a, T> StoreFuture<'a, T> {
+    /// An answer available now.
+    pub fn ready(value: T) -> Self {
+        StoreFuture(Pending::Ready(Some(value)))
+    }
+
+    /// An answer that `future` will give.
+    pub fn new(future: impl Future<Output = T> + Send + 'a) -> Self {
+        StoreFuture(Pending::Boxed(Box::pin(future)))
+    }
+}
+
+impl<T: Unpin> Future for StoreFuture<'_, T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        match &mut self.get_mut().0 {
+            // Taken once; a future polled after completion may stay pending forever.
+            Pending::Ready(value) => value.take().map_or(Poll::Pending, Poll::Ready),
+            Pending::Boxed(future) => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<T> fmt::Debug for StoreFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StoreFuture")
+    }
+}
 
 /// A store or token verifier failed (as opposed to "not found").
 #[derive(Debug, thiserror::Error)]
@@ -43,11 +83,11 @@ impl StoreError {
 /// Looks API clients up by id.
 pub trait ClientStore: Send + Sync + 'static {
     /// The client with this id, or `None`. `id` is a syntactically valid client id.
-    fn client<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>>;
+    fn client<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>>;
 }
 
 impl<T: ClientStore + ?Sized> ClientStore for Arc<T> {
-    fn client<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>> {
+    fn client<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>> {
         (**self).client(id)
     }
 }
@@ -115,8 +155,8 @@ impl MemoryStore {
 }
 
 impl ClientStore for MemoryStore {
-    fn client<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>> {
-        Box::pin(ready(Ok(self.clients.get(id).cloned())))
+    fn client<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>> {
+        StoreFuture::ready(Ok(self.clients.get(id).cloned()))
     }
 }
 
@@ -158,7 +198,7 @@ pub trait TokenVerifier: Send + Sync + 'static {
         token: &'a str,
         client_id: &'a ClientId,
         now: SystemTime,
-    ) -> BoxFuture<'a, Result<TokenStatus, StoreError>>;
+    ) -> StoreFuture<'a, Result<TokenStatus, StoreError>>;
 }
 
 impl<T: TokenVerifier + ?Sized> TokenVerifier for Arc<T> {
@@ -167,7 +207,7 @@ impl<T: TokenVerifier + ?Sized> TokenVerifier for Arc<T> {
         token: &'a str,
         client_id: &'a ClientId,
         now: SystemTime,
-    ) -> BoxFuture<'a, Result<TokenStatus, StoreError>> {
+    ) -> StoreFuture<'a, Result<TokenStatus, StoreError>> {
         (**self).verify(token, client_id, now)
     }
 }
@@ -226,8 +266,8 @@ impl TokenVerifier for MemoryTokens {
         token: &'a str,
         client_id: &'a ClientId,
         now: SystemTime,
-    ) -> BoxFuture<'a, Result<TokenStatus, StoreError>> {
-        Box::pin(ready(Ok(self.status(token, client_id, now))))
+    ) -> StoreFuture<'a, Result<TokenStatus, StoreError>> {
+        StoreFuture::ready(Ok(self.status(token, client_id, now)))
     }
 }
 

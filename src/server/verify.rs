@@ -2,7 +2,9 @@
 //! body under a limit.
 
 use std::borrow::Cow;
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -87,8 +89,9 @@ impl Verifier {
         let span = tracing::Span::current();
         span.record("operation", &*op_path);
 
-        let operation = match self.catalog.get(&op_path) {
-            Some(op) => op,
+        // The catalog's paths are static text: naming the operation costs no allocation.
+        let (operation, name) = match self.catalog.get(&op_path) {
+            Some(op) => (op, op.path_cow().clone()),
             None => match &self.unknown {
                 UnknownPaths::Deny => {
                     return Err(Rejection::new(
@@ -97,7 +100,7 @@ impl Verifier {
                     ));
                 }
                 UnknownPaths::Allow => return Ok(Request::from_parts(parts, body)),
-                UnknownPaths::Authenticate(op) => op,
+                UnknownPaths::Authenticate(op) => (op, Cow::Owned(op_path.clone().into_owned())),
             },
         };
         let accepts = operation.auth();
@@ -119,7 +122,7 @@ impl Verifier {
             ));
         }
 
-        let (outcome, body) = match header {
+        let (client, method, body) = match header {
             Some(value) => {
                 let parsed = Authorization::parse(value.as_bytes()).map_err(|e| {
                     reject(
@@ -139,7 +142,7 @@ impl Verifier {
                     Authorization::Basic(creds) => {
                         self.require(operation, AuthMethod::Basic, "Basic")?;
                         let client = self.basic(creds.client_id(), creds.secret().expose(), operation).await?;
-                        (AuthenticatedClient::new(client, AuthMethod::Basic, &op_path), body)
+                        (client, AuthMethod::Basic, body)
                     }
                     Authorization::Other { scheme } => {
                         return Err(reject(
@@ -168,9 +171,9 @@ impl Verifier {
                 ));
             }
         };
-        span.record("client_id", outcome.client_id().as_str());
-        span.record("auth", outcome.method().as_str());
-        parts.extensions.insert(outcome);
+        span.record("client_id", client.id().as_str());
+        span.record("auth", method.as_str());
+        parts.extensions.insert(AuthenticatedClient::new(client, method, name));
         Ok(Request::from_parts(parts, body))
     }
 
@@ -235,7 +238,7 @@ impl Verifier {
         called_path: &str,
         client_id: &str,
         signature: &[u8; SIGNATURE_LEN],
-    ) -> Result<(AuthenticatedClient, B), Rejection>
+    ) -> Result<(Arc<ApiClient>, AuthMethod, B), Rejection>
     where
         B: Body + From<Bytes> + Send,
         B::Error: Into<BoxError>,
@@ -264,7 +267,7 @@ impl Verifier {
         if let Some(guard) = &self.replay {
             self.record(guard.as_ref(), client_id, signature, date, now, accepts).await?;
         }
-        Ok((AuthenticatedClient::new(client, AuthMethod::Signature, op.path()), collected.body))
+        Ok((client, AuthMethod::Signature, collected.body))
     }
 
     fn check_date<'h>(&self, headers: &'h HeaderMap, accepts: AuthMethods) -> Result<&'h str, Rejection> {
@@ -358,7 +361,7 @@ impl Verifier {
         body: B,
         op: &Operation,
         op_path: &str,
-    ) -> Result<(AuthenticatedClient, B), Rejection>
+    ) -> Result<(Arc<ApiClient>, AuthMethod, B), Rejection>
     where
         B: Body + From<Bytes> + Send,
         B::Error: Into<BoxError>,
@@ -392,7 +395,7 @@ impl Verifier {
             }
             _ => AuthMethod::LoginClient,
         };
-        Ok((AuthenticatedClient::new(client, method, op_path), collected.body))
+        Ok((client, method, collected.body))
     }
 
     async fn check_token(&self, token: &[u8], client_id: &ClientId, accepts: AuthMethods) -> Result<(), Rejection> {
@@ -461,8 +464,14 @@ impl Verifier {
                 return Err(too_large());
             }
         }
-        let read = Limited::new(body, self.body_limit).collect();
-        let bytes = match tokio::time::timeout(self.body_timeout, read).await {
+        let mut read = std::pin::pin!(Limited::new(body, self.body_limit).collect());
+        // A body that is already here (the usual case for small forms) needs no timer.
+        let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
+        let outcome = match first {
+            Poll::Ready(result) => Ok(result),
+            Poll::Pending => tokio::time::timeout(self.body_timeout, read).await,
+        };
+        let bytes = match outcome {
             Err(_) => {
                 return Err(Rejection::new(
                     RejectionKind::BodyTimeout,
