@@ -502,3 +502,58 @@ fn nothing_secret_in_debug() {
     assert!(text.contains("\"c\""), "{text}");
     let _ = Duration::ZERO;
 }
+
+/// Sends every request twice, moving the client's clock a minute between the attempts: a
+/// stand-in for a retry middleware.
+struct TwiceWithClockMove(ManualClock);
+
+#[async_trait::async_trait]
+impl reqwest_middleware::Middleware for TwiceWithClockMove {
+    async fn handle(
+        &self,
+        request: reqwest::Request,
+        extensions: &mut http::Extensions,
+        next: reqwest_middleware::Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let copy = request.try_clone().unwrap();
+        let first = next.clone().run(request, extensions).await?;
+        assert_eq!(first.status(), 200);
+        self.0.advance(60);
+        next.run(copy, extensions).await
+    }
+}
+
+/// Inside a retry middleware, every attempt is signed afresh with its own `Date`; outside it,
+/// the attempts repeat the first one's `Date` and signature (which a replay guard refuses).
+#[tokio::test]
+async fn inside_a_retry_middleware_each_attempt_is_signed_afresh() {
+    let clock = ManualClock::at(at("2021-03-04 05:06:07"));
+    let server = start(ServerConfig::new(vec![api_client("c", "s")], clock.clone())).await;
+    let signer = RequestSigner::builder(api_client("c", "s"))
+        .base_url(server.url("/"))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let url = server.url("/entity.find");
+
+    let inside = ClientBuilder::new(reqwest::Client::new())
+        .with(TwiceWithClockMove(clock.clone()))
+        .with(JanrainSigner::new(signer.clone()))
+        .build();
+    inside.post(&url).form(&[("a", "1")]).send().await.unwrap();
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].date.as_deref(), Some("2021-03-04 05:06:07"));
+    assert_eq!(seen[1].date.as_deref(), Some("2021-03-04 05:07:07"));
+    assert_ne!(seen[0].authorization, seen[1].authorization);
+
+    server.clear();
+    let outside = ClientBuilder::new(reqwest::Client::new())
+        .with(JanrainSigner::new(signer))
+        .with(TwiceWithClockMove(clock.clone()))
+        .build();
+    outside.post(&url).form(&[("a", "1")]).send().await.unwrap();
+    let seen = server.seen();
+    assert_eq!(seen[0].date, seen[1].date);
+    assert_eq!(seen[0].authorization, seen[1].authorization);
+}
