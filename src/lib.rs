@@ -23,3 +23,8 @@ pub mod params;
 pub mod permissions;
 pub mod scheme;
 pub mod server;
+
+/// The README's examples, compiled and run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
