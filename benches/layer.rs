@@ -23,7 +23,10 @@ const DATE: &str = "2026-03-01 12:00:00";
 const PARAMS: [(&str, &str); 6] = [
     ("type_name", "user"),
     ("uuid", "7d19b8a2-5c4e-4f7b-9a61-2f0c3e8d1b44"),
-    ("attributes", r#"["uuid", "email", "givenName", "familyName"]"#),
+    (
+        "attributes",
+        r#"["uuid", "email", "givenName", "familyName"]"#,
+    ),
     ("value", r#"{"givenName": "Zoë", "familyName": "Example"}"#),
     ("include_record", "true"),
     ("created", "2016-02-26 19:08:44"),
@@ -40,14 +43,20 @@ fn bench(c: &mut Criterion) {
         ClientSecret::new("rylicq8ydkz0vmki3gqaoxbk4gyrr05t").unwrap(),
     )
     .with_feature(Feature::DirectAccess);
-    let sig = SigningKey::new("rylicq8ydkz0vmki3gqaoxbk4gyrr05t").sign(&StringToSign::new("/entity.update", DATE, &PARAMS));
+    let sig = SigningKey::new("rylicq8ydkz0vmki3gqaoxbk4gyrr05t").sign(&StringToSign::new(
+        "/entity.update",
+        DATE,
+        &PARAMS,
+    ));
     let authorization = signature_header(client.id(), &sig);
     let body = bytes::Bytes::from(encode_urlencoded(&PARAMS));
     let layer = VerifyLayer::builder(MemoryStore::new().with(client))
         .clock(ManualClock::at(DATE.parse().unwrap()))
         .build();
     let bare: Router = Router::new().route("/entity.update", post(handler));
-    let verified: Router = Router::new().route("/entity.update", post(handler)).layer(layer);
+    let verified: Router = Router::new()
+        .route("/entity.update", post(handler))
+        .layer(layer);
 
     let request = || {
         Request::post("/entity.update")
@@ -58,11 +67,18 @@ fn bench(c: &mut Criterion) {
             .body(Body::from(body.clone()))
             .unwrap()
     };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     // Both routers must answer 200 before they are timed.
     for router in [&bare, &verified] {
         let response = runtime.block_on(router.clone().oneshot(request())).unwrap();
-        assert_eq!(response.status(), 200, "the benchmark request must be accepted");
+        assert_eq!(
+            response.status(),
+            200,
+            "the benchmark request must be accepted"
+        );
     }
 
     let mut group = c.benchmark_group("layer");

@@ -46,16 +46,24 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Stri
             "--help" | "-h" => return Ok(None),
             "--addr" => {
                 let v = value("--addr")?;
-                options.addr = v.parse().map_err(|_| format!("--addr: {v:?} is not an address such as 127.0.0.1:8080"))?;
+                options.addr = v.parse().map_err(|_| {
+                    format!("--addr: {v:?} is not an address such as 127.0.0.1:8080")
+                })?;
             }
             "--clients" => options.clients = value("--clients")?,
             "--skew-seconds" => {
                 let v = value("--skew-seconds")?;
-                options.skew = Some(v.parse().map_err(|_| format!("--skew-seconds: {v:?} is not a number of seconds"))?);
+                options.skew =
+                    Some(v.parse().map_err(|_| {
+                        format!("--skew-seconds: {v:?} is not a number of seconds")
+                    })?);
             }
             "--body-limit" => {
                 let v = value("--body-limit")?;
-                options.body_limit = Some(v.parse().map_err(|_| format!("--body-limit: {v:?} is not a number of bytes"))?);
+                options.body_limit = Some(
+                    v.parse()
+                        .map_err(|_| format!("--body-limit: {v:?} is not a number of bytes"))?,
+                );
             }
             "--janrain-status" => options.janrain_status = true,
             other => return Err(format!("unknown argument {other:?}")),

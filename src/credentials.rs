@@ -76,7 +76,10 @@ impl ClientId {
         if id.len() > MAX_CLIENT_ID_LEN {
             return Err(CredentialsError::ClientIdTooLong);
         }
-        match id.bytes().position(|b| !(b.is_ascii_graphic() && b != b':')) {
+        match id
+            .bytes()
+            .position(|b| !(b.is_ascii_graphic() && b != b':'))
+        {
             Some(position) => Err(CredentialsError::ClientIdCharacter {
                 position,
                 byte: id.as_bytes()[position],
@@ -321,7 +324,10 @@ impl<'de> Deserialize<'de> for ApiClient {
                 spec.client_id
             ))
         })?;
-        let client = secrets.fold(ApiClient::new(spec.client_id, first), ApiClient::with_secret);
+        let client = secrets.fold(
+            ApiClient::new(spec.client_id, first),
+            ApiClient::with_secret,
+        );
         Ok(client.with_features(spec.features))
     }
 }
@@ -336,14 +342,26 @@ mod tests {
         assert_eq!(ClientId::new(""), Err(CredentialsError::EmptyClientId));
         assert_eq!(
             ClientId::new("a:b"),
-            Err(CredentialsError::ClientIdCharacter { position: 1, byte: b':' })
+            Err(CredentialsError::ClientIdCharacter {
+                position: 1,
+                byte: b':'
+            })
         );
         assert_eq!(
             ClientId::new("a b"),
-            Err(CredentialsError::ClientIdCharacter { position: 1, byte: b' ' })
+            Err(CredentialsError::ClientIdCharacter {
+                position: 1,
+                byte: b' '
+            })
         );
-        assert!(matches!(ClientId::new("é"), Err(CredentialsError::ClientIdCharacter { .. })));
-        assert_eq!(ClientId::new("x".repeat(257)), Err(CredentialsError::ClientIdTooLong));
+        assert!(matches!(
+            ClientId::new("é"),
+            Err(CredentialsError::ClientIdCharacter { .. })
+        ));
+        assert_eq!(
+            ClientId::new("x".repeat(257)),
+            Err(CredentialsError::ClientIdTooLong)
+        );
         assert!(ClientId::new("x".repeat(256)).is_ok());
     }
 
@@ -351,13 +369,19 @@ mod tests {
     fn secrets_are_redacted() {
         let s = ClientSecret::new("hijklmnop").unwrap();
         assert_eq!(format!("{s} {s:?}"), "<redacted> ClientSecret(<redacted>)");
-        assert_eq!(ClientSecret::new("").err(), Some(CredentialsError::EmptySecret));
+        assert_eq!(
+            ClientSecret::new("").err(),
+            Some(CredentialsError::EmptySecret)
+        );
     }
 
     #[test]
     fn rotation_and_basic() {
-        let c = ApiClient::new(ClientId::new("c").unwrap(), ClientSecret::new("old").unwrap())
-            .with_secret(ClientSecret::new("new").unwrap());
+        let c = ApiClient::new(
+            ClientId::new("c").unwrap(),
+            ClientSecret::new("old").unwrap(),
+        )
+        .with_secret(ClientSecret::new("new").unwrap());
         assert!(c.verify_basic_secret("old"));
         assert!(c.verify_basic_secret("new"));
         assert!(!c.verify_basic_secret("ol"));
@@ -368,10 +392,16 @@ mod tests {
         let forms = [Canonicalization::CANONICAL];
         for secret in ["old", "new"] {
             let sig = SigningKey::new(secret).sign(&sts);
-            assert!(c.verify_signature(&sts, &forms, sig.as_str().as_bytes()).is_some());
+            assert!(
+                c.verify_signature(&sts, &forms, sig.as_str().as_bytes())
+                    .is_some()
+            );
         }
         let sig = SigningKey::new("other").sign(&sts);
-        assert!(c.verify_signature(&sts, &forms, sig.as_str().as_bytes()).is_none());
+        assert!(
+            c.verify_signature(&sts, &forms, sig.as_str().as_bytes())
+                .is_none()
+        );
     }
 
     #[test]
@@ -392,7 +422,9 @@ mod tests {
             r#"{"client_id":"abc","secrets":["s"],"features":["root"]}"#,
             r#"{"client_id":"abc","secret":"s"}"#,
         ] {
-            let err = serde_json::from_str::<ApiClient>(bad).unwrap_err().to_string();
+            let err = serde_json::from_str::<ApiClient>(bad)
+                .unwrap_err()
+                .to_string();
             assert!(!err.contains("\"s\""), "{err}");
         }
     }

@@ -62,7 +62,8 @@ impl ErrorCode {
     /// 231 `request_timeout` (this crate's code).
     pub const REQUEST_TIMEOUT: ErrorCode = ErrorCode::new(231, "request_timeout");
     /// 402 `invalid_client_credentials`.
-    pub const INVALID_CLIENT_CREDENTIALS: ErrorCode = ErrorCode::new(402, "invalid_client_credentials");
+    pub const INVALID_CLIENT_CREDENTIALS: ErrorCode =
+        ErrorCode::new(402, "invalid_client_credentials");
     /// 403 `client_permission_error`.
     pub const CLIENT_PERMISSION_ERROR: ErrorCode = ErrorCode::new(403, "client_permission_error");
     /// 404 `unknown_operation` (this crate's code).
@@ -74,7 +75,8 @@ impl ErrorCode {
     /// 414 `access_token_expired`.
     pub const ACCESS_TOKEN_EXPIRED: ErrorCode = ErrorCode::new(414, "access_token_expired");
     /// 419 `access_token_client_mismatch` (this crate's code).
-    pub const ACCESS_TOKEN_CLIENT_MISMATCH: ErrorCode = ErrorCode::new(419, "access_token_client_mismatch");
+    pub const ACCESS_TOKEN_CLIENT_MISMATCH: ErrorCode =
+        ErrorCode::new(419, "access_token_client_mismatch");
     /// 431 `signature_does_not_match`.
     pub const SIGNATURE_DOES_NOT_MATCH: ErrorCode = ErrorCode::new(431, "signature_does_not_match");
     /// 432 `invalid_date` (this crate's code).
@@ -110,7 +112,11 @@ pub struct JanrainError {
     #[serde(default)]
     pub error_description: String,
     /// The request id Janrain logs (`request_id`, or `request_token` in older responses).
-    #[serde(default, alias = "request_token", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "request_token",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub request_id: Option<String>,
 }
 
@@ -140,7 +146,9 @@ impl JanrainError {
             stat: "error",
             error: self,
         })
-        .unwrap_or_else(|_| String::from(r#"{"stat":"error","code":500,"error":"unexpected_error"}"#))
+        .unwrap_or_else(|_| {
+            String::from(r#"{"stat":"error","code":500,"error":"unexpected_error"}"#)
+        })
     }
 
     /// Whether this is a refusal of the request's `Date`.
@@ -175,7 +183,10 @@ mod tests {
         assert_eq!(e.request_id.as_deref(), Some("fvdfxwpxew2qe76p"));
         assert!(e.to_string().contains("verification code not recognized"));
         let old = br#"{"stat":"error","code":431,"error":"signature_does_not_match","request_token":"abc"}"#;
-        assert_eq!(JanrainError::from_body(old).unwrap().request_id.as_deref(), Some("abc"));
+        assert_eq!(
+            JanrainError::from_body(old).unwrap().request_id.as_deref(),
+            Some("abc")
+        );
         assert_eq!(JanrainError::from_body(br#"{"stat":"ok"}"#), None);
         assert_eq!(JanrainError::from_body(b"not json"), None);
         assert_eq!(JanrainError::from_body(br#"{"stat":"error"}"#), None);

@@ -71,9 +71,15 @@ impl ParamList {
     }
 
     /// Append one parameter, taken as it is (no decoding).
-    pub fn push(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<(), ParamsError> {
+    pub fn push(
+        &mut self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+    ) -> Result<(), ParamsError> {
         if self.entries.len() >= self.limit() {
-            return Err(ParamsError::TooMany { limit: self.limit() });
+            return Err(ParamsError::TooMany {
+                limit: self.limit(),
+            });
         }
         let k = self.append(key.as_ref());
         let v = self.append(value.as_ref());
@@ -128,7 +134,10 @@ impl ParamList {
                     continue;
                 }
                 b'+' => b' ',
-                b'%' => match (input.get(read).and_then(hex), input.get(read + 1).and_then(hex)) {
+                b'%' => match (
+                    input.get(read).and_then(hex),
+                    input.get(read + 1).and_then(hex),
+                ) {
                     (Some(hi), Some(lo)) => {
                         read += 2;
                         hi << 4 | lo
@@ -186,7 +195,8 @@ impl ParamList {
 
     /// The first value of `key` as text, if it is UTF-8.
     pub fn get_str(&self, key: &str) -> Option<&str> {
-        self.get(key.as_bytes()).and_then(|v| std::str::from_utf8(v).ok())
+        self.get(key.as_bytes())
+            .and_then(|v| std::str::from_utf8(v).ok())
     }
 
     /// The parameters as text pairs (invalid UTF-8 replaced by U+FFFD).
@@ -218,7 +228,12 @@ impl ParamList {
 
 /// The key and value ranges of a pair whose decoded bytes start at `key_start` (relative to
 /// `base`) and end at `end`.
-fn pair(base: usize, key_start: usize, key_end: Option<usize>, end: usize) -> (Range<usize>, Range<usize>) {
+fn pair(
+    base: usize,
+    key_start: usize,
+    key_end: Option<usize>,
+    end: usize,
+) -> (Range<usize>, Range<usize>) {
     let key_end = key_end.unwrap_or(end);
     (base + key_start..base + key_end, base + key_end..base + end)
 }
@@ -278,7 +293,9 @@ fn encode_into(bytes: &[u8], out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in bytes {
         match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(b as char),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => {
                 out.push('%');
@@ -294,7 +311,9 @@ mod tests {
     use super::*;
 
     fn pairs(input: &str) -> Vec<(String, String)> {
-        ParamList::from_urlencoded(input.as_bytes()).unwrap().to_pairs_lossy()
+        ParamList::from_urlencoded(input.as_bytes())
+            .unwrap()
+            .to_pairs_lossy()
     }
 
     fn p(k: &str, v: &str) -> (String, String) {
@@ -338,7 +357,10 @@ mod tests {
     #[test]
     fn limits_and_non_utf8() {
         let mut list = ParamList::with_limit(2);
-        assert_eq!(list.extend_urlencoded(b"a&b&c"), Err(ParamsError::TooMany { limit: 2 }));
+        assert_eq!(
+            list.extend_urlencoded(b"a&b&c"),
+            Err(ParamsError::TooMany { limit: 2 })
+        );
         assert_eq!(list.len(), 2);
         assert_eq!(list.push("x", "y"), Err(ParamsError::TooMany { limit: 2 }));
         let list = ParamList::from_urlencoded(b"k=%FF").unwrap();
@@ -349,10 +371,14 @@ mod tests {
 
     #[test]
     fn without_and_debug() {
-        let list = ParamList::from_urlencoded(b"client_id=c&access_token=t&password=hunter2").unwrap();
+        let list =
+            ParamList::from_urlencoded(b"client_id=c&access_token=t&password=hunter2").unwrap();
         let rest = list.without(&[b"client_id", b"access_token"]);
         assert_eq!(rest.to_pairs_lossy(), vec![p("password", "hunter2")]);
         let dbg = format!("{list:?}");
-        assert!(dbg.contains("password=<redacted>") && !dbg.contains("hunter2"), "{dbg}");
+        assert!(
+            dbg.contains("password=<redacted>") && !dbg.contains("hunter2"),
+            "{dbg}"
+        );
     }
 }

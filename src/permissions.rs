@@ -309,7 +309,8 @@ impl AuthMethods {
     /// No method.
     pub const EMPTY: AuthMethods = AuthMethods(0);
     /// Basic or janrain-signed: the header methods of the Authentication and Entity APIs.
-    pub const HEADER: AuthMethods = AuthMethods(AuthMethod::Basic.bit() | AuthMethod::Signature.bit());
+    pub const HEADER: AuthMethods =
+        AuthMethods(AuthMethod::Basic.bit() | AuthMethod::Signature.bit());
 
     /// Whether the set holds `method`.
     pub const fn contains(self, method: AuthMethod) -> bool {
@@ -323,7 +324,9 @@ impl AuthMethods {
 
     /// The methods in the set.
     pub fn iter(self) -> impl Iterator<Item = AuthMethod> {
-        AuthMethod::ALL.into_iter().filter(move |m| self.contains(*m))
+        AuthMethod::ALL
+            .into_iter()
+            .filter(move |m| self.contains(*m))
     }
 
     /// Whether the set holds a method that takes an `Authorization` header.
@@ -557,36 +560,85 @@ impl FromIterator<Operation> for Catalog {
 
 fn builtin() -> Vec<Operation> {
     use AuthMethod::{Basic, LoginClient, LoginClientWithToken, Signature};
-    use Feature::{AccessIssuer as AI, DirectAccess as DA, DirectReadAccess as DR, LoginClient as LC, Owner as O};
+    use Feature::{
+        AccessIssuer as AI, DirectAccess as DA, DirectReadAccess as DR, LoginClient as LC,
+        Owner as O,
+    };
 
     let header = Basic | Signature;
-    let op = |api, path: &'static str, name: &'static str, auth: AuthMethods, allowed: &[Feature]| {
-        Operation::new(path, auth, Features::of(allowed))
-            .named(name)
-            .in_api(api)
-    };
-    let auth = |path, name, allowed: &[Feature]| op(Api::Authentication, path, name, header, allowed);
+    let op =
+        |api, path: &'static str, name: &'static str, auth: AuthMethods, allowed: &[Feature]| {
+            Operation::new(path, auth, Features::of(allowed))
+                .named(name)
+                .in_api(api)
+        };
+    let auth =
+        |path, name, allowed: &[Feature]| op(Api::Authentication, path, name, header, allowed);
     let login = |path, name| op(Api::Authentication, path, name, LoginClient.into(), &[LC]);
-    let login_token = |path, name| op(Api::Authentication, path, name, LoginClientWithToken.into(), &[LC]);
-    let open = |path, name| op(Api::Authentication, path, name, AuthMethod::None.into(), &[]);
+    let login_token = |path, name| {
+        op(
+            Api::Authentication,
+            path,
+            name,
+            LoginClientWithToken.into(),
+            &[LC],
+        )
+    };
+    let open = |path, name| {
+        op(
+            Api::Authentication,
+            path,
+            name,
+            AuthMethod::None.into(),
+            &[],
+        )
+    };
     let entity = |path, name, allowed: &[Feature]| op(Api::Entity, path, name, header, allowed);
     let legacy = |path, name, allowed: &[Feature]| op(Api::Legacy, path, name, header, allowed);
     let all = &[O, AI, DA, DR, LC];
 
     vec![
         // 2.2 Authentication API
-        auth("/access/getAuthorizationCode", "Get an Authorization Code", &[O, AI, DA]),
-        auth("/access/getAccessToken", "Get an Access Token", &[O, AI, DA]),
-        auth("/oauth/token", "Exchange an Authorization Code", &[O, AI, DA]),
+        auth(
+            "/access/getAuthorizationCode",
+            "Get an Authorization Code",
+            &[O, AI, DA],
+        ),
+        auth(
+            "/access/getAccessToken",
+            "Get an Access Token",
+            &[O, AI, DA],
+        ),
+        auth(
+            "/oauth/token",
+            "Exchange an Authorization Code",
+            &[O, AI, DA],
+        ),
         login("/oauth/auth_native", "Complete Social Login"),
-        login("/oauth/auth_native_traditional", "Complete Traditional Login"),
+        login(
+            "/oauth/auth_native_traditional",
+            "Complete Traditional Login",
+        ),
         login("/oauth/register_native", "Complete Social Registration"),
-        login("/oauth/register_native_traditional", "Complete Traditional Registration"),
-        auth("/access/getVerificationCode", "Get a Verification Code", &[O, AI, DA]),
+        login(
+            "/oauth/register_native_traditional",
+            "Complete Traditional Registration",
+        ),
+        auth(
+            "/access/getVerificationCode",
+            "Get a Verification Code",
+            &[O, AI, DA],
+        ),
         open("/access/useVerificationCode", "Use a Verification Code"),
         open("/access/use_verification_code", "Use a Verification Code"),
-        login("/oauth/forgot_password_native", "Request a Reset Password Link"),
-        login("/oauth/verify_email_native", "Send a Verify Email Address Link"),
+        login(
+            "/oauth/forgot_password_native",
+            "Request a Reset Password Link",
+        ),
+        login(
+            "/oauth/verify_email_native",
+            "Send a Verify Email Address Link",
+        ),
         login_token("/oauth/link_account_native", "Link a Social Identity"),
         login_token("/oauth/unlink_account_native", "Unlink a Social Identity"),
         login_token("/oauth/update_profile_native", "Update a User Profile"),
@@ -598,7 +650,11 @@ fn builtin() -> Vec<Operation> {
         entity("/entity.replace", "Replace a User Profile", &[DA]),
         entity("/entity.create", "Create a User Profile", &[DA]),
         entity("/entity.bulkCreate", "Create Multiple User Profiles", &[DA]),
-        entity("/entity.deleteAccess", "Invalidate a User Session", &[O, AI, DA]),
+        entity(
+            "/entity.deleteAccess",
+            "Invalidate a User Session",
+            &[O, AI, DA],
+        ),
         entity("/entity.delete", "Delete a User Profile", &[DA]),
         entity("/entityType.list", "List Entity Types", &[O]),
         entity("/entityType", "View an Entity Type", all),
@@ -609,16 +665,32 @@ fn builtin() -> Vec<Operation> {
         entity("/entityType.rules", "List Your Validation Rules", &[O]),
         entity("/entityType.removeRule", "Delete a Validation Rule", &[O]),
         entity("/entityType.getAccessSchema", "List Access Schemas", all),
-        entity("/entityType.setAccessSchema", "Create an Access Schema", &[O]),
-        entity("/entityType.setAttributeConstraints", "Assign Constraints to an Attribute", &[O]),
-        entity("/entityType.deleteAccessSchema", "Delete an Access Schema", &[O]),
+        entity(
+            "/entityType.setAccessSchema",
+            "Create an Access Schema",
+            &[O],
+        ),
+        entity(
+            "/entityType.setAttributeConstraints",
+            "Assign Constraints to an Attribute",
+            &[O],
+        ),
+        entity(
+            "/entityType.deleteAccessSchema",
+            "Delete an Access Schema",
+            &[O],
+        ),
         // 2.4 Legacy Clients and Settings APIs
         legacy("/clients/list", "List Clients", &[O]).with_method(Method::GET),
         legacy("/clients/set_features", "Modify Client Features", &[O]),
         legacy("/clients/set_whitelist", "Create an IP Whitelist", &[O]),
         legacy("/clients/reset_secret", "Reset a Client Secret", &[O]),
         legacy("/clients/set_description", "Rename a Client", &[O]),
-        legacy("/clients/clear_whitelist", "Delete Whitelist IP Addresses", &[O]),
+        legacy(
+            "/clients/clear_whitelist",
+            "Delete Whitelist IP Addresses",
+            &[O],
+        ),
         legacy("/clients/add", "Create a Client", &[O]),
         legacy("/clients/delete", "Delete a Client", &[O]),
         legacy("/settings/get_default", "View an Application Setting", all),
@@ -634,7 +706,11 @@ fn builtin() -> Vec<Operation> {
         legacy("/settings/widget/list", "List Published Settings", &[O]),
         legacy("/settings/widget/get", "View a Published Setting", &[O]),
         legacy("/settings/widget/set", "Publish a Setting", &[O]),
-        legacy("/settings/widget/delete", "Delete a Published Setting", &[O]),
+        legacy(
+            "/settings/widget/delete",
+            "Delete a Published Setting",
+            &[O],
+        ),
     ]
 }
 
@@ -643,20 +719,36 @@ mod tests {
     use super::*;
 
     fn allowed(path: &str) -> String {
-        Catalog::identity_cloud().get(path).unwrap().allowed().to_string()
+        Catalog::identity_cloud()
+            .get(path)
+            .unwrap()
+            .allowed()
+            .to_string()
     }
 
     #[test]
     fn catalog_matches_the_spec_tables() {
         let c = Catalog::identity_cloud();
-        assert_eq!(c.iter().filter(|o| o.api() == Api::Authentication).count(), 15); // 14 + alias
+        assert_eq!(
+            c.iter().filter(|o| o.api() == Api::Authentication).count(),
+            15
+        ); // 14 + alias
         assert_eq!(c.iter().filter(|o| o.api() == Api::Entity).count(), 21);
         assert_eq!(c.iter().filter(|o| o.api() == Api::Legacy).count(), 22);
-        assert_eq!(allowed("/access/getAuthorizationCode"), "owner,access_issuer,direct_access");
-        assert_eq!(allowed("/access/getVerificationCode"), "owner,access_issuer,direct_access");
+        assert_eq!(
+            allowed("/access/getAuthorizationCode"),
+            "owner,access_issuer,direct_access"
+        );
+        assert_eq!(
+            allowed("/access/getVerificationCode"),
+            "owner,access_issuer,direct_access"
+        );
         assert_eq!(allowed("/entity"), "direct_access,direct_read_access");
         assert_eq!(allowed("/entity.update"), "direct_access");
-        assert_eq!(allowed("/entity.deleteAccess"), "owner,access_issuer,direct_access");
+        assert_eq!(
+            allowed("/entity.deleteAccess"),
+            "owner,access_issuer,direct_access"
+        );
         assert_eq!(
             allowed("/entityType"),
             "owner,access_issuer,direct_access,direct_read_access,login_client"
@@ -665,14 +757,30 @@ mod tests {
         assert_eq!(allowed("/oauth/update_profile_native"), "login_client");
         assert_eq!(allowed("/access/useVerificationCode"), "");
         let token = c.get("/oauth/link_account_native").unwrap();
-        assert!(token.accepts(AuthMethod::LoginClientWithToken) && !token.accepts(AuthMethod::Signature));
-        assert!(c.get("/oauth/auth_native").unwrap().accepts(AuthMethod::LoginClient));
+        assert!(
+            token.accepts(AuthMethod::LoginClientWithToken)
+                && !token.accepts(AuthMethod::Signature)
+        );
+        assert!(
+            c.get("/oauth/auth_native")
+                .unwrap()
+                .accepts(AuthMethod::LoginClient)
+        );
         assert_eq!(c.get("/clients/list").unwrap().method(), Method::GET);
         for op in &c {
-            assert!(op.path().starts_with('/') && !op.path().ends_with('/'), "{}", op.path());
+            assert!(
+                op.path().starts_with('/') && !op.path().ends_with('/'),
+                "{}",
+                op.path()
+            );
             // No header operation allows metadata alone; every operation needs a feature
             // unless it takes no authentication at all.
-            assert_eq!(op.allowed().is_empty(), op.accepts(AuthMethod::None), "{}", op.path());
+            assert_eq!(
+                op.allowed().is_empty(),
+                op.accepts(AuthMethod::None),
+                "{}",
+                op.path()
+            );
         }
     }
 
@@ -680,21 +788,38 @@ mod tests {
     fn user_overrides_and_removal() {
         let mut c = Catalog::identity_cloud();
         let n = c.len();
-        let old = c.insert(Operation::new("/entity.find", AuthMethod::Basic.into(), Feature::Owner.into()));
-        assert_eq!(old.unwrap().allowed(), Feature::DirectAccess | Feature::DirectReadAccess);
+        let old = c.insert(Operation::new(
+            "/entity.find",
+            AuthMethod::Basic.into(),
+            Feature::Owner.into(),
+        ));
+        assert_eq!(
+            old.unwrap().allowed(),
+            Feature::DirectAccess | Feature::DirectReadAccess
+        );
         assert_eq!(c.len(), n);
-        assert!(!c.get("/entity.find").unwrap().accepts(AuthMethod::Signature));
+        assert!(
+            !c.get("/entity.find")
+                .unwrap()
+                .accepts(AuthMethod::Signature)
+        );
         assert!(c.remove("/entity").is_some());
         assert!(c.get("/entity").is_none());
         assert_eq!(c.get("/entity.count").unwrap().path(), "/entity.count");
-        assert_eq!(c.iter().position(|o| o.path() == "/entity.find"), c.iter().position(|o| o.name() == "/entity.find"));
+        assert_eq!(
+            c.iter().position(|o| o.path() == "/entity.find"),
+            c.iter().position(|o| o.name() == "/entity.find")
+        );
     }
 
     #[test]
     fn features_parse_and_print() {
         let f: Features = serde_json::from_str(r#"["login_client","owner"]"#).unwrap();
         assert_eq!(f, Feature::Owner | Feature::LoginClient);
-        assert_eq!(serde_json::to_string(&f).unwrap(), r#"["owner","login_client"]"#);
+        assert_eq!(
+            serde_json::to_string(&f).unwrap(),
+            r#"["owner","login_client"]"#
+        );
         assert_eq!(format!("{f:?}"), "{Owner, LoginClient}");
         let err = "root".parse::<Feature>().unwrap_err().to_string();
         assert!(err.contains("root") && err.contains("login_client"));

@@ -53,7 +53,11 @@ async fn serve(app: Router) -> String {
 }
 
 async fn server_with(builder: VerifyLayerBuilder) -> String {
-    serve(lookalike::router(&Catalog::identity_cloud(), builder.build())).await
+    serve(lookalike::router(
+        &Catalog::identity_cloud(),
+        builder.build(),
+    ))
+    .await
 }
 
 async fn server() -> String {
@@ -174,18 +178,47 @@ async fn every_auth_method_is_accepted_where_the_operation_allows_it() {
     get.get = true;
     assert_ok(&get.send(&base).await, Some("reader_client"), "signature");
     // Basic.
-    let got = send(request(&base, "/entity.count", &[("type_name", "user")], false)
-        .header("Authorization", basic("direct_client", secret("direct_client"))))
+    let got = send(
+        request(&base, "/entity.count", &[("type_name", "user")], false).header(
+            "Authorization",
+            basic("direct_client", secret("direct_client")),
+        ),
+    )
     .await;
     assert_ok(&got, Some("direct_client"), "basic");
     // Login client, without and with an access token.
-    let got = send(request(&base, "/oauth/auth_native_traditional", &[("client_id", "login_client"), ("signInEmailAddress", "a@b.example")], false)).await;
+    let got = send(request(
+        &base,
+        "/oauth/auth_native_traditional",
+        &[
+            ("client_id", "login_client"),
+            ("signInEmailAddress", "a@b.example"),
+        ],
+        false,
+    ))
+    .await;
     assert_ok(&got, Some("login_client"), "login_client");
-    let got = send(request(&base, "/oauth/update_profile_native", &[("client_id", "login_client"), ("access_token", "demo-access-token"), ("givenName", "Zoë")], false)).await;
+    let got = send(request(
+        &base,
+        "/oauth/update_profile_native",
+        &[
+            ("client_id", "login_client"),
+            ("access_token", "demo-access-token"),
+            ("givenName", "Zoë"),
+        ],
+        false,
+    ))
+    .await;
     assert_ok(&got, Some("login_client"), "login_client");
     assert_eq!(got.1["params"]["givenName"], "Zoë");
     // No authentication at all.
-    let got = send(request(&base, "/access/useVerificationCode", &[("verification_code", "abc")], false)).await;
+    let got = send(request(
+        &base,
+        "/access/useVerificationCode",
+        &[("verification_code", "abc")],
+        false,
+    ))
+    .await;
     assert_ok(&got, None, "none");
 }
 
@@ -225,8 +258,18 @@ async fn credential_failures() {
     let got = send(request(&base, "/entity.find", &params, false)).await;
     assert_error(&got, 401, 402, "invalid_client_credentials");
     // Malformed: Signature without a colon, a short signature, bad Basic base64.
-    for value in ["Signature reader_client", "Signature reader_client:abc=", "Basic %%%", "Basic"] {
-        let got = send(request(&base, "/entity.find", &params, false).header("Date", NOW).header("Authorization", value)).await;
+    for value in [
+        "Signature reader_client",
+        "Signature reader_client:abc=",
+        "Basic %%%",
+        "Basic",
+    ] {
+        let got = send(
+            request(&base, "/entity.find", &params, false)
+                .header("Date", NOW)
+                .header("Authorization", value),
+        )
+        .await;
         assert_error(&got, 401, 402, "invalid_client_credentials");
     }
     // Unknown client (janrain-signed and Basic) and wrong Basic secret: the same answer.
@@ -234,8 +277,16 @@ async fn credential_failures() {
     unknown.secret = "whatever";
     let a = unknown.send(&base).await;
     assert_error(&a, 401, 402, "invalid_client_credentials");
-    let b = send(request(&base, "/entity.find", &params, false).header("Authorization", basic("ghost_client", "x"))).await;
-    let c = send(request(&base, "/entity.find", &params, false).header("Authorization", basic("reader_client", "wrong"))).await;
+    let b = send(
+        request(&base, "/entity.find", &params, false)
+            .header("Authorization", basic("ghost_client", "x")),
+    )
+    .await;
+    let c = send(
+        request(&base, "/entity.find", &params, false)
+            .header("Authorization", basic("reader_client", "wrong")),
+    )
+    .await;
     assert_error(&b, 401, 402, "invalid_client_credentials");
     assert_error(&c, 401, 402, "invalid_client_credentials");
     assert_eq!(b.1["error_description"], c.1["error_description"]);
@@ -246,13 +297,33 @@ async fn credential_failures() {
 async fn auth_method_not_accepted() {
     let base = server().await;
     // OAuth on an Entity operation.
-    let got = send(request(&base, "/entity.find", &[("type_name", "user")], false).header("Authorization", "OAuth sometoken")).await;
+    let got = send(
+        request(&base, "/entity.find", &[("type_name", "user")], false)
+            .header("Authorization", "OAuth sometoken"),
+    )
+    .await;
     assert_error(&got, 401, 205, "invalid_auth_method");
     // janrain-signed where only the login-client parameter is accepted.
-    let signed = Signed::new("login_client", "/oauth/auth_native", &[("client_id", "login_client")]);
+    let signed = Signed::new(
+        "login_client",
+        "/oauth/auth_native",
+        &[("client_id", "login_client")],
+    );
     assert_error(&signed.send(&base).await, 401, 205, "invalid_auth_method");
     // Basic on the same.
-    let got = send(request(&base, "/oauth/auth_native", &[("client_id", "login_client")], false).header("Authorization", basic("login_client", secret("login_client")))).await;
+    let got = send(
+        request(
+            &base,
+            "/oauth/auth_native",
+            &[("client_id", "login_client")],
+            false,
+        )
+        .header(
+            "Authorization",
+            basic("login_client", secret("login_client")),
+        ),
+    )
+    .await;
     assert_error(&got, 401, 205, "invalid_auth_method");
 }
 
@@ -264,21 +335,46 @@ async fn signature_mismatch_for_any_changed_part() {
     let auth = good.authorization(Canonicalization::CANONICAL);
     // A changed value, a dropped parameter, an added one, another endpoint.
     let variants: Vec<(&str, Vec<(&str, &str)>)> = vec![
-        ("/entity.find", vec![("type_name", "users"), ("filter", "email = 'a@b.example'")]),
+        (
+            "/entity.find",
+            vec![("type_name", "users"), ("filter", "email = 'a@b.example'")],
+        ),
         ("/entity.find", vec![("type_name", "user")]),
-        ("/entity.find", vec![("type_name", "user"), ("filter", "email = 'a@b.example'"), ("x", "")]),
+        (
+            "/entity.find",
+            vec![
+                ("type_name", "user"),
+                ("filter", "email = 'a@b.example'"),
+                ("x", ""),
+            ],
+        ),
         ("/entity.count", params.to_vec()),
     ];
     for (path, sent) in variants {
-        let got = send(request(&base, path, &sent, false).header("Date", NOW).header("Authorization", &auth)).await;
+        let got = send(
+            request(&base, path, &sent, false)
+                .header("Date", NOW)
+                .header("Authorization", &auth),
+        )
+        .await;
         assert_error(&got, 401, 431, "signature_does_not_match");
     }
     // Wrong secret.
     let mut wrong = Signed::new("reader_client", "/entity.find", &params);
     wrong.secret = "not-the-secret";
-    assert_error(&wrong.send(&base).await, 401, 431, "signature_does_not_match");
+    assert_error(
+        &wrong.send(&base).await,
+        401,
+        431,
+        "signature_does_not_match",
+    );
     // A Date header that differs from the signed datetime (still inside the window).
-    let got = send(request(&base, "/entity.find", &params, false).header("Date", "2026-03-01 12:00:01").header("Authorization", &auth)).await;
+    let got = send(
+        request(&base, "/entity.find", &params, false)
+            .header("Date", "2026-03-01 12:00:01")
+            .header("Authorization", &auth),
+    )
+    .await;
     assert_error(&got, 401, 431, "signature_does_not_match");
 }
 
@@ -288,10 +384,21 @@ async fn date_failures_are_distinct() {
     let params = [("type_name", "user")];
     let good = Signed::new("reader_client", "/entity.find", &params);
     let auth = good.authorization(Canonicalization::CANONICAL);
-    let got = send(request(&base, "/entity.find", &params, false).header("Authorization", &auth)).await;
+    let got =
+        send(request(&base, "/entity.find", &params, false).header("Authorization", &auth)).await;
     assert_error(&got, 401, 432, "invalid_date");
-    for bad in ["Sun, 01 Mar 2026 12:00:00 GMT", "2026-03-01T12:00:00Z", "2026-02-30 12:00:00", ""] {
-        let got = send(request(&base, "/entity.find", &params, false).header("Date", bad).header("Authorization", &auth)).await;
+    for bad in [
+        "Sun, 01 Mar 2026 12:00:00 GMT",
+        "2026-03-01T12:00:00Z",
+        "2026-02-30 12:00:00",
+        "",
+    ] {
+        let got = send(
+            request(&base, "/entity.find", &params, false)
+                .header("Date", bad)
+                .header("Authorization", &auth),
+        )
+        .await;
         assert_error(&got, 401, 432, "invalid_date");
     }
     // Just inside and just outside the default window of 300 s each way.
@@ -320,12 +427,27 @@ async fn date_refusals_carry_the_server_clock() {
     let base = server().await;
     let mut signed = Signed::new("reader_client", "/entity.find", &[("type_name", "user")]);
     signed.date = "2026-03-01 11:00:00";
-    let response = signed.request(&base, "/entity.find", Canonicalization::CANONICAL).send().await.unwrap();
+    let response = signed
+        .request(&base, "/entity.find", Canonicalization::CANONICAL)
+        .send()
+        .await
+        .unwrap();
     let date = response.headers()["date"].to_str().unwrap().to_owned();
     assert_eq!(Datetime::from_http_date(&date).unwrap().to_string(), NOW);
-    let challenges: Vec<_> = response.headers().get_all("www-authenticate").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
-    assert!(challenges.iter().any(|c| c.starts_with("Signature realm=")), "{challenges:?}");
-    assert!(challenges.iter().any(|c| c.starts_with("Basic realm=")), "{challenges:?}");
+    let challenges: Vec<_> = response
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        challenges.iter().any(|c| c.starts_with("Signature realm=")),
+        "{challenges:?}"
+    );
+    assert!(
+        challenges.iter().any(|c| c.starts_with("Basic realm=")),
+        "{challenges:?}"
+    );
     assert_eq!(response.headers()["content-type"], "application/json");
 }
 
@@ -360,45 +482,170 @@ async fn the_permission_matrix_is_enforced() {
         for path in sample {
             let op = catalog.get(path).unwrap();
             let expected = op.permits(Features::from(feature));
-            let got = Signed::new(id, path, &[("type_name", "user")]).send(&base).await;
+            let got = Signed::new(id, path, &[("type_name", "user")])
+                .send(&base)
+                .await;
             if expected {
                 allowed += 1;
                 assert_ok(&got, Some(id), "signature");
             } else {
                 assert_error(&got, 403, 403, "client_permission_error");
                 let description = got.1["error_description"].as_str().unwrap();
-                assert!(description.contains(&op.allowed().to_string()), "{description}");
+                assert!(
+                    description.contains(&op.allowed().to_string()),
+                    "{description}"
+                );
             }
         }
     }
     // Spot checks independent of the catalog code.
-    assert_ok(&Signed::new("reader_client", "/entity", &[]).send(&base).await, Some("reader_client"), "signature");
-    assert_error(&Signed::new("reader_client", "/entity.update", &[]).send(&base).await, 403, 403, "client_permission_error");
-    assert_error(&Signed::new("owner_client", "/entity.find", &[]).send(&base).await, 403, 403, "client_permission_error");
-    assert_ok(&Signed::new("owner_client", "/entityType.list", &[]).send(&base).await, Some("owner_client"), "signature");
-    assert_ok(&Signed::new("issuer_client", "/access/getAccessToken", &[]).send(&base).await, Some("issuer_client"), "signature");
-    assert_error(&Signed::new("metadata_client", "/entityType", &[]).send(&base).await, 403, 403, "client_permission_error");
+    assert_ok(
+        &Signed::new("reader_client", "/entity", &[])
+            .send(&base)
+            .await,
+        Some("reader_client"),
+        "signature",
+    );
+    assert_error(
+        &Signed::new("reader_client", "/entity.update", &[])
+            .send(&base)
+            .await,
+        403,
+        403,
+        "client_permission_error",
+    );
+    assert_error(
+        &Signed::new("owner_client", "/entity.find", &[])
+            .send(&base)
+            .await,
+        403,
+        403,
+        "client_permission_error",
+    );
+    assert_ok(
+        &Signed::new("owner_client", "/entityType.list", &[])
+            .send(&base)
+            .await,
+        Some("owner_client"),
+        "signature",
+    );
+    assert_ok(
+        &Signed::new("issuer_client", "/access/getAccessToken", &[])
+            .send(&base)
+            .await,
+        Some("issuer_client"),
+        "signature",
+    );
+    assert_error(
+        &Signed::new("metadata_client", "/entityType", &[])
+            .send(&base)
+            .await,
+        403,
+        403,
+        "client_permission_error",
+    );
     assert!(allowed > 10);
 }
 
 #[tokio::test]
 async fn login_client_operations() {
     let base = server().await;
-    let post = |params: &[(&str, &str)]| send(request(&base, "/oauth/link_account_native", params, false));
+    let post =
+        |params: &[(&str, &str)]| send(request(&base, "/oauth/link_account_native", params, false));
     assert_error(&post(&[("token", "x")]).await, 400, 100, "missing_argument");
-    assert_error(&post(&[("client_id", "login_client")]).await, 400, 100, "missing_argument");
-    assert_error(&post(&[("client_id", "ghost_client"), ("access_token", "demo-access-token")]).await, 401, 402, "invalid_client_credentials");
-    assert_error(&post(&[("client_id", "direct_client"), ("access_token", "demo-access-token")]).await, 403, 403, "client_permission_error");
-    assert_error(&post(&[("client_id", "login_client"), ("access_token", "nope")]).await, 401, 412, "invalid_access_token");
-    assert_error(&post(&[("client_id", "login_client"), ("access_token", "expired-access-token")]).await, 401, 414, "access_token_expired");
-    assert_error(&post(&[("client_id", "login_client"), ("access_token", "second-client-token")]).await, 401, 419, "access_token_client_mismatch");
-    assert_error(&post(&[("client_id", "second_login_client"), ("access_token", "demo-access-token")]).await, 401, 419, "access_token_client_mismatch");
-    assert_ok(&post(&[("client_id", "second_login_client"), ("access_token", "second-client-token")]).await, Some("second_login_client"), "login_client");
+    assert_error(
+        &post(&[("client_id", "login_client")]).await,
+        400,
+        100,
+        "missing_argument",
+    );
+    assert_error(
+        &post(&[
+            ("client_id", "ghost_client"),
+            ("access_token", "demo-access-token"),
+        ])
+        .await,
+        401,
+        402,
+        "invalid_client_credentials",
+    );
+    assert_error(
+        &post(&[
+            ("client_id", "direct_client"),
+            ("access_token", "demo-access-token"),
+        ])
+        .await,
+        403,
+        403,
+        "client_permission_error",
+    );
+    assert_error(
+        &post(&[("client_id", "login_client"), ("access_token", "nope")]).await,
+        401,
+        412,
+        "invalid_access_token",
+    );
+    assert_error(
+        &post(&[
+            ("client_id", "login_client"),
+            ("access_token", "expired-access-token"),
+        ])
+        .await,
+        401,
+        414,
+        "access_token_expired",
+    );
+    assert_error(
+        &post(&[
+            ("client_id", "login_client"),
+            ("access_token", "second-client-token"),
+        ])
+        .await,
+        401,
+        419,
+        "access_token_client_mismatch",
+    );
+    assert_error(
+        &post(&[
+            ("client_id", "second_login_client"),
+            ("access_token", "demo-access-token"),
+        ])
+        .await,
+        401,
+        419,
+        "access_token_client_mismatch",
+    );
+    assert_ok(
+        &post(&[
+            ("client_id", "second_login_client"),
+            ("access_token", "second-client-token"),
+        ])
+        .await,
+        Some("second_login_client"),
+        "login_client",
+    );
     // client_id in the query string works too.
-    let got = send(request(&base, "/oauth/forgot_password_native", &[("client_id", "login_client"), ("signInEmailAddress", "a@b.example")], true)).await;
+    let got = send(request(
+        &base,
+        "/oauth/forgot_password_native",
+        &[
+            ("client_id", "login_client"),
+            ("signInEmailAddress", "a@b.example"),
+        ],
+        true,
+    ))
+    .await;
     assert_ok(&got, Some("login_client"), "login_client");
     // 401 answers to login-client operations still carry a challenge.
-    let response = request(&base, "/oauth/link_account_native", &[("client_id", "login_client"), ("access_token", "nope")], false).send().await.unwrap();
+    let response = request(
+        &base,
+        "/oauth/link_account_native",
+        &[("client_id", "login_client"), ("access_token", "nope")],
+        false,
+    )
+    .send()
+    .await
+    .unwrap();
     let challenge = response.headers()["www-authenticate"].to_str().unwrap();
     assert!(challenge.starts_with("LoginClient"), "{challenge}");
 }
@@ -407,10 +654,22 @@ async fn login_client_operations() {
 async fn rotation_accepts_every_secret() {
     let base = server().await;
     for secret in ["rotating-old-secret-2f6a", "rotating-new-secret-8e1d"] {
-        let mut signed = Signed::new("rotating_client", "/entity.update", &[("uuid", "u"), ("value", "{}")]);
+        let mut signed = Signed::new(
+            "rotating_client",
+            "/entity.update",
+            &[("uuid", "u"), ("value", "{}")],
+        );
         signed.secret = secret;
-        assert_ok(&signed.send(&base).await, Some("rotating_client"), "signature");
-        let got = send(request(&base, "/entity.update", &[], false).header("Authorization", basic("rotating_client", secret))).await;
+        assert_ok(
+            &signed.send(&base).await,
+            Some("rotating_client"),
+            "signature",
+        );
+        let got = send(
+            request(&base, "/entity.update", &[], false)
+                .header("Authorization", basic("rotating_client", secret)),
+        )
+        .await;
         assert_ok(&got, Some("rotating_client"), "basic");
     }
 }
@@ -422,7 +681,13 @@ async fn body_limits() {
     let signed = Signed::new("direct_client", "/entity.update", &[("value", &big)]);
     assert_error(&signed.send(&base).await, 413, 230, "request_too_large");
     // Under the limit, fine.
-    assert_ok(&Signed::new("direct_client", "/entity.update", &[("v", "small")]).send(&base).await, Some("direct_client"), "signature");
+    assert_ok(
+        &Signed::new("direct_client", "/entity.update", &[("v", "small")])
+            .send(&base)
+            .await,
+        Some("direct_client"),
+        "signature",
+    );
 
     // Chunked, no Content-Length, growing past the limit: refused as it grows.
     let addr: SocketAddr = base.trim_start_matches("http://").parse().unwrap();
@@ -433,10 +698,15 @@ async fn body_limits() {
     );
     tcp.write_all(head.as_bytes()).await.unwrap();
     for _ in 0..4 {
-        tcp.write_all(b"20\r\nvalue=xxxxxxxxxxxxxxxxxxxxxxxxxx\r\n").await.unwrap();
+        tcp.write_all(b"20\r\nvalue=xxxxxxxxxxxxxxxxxxxxxxxxxx\r\n")
+            .await
+            .unwrap();
     }
     let mut response = vec![0u8; 4096];
-    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut response)).await.unwrap().unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
     let text = String::from_utf8_lossy(&response[..n]);
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(text.contains("request_too_large"), "{text}");
@@ -447,7 +717,9 @@ async fn janrain_status_answers_errors_with_200() {
     let base = server_with(builder().janrain_status(true)).await;
     let got = send(request(&base, "/entity.find", &[], false)).await;
     assert_error(&got, 200, 402, "invalid_client_credentials");
-    let got = Signed::new("owner_client", "/entity.find", &[]).send(&base).await;
+    let got = Signed::new("owner_client", "/entity.find", &[])
+        .send(&base)
+        .await;
     assert_error(&got, 200, 403, "client_permission_error");
 }
 
@@ -457,7 +729,9 @@ async fn unknown_paths_are_denied_by_default() {
         .route("/custom.thing", axum::routing::post(lookalike::echo))
         .layer(builder().build());
     let base = serve(app).await;
-    let got = Signed::new("owner_client", "/custom.thing", &[]).send(&base).await;
+    let got = Signed::new("owner_client", "/custom.thing", &[])
+        .send(&base)
+        .await;
     assert_error(&got, 404, 404, "unknown_operation");
     // Added to the policy, it works like any operation.
     let app = lookalike::routes(&Catalog::identity_cloud())
@@ -472,43 +746,80 @@ async fn unknown_paths_are_denied_by_default() {
                 .build(),
         );
     let base = serve(app).await;
-    assert_ok(&Signed::new("owner_client", "/custom.thing", &[]).send(&base).await, Some("owner_client"), "signature");
-    assert_error(&Signed::new("direct_client", "/custom.thing", &[]).send(&base).await, 403, 403, "client_permission_error");
+    assert_ok(
+        &Signed::new("owner_client", "/custom.thing", &[])
+            .send(&base)
+            .await,
+        Some("owner_client"),
+        "signature",
+    );
+    assert_error(
+        &Signed::new("direct_client", "/custom.thing", &[])
+            .send(&base)
+            .await,
+        403,
+        403,
+        "client_permission_error",
+    );
 }
 
 #[tokio::test]
 async fn nested_routers_and_route_layer() {
     let catalog = Catalog::identity_cloud();
     // Layer inside the nest: it sees /entity.find, the client signed /capture/entity.find.
-    let app = Router::new().nest("/capture", lookalike::router(&catalog, builder().nested_under("/capture").build()));
+    let app = Router::new().nest(
+        "/capture",
+        lookalike::router(&catalog, builder().nested_under("/capture").build()),
+    );
     let base = serve(app).await;
-    let signed = Signed::new("reader_client", "/capture/entity.find", &[("type_name", "user")]);
+    let signed = Signed::new(
+        "reader_client",
+        "/capture/entity.find",
+        &[("type_name", "user")],
+    );
     let got = signed.send(&base).await;
     assert_ok(&got, Some("reader_client"), "signature");
     assert_eq!(got.1["operation"], "/entity.find");
     // Signing the path without the prefix does not match.
     let unprefixed = Signed::new("reader_client", "/entity.find", &[("type_name", "user")]);
-    let got = send(unprefixed.request(&base, "/capture/entity.find", Canonicalization::CANONICAL)).await;
+    let got =
+        send(unprefixed.request(&base, "/capture/entity.find", Canonicalization::CANONICAL)).await;
     assert_error(&got, 401, 431, "signature_does_not_match");
 
     // Layer on the outer router, stripping the prefix.
-    let app = Router::new().nest("/capture", lookalike::routes(&catalog)).layer(builder().strip_prefix("/capture/").build());
+    let app = Router::new()
+        .nest("/capture", lookalike::routes(&catalog))
+        .layer(builder().strip_prefix("/capture/").build());
     let base = serve(app).await;
-    assert_ok(&signed.send(&base).await, Some("reader_client"), "signature");
+    assert_ok(
+        &signed.send(&base).await,
+        Some("reader_client"),
+        "signature",
+    );
 
     // route_layer: only matched routes are verified; a public route on the same router is not.
     let app = lookalike::routes(&catalog)
         .route_layer(builder().build())
         .route("/health", axum::routing::get(|| async { "ok" }));
     let base = serve(app).await;
-    assert_eq!(reqwest::get(format!("{base}/health")).await.unwrap().text().await.unwrap(), "ok");
+    assert_eq!(
+        reqwest::get(format!("{base}/health"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ok"
+    );
     assert_ok(&signed_for(&base).await, Some("reader_client"), "signature");
     let got = send(request(&base, "/entity.find", &[], false)).await;
     assert_error(&got, 401, 402, "invalid_client_credentials");
 }
 
 async fn signed_for(base: &str) -> (StatusCode, Value) {
-    Signed::new("reader_client", "/entity.find", &[("type_name", "user")]).send(base).await
+    Signed::new("reader_client", "/entity.find", &[("type_name", "user")])
+        .send(base)
+        .await
 }
 
 #[tokio::test]
@@ -519,14 +830,29 @@ async fn sample_code_variants_only_when_accepted() {
     let strict = server().await;
     let got = send(signed.request(&strict, "/entity.update", key_order)).await;
     assert_error(&got, 401, 431, "signature_does_not_match");
-    let lenient = server_with(builder().accept_forms([Canonicalization::CANONICAL, Canonicalization::SAMPLE_CODE])).await;
-    assert_ok(&send(signed.request(&lenient, "/entity.update", key_order)).await, Some("direct_client"), "signature");
-    assert_ok(&signed.send(&lenient).await, Some("direct_client"), "signature");
+    let lenient = server_with(
+        builder().accept_forms([Canonicalization::CANONICAL, Canonicalization::SAMPLE_CODE]),
+    )
+    .await;
+    assert_ok(
+        &send(signed.request(&lenient, "/entity.update", key_order)).await,
+        Some("direct_client"),
+        "signature",
+    );
+    assert_ok(
+        &signed.send(&lenient).await,
+        Some("direct_client"),
+        "signature",
+    );
     // The blank line without parameters.
     let empty = Signed::new("owner_client", "/settings/items", &[]);
     let got = send(empty.request(&strict, "/settings/items", Canonicalization::SAMPLE_CODE)).await;
     assert_error(&got, 401, 431, "signature_does_not_match");
-    assert_ok(&send(empty.request(&lenient, "/settings/items", Canonicalization::SAMPLE_CODE)).await, Some("owner_client"), "signature");
+    assert_ok(
+        &send(empty.request(&lenient, "/settings/items", Canonicalization::SAMPLE_CODE)).await,
+        Some("owner_client"),
+        "signature",
+    );
 }
 
 #[tokio::test]
@@ -536,7 +862,10 @@ async fn json_bodies_are_not_parameters_and_pass_untouched() {
     let response = reqwest::Client::new()
         .post(format!("{base}/entity.update?uuid=u1"))
         .header("Date", NOW)
-        .header("Authorization", signed.authorization(Canonicalization::CANONICAL))
+        .header(
+            "Authorization",
+            signed.authorization(Canonicalization::CANONICAL),
+        )
         .header("Content-Type", "application/json")
         .body(r#"{"givenName":"Zoë"}"#)
         .send()

@@ -113,7 +113,10 @@ impl Datetime {
     /// [`Datetime::MIN`] and [`Datetime::MAX`].
     pub fn saturating_add_seconds(self, secs: i64) -> Self {
         Datetime {
-            secs: self.secs.saturating_add(secs).clamp(Self::MIN.secs, Self::MAX.secs),
+            secs: self
+                .secs
+                .saturating_add(secs)
+                .clamp(Self::MIN.secs, Self::MAX.secs),
         }
     }
 
@@ -221,7 +224,13 @@ impl Datetime {
         if !WEEKDAYS.iter().any(|w| w.as_bytes() == &b[0..3]) {
             return Err(syntax(0, "a weekday name"));
         }
-        for (position, byte, expected) in [(3, b',', "','"), (4, b' ', "a space"), (7, b' ', "a space"), (11, b' ', "a space"), (16, b' ', "a space")] {
+        for (position, byte, expected) in [
+            (3, b',', "','"),
+            (4, b' ', "a space"),
+            (7, b' ', "a space"),
+            (11, b' ', "a space"),
+            (16, b' ', "a space"),
+        ] {
             if b[position] != byte {
                 return Err(syntax(position, expected));
             }
@@ -455,7 +464,9 @@ mod tests {
     #[test]
     fn every_day_round_trips() {
         // Every day of 400 years (a full Gregorian cycle) plus the edges.
-        let start = Datetime::parse_bytes(b"1900-01-01 00:00:00").unwrap().unix_seconds();
+        let start = Datetime::parse_bytes(b"1900-01-01 00:00:00")
+            .unwrap()
+            .unix_seconds();
         for day in 0..146_097 + 10 {
             let dt = Datetime::from_unix_seconds(start + day * 86_400 + 3_723).unwrap();
             let text = dt.to_string();
@@ -469,11 +480,41 @@ mod tests {
         let cases: &[(&str, DatetimeError)] = &[
             ("", Length(0)),
             ("2016-02-26 19:08:44 ", Length(20)),
-            ("2016-02-26T19:08:44", Syntax { position: 10, expected: "a space" }),
-            ("2016/02/26 19:08:44", Syntax { position: 4, expected: "'-'" }),
-            ("2016-02-26 19-08:44", Syntax { position: 13, expected: "':'" }),
-            ("2016-0a-26 19:08:44", Syntax { position: 6, expected: "a digit" }),
-            ("+016-02-26 19:08:44", Syntax { position: 0, expected: "a digit" }),
+            (
+                "2016-02-26T19:08:44",
+                Syntax {
+                    position: 10,
+                    expected: "a space",
+                },
+            ),
+            (
+                "2016/02/26 19:08:44",
+                Syntax {
+                    position: 4,
+                    expected: "'-'",
+                },
+            ),
+            (
+                "2016-02-26 19-08:44",
+                Syntax {
+                    position: 13,
+                    expected: "':'",
+                },
+            ),
+            (
+                "2016-0a-26 19:08:44",
+                Syntax {
+                    position: 6,
+                    expected: "a digit",
+                },
+            ),
+            (
+                "+016-02-26 19:08:44",
+                Syntax {
+                    position: 0,
+                    expected: "a digit",
+                },
+            ),
             ("2016-13-26 19:08:44", Range { field: "month" }),
             ("2016-00-26 19:08:44", Range { field: "month" }),
             ("2015-02-29 19:08:44", Range { field: "day" }),
@@ -500,8 +541,14 @@ mod tests {
         let dt = Datetime::from_system_time(t).unwrap();
         assert_eq!(dt.to_string(), "2016-02-26 19:08:44");
         let before = UNIX_EPOCH - Duration::from_millis(500);
-        assert_eq!(Datetime::from_system_time(before).unwrap().unix_seconds(), -1);
-        assert_eq!(dt.to_system_time(), UNIX_EPOCH + Duration::from_secs(1_456_513_724));
+        assert_eq!(
+            Datetime::from_system_time(before).unwrap().unix_seconds(),
+            -1
+        );
+        assert_eq!(
+            dt.to_system_time(),
+            UNIX_EPOCH + Duration::from_secs(1_456_513_724)
+        );
         assert_eq!(
             Datetime::from_unix_seconds(Datetime::MAX.unix_seconds() + 1),
             Err(DatetimeError::OutOfRange)
@@ -513,7 +560,10 @@ mod tests {
     fn http_dates() {
         let dt: Datetime = "2016-02-26 19:08:44".parse().unwrap();
         assert_eq!(dt.to_http_date(), "Fri, 26 Feb 2016 19:08:44 GMT");
-        assert_eq!(Datetime::from_http_date("Fri, 26 Feb 2016 19:08:44 GMT").unwrap(), dt);
+        assert_eq!(
+            Datetime::from_http_date("Fri, 26 Feb 2016 19:08:44 GMT").unwrap(),
+            dt
+        );
         let epoch = Datetime::from_unix_seconds(0).unwrap();
         assert_eq!(epoch.to_http_date(), "Thu, 01 Jan 1970 00:00:00 GMT");
         for bad in [
@@ -527,7 +577,9 @@ mod tests {
         ] {
             assert!(Datetime::from_http_date(bad).is_err(), "{bad}");
         }
-        let start = Datetime::parse_bytes(b"1999-12-25 10:11:12").unwrap().unix_seconds();
+        let start = Datetime::parse_bytes(b"1999-12-25 10:11:12")
+            .unwrap()
+            .unix_seconds();
         for day in 0..800 {
             let d = Datetime::from_unix_seconds(start + day * 86_400).unwrap();
             assert_eq!(Datetime::from_http_date(&d.to_http_date()).unwrap(), d);
@@ -544,6 +596,11 @@ mod tests {
         let dt = Datetime::from_system_time(behind.now()).unwrap();
         assert_eq!(dt.to_string(), "2016-02-26 18:08:00");
         let dyn_clock: Arc<dyn Clock> = Arc::new(clock);
-        assert_eq!(Datetime::from_system_time(dyn_clock.now()).unwrap().to_string(), "2016-02-26 19:08:00");
+        assert_eq!(
+            Datetime::from_system_time(dyn_clock.now())
+                .unwrap()
+                .to_string(),
+            "2016-02-26 19:08:00"
+        );
     }
 }

@@ -106,7 +106,10 @@ impl<'a> Authorization<'a> {
     /// Parse a header value. Scheme names are case-insensitive (RFC 7235); one or more spaces
     /// separate the scheme from the credentials; surrounding whitespace is ignored.
     pub fn parse(value: &'a [u8]) -> Result<Self, AuthorizationError> {
-        if !value.iter().all(|&b| b == b' ' || b == b'\t' || b.is_ascii_graphic()) {
+        if !value
+            .iter()
+            .all(|&b| b == b' ' || b == b'\t' || b.is_ascii_graphic())
+        {
             return Err(AuthorizationError::NotAscii);
         }
         let value = std::str::from_utf8(value)
@@ -121,7 +124,9 @@ impl<'a> Authorization<'a> {
         };
         if scheme.eq_ignore_ascii_case("Signature") {
             if rest.is_empty() {
-                return Err(AuthorizationError::MissingCredentials { scheme: "Signature" });
+                return Err(AuthorizationError::MissingCredentials {
+                    scheme: "Signature",
+                });
             }
             SignatureCredentials::parse(rest).map(Authorization::Signature)
         } else if scheme.eq_ignore_ascii_case("Basic") {
@@ -320,7 +325,11 @@ mod tests {
 
     #[test]
     fn signature_forms() {
-        let ok = ["Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY=", "signature  foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY= ", "SIGNATURE\tfoo:G3N5RxCVc0d6rDLmBRGvcg2hCVY="];
+        let ok = [
+            "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY=",
+            "signature  foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY= ",
+            "SIGNATURE\tfoo:G3N5RxCVc0d6rDLmBRGvcg2hCVY=",
+        ];
         for v in ok {
             match parse(v).unwrap() {
                 Authorization::Signature(s) => {
@@ -338,18 +347,52 @@ mod tests {
         let cases: &[(&str, AuthorizationError)] = &[
             ("", E::Empty),
             ("   ", E::Empty),
-            ("Signature", E::MissingCredentials { scheme: "Signature" }),
-            ("Signature   ", E::MissingCredentials { scheme: "Signature" }),
+            (
+                "Signature",
+                E::MissingCredentials {
+                    scheme: "Signature",
+                },
+            ),
+            (
+                "Signature   ",
+                E::MissingCredentials {
+                    scheme: "Signature",
+                },
+            ),
             ("Signature fooG3N5RxCVc0d6rDLmBRGvcg2hCVY=", E::MissingColon),
-            ("Signature :G3N5RxCVc0d6rDLmBRGvcg2hCVY=", E::ClientId(CredentialsError::EmptyClientId)),
-            ("Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY", E::SignatureLength(27)),
+            (
+                "Signature :G3N5RxCVc0d6rDLmBRGvcg2hCVY=",
+                E::ClientId(CredentialsError::EmptyClientId),
+            ),
+            (
+                "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY",
+                E::SignatureLength(27),
+            ),
             ("Signature foo:", E::SignatureLength(0)),
-            ("Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY==", E::SignatureLength(29)),
-            ("Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCV-=", E::SignatureEncoding { position: 26 }),
-            ("Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVZ=", E::SignatureEncoding { position: 26 }),
-            ("Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVYA", E::SignatureEncoding { position: 27 }),
-            ("Signature foo:b'N5RxCVc0d6rDLmBRGvcg2hCVY=", E::SignatureEncoding { position: 1 }),
-            ("Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY=\u{e9}", E::NotAscii),
+            (
+                "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY==",
+                E::SignatureLength(29),
+            ),
+            (
+                "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCV-=",
+                E::SignatureEncoding { position: 26 },
+            ),
+            (
+                "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVZ=",
+                E::SignatureEncoding { position: 26 },
+            ),
+            (
+                "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVYA",
+                E::SignatureEncoding { position: 27 },
+            ),
+            (
+                "Signature foo:b'N5RxCVc0d6rDLmBRGvcg2hCVY=",
+                E::SignatureEncoding { position: 1 },
+            ),
+            (
+                "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY=\u{e9}",
+                E::NotAscii,
+            ),
             ("Signature foo:G3N5RxCVc0d6rDLmB\nGvcg2hCVY=", E::NotAscii),
         ];
         for (v, err) in cases {
@@ -365,15 +408,22 @@ mod tests {
         let hv = basic_header(&id, &secret);
         assert_eq!(hv, "Basic YWJjZGVmZzpoaWprbG1ub3A=");
         assert!(hv.is_sensitive());
-        for v in ["Basic YWJjZGVmZzpoaWprbG1ub3A=", "basic YWJjZGVmZzpoaWprbG1ub3A"] {
-            let Authorization::Basic(b) = parse(v).unwrap() else { panic!() };
+        for v in [
+            "Basic YWJjZGVmZzpoaWprbG1ub3A=",
+            "basic YWJjZGVmZzpoaWprbG1ub3A",
+        ] {
+            let Authorization::Basic(b) = parse(v).unwrap() else {
+                panic!()
+            };
             assert_eq!(b.client_id(), &id);
             assert_eq!(b.secret().expose(), "hijklmnop");
             assert!(!format!("{b:?}").contains("hijk"));
         }
         // A secret may itself contain ':'.
         let enc = STANDARD.encode("id:se:cret");
-        let Authorization::Basic(b) = parse(&format!("Basic {enc}")).unwrap() else { panic!() };
+        let Authorization::Basic(b) = parse(&format!("Basic {enc}")).unwrap() else {
+            panic!()
+        };
         assert_eq!(b.secret().expose(), "se:cret");
     }
 
@@ -386,10 +436,22 @@ mod tests {
             ("Basic YWJj=ZGVm".into(), E::BasicEncoding),
             (b64(b"no colon"), E::BasicMissingColon),
             (b64(b"id:"), E::BasicEmptySecret),
-            (b64(b":secret"), E::ClientId(CredentialsError::EmptyClientId)),
-            (b64(b"a b:secret"), E::ClientId(CredentialsError::ClientIdCharacter { position: 1, byte: b' ' })),
+            (
+                b64(b":secret"),
+                E::ClientId(CredentialsError::EmptyClientId),
+            ),
+            (
+                b64(b"a b:secret"),
+                E::ClientId(CredentialsError::ClientIdCharacter {
+                    position: 1,
+                    byte: b' ',
+                }),
+            ),
             (b64(&[0xff, b':', b'x']), E::BasicNotUtf8),
-            (format!("Basic {}", "A".repeat(MAX_BASIC_LEN + 4)), E::BasicTooLong),
+            (
+                format!("Basic {}", "A".repeat(MAX_BASIC_LEN + 4)),
+                E::BasicTooLong,
+            ),
         ];
         for (v, err) in cases {
             assert_eq!(parse(&v).err(), Some(err), "{v:?}");
@@ -398,8 +460,14 @@ mod tests {
 
     #[test]
     fn other_schemes() {
-        assert!(matches!(parse("OAuth abc").unwrap(), Authorization::Other { scheme: "OAuth" }));
-        assert!(matches!(parse("Bearer").unwrap(), Authorization::Other { scheme: "Bearer" }));
+        assert!(matches!(
+            parse("OAuth abc").unwrap(),
+            Authorization::Other { scheme: "OAuth" }
+        ));
+        assert!(matches!(
+            parse("Bearer").unwrap(),
+            Authorization::Other { scheme: "Bearer" }
+        ));
     }
 
     #[test]
@@ -407,7 +475,11 @@ mod tests {
         let sig = crate::scheme::SigningKey::new("bar").sign(&crate::scheme::StringToSign::new(
             "/entity",
             "2000-01-01 01:01:01",
-            &[("param1", "this is a string"), ("param2", "10"), ("param3", "one=1\ntwo=2,three=3")],
+            &[
+                ("param1", "this is a string"),
+                ("param2", "10"),
+                ("param3", "one=1\ntwo=2,three=3"),
+            ],
         ));
         let hv = signature_header(&ClientId::new("foo").unwrap(), &sig);
         assert_eq!(hv, "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY=");

@@ -28,7 +28,9 @@ mod hmac_sha1;
 mod signer;
 
 pub use canonical::{Canonicalization, Param, ParamOrder, Params, StringToSign};
-pub use date::{Clock, DATETIME_LEN, Datetime, DatetimeError, ManualClock, OffsetClock, SystemClock};
+pub use date::{
+    Clock, DATETIME_LEN, Datetime, DatetimeError, ManualClock, OffsetClock, SystemClock,
+};
 pub use header::{
     Authorization, AuthorizationError, BasicCredentials, MAX_BASIC_LEN, SignatureCredentials,
     basic_header, signature_header,

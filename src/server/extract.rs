@@ -55,7 +55,10 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthenticatedClient {
 impl<S: Send + Sync> OptionalFromRequestParts<S> for AuthenticatedClient {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
         Ok(parts.extensions.get::<AuthenticatedClient>().cloned())
     }
 }

@@ -271,7 +271,9 @@ pub struct Verify<S> {
 
 impl<S: fmt::Debug> fmt::Debug for Verify<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Verify").field("inner", &self.inner).finish_non_exhaustive()
+        f.debug_struct("Verify")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
     }
 }
 

@@ -62,13 +62,13 @@
 //! `auth` and `outcome` (`accepted` or the [`RejectionKind`]). Secrets, signatures and header
 //! values are never recorded.
 
-mod layer;
-pub mod replay;
-mod rejection;
-mod store;
-mod verify;
 #[cfg(feature = "axum")]
 mod extract;
+mod layer;
+mod rejection;
+pub mod replay;
+mod store;
+mod verify;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -76,6 +76,8 @@ use std::sync::Arc;
 use crate::credentials::{ApiClient, ClientId};
 use crate::permissions::{AuthMethod, Features};
 
+#[cfg(feature = "axum")]
+pub use extract::MissingAuthentication;
 pub use layer::{
     DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_AGE, DEFAULT_MAX_AHEAD, ResponseFuture,
     Verify, VerifyLayer, VerifyLayerBuilder,
@@ -87,8 +89,6 @@ pub use store::{
     StoreFuture, TokenGrant, TokenStatus, TokenVerifier,
 };
 pub use verify::UnknownPaths;
-#[cfg(feature = "axum")]
-pub use extract::MissingAuthentication;
 
 /// The client a request authenticated as: what the layer hands the handler, as a request
 /// extension (and an axum extractor with the `axum` feature).
@@ -100,7 +100,11 @@ pub struct AuthenticatedClient {
 }
 
 impl AuthenticatedClient {
-    pub(crate) fn new(client: Arc<ApiClient>, method: AuthMethod, operation: Cow<'static, str>) -> Self {
+    pub(crate) fn new(
+        client: Arc<ApiClient>,
+        method: AuthMethod,
+        operation: Cow<'static, str>,
+    ) -> Self {
         AuthenticatedClient {
             client,
             method,

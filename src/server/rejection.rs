@@ -95,9 +95,17 @@ impl RejectionKind {
     pub fn status(self) -> StatusCode {
         use RejectionKind::*;
         match self {
-            MissingCredentials | MalformedCredentials | InvalidCredentials | AuthMethodNotAccepted
-            | SignatureMismatch | InvalidDate | DateOutOfWindow | Replayed | InvalidAccessToken
-            | AccessTokenExpired | AccessTokenOtherClient => StatusCode::UNAUTHORIZED,
+            MissingCredentials
+            | MalformedCredentials
+            | InvalidCredentials
+            | AuthMethodNotAccepted
+            | SignatureMismatch
+            | InvalidDate
+            | DateOutOfWindow
+            | Replayed
+            | InvalidAccessToken
+            | AccessTokenExpired
+            | AccessTokenOtherClient => StatusCode::UNAUTHORIZED,
             PermissionDenied => StatusCode::FORBIDDEN,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             BodyTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -200,13 +208,17 @@ impl Rejection {
         let status = self.kind.status();
         let body = Bytes::from(self.to_janrain_error().to_json());
         let mut response = Response::new(B::from(body));
-        *response.status_mut() = if janrain_status { StatusCode::OK } else { status };
+        *response.status_mut() = if janrain_status {
+            StatusCode::OK
+        } else {
+            status
+        };
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Ok(date) = Datetime::from_system_time(now) {
-            if let Ok(value) = HeaderValue::from_str(&date.to_http_date()) {
-                headers.insert(DATE, value);
-            }
+        if let Ok(date) = Datetime::from_system_time(now)
+            && let Ok(value) = HeaderValue::from_str(&date.to_http_date())
+        {
+            headers.insert(DATE, value);
         }
         if status == StatusCode::UNAUTHORIZED {
             for challenge in challenges(self.accepts, realm) {
@@ -237,14 +249,21 @@ fn challenges(accepts: AuthMethods, realm: &str) -> Vec<HeaderValue> {
         texts.push(format!("Basic realm=\"{realm}\", charset=\"UTF-8\""));
     }
     if accepts.contains(AuthMethod::LoginClientWithToken) {
-        texts.push(format!("LoginClient realm=\"{realm}\", params=\"client_id access_token\""));
+        texts.push(format!(
+            "LoginClient realm=\"{realm}\", params=\"client_id access_token\""
+        ));
     } else if accepts.contains(AuthMethod::LoginClient) {
-        texts.push(format!("LoginClient realm=\"{realm}\", params=\"client_id\""));
+        texts.push(format!(
+            "LoginClient realm=\"{realm}\", params=\"client_id\""
+        ));
     }
     if texts.is_empty() {
         texts.push(format!("Signature realm=\"{realm}\""));
     }
-    texts.iter().filter_map(|t| HeaderValue::from_str(t).ok()).collect()
+    texts
+        .iter()
+        .filter_map(|t| HeaderValue::from_str(t).ok())
+        .collect()
 }
 
 /// A 16-character `[a-z0-9]` id like Janrain's, unique within the process: a counter run
@@ -253,10 +272,16 @@ fn request_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     let seed = *SEED.get_or_init(|| {
-        let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         t.as_nanos() as u64 ^ u64::from(std::process::id()) << 32
     });
-    let mut z = seed.wrapping_add(COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut z = seed.wrapping_add(
+        COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
     // splitmix64 finaliser
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -282,17 +307,34 @@ mod tests {
     fn every_kind_has_a_distinct_meaning() {
         use RejectionKind::*;
         let all = [
-            MissingCredentials, MalformedCredentials, InvalidCredentials, AuthMethodNotAccepted,
-            SignatureMismatch, InvalidDate, DateOutOfWindow, Replayed, PermissionDenied,
-            BodyTooLarge, BodyTimeout, InvalidParameters, MissingArgument, InvalidAccessToken,
-            AccessTokenExpired, AccessTokenOtherClient, UnknownOperation, MethodNotAllowed,
-            StoreUnavailable, ReplayGuardUnavailable,
+            MissingCredentials,
+            MalformedCredentials,
+            InvalidCredentials,
+            AuthMethodNotAccepted,
+            SignatureMismatch,
+            InvalidDate,
+            DateOutOfWindow,
+            Replayed,
+            PermissionDenied,
+            BodyTooLarge,
+            BodyTimeout,
+            InvalidParameters,
+            MissingArgument,
+            InvalidAccessToken,
+            AccessTokenExpired,
+            AccessTokenOtherClient,
+            UnknownOperation,
+            MethodNotAllowed,
+            StoreUnavailable,
+            ReplayGuardUnavailable,
         ];
         let names: std::collections::HashSet<_> = all.iter().map(|k| k.as_str()).collect();
         assert_eq!(names.len(), all.len());
         // The three date failures are distinct codes.
-        let date_codes: std::collections::HashSet<_> =
-            [InvalidDate, DateOutOfWindow, Replayed].iter().map(|k| k.code().code).collect();
+        let date_codes: std::collections::HashSet<_> = [InvalidDate, DateOutOfWindow, Replayed]
+            .iter()
+            .map(|k| k.code().code)
+            .collect();
         assert_eq!(date_codes.len(), 3);
         assert_eq!(SignatureMismatch.code().code, 431);
         assert_eq!(PermissionDenied.status(), StatusCode::FORBIDDEN);
@@ -301,17 +343,24 @@ mod tests {
     #[test]
     fn response_shape() {
         let now = UNIX_EPOCH + std::time::Duration::from_secs(1_456_513_724);
-        let r = Rejection::new(RejectionKind::SignatureMismatch, "the signature does not match")
-            .into_response::<Bytes>(false, "janrain", now);
+        let r = Rejection::new(
+            RejectionKind::SignatureMismatch,
+            "the signature does not match",
+        )
+        .into_response::<Bytes>(false, "janrain", now);
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(r.headers()[CONTENT_TYPE], "application/json");
         assert_eq!(r.headers()[DATE], "Fri, 26 Feb 2016 19:08:44 GMT");
         let challenges: Vec<_> = r.headers().get_all(WWW_AUTHENTICATE).iter().collect();
         assert_eq!(challenges.len(), 2);
         let e = JanrainError::from_body(r.body()).unwrap();
-        assert_eq!((e.code, e.error.as_str()), (431, "signature_does_not_match"));
+        assert_eq!(
+            (e.code, e.error.as_str()),
+            (431, "signature_does_not_match")
+        );
         assert_eq!(e.request_id.as_ref().map(String::len), Some(16));
-        let r = Rejection::new(RejectionKind::PermissionDenied, "x").into_response::<Bytes>(true, "r", now);
+        let r = Rejection::new(RejectionKind::PermissionDenied, "x")
+            .into_response::<Bytes>(true, "r", now);
         assert_eq!(r.status(), StatusCode::OK);
         assert!(r.headers().get(WWW_AUTHENTICATE).is_none());
     }
@@ -320,6 +369,9 @@ mod tests {
     fn request_ids_differ() {
         let ids: std::collections::HashSet<_> = (0..1000).map(|_| request_id()).collect();
         assert_eq!(ids.len(), 1000);
-        assert!(ids.iter().all(|id| id.len() == 16 && id.bytes().all(|b| b.is_ascii_alphanumeric())));
+        assert!(
+            ids.iter()
+                .all(|id| id.len() == 16 && id.bytes().all(|b| b.is_ascii_alphanumeric()))
+        );
     }
 }

@@ -83,11 +83,17 @@ impl StoreError {
 /// Looks API clients up by id.
 pub trait ClientStore: Send + Sync + 'static {
     /// The client with this id, or `None`. `id` is a syntactically valid client id.
-    fn client<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>>;
+    fn client<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> StoreFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>>;
 }
 
 impl<T: ClientStore + ?Sized> ClientStore for Arc<T> {
-    fn client<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>> {
+    fn client<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> StoreFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>> {
         (**self).client(id)
     }
 }
@@ -155,7 +161,10 @@ impl MemoryStore {
 }
 
 impl ClientStore for MemoryStore {
-    fn client<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>> {
+    fn client<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> StoreFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>> {
         StoreFuture::ready(Ok(self.clients.get(id).cloned()))
     }
 }
@@ -235,7 +244,12 @@ impl MemoryTokens {
     }
 
     /// This set with one more token.
-    pub fn with(mut self, token: impl Into<String>, client_id: ClientId, expires_at: Datetime) -> Self {
+    pub fn with(
+        mut self,
+        token: impl Into<String>,
+        client_id: ClientId,
+        expires_at: Datetime,
+    ) -> Self {
         self.issue(token, client_id, expires_at);
         self
     }
@@ -392,21 +406,39 @@ mod tests {
         let other = ClientId::new("other").unwrap();
         let before: Datetime = "2029-12-31 23:59:59".parse().unwrap();
         let after: Datetime = "2030-01-01 00:00:00".parse().unwrap();
-        assert_eq!(tokens.status("tok", &login, before.to_system_time()), TokenStatus::Valid);
-        assert_eq!(tokens.status("tok", &login, after.to_system_time()), TokenStatus::Expired);
-        assert_eq!(tokens.status("tok", &other, before.to_system_time()), TokenStatus::IssuedToOtherClient);
-        assert_eq!(tokens.status("nope", &login, before.to_system_time()), TokenStatus::Unknown);
+        assert_eq!(
+            tokens.status("tok", &login, before.to_system_time()),
+            TokenStatus::Valid
+        );
+        assert_eq!(
+            tokens.status("tok", &login, after.to_system_time()),
+            TokenStatus::Expired
+        );
+        assert_eq!(
+            tokens.status("tok", &other, before.to_system_time()),
+            TokenStatus::IssuedToOtherClient
+        );
+        assert_eq!(
+            tokens.status("nope", &login, before.to_system_time()),
+            TokenStatus::Unknown
+        );
         assert!(!format!("{tokens:?}").contains("tok\""));
     }
 
     #[test]
     fn refuses_bad_files() {
         let bad_token = r#"{"clients": [], "tokens": [{"access_token": "t", "client_id": "ghost", "expires_at": "2030-01-01 00:00:00"}]}"#;
-        assert!(matches!(ClientsFile::from_json(bad_token), Err(LoadError::UnknownTokenClient { index: 0, .. })));
+        assert!(matches!(
+            ClientsFile::from_json(bad_token),
+            Err(LoadError::UnknownTokenClient { index: 0, .. })
+        ));
         let bad_date = r#"{"clients": [], "tokens": [{"access_token": "t", "client_id": "c", "expires_at": "tomorrow"}]}"#;
         let err = ClientsFile::from_json(bad_date).unwrap_err().to_string();
         assert!(err.contains("YYYY-MM-DD"), "{err}");
         assert!(ClientsFile::from_json(r#"{"clients": [], "extra": 1}"#).is_err());
-        assert!(matches!(ClientsFile::load("/nonexistent/clients.json"), Err(LoadError::Io { .. })));
+        assert!(matches!(
+            ClientsFile::load("/nonexistent/clients.json"),
+            Err(LoadError::Io { .. })
+        ));
     }
 }

@@ -109,7 +109,11 @@ impl Verifier {
         if self.enforce_methods && parts.method != operation.method() {
             return Err(reject(
                 RejectionKind::MethodNotAllowed,
-                format!("{op_path} is served with {}, not {}", operation.method(), parts.method),
+                format!(
+                    "{op_path} is served with {}, not {}",
+                    operation.method(),
+                    parts.method
+                ),
             ));
         }
 
@@ -132,16 +136,29 @@ impl Verifier {
                 })?;
                 match parsed {
                     Authorization::Signature(creds) => {
-                        self.require(operation, AuthMethod::Signature, "janrain-signed (Signature)")?;
+                        self.require(
+                            operation,
+                            AuthMethod::Signature,
+                            "janrain-signed (Signature)",
+                        )?;
                         let client_id = creds.client_id().to_owned();
                         let mut signature = [0u8; SIGNATURE_LEN];
                         signature.copy_from_slice(creds.signature().as_bytes());
-                        self.signed(&parts, body, operation, &called_path, &client_id, &signature)
-                            .await?
+                        self.signed(
+                            &parts,
+                            body,
+                            operation,
+                            &called_path,
+                            &client_id,
+                            &signature,
+                        )
+                        .await?
                     }
                     Authorization::Basic(creds) => {
                         self.require(operation, AuthMethod::Basic, "Basic")?;
-                        let client = self.basic(creds.client_id(), creds.secret().expose(), operation).await?;
+                        let client = self
+                            .basic(creds.client_id(), creds.secret().expose(), operation)
+                            .await?;
                         (client, AuthMethod::Basic, body)
                     }
                     Authorization::Other { scheme } => {
@@ -167,13 +184,18 @@ impl Verifier {
             None => {
                 return Err(reject(
                     RejectionKind::MissingCredentials,
-                    format!("{op_path} needs credentials: {}", how_to_authenticate(accepts)),
+                    format!(
+                        "{op_path} needs credentials: {}",
+                        how_to_authenticate(accepts)
+                    ),
                 ));
             }
         };
         span.record("client_id", client.id().as_str());
         span.record("auth", method.as_str());
-        parts.extensions.insert(AuthenticatedClient::new(client, method, name));
+        parts
+            .extensions
+            .insert(AuthenticatedClient::new(client, method, name));
         Ok(Request::from_parts(parts, body))
     }
 
@@ -181,9 +203,13 @@ impl Verifier {
     fn paths<'p>(&self, seen: &'p str) -> Result<(Cow<'p, str>, Cow<'p, str>), Rejection> {
         match &self.prefix {
             Prefix::None => Ok((Cow::Borrowed(seen), Cow::Borrowed(seen))),
-            Prefix::Nested(prefix) => Ok((Cow::Borrowed(seen), Cow::Owned(format!("{prefix}{seen}")))),
+            Prefix::Nested(prefix) => {
+                Ok((Cow::Borrowed(seen), Cow::Owned(format!("{prefix}{seen}"))))
+            }
             Prefix::Strip(prefix) => match seen.strip_prefix(prefix.as_str()) {
-                Some(rest) if rest.starts_with('/') => Ok((Cow::Borrowed(rest), Cow::Borrowed(seen))),
+                Some(rest) if rest.starts_with('/') => {
+                    Ok((Cow::Borrowed(rest), Cow::Borrowed(seen)))
+                }
                 _ => Err(Rejection::new(
                     RejectionKind::UnknownOperation,
                     format!("{seen} is not below the API prefix {prefix}"),
@@ -221,7 +247,12 @@ impl Verifier {
         }
     }
 
-    async fn basic(&self, id: &ClientId, password: &str, op: &Operation) -> Result<Arc<ApiClient>, Rejection> {
+    async fn basic(
+        &self,
+        id: &ClientId,
+        password: &str,
+        op: &Operation,
+    ) -> Result<Arc<ApiClient>, Rejection> {
         let client = self.lookup(id.as_str(), op.auth()).await?;
         if !client.verify_basic_secret(password) {
             return Err(invalid_credentials(op.auth()));
@@ -246,7 +277,11 @@ impl Verifier {
         let accepts = op.auth();
         let date_text = self.check_date(&parts.headers, accepts)?;
         let date = Datetime::parse_bytes(date_text.as_bytes()).map_err(|e| {
-            Rejection::new(RejectionKind::InvalidDate, format!("invalid Date header: {e}")).accepting(accepts)
+            Rejection::new(
+                RejectionKind::InvalidDate,
+                format!("invalid Date header: {e}"),
+            )
+            .accepting(accepts)
         })?;
         let now = self.clock.now();
         self.check_window(date, now, accepts)?;
@@ -254,7 +289,10 @@ impl Verifier {
 
         let collected = self.collect(parts, body).await?;
         let sts = StringToSign::new(called_path, date_text, &collected.params);
-        if client.verify_signature(&sts, &self.forms, signature).is_none() {
+        if client
+            .verify_signature(&sts, &self.forms, signature)
+            .is_none()
+        {
             return Err(Rejection::new(
                 RejectionKind::SignatureMismatch,
                 "the request signature we calculated does not match the signature you provided; \
@@ -265,13 +303,19 @@ impl Verifier {
         }
         self.permit(&client, op)?;
         if let Some(guard) = &self.replay {
-            self.record(guard.as_ref(), client_id, signature, date, now, accepts).await?;
+            self.record(guard.as_ref(), client_id, signature, date, now, accepts)
+                .await?;
         }
         Ok((client, AuthMethod::Signature, collected.body))
     }
 
-    fn check_date<'h>(&self, headers: &'h HeaderMap, accepts: AuthMethods) -> Result<&'h str, Rejection> {
-        let invalid = |text: &str| Rejection::new(RejectionKind::InvalidDate, text).accepting(accepts);
+    fn check_date<'h>(
+        &self,
+        headers: &'h HeaderMap,
+        accepts: AuthMethods,
+    ) -> Result<&'h str, Rejection> {
+        let invalid =
+            |text: &str| Rejection::new(RejectionKind::InvalidDate, text).accepting(accepts);
         let mut dates = headers.get_all(DATE).iter();
         let value = dates.next().ok_or_else(|| {
             invalid("the Date header is missing; send the current UTC time as YYYY-MM-DD HH:MM:SS, the same text that is signed")
@@ -284,9 +328,15 @@ impl Verifier {
             .map_err(|_| invalid("invalid Date header: it must be YYYY-MM-DD HH:MM:SS (UTC)"))
     }
 
-    fn check_window(&self, date: Datetime, now: SystemTime, accepts: AuthMethods) -> Result<(), Rejection> {
+    fn check_window(
+        &self,
+        date: Datetime,
+        now: SystemTime,
+        accepts: AuthMethods,
+    ) -> Result<(), Rejection> {
         let when = date.to_system_time();
-        let out = |text: String| Rejection::new(RejectionKind::DateOutOfWindow, text).accepting(accepts);
+        let out =
+            |text: String| Rejection::new(RejectionKind::DateOutOfWindow, text).accepting(accepts);
         match now.duration_since(when) {
             Ok(age) if age > self.max_age => Err(out(format!(
                 "the Date {date} is {} s in the past; requests are accepted up to {} s old: check the client's clock",
@@ -329,7 +379,10 @@ impl Verifier {
         // The request stays acceptable until its date is max_age old (plus the second it
         // names, since dates are truncated).
         let until = date.to_system_time() + self.max_age + Duration::from_secs(1);
-        let ttl = until.duration_since(now).unwrap_or(Duration::ZERO).max(Duration::from_secs(1));
+        let ttl = until
+            .duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .max(Duration::from_secs(1));
         let key = ReplayKey {
             client_id,
             signature: std::str::from_utf8(signature).unwrap_or_default(),
@@ -377,7 +430,9 @@ impl Verifier {
             )
             .accepting(accepts)
         };
-        let raw_id = params.get(b"client_id").ok_or_else(|| missing("client_id"))?;
+        let raw_id = params
+            .get(b"client_id")
+            .ok_or_else(|| missing("client_id"))?;
         let id = std::str::from_utf8(raw_id)
             .ok()
             .and_then(|s| ClientId::new(s).ok())
@@ -386,7 +441,8 @@ impl Verifier {
         self.permit(&client, op)?;
 
         let token = params.get(b"access_token");
-        let needs_token = accepts.contains(AuthMethod::LoginClientWithToken) && !accepts.contains(AuthMethod::LoginClient);
+        let needs_token = accepts.contains(AuthMethod::LoginClientWithToken)
+            && !accepts.contains(AuthMethod::LoginClient);
         let method = match token {
             None if needs_token => return Err(missing("access_token")),
             Some(token) if accepts.contains(AuthMethod::LoginClientWithToken) => {
@@ -398,17 +454,27 @@ impl Verifier {
         Ok((client, method, collected.body))
     }
 
-    async fn check_token(&self, token: &[u8], client_id: &ClientId, accepts: AuthMethods) -> Result<(), Rejection> {
+    async fn check_token(
+        &self,
+        token: &[u8],
+        client_id: &ClientId,
+        accepts: AuthMethods,
+    ) -> Result<(), Rejection> {
         let reject = |kind, text: &str| Rejection::new(kind, text).accepting(accepts);
         let Some(verifier) = &self.tokens else {
-            tracing::warn!("an operation needs an access token but no token verifier is configured");
+            tracing::warn!(
+                "an operation needs an access token but no token verifier is configured"
+            );
             return Err(Rejection::new(
                 RejectionKind::StoreUnavailable,
                 "access tokens cannot be checked: the server has no token verifier",
             ));
         };
         let Ok(token) = std::str::from_utf8(token) else {
-            return Err(reject(RejectionKind::InvalidAccessToken, "the access_token is not valid"));
+            return Err(reject(
+                RejectionKind::InvalidAccessToken,
+                "the access_token is not valid",
+            ));
         };
         match verifier.verify(token, client_id, self.clock.now()).await {
             Ok(TokenStatus::Valid) => Ok(()),
@@ -420,7 +486,10 @@ impl Verifier {
                 RejectionKind::AccessTokenOtherClient,
                 "the access_token was issued to another client; use the login client that obtained it",
             )),
-            Ok(_) => Err(reject(RejectionKind::InvalidAccessToken, "the access_token is not valid")),
+            Ok(_) => Err(reject(
+                RejectionKind::InvalidAccessToken,
+                "the access_token is not valid",
+            )),
             Err(e) => {
                 tracing::warn!(error = %e, "token verifier failed");
                 Err(Rejection::new(
@@ -440,10 +509,15 @@ impl Verifier {
     {
         let mut params = ParamList::with_limit(self.max_params);
         let too_many = |e: crate::params::ParamsError| {
-            Rejection::new(RejectionKind::InvalidParameters, format!("cannot read the parameters: {e}"))
+            Rejection::new(
+                RejectionKind::InvalidParameters,
+                format!("cannot read the parameters: {e}"),
+            )
         };
         if let Some(query) = parts.uri.query() {
-            params.extend_urlencoded(query.as_bytes()).map_err(too_many)?;
+            params
+                .extend_urlencoded(query.as_bytes())
+                .map_err(too_many)?;
         }
         if !is_form(&parts.headers) {
             return Ok(Collected { params, body });
@@ -459,7 +533,12 @@ impl Verifier {
                 .to_str()
                 .ok()
                 .and_then(|s| s.parse::<u64>().ok())
-                .ok_or_else(|| Rejection::new(RejectionKind::InvalidParameters, "invalid Content-Length header"))?;
+                .ok_or_else(|| {
+                    Rejection::new(
+                        RejectionKind::InvalidParameters,
+                        "invalid Content-Length header",
+                    )
+                })?;
             if length > self.body_limit as u64 {
                 return Err(too_large());
             }
@@ -475,7 +554,10 @@ impl Verifier {
             Err(_) => {
                 return Err(Rejection::new(
                     RejectionKind::BodyTimeout,
-                    format!("the request body did not arrive within {} s", self.body_timeout.as_secs_f32()),
+                    format!(
+                        "the request body did not arrive within {} s",
+                        self.body_timeout.as_secs_f32()
+                    ),
                 ));
             }
             Ok(Err(e)) if e.is::<LengthLimitError>() => return Err(too_large()),
@@ -509,7 +591,10 @@ fn is_form(headers: &HeaderMap) -> bool {
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        .is_some_and(|mime| {
+            mime.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
 }
 
 fn how_to_authenticate(accepts: AuthMethods) -> String {
