@@ -83,7 +83,9 @@ pub use layer::{
     Verify, VerifyLayer, VerifyLayerBuilder,
 };
 pub use rejection::{Rejection, RejectionKind};
-pub use replay::{ReplayGuard, ReplayGuardError, ReplayKey, ReplayVerdict};
+#[cfg(feature = "redis")]
+pub use replay::RedisReplayGuard;
+pub use replay::{MemoryReplayGuard, ReplayGuard, ReplayGuardError, ReplayKey, ReplayVerdict};
 pub use store::{
     BoxFuture, ClientStore, ClientsFile, LoadError, MemoryStore, MemoryTokens, StoreError,
     StoreFuture, TokenGrant, TokenStatus, TokenVerifier,

@@ -1,0 +1,396 @@
+//! [`RedisReplayGuard`]: one shared Redis for any number of nodes (feature `redis`).
+
+use std::fmt;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use ::redis::{
+    Client, Cmd, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisError, RedisResult, Value,
+};
+
+use super::{ReplayGuard, ReplayGuardError, ReplayKey, ReplayVerdict};
+use crate::server::BoxFuture;
+
+/// The default prefix of the guard's keys.
+pub const DEFAULT_KEY_PREFIX: &str = "janrain-auth:replay:";
+
+/// The default bound on each Redis call (connecting included): 250 ms.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// A [`ReplayGuard`] kept in Redis, shared by every node that points at the same Redis.
+///
+/// Each signed request costs **one** atomic command, `SET {prefix}{client_id}:{signature} 1 NX
+/// PX {ttl_ms}`: `OK` means [`Fresh`](ReplayVerdict::Fresh) (now recorded), nil means
+/// [`Replayed`](ReplayVerdict::Replayed). Redis runs commands one at a time, so of any number
+/// of concurrent identical requests, on any nodes, exactly one is fresh; the key expires by
+/// itself when the request leaves the date window. Nothing is kept on the node.
+///
+/// ```no_run
+/// use axum::{Router, routing::post};
+/// use janrain_auth::server::{ClientsFile, RedisReplayGuard, VerifyLayer};
+/// use std::time::Duration;
+///
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// // No connection yet: the guard connects on the first request and reconnects by itself.
+/// let guard = RedisReplayGuard::builder("redis://:password@redis.internal:6379/0")
+///     .key_prefix("myapp:replay:")
+///     .timeout(Duration::from_millis(250))
+///     .build()?;
+/// // The password is redacted.
+/// assert!(!format!("{guard:?}").contains("password"));
+///
+/// let (store, _tokens) = ClientsFile::load("clients.json")?.into_parts();
+/// let app: Router = Router::new()
+///     .route("/entity.find", post(|| async { "ok" }))
+///     .layer(VerifyLayer::builder(store).replay_guard(guard).build());
+/// # Ok(()) }
+/// ```
+///
+/// * **Connection.** [`builder`](Self::builder) takes a `redis://` URL (or anything the
+///   `redis` crate turns into a `ConnectionInfo`) and opens no connection: Redis need not be
+///   up when the guard is built, nor when the server starts, and the guard can be built
+///   outside any runtime. The first request, inside the Tokio runtime (with its time driver,
+///   as `#[tokio::main]` sets up), creates a [`ConnectionManager`] (one multiplexed connection shared by
+///   all requests, re-established after an I/O error). Call [`ping`](Self::ping) at startup
+///   or from a readiness probe to find out early. To bring your own connection (Redis
+///   Cluster with the `redis` crate's `cluster-async` feature, Sentinel, TLS, your own
+///   manager), use [`with_connection`](Self::with_connection).
+/// * **Timeout.** Every call, connecting included, is bounded by
+///   [`timeout`](RedisReplayGuardBuilder::timeout) (default [`DEFAULT_TIMEOUT`]), so a hung or
+///   unreachable Redis delays a request by at most that much. A refused connection is retried
+///   once within the same bound (the command was certainly not sent, so the retry cannot turn
+///   a fresh request into a replay); no other error is retried.
+/// * **Failure.** When Redis cannot answer in time the guard returns [`ReplayGuardError`]: the
+///   layer then answers 503 `replay_guard_unavailable`, or lets the request through with a
+///   warning under [`replay_fail_open`](crate::server::VerifyLayerBuilder::replay_fail_open).
+///   The error names the server's address, never its password, the key or the signature.
+pub struct RedisReplayGuard {
+    conn: Connection,
+    prefix: String,
+    timeout: Duration,
+    server: String,
+}
+
+enum Connection {
+    /// A connection manager made on first use (it needs the Tokio runtime).
+    Lazy {
+        client: Client,
+        manager: OnceLock<ConnectionManager>,
+    },
+    /// The user's connection.
+    Given(Box<dyn SendCommand>),
+}
+
+/// A cheaply cloneable async Redis connection, behind a trait object.
+trait SendCommand: Send + Sync + 'static {
+    fn send<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, RedisResult<Value>>;
+}
+
+impl<C> SendCommand for C
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    fn send<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, RedisResult<Value>> {
+        let mut conn = self.clone();
+        Box::pin(async move { conn.req_packed_command(cmd).await })
+    }
+}
+
+impl RedisReplayGuard {
+    /// Configure a guard for the Redis at `url` (`redis://[user][:password@]host[:port][/db]`,
+    /// `redis+unix:///path`, ...). Nothing is connected until the first request.
+    pub fn builder(url: impl IntoConnectionInfo) -> RedisReplayGuardBuilder {
+        RedisReplayGuardBuilder {
+            source: Source::Url(url.into_connection_info()),
+            prefix: DEFAULT_KEY_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// A guard with the default key prefix and timeout for the Redis at `url`.
+    pub fn new(url: impl IntoConnectionInfo) -> Result<Self, RedisError> {
+        Self::builder(url).build()
+    }
+
+    /// Configure a guard that sends its commands on `connection`: any cheaply cloneable
+    /// async connection of the `redis` crate, such as a [`ConnectionManager`], a
+    /// `MultiplexedConnection`, or a `cluster_async::ClusterConnection` (enable the `redis`
+    /// crate's `cluster-async` feature in your own `Cargo.toml`). Reconnecting is then the
+    /// connection's business; the guard's timeout still bounds every call.
+    pub fn with_connection<C>(connection: C) -> RedisReplayGuardBuilder
+    where
+        C: ConnectionLike + Clone + Send + Sync + 'static,
+    {
+        RedisReplayGuardBuilder {
+            source: Source::Given(Box::new(connection)),
+            prefix: DEFAULT_KEY_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// The server, as a URL with its password redacted (for logs).
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// The prefix of every key.
+    pub fn key_prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The bound on each call.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Send `PING`, under the same timeout as every call: whether Redis answers now. Nothing
+    /// depends on it; use it to warn at startup or in a readiness probe.
+    pub async fn ping(&self) -> Result<(), ReplayGuardError> {
+        let cmd = ::redis::cmd("PING");
+        self.call(&cmd, "PING").await.map(drop)
+    }
+
+    async fn send(&self, cmd: &Cmd) -> RedisResult<Value> {
+        match &self.conn {
+            Connection::Given(conn) => conn.send(cmd).await,
+            Connection::Lazy { client, manager } => {
+                let manager = match manager.get() {
+                    Some(manager) => manager,
+                    None => {
+                        let config = ConnectionManagerConfig::new()
+                            .set_connection_timeout(Some(self.timeout))
+                            .set_response_timeout(Some(self.timeout))
+                            // Fail fast: a request never waits out a reconnection back-off.
+                            .set_number_of_retries(0);
+                        let made = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
+                        // Another request may have won the race; either manager will do.
+                        let _ = manager.set(made);
+                        manager.get().expect("set just above")
+                    }
+                };
+                manager.send(cmd).await
+            }
+        }
+    }
+
+    /// Send `cmd` under the timeout, retrying once if the connection was refused.
+    async fn call(&self, cmd: &Cmd, name: &'static str) -> Result<Value, ReplayGuardError> {
+        let attempt = async {
+            match self.send(cmd).await {
+                Err(e) if e.is_connection_refusal() => self.send(cmd).await,
+                result => result,
+            }
+        };
+        match tokio::time::timeout(self.timeout, attempt).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(ReplayGuardError::new(RedisFailure {
+                server: self.server.clone(),
+                what: format!("{name} failed: {e}"),
+            })),
+            Err(_) => Err(ReplayGuardError::new(RedisFailure {
+                server: self.server.clone(),
+                what: format!(
+                    "{name} got no answer within {} ms",
+                    self.timeout.as_millis()
+                ),
+            })),
+        }
+    }
+}
+
+impl ReplayGuard for RedisReplayGuard {
+    fn check_and_record<'a>(
+        &'a self,
+        key: ReplayKey<'a>,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<ReplayVerdict, ReplayGuardError>> {
+        Box::pin(async move {
+            let mut name = Vec::with_capacity(
+                self.prefix.len() + key.client_id.len() + 1 + key.signature.len(),
+            );
+            name.extend_from_slice(self.prefix.as_bytes());
+            name.extend_from_slice(key.client_id.as_bytes());
+            name.push(b':');
+            name.extend_from_slice(key.signature.as_bytes());
+            let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+            let mut cmd = ::redis::cmd("SET");
+            cmd.arg(name).arg(1).arg("NX").arg("PX").arg(millis);
+            match self.call(&cmd, "SET NX").await? {
+                Value::Okay => Ok(ReplayVerdict::Fresh),
+                Value::SimpleString(s) if s == "OK" => Ok(ReplayVerdict::Fresh),
+                Value::Nil => Ok(ReplayVerdict::Replayed),
+                other => Err(ReplayGuardError::new(RedisFailure {
+                    server: self.server.clone(),
+                    what: format!("SET NX answered {}, not OK or nil", kind_of(&other)),
+                })),
+            }
+        })
+    }
+}
+
+impl fmt::Debug for RedisReplayGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisReplayGuard")
+            .field("server", &self.server)
+            .field("key_prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Configures a [`RedisReplayGuard`].
+pub struct RedisReplayGuardBuilder {
+    source: Source,
+    prefix: String,
+    timeout: Duration,
+}
+
+enum Source {
+    Url(RedisResult<ConnectionInfo>),
+    Given(Box<dyn SendCommand>),
+}
+
+impl RedisReplayGuardBuilder {
+    /// The prefix of every key (default [`DEFAULT_KEY_PREFIX`]). Keys are
+    /// `{prefix}{client_id}:{signature}`. Give each application its own prefix when several
+    /// share a Redis; every node of one application must use the same one.
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The longest a call to Redis may take, connecting included (default
+    /// [`DEFAULT_TIMEOUT`]). Past it the guard returns [`ReplayGuardError`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The guard. Fails only when the URL is not a valid Redis URL (or names a transport this
+    /// build of the `redis` crate lacks, such as TLS); it connects to nothing.
+    pub fn build(self) -> Result<RedisReplayGuard, RedisError> {
+        let (conn, server) = match self.source {
+            Source::Url(info) => {
+                let info = info?;
+                let server = describe(&info);
+                let client = Client::open(info)?;
+                (
+                    Connection::Lazy {
+                        client,
+                        manager: OnceLock::new(),
+                    },
+                    server,
+                )
+            }
+            Source::Given(conn) => (Connection::Given(conn), "a given connection".to_owned()),
+        };
+        Ok(RedisReplayGuard {
+            conn,
+            prefix: self.prefix,
+            timeout: self.timeout,
+            server,
+        })
+    }
+}
+
+impl fmt::Debug for RedisReplayGuardBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let server = match &self.source {
+            Source::Url(Ok(info)) => describe(info),
+            Source::Url(Err(_)) => "an invalid URL".to_owned(),
+            Source::Given(_) => "a given connection".to_owned(),
+        };
+        f.debug_struct("RedisReplayGuardBuilder")
+            .field("server", &server)
+            .field("key_prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// The server as a URL without its password.
+fn describe(info: &ConnectionInfo) -> String {
+    let settings = info.redis_settings();
+    let auth = match (settings.username(), settings.password().is_some()) {
+        (Some(user), true) => format!("{user}:<redacted>@"),
+        (None, true) => ":<redacted>@".to_owned(),
+        (Some(user), false) => format!("{user}@"),
+        (None, false) => String::new(),
+    };
+    let db = settings.db();
+    match info.addr() {
+        ConnectionAddr::Tcp(host, port) => format!("redis://{auth}{host}:{port}/{db}"),
+        ConnectionAddr::TcpTls { host, port, .. } => format!("rediss://{auth}{host}:{port}/{db}"),
+        ConnectionAddr::Unix(path) => format!("redis+unix://{auth}{}?db={db}", path.display()),
+        other => format!("{auth}{other} (db {db})"),
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Int(_) => "an integer",
+        Value::BulkString(_) => "a bulk string",
+        Value::Array(_) => "an array",
+        Value::SimpleString(_) => "a status",
+        Value::ServerError(_) => "an error",
+        _ => "an unexpected value",
+    }
+}
+
+/// A failed or timed-out Redis call: the server (password redacted) and what went wrong.
+#[derive(Debug)]
+struct RedisFailure {
+    server: String,
+    what: String,
+}
+
+impl fmt::Display for RedisFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "redis at {}: {}", self.server, self.what)
+    }
+}
+
+impl std::error::Error for RedisFailure {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        for (url, shown) in [
+            (
+                "redis://:hunter2@cache.internal:6380/3",
+                "redis://:<redacted>@cache.internal:6380/3",
+            ),
+            (
+                "redis://app:hunter2@cache.internal",
+                "redis://app:<redacted>@cache.internal:6379/0",
+            ),
+            (
+                "redis://app@cache.internal",
+                "redis://app@cache.internal:6379/0",
+            ),
+            ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379/0"),
+            (
+                "redis+unix:///run/redis.sock?pass=hunter2",
+                "redis+unix://:<redacted>@/run/redis.sock?db=0",
+            ),
+        ] {
+            let guard = RedisReplayGuard::new(url).unwrap();
+            let debug = format!("{guard:?}");
+            assert!(debug.contains(shown), "{debug}");
+            assert!(!debug.contains("hunter2"), "{debug}");
+            let builder = format!("{:?}", RedisReplayGuard::builder(url));
+            assert!(!builder.contains("hunter2"), "{builder}");
+        }
+    }
+
+    #[test]
+    fn invalid_urls_fail_at_build() {
+        let e = RedisReplayGuard::new("http://:hunter2@example.com").unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        assert!(RedisReplayGuard::new("not a url").is_err());
+    }
+}
