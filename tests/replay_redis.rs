@@ -1,0 +1,632 @@
+//! The Redis replay guard against a real Redis (`REDIS_URL`, default `redis://127.0.0.1:6379`):
+//! real axum servers on loopback, each with its own layer and its own guard, called with a real
+//! reqwest client. Every test uses a fresh random key prefix, so tests never see each other's
+//! keys, and nothing here sleeps for more than about two seconds.
+//!
+//! Start Redis with `redis-server --daemonize yes --port 6379 --save "" --appendonly no`.
+
+#[path = "../examples/support/lookalike.rs"]
+mod lookalike;
+
+use std::hash::{BuildHasher, RandomState};
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use janrain_auth::credentials::ClientId;
+use janrain_auth::error::JanrainError;
+use janrain_auth::params::encode_urlencoded;
+use janrain_auth::permissions::Catalog;
+use janrain_auth::scheme::{ManualClock, SigningKey, StringToSign, signature_header};
+use janrain_auth::server::{
+    ClientsFile, RedisReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict, VerifyLayer,
+    VerifyLayerBuilder,
+};
+use redis::AsyncCommands;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+const NOW: &str = "2026-03-01 12:00:00";
+const CLIENTS: &str = include_str!("../examples/demo-clients.json");
+const READER: (&str, &str) = ("reader_client", "reader-secret-6e0f2b");
+
+fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// A fresh key prefix for one test.
+fn prefix(test: &str) -> String {
+    let nonce = RandomState::new().hash_one(SystemTime::now());
+    format!("janrain-auth-test:{nonce:016x}:{test}:")
+}
+
+/// A direct connection, to look at the keys the guard wrote.
+async fn redis() -> redis::aio::MultiplexedConnection {
+    let client = redis::Client::open(redis_url()).unwrap();
+    match tokio::time::timeout(
+        Duration::from_secs(2),
+        client.get_multiplexed_async_connection(),
+    )
+    .await
+    {
+        Ok(Ok(conn)) => conn,
+        _ => panic!(
+            "these tests need Redis at {} (set REDIS_URL); start one with \
+             `redis-server --daemonize yes --port 6379 --save \"\" --appendonly no`",
+            redis_url()
+        ),
+    }
+}
+
+async fn keys(conn: &mut redis::aio::MultiplexedConnection, prefix: &str) -> Vec<String> {
+    conn.keys(format!("{prefix}*")).await.unwrap()
+}
+
+fn guard(prefix: &str) -> RedisReplayGuard {
+    RedisReplayGuard::builder(redis_url())
+        .key_prefix(prefix)
+        .build()
+        .unwrap()
+}
+
+fn builder(clock: &ManualClock) -> VerifyLayerBuilder {
+    let (store, tokens) = ClientsFile::from_json(CLIENTS).unwrap().into_parts();
+    VerifyLayer::builder(store)
+        .token_verifier(tokens)
+        .clock(clock.clone())
+}
+
+fn clock() -> ManualClock {
+    ManualClock::at(NOW.parse().unwrap())
+}
+
+async fn serve(layer: VerifyLayer) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = lookalike::router(&Catalog::identity_cloud(), layer);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// A janrain-signed form POST.
+#[derive(Clone)]
+struct Signed {
+    client_id: &'static str,
+    secret: &'static str,
+    endpoint: &'static str,
+    date: String,
+    params: Vec<(String, String)>,
+}
+
+impl Signed {
+    fn find(tag: &str) -> Self {
+        Signed {
+            client_id: READER.0,
+            secret: READER.1,
+            endpoint: "/entity.find",
+            date: NOW.to_owned(),
+            params: vec![
+                ("type_name".into(), "user".into()),
+                ("filter".into(), tag.into()),
+            ],
+        }
+    }
+
+    fn signature(&self) -> String {
+        let sts = StringToSign::new(self.endpoint, &self.date, &self.params);
+        SigningKey::new(self.secret).sign(&sts).as_str().to_owned()
+    }
+
+    fn authorization(&self) -> String {
+        let sts = StringToSign::new(self.endpoint, &self.date, &self.params);
+        let sig = SigningKey::new(self.secret).sign(&sts);
+        signature_header(&ClientId::new(self.client_id).unwrap(), &sig)
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The Redis key the guard writes for this request.
+    fn key(&self, prefix: &str) -> String {
+        format!("{prefix}{}:{}", self.client_id, self.signature())
+    }
+
+    async fn send_with(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+        authorization: &str,
+    ) -> (u16, Value) {
+        let response = http
+            .post(format!("{base}{}", self.endpoint))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Date", &self.date)
+            .header("Authorization", authorization)
+            .body(encode_urlencoded(&self.params))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body = response.bytes().await.unwrap();
+        let json = serde_json::from_slice(&body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&body)));
+        (status, json)
+    }
+
+    async fn send(&self, base: &str) -> (u16, Value) {
+        self.send_with(&reqwest::Client::new(), base, &self.authorization())
+            .await
+    }
+}
+
+#[track_caller]
+fn assert_ok(got: &(u16, Value)) {
+    assert_eq!(got.0, 200, "{}", got.1);
+    assert_eq!(got.1["stat"], "ok", "{}", got.1);
+}
+
+#[track_caller]
+fn assert_error(got: &(u16, Value), status: u16, code: u16, error: &str) {
+    let parsed = JanrainError::from_body(got.1.to_string().as_bytes())
+        .unwrap_or_else(|| panic!("expected a stat:error envelope, got {}", got.1));
+    assert_eq!(
+        (got.0, parsed.code, parsed.error.as_str()),
+        (status, code, error),
+        "{}",
+        got.1
+    );
+}
+
+#[track_caller]
+fn assert_replayed(got: &(u16, Value)) {
+    assert_error(got, 401, 434, "request_replayed");
+}
+
+#[track_caller]
+fn assert_unavailable(got: &(u16, Value)) {
+    assert_error(got, 503, 504, "replay_guard_unavailable");
+}
+
+/// A loopback port with nothing listening on it.
+async fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Everything logged by this test binary (warnings and above), for tests that look for a
+/// warning: each test finds its own lines by something only it logs (a port).
+fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_writer(move || Sink(sink.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        logs
+    })
+    .clone()
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn log_lines_with(logs: &Mutex<Vec<u8>>, needle: &str) -> Vec<String> {
+    String::from_utf8_lossy(&logs.lock().unwrap())
+        .lines()
+        .filter(|line| line.contains(needle))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_request_accepted_by_one_server_is_refused_by_every_server() {
+    let prefix = prefix("two-servers");
+    let clock = clock();
+    // Two app instances, each with its own layer and its own guard (its own connection),
+    // sharing only the Redis and the prefix.
+    let first = serve(builder(&clock).replay_guard(guard(&prefix)).build()).await;
+    let second = serve(builder(&clock).replay_guard(guard(&prefix)).build()).await;
+    let request = Signed::find("two-servers");
+
+    assert_ok(&request.send(&first).await);
+    assert_replayed(&request.send(&second).await);
+    assert_replayed(&request.send(&first).await);
+    // A different request of the same client is fresh.
+    assert_ok(&Signed::find("another").send(&second).await);
+
+    // The key is prefix + client id + ':' + signature, and lives until the Date is max_age
+    // (300 s) old, plus the second the Date names.
+    let mut conn = redis().await;
+    let key = request.key(&prefix);
+    let value: Option<String> = conn.get(&key).await.unwrap();
+    assert_eq!(value.as_deref(), Some("1"));
+    let pttl: i64 = conn.pttl(&key).await.unwrap();
+    assert!((299_000..=301_000).contains(&pttl), "PTTL {pttl}");
+    assert_eq!(keys(&mut conn, &prefix).await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_concurrent_identical_requests_on_two_servers_exactly_one_is_accepted() {
+    const N: usize = 32;
+    let prefix = prefix("concurrent");
+    let clock = clock();
+    let servers = [
+        serve(builder(&clock).replay_guard(guard(&prefix)).build()).await,
+        serve(builder(&clock).replay_guard(guard(&prefix)).build()).await,
+    ];
+    let request = Signed::find("concurrent");
+    let authorization = request.authorization();
+    let http = reqwest::Client::new();
+    let barrier = Arc::new(tokio::sync::Barrier::new(N));
+    let tasks: Vec<JoinHandle<(u16, Value)>> = (0..N)
+        .map(|i| {
+            let (request, authorization, http, barrier) = (
+                request.clone(),
+                authorization.clone(),
+                http.clone(),
+                barrier.clone(),
+            );
+            let base = servers[i % 2].clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                request.send_with(&http, &base, &authorization).await
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for task in tasks {
+        let got = task.await.unwrap();
+        if got.0 == 200 {
+            accepted += 1;
+        } else {
+            assert_replayed(&got);
+        }
+    }
+    assert_eq!(
+        accepted, 1,
+        "exactly one of {N} identical requests is accepted"
+    );
+}
+
+#[tokio::test]
+async fn forged_and_forbidden_requests_are_never_recorded() {
+    let prefix = prefix("forged");
+    let clock = clock();
+    let base = serve(builder(&clock).replay_guard(guard(&prefix)).build()).await;
+    let mut conn = redis().await;
+    let genuine = Signed::find("genuine");
+
+    // Someone who saw the genuine signature in flight sends it first with other parameters:
+    // refused for its signature, and the genuine signature is not "used up".
+    let mut tampered = genuine.clone();
+    tampered.params[1].1 = "tampered".into();
+    let got = tampered
+        .send_with(&reqwest::Client::new(), &base, &genuine.authorization())
+        .await;
+    assert_error(&got, 401, 431, "signature_does_not_match");
+    // A wrong secret.
+    let mut forged = genuine.clone();
+    forged.secret = "not-the-secret";
+    assert_error(
+        &forged.send(&base).await,
+        401,
+        431,
+        "signature_does_not_match",
+    );
+    // A valid signature for an operation the client may not call.
+    let mut forbidden = genuine.clone();
+    forbidden.endpoint = "/entity.update";
+    assert_error(
+        &forbidden.send(&base).await,
+        403,
+        403,
+        "client_permission_error",
+    );
+    assert_error(
+        &forbidden.send(&base).await,
+        403,
+        403,
+        "client_permission_error",
+    );
+    assert!(
+        keys(&mut conn, &prefix).await.is_empty(),
+        "nothing recorded"
+    );
+
+    assert_ok(&genuine.send(&base).await);
+    assert_eq!(keys(&mut conn, &prefix).await, [genuine.key(&prefix)]);
+    assert_replayed(&genuine.send(&base).await);
+}
+
+#[tokio::test]
+async fn the_guard_forgets_a_key_when_its_ttl_ends() {
+    let prefix = prefix("ttl-direct");
+    let guard = guard(&prefix);
+    let key = ReplayKey {
+        client_id: "some_client",
+        signature: "AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    };
+    let ttl = Duration::from_millis(300);
+    assert_eq!(
+        guard.check_and_record(key, ttl).await.unwrap(),
+        ReplayVerdict::Fresh
+    );
+    assert_eq!(
+        guard.check_and_record(key, ttl).await.unwrap(),
+        ReplayVerdict::Replayed
+    );
+    let mut conn = redis().await;
+    let pttl: i64 = conn
+        .pttl(format!("{prefix}some_client:AAAAAAAAAAAAAAAAAAAAAAAAAAA="))
+        .await
+        .unwrap();
+    assert!((1..=300).contains(&pttl), "PTTL {pttl}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        guard.check_and_record(key, ttl).await.unwrap(),
+        ReplayVerdict::Fresh
+    );
+    // Another client with the same signature is another key.
+    let other = ReplayKey {
+        client_id: "other_client",
+        ..key
+    };
+    assert_eq!(
+        guard.check_and_record(other, ttl).await.unwrap(),
+        ReplayVerdict::Fresh
+    );
+    // And the guard's own Redis answers.
+    guard.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_guard_on_a_given_connection_works_the_same() {
+    let prefix = prefix("given-connection");
+    let guard = RedisReplayGuard::with_connection(redis().await)
+        .key_prefix(&prefix)
+        .build()
+        .unwrap();
+    assert!(format!("{guard:?}").contains("a given connection"));
+    let key = ReplayKey {
+        client_id: "some_client",
+        signature: "BBBBBBBBBBBBBBBBBBBBBBBBBBB=",
+    };
+    let ttl = Duration::from_secs(5);
+    assert_eq!(
+        guard.check_and_record(key, ttl).await.unwrap(),
+        ReplayVerdict::Fresh
+    );
+    assert_eq!(
+        guard.check_and_record(key, ttl).await.unwrap(),
+        ReplayVerdict::Replayed
+    );
+    assert_eq!(keys(&mut redis().await, &prefix).await.len(), 1);
+}
+
+#[tokio::test]
+async fn through_the_layer_an_entry_lives_as_long_as_the_date_window() {
+    let prefix = prefix("ttl-layer");
+    let window = Duration::from_secs(2);
+    let clock = clock();
+    let base = serve(
+        builder(&clock)
+            .date_window(window, window)
+            .replay_guard(guard(&prefix))
+            .build(),
+    )
+    .await;
+    let mut conn = redis().await;
+
+    // A request dated now: kept for max_age + 1 s = 3 s.
+    let fresh = Signed::find("dated-now");
+    assert_ok(&fresh.send(&base).await);
+    let pttl: i64 = conn.pttl(fresh.key(&prefix)).await.unwrap();
+    assert!((2_000..=3_000).contains(&pttl), "PTTL {pttl}");
+
+    // A request whose Date is already max_age old: still accepted, kept for the 1 s minimum.
+    clock.advance(2);
+    let old = Signed::find("dated-two-seconds-ago");
+    assert_ok(&old.send(&base).await);
+    let pttl: i64 = conn.pttl(old.key(&prefix)).await.unwrap();
+    assert!((1..=1_000).contains(&pttl), "PTTL {pttl}");
+    assert_replayed(&old.send(&base).await);
+
+    // Once the entry is gone the same request can be recorded again (here the layer's manual
+    // clock has not moved, so its Date is still in the window).
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while conn.exists::<_, bool>(old.key(&prefix)).await.unwrap() {
+        assert!(Instant::now() < deadline, "the key never expired");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_ok(&old.send(&base).await);
+    assert_replayed(&old.send(&base).await);
+
+    // With the clock past the window, the date refuses the request: nothing left to remember.
+    clock.advance(1);
+    assert_error(&old.send(&base).await, 401, 433, "date_out_of_window");
+}
+
+#[tokio::test]
+async fn unreachable_redis_fails_closed_with_503() {
+    let port = closed_port().await;
+    // Built while nothing listens: construction connects to nothing.
+    let guard = RedisReplayGuard::new(format!("redis://127.0.0.1:{port}")).unwrap();
+    assert!(guard.ping().await.is_err());
+    let clock = clock();
+    let base = serve(builder(&clock).replay_guard(guard).build()).await;
+    for tag in ["first", "second"] {
+        let started = Instant::now();
+        let got = Signed::find(tag).send(&base).await;
+        assert_unavailable(&got);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        // The envelope says why, without any detail of the Redis server.
+        let description = got.1["error_description"].as_str().unwrap();
+        assert!(
+            description.contains("replay protection is unavailable"),
+            "{description}"
+        );
+        assert!(!description.contains(&port.to_string()), "{description}");
+    }
+}
+
+#[tokio::test]
+async fn unreachable_redis_fail_open_lets_requests_through_with_a_warning() {
+    let logs = captured_logs();
+    let port = closed_port().await;
+    let guard =
+        RedisReplayGuard::new(format!("redis://:redis-password-xyz@127.0.0.1:{port}/0")).unwrap();
+    assert!(!format!("{guard:?}").contains("redis-password-xyz"));
+    let clock = clock();
+    let base = serve(
+        builder(&clock)
+            .replay_guard(guard)
+            .replay_fail_open(true)
+            .build(),
+    )
+    .await;
+    let request = Signed::find("fail-open");
+    assert_ok(&request.send(&base).await);
+    // Unrecorded, so the same request gets through again: that is what failing open means.
+    assert_ok(&request.send(&base).await);
+
+    let lines = log_lines_with(&logs, &format!("127.0.0.1:{port}"));
+    assert_eq!(lines.len(), 2, "one warning per request: {lines:?}");
+    for line in &lines {
+        assert!(line.contains("WARN"), "{line}");
+        assert!(line.contains("replay guard unavailable"), "{line}");
+        assert!(line.contains("fail open"), "{line}");
+        assert!(line.contains(READER.0), "{line}");
+        for secret in [request.signature().as_str(), READER.1, "redis-password-xyz"] {
+            assert!(
+                !line.contains(secret),
+                "{secret:?} leaked into the log: {line}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_hung_redis_delays_a_request_by_the_timeout_at_most() {
+    // Accepts connections and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let guard = RedisReplayGuard::builder(format!("redis://127.0.0.1:{port}"))
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let clock = clock();
+    let base = serve(builder(&clock).replay_guard(guard).build()).await;
+    for tag in ["first", "second", "third"] {
+        let started = Instant::now();
+        assert_unavailable(&Signed::find(tag).send(&base).await);
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(150) && took < Duration::from_millis(1500),
+            "{took:?}"
+        );
+    }
+    held.abort();
+}
+
+/// A TCP proxy to Redis that can be stopped (listener and every connection dropped) and started
+/// again on the same port: Redis going away and coming back, without touching the real one.
+struct Proxy {
+    port: u16,
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start(&self) {
+        let listener = loop {
+            match TcpListener::bind(("127.0.0.1", self.port)).await {
+                Ok(listener) => break listener,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        };
+        let target = redis::Client::open(redis_url())
+            .unwrap()
+            .get_connection_info()
+            .addr()
+            .to_string();
+        let tasks = self.tasks.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tasks.lock().unwrap().push(relay);
+            }
+        });
+        self.tasks.lock().unwrap().push(accept);
+    }
+
+    fn stop(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_guard_connects_when_redis_comes_up_and_reconnects_after_it_goes_away() {
+    let proxy = Proxy {
+        port: closed_port().await,
+        tasks: Arc::default(),
+    };
+    let prefix = prefix("reconnect");
+    let guard = RedisReplayGuard::builder(format!("redis://127.0.0.1:{}", proxy.port))
+        .key_prefix(&prefix)
+        .build()
+        .unwrap();
+    let clock = clock();
+    let base = serve(builder(&clock).replay_guard(guard).build()).await;
+
+    // Redis is not there yet: fail closed.
+    assert_unavailable(&Signed::find("before").send(&base).await);
+
+    // Redis comes up: the guard connects without being rebuilt, on the very next request (the
+    // refused connection is retried at once).
+    proxy.start().await;
+    let up = Signed::find("up");
+    assert_ok(&up.send(&base).await);
+    assert_replayed(&up.send(&base).await);
+
+    // Redis goes away (every connection cut): fail closed again, and the record of `up` is
+    // still refused on the way (the answer is 503, never 200).
+    proxy.stop();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_unavailable(&Signed::find("down").send(&base).await);
+    assert_unavailable(&up.send(&base).await);
+
+    // And back: the guard reconnects; what was recorded before is still refused.
+    proxy.start().await;
+    assert_ok(&Signed::find("back").send(&base).await);
+    assert_replayed(&up.send(&base).await);
+    proxy.stop();
+}
