@@ -3,7 +3,12 @@
 //! ```text
 //! cargo run --example server -- [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N]
 //!                               [--body-limit BYTES] [--janrain-status]
+//!                               [--replay memory | --replay redis://HOST:PORT]
 //! ```
+//!
+//! `--replay` refuses a signed request accepted before (401 `request_replayed`): `memory` keeps
+//! them in this process, `redis://HOST:PORT` (any Redis URL) in a Redis that several servers can
+//! share. Redis need not be up at start; while it is not, signed requests get 503.
 //!
 //! Prints `listening on http://ADDR` first (with `--addr 127.0.0.1:0`, the real port). Without
 //! `--clients` it loads `examples/demo-clients.json`: one client per feature, one with two
@@ -15,12 +20,13 @@ mod lookalike;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use janrain_auth::permissions::Catalog;
-use janrain_auth::server::{ClientsFile, VerifyLayer};
+use janrain_auth::server::{ClientsFile, MemoryReplayGuard, RedisReplayGuard, VerifyLayer};
 
-const USAGE: &str = "usage: server [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N] [--body-limit BYTES] [--janrain-status]";
+const USAGE: &str = "usage: server [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N] [--body-limit BYTES] [--janrain-status] [--replay memory|redis://HOST:PORT]";
 const DEMO_CLIENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-clients.json");
 
 struct Options {
@@ -29,6 +35,29 @@ struct Options {
     skew: Option<u64>,
     body_limit: Option<usize>,
     janrain_status: bool,
+    replay: Option<Replay>,
+}
+
+/// Where accepted signed requests are remembered.
+enum Replay {
+    Memory,
+    Redis(Arc<RedisReplayGuard>),
+}
+
+fn parse_replay(value: &str) -> Result<Replay, String> {
+    if value == "memory" {
+        return Ok(Replay::Memory);
+    }
+    let scheme = value.split("://").next().unwrap_or_default();
+    if ["redis", "rediss", "redis+unix", "unix", "valkey", "valkeys"].contains(&scheme) {
+        // The URL may hold a password: the message does not repeat it.
+        return RedisReplayGuard::new(value)
+            .map(|guard| Replay::Redis(Arc::new(guard)))
+            .map_err(|e| format!("--replay: not a usable Redis URL: {e}"));
+    }
+    Err(format!(
+        "--replay: {value:?} is neither `memory` nor a Redis URL such as redis://127.0.0.1:6379"
+    ))
 }
 
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
@@ -38,6 +67,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Stri
         skew: None,
         body_limit: None,
         janrain_status: false,
+        replay: None,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -66,6 +96,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Stri
                 );
             }
             "--janrain-status" => options.janrain_status = true,
+            "--replay" => options.replay = Some(parse_replay(&value("--replay")?)?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -112,6 +143,23 @@ fn main() -> ExitCode {
     if let Some(limit) = options.body_limit {
         builder = builder.body_limit(limit);
     }
+    let redis = match options.replay {
+        None => None,
+        Some(Replay::Memory) => {
+            let guard = MemoryReplayGuard::new();
+            eprintln!(
+                "replay protection: in memory, at most {} entries",
+                guard.capacity()
+            );
+            builder = builder.replay_guard(guard);
+            None
+        }
+        Some(Replay::Redis(guard)) => {
+            eprintln!("replay protection: Redis at {}", guard.server());
+            builder = builder.replay_guard(guard.clone());
+            Some(guard)
+        }
+    };
     let app = lookalike::router(&Catalog::identity_cloud(), builder.build());
 
     let runtime = match tokio::runtime::Runtime::new() {
@@ -129,6 +177,11 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        if let Some(guard) = redis
+            && let Err(e) = guard.ping().await
+        {
+            eprintln!("server: warning: {e}; signed requests get 503 until Redis answers");
+        }
         let addr = listener.local_addr().unwrap_or(options.addr);
         println!("listening on http://{addr}");
         let _ = std::io::stdout().flush();
