@@ -29,6 +29,8 @@
 use std::cmp::Ordering;
 use std::fmt;
 
+use super::hmac_sha1::copy_short;
+
 /// One request parameter: a key and a value, as raw bytes (UTF-8 for anything a client sends).
 ///
 /// Implemented for pairs of anything that is `AsRef<[u8]>` (`(&str, &str)`, `(String, String)`,
@@ -130,6 +132,29 @@ impl<L: Params + ?Sized> Params for &L {
     #[inline]
     fn param_value(&self, i: usize) -> &[u8] {
         (**self).param_value(i)
+    }
+}
+
+/// Where [`StringToSign::write_to`] puts the string: pieces, and `key=value\n` lines that a
+/// sink may take in one step.
+pub(crate) trait Sink {
+    /// The next piece of the string.
+    fn piece(&mut self, bytes: &[u8]);
+
+    /// The line `key=value\n`.
+    #[inline(always)]
+    fn line(&mut self, key: &[u8], value: &[u8]) {
+        self.piece(key);
+        self.piece(b"=");
+        self.piece(value);
+        self.piece(b"\n");
+    }
+}
+
+impl<F: FnMut(&[u8])> Sink for F {
+    #[inline(always)]
+    fn piece(&mut self, bytes: &[u8]) {
+        self(bytes)
     }
 }
 
@@ -272,22 +297,26 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     /// Feed the string, piece by piece and in order, to `sink`. Allocates nothing for up to 32
     /// parameters.
     pub fn write(&self, mut sink: impl FnMut(&[u8])) {
-        sink(self.endpoint.as_bytes());
-        sink(b"\n");
-        sink(self.datetime.as_bytes());
-        sink(b"\n");
+        self.write_to(&mut sink);
+    }
+
+    /// [`StringToSign::write`] into any [`Sink`], inlined so that a sink's fast path (the
+    /// MAC's buffer) is not behind a call per piece.
+    #[inline]
+    pub(crate) fn write_to<S: Sink>(&self, sink: &mut S) {
+        sink.piece(self.endpoint.as_bytes());
+        sink.piece(b"\n");
+        sink.piece(self.datetime.as_bytes());
+        sink.piece(b"\n");
         if self.params.param_count() == 0 {
             if self.form.blank_line_without_params {
-                sink(b"\n");
+                sink.piece(b"\n");
             }
             return;
         }
         self.with_sorted(|order| {
             for &i in order {
-                sink(self.params.param_key(i));
-                sink(b"=");
-                sink(self.params.param_value(i));
-                sink(b"\n");
+                sink.line(self.params.param_key(i), self.params.param_value(i));
             }
         });
     }
@@ -306,34 +335,55 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
         form
     }
 
-    /// Whether line order and key order put these parameters in different orders.
+    /// Whether line order and key order put these parameters in different orders. Allocates
+    /// nothing for up to 32 parameters: verifiers ask this of every request when they accept
+    /// the key-order variant.
     fn orders_differ(&self) -> bool {
         let p = self.params;
-        let mut first = (0..p.param_count()).collect::<Vec<_>>();
-        let mut second = first.clone();
-        first.sort_by(|a, b| compare(ParamOrder::Line, p, *a, *b));
-        second.sort_by(|a, b| compare(ParamOrder::Key, p, *a, *b));
-        first
-            .iter()
-            .zip(&second)
-            .any(|(a, b)| compare(ParamOrder::Line, p, *a, *b) != Ordering::Equal)
+        self.with_order(ParamOrder::Line, |by_line| {
+            self.with_order(ParamOrder::Key, |by_key| {
+                by_line
+                    .iter()
+                    .zip(by_key)
+                    .any(|(a, b)| compare(ParamOrder::Line, p, *a, *b) != Ordering::Equal)
+            })
+        })
     }
 
+    #[inline]
     fn with_sorted<R>(&self, f: impl FnOnce(&[usize]) -> R) -> R {
+        self.with_order(self.form.order, f)
+    }
+
+    /// Call `f` with the parameter indices sorted in `order`.
+    ///
+    /// Each parameter is sorted by a 64-bit prefix of its sort key first ([`sort_prefix`]),
+    /// so most comparisons are one integer comparison; equal prefixes fall back to
+    /// [`compare`].
+    #[inline]
+    fn with_order<R>(&self, order: ParamOrder, f: impl FnOnce(&[usize]) -> R) -> R {
         let n = self.params.param_count();
-        let (order, p) = (self.form.order, self.params);
-        let cmp = |a: &usize, b: &usize| compare(order, p, *a, *b);
+        let p = self.params;
+        let prefixed = |i: usize| (sort_prefix(order, p.param_key(i), p.param_value(i)), i);
+        let cmp = |a: &(u64, usize), b: &(u64, usize)| {
+            a.0.cmp(&b.0).then_with(|| compare(order, p, a.1, b.1))
+        };
         if n <= STACK_PARAMS {
+            let mut keyed = [(0u64, 0usize); STACK_PARAMS];
+            let keyed = &mut keyed[..n];
+            for (i, slot) in keyed.iter_mut().enumerate() {
+                *slot = prefixed(i);
+            }
+            insertion_sort(keyed, cmp);
             let mut idx = [0usize; STACK_PARAMS];
-            let idx = &mut idx[..n];
-            for (i, slot) in idx.iter_mut().enumerate() {
+            for (slot, &(_, i)) in idx.iter_mut().zip(keyed.iter()) {
                 *slot = i;
             }
-            insertion_sort(idx, cmp);
-            f(idx)
+            f(&idx[..n])
         } else {
-            let mut idx: Vec<usize> = (0..n).collect();
-            idx.sort_unstable_by(cmp);
+            let mut keyed: Vec<(u64, usize)> = (0..n).map(prefixed).collect();
+            keyed.sort_unstable_by(cmp);
+            let idx: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
             f(&idx)
         }
     }
@@ -342,7 +392,7 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
 /// Insertion sort: the fastest choice for the handful of parameters a request carries, and
 /// allocation-free.
 #[inline]
-fn insertion_sort(v: &mut [usize], mut cmp: impl FnMut(&usize, &usize) -> Ordering) {
+fn insertion_sort<T: Copy>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
     for i in 1..v.len() {
         let x = v[i];
         let mut j = i;
@@ -354,31 +404,87 @@ fn insertion_sort(v: &mut [usize], mut cmp: impl FnMut(&usize, &usize) -> Orderi
     }
 }
 
-/// Compare parameters `a` and `b` as their lines sort under `order`.
+/// The first 8 bytes of a parameter's sort key (the line `key=value` for [`ParamOrder::Line`],
+/// the key for [`ParamOrder::Key`]), big-endian, zero-padded. When two prefixes differ they
+/// order the parameters as [`compare`] does: at the first differing byte either both hold a
+/// real byte, or the shorter key has ended (zero) where the other holds a non-zero byte and
+/// sorts after it. Equal prefixes decide nothing.
+#[inline]
+fn sort_prefix(order: ParamOrder, key: &[u8], value: &[u8]) -> u64 {
+    if let Some(head) = key.first_chunk::<8>() {
+        return u64::from_be_bytes(*head);
+    }
+    // A short key: its bytes, then for line order '=' and the value's first bytes.
+    let mut head = [0u8; 8];
+    let k = key.len();
+    copy_short(&mut head[..k], key);
+    if order == ParamOrder::Line {
+        head[k] = b'=';
+        let v = value.len().min(7 - k);
+        copy_short(&mut head[k + 1..k + 1 + v], &value[..v]);
+    }
+    u64::from_be_bytes(head)
+}
+
+/// Compare parameters `a` and `b` as their lines sort under `order`, without building the
+/// lines and without calling `memcmp` (parameter names are short and usually differ early).
 #[inline]
 fn compare<L: Params + ?Sized>(order: ParamOrder, p: &L, a: usize, b: usize) -> Ordering {
     let (ak, bk) = (p.param_key(a), p.param_key(b));
-    let (av, bv) = (p.param_value(a), p.param_value(b));
+    let i = common_prefix(ak, bk);
+    match (ak.get(i), bk.get(i)) {
+        // The keys differ at `i`: so do the lines, in both orders.
+        (Some(x), Some(y)) => return x.cmp(y),
+        // Equal keys: the values decide, in both orders.
+        (None, None) => return cmp_bytes(p.param_value(a), p.param_value(b)),
+        // One key is a strict prefix of the other.
+        _ => {}
+    }
     if order == ParamOrder::Key {
-        return ak.cmp(bk).then_with(|| av.cmp(bv));
+        return ak.len().cmp(&bk.len());
     }
-    let n = ak.len().min(bk.len());
-    match ak[..n].cmp(&bk[..n]) {
-        Ordering::Equal => {}
-        decided => return decided,
-    }
-    if ak.len() == bk.len() {
-        return av.cmp(bv);
-    }
-    // One key is a prefix of the other: the shorter one's line continues with '='.
-    let next_a = ak.get(n).copied().unwrap_or(b'=');
-    let next_b = bk.get(n).copied().unwrap_or(b'=');
+    // The shorter key's line continues with '='.
+    let next_a = ak.get(i).copied().unwrap_or(b'=');
+    let next_b = bk.get(i).copied().unwrap_or(b'=');
     if next_a != next_b {
         return next_a.cmp(&next_b);
     }
-    // The longer key holds '=' right there (possible only with a percent-encoded `%3D` key).
-    let line = |k: &[u8], v: &[u8]| -> Vec<u8> { [k, b"=", v].concat() };
-    line(ak, av).cmp(&line(bk, bv))
+    // The longer key holds '=' right there (possible only with a percent-encoded `%3D` key):
+    // compare the whole lines.
+    let (av, bv) = (p.param_value(a), p.param_value(b));
+    ak.iter()
+        .chain(b"=")
+        .chain(av)
+        .cmp(bk.iter().chain(b"=").chain(bv))
+}
+
+/// `a.cmp(b)` for byte strings, via [`common_prefix`].
+#[inline]
+fn cmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    let i = common_prefix(a, b);
+    match (a.get(i), b.get(i)) {
+        (Some(x), Some(y)) => x.cmp(y),
+        _ => a.len().cmp(&b.len()),
+    }
+}
+
+/// The length of the longest common prefix of `a` and `b`, eight bytes at a time.
+#[inline]
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut i = 0;
+    for (x, y) in a.as_chunks::<8>().0.iter().zip(b.as_chunks::<8>().0) {
+        let diff = u64::from_le_bytes(*x) ^ u64::from_le_bytes(*y);
+        if diff != 0 {
+            return i + diff.trailing_zeros() as usize / 8;
+        }
+        i += 8;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
 }
 
 impl<L: Params + ?Sized> fmt::Debug for StringToSign<'_, L> {
@@ -388,7 +494,10 @@ impl<L: Params + ?Sized> fmt::Debug for StringToSign<'_, L> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_list()
                     .entries((0..self.0.param_count()).map(|i| {
-                        format!("{}=<redacted>", String::from_utf8_lossy(self.0.param_key(i)))
+                        format!(
+                            "{}=<redacted>",
+                            String::from_utf8_lossy(self.0.param_key(i))
+                        )
                     }))
                     .finish()
             }
@@ -417,12 +526,20 @@ mod tests {
     fn no_params_and_blank_line() {
         assert_eq!(sts(&[], Canonicalization::CANONICAL), "/e\nD\n");
         assert_eq!(sts(&[], Canonicalization::SAMPLE_CODE), "/e\nD\n\n");
-        assert_eq!(sts(&[("a", "")], Canonicalization::SAMPLE_CODE), "/e\nD\na=\n");
+        assert_eq!(
+            sts(&[("a", "")], Canonicalization::SAMPLE_CODE),
+            "/e\nD\na=\n"
+        );
     }
 
     #[test]
     fn line_order_versus_key_order() {
-        let p = [("key1", "x"), ("key", "y"), ("birthdate", "1"), ("birthdate.year", "2")];
+        let p = [
+            ("key1", "x"),
+            ("key", "y"),
+            ("birthdate", "1"),
+            ("birthdate.year", "2"),
+        ];
         assert_eq!(
             sts(&p, Canonicalization::CANONICAL),
             "/e\nD\nbirthdate.year=2\nbirthdate=1\nkey1=x\nkey=y\n"
@@ -442,22 +559,96 @@ mod tests {
     fn duplicate_keys_and_equals_in_keys() {
         let p = [("a", "2"), ("a", "1"), ("a=", "0"), ("a", "")];
         // Lines: "a=2", "a=1", "a==0", "a=": sorted bytewise.
-        assert_eq!(sts(&p, Canonicalization::CANONICAL), "/e\nD\na=\na=1\na=2\na==0\n");
+        assert_eq!(
+            sts(&p, Canonicalization::CANONICAL),
+            "/e\nD\na=\na=1\na=2\na==0\n"
+        );
+    }
+
+    #[test]
+    fn tricky_bytes_sort_like_whole_lines_and_keys() {
+        // Zero bytes (the prefix's padding), '=' in keys, shared prefixes longer than 8 bytes,
+        // empty keys and values.
+        let atoms: [&[u8]; 10] = [
+            b"",
+            b"\0",
+            b"a",
+            b"a\0",
+            b"a=",
+            b"a==",
+            b"abcdefgh",
+            b"abcdefgh\0",
+            b"abcdefghi",
+            b"\xff",
+        ];
+        let mut params = Vec::new();
+        for k in atoms {
+            for v in atoms {
+                params.push((k.to_vec(), v.to_vec()));
+            }
+        }
+        params.reverse();
+        for (order, form) in [
+            (ParamOrder::Line, Canonicalization::CANONICAL),
+            (
+                ParamOrder::Key,
+                Canonicalization::CANONICAL.with_order(ParamOrder::Key),
+            ),
+        ] {
+            for n in [params.len(), STACK_PARAMS, 7] {
+                let subset = &params[..n];
+                let mut want: Vec<Vec<u8>> = if order == ParamOrder::Line {
+                    let mut lines: Vec<Vec<u8>> = subset
+                        .iter()
+                        .map(|(k, v)| [&k[..], b"=", v].concat())
+                        .collect();
+                    lines.sort();
+                    lines
+                } else {
+                    let mut pairs = subset.to_vec();
+                    pairs.sort();
+                    pairs
+                        .iter()
+                        .map(|(k, v)| [&k[..], b"=", v].concat())
+                        .collect()
+                };
+                for line in &mut want {
+                    line.push(b'\n');
+                }
+                let got = StringToSign::new("/e", "D", subset)
+                    .with_form(form)
+                    .to_bytes();
+                assert_eq!(
+                    got,
+                    [&b"/e\nD\n"[..], &want.concat()].concat(),
+                    "{order:?}, {n} params"
+                );
+            }
+        }
     }
 
     #[test]
     fn many_params_sort_on_the_heap_identically() {
-        let owned: Vec<(String, String)> = (0..100).rev().map(|i| (format!("k{i}"), format!("{i}"))).collect();
+        let owned: Vec<(String, String)> = (0..100)
+            .rev()
+            .map(|i| (format!("k{i}"), format!("{i}")))
+            .collect();
         let s = StringToSign::new("/e", "D", &owned);
         let mut lines: Vec<String> = owned.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         lines.sort();
-        assert_eq!(String::from_utf8(s.to_bytes()).unwrap(), format!("/e\nD\n{}", lines.concat()));
+        assert_eq!(
+            String::from_utf8(s.to_bytes()).unwrap(),
+            format!("/e\nD\n{}", lines.concat())
+        );
     }
 
     #[test]
     fn debug_hides_values() {
         let p = [("password", "hunter2")];
-        let dbg = format!("{:?}", StringToSign::new("/oauth/auth_native_traditional", "D", &p));
+        let dbg = format!(
+            "{:?}",
+            StringToSign::new("/oauth/auth_native_traditional", "D", &p)
+        );
         assert!(dbg.contains("password=<redacted>"), "{dbg}");
         assert!(!dbg.contains("hunter2"));
     }
