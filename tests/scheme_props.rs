@@ -1,0 +1,332 @@
+//! Properties of the scheme core, checked on generated requests:
+//!
+//! * (a) sign then verify round-trips, and the signature equals a naive, independent reference
+//!   (lines built with `format!`, sorted as whole strings, the `hmac` crate, base64 STANDARD);
+//! * (b) the order the parameters arrive in never changes the signature, in any form;
+//! * (c) changing any one byte of the endpoint, datetime, a key, a value or the secret makes
+//!   verification fail;
+//! * (d) the parameter codec round-trips, and signing the decoded list equals signing the pairs;
+//! * (e) `Datetime` formats and parses back over its whole range; `Authorization::parse` reads
+//!   back what `signature_header` and `basic_header` write.
+//!
+//! Case counts are modest so that the file runs in a few seconds in a debug build.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, KeyInit, Mac};
+use janrain_auth::credentials::{ClientId, ClientSecret};
+use janrain_auth::params::{ParamList, encode_urlencoded};
+use janrain_auth::scheme::{
+    Authorization, Canonicalization, Datetime, ParamOrder, Params, SigningKey, StringToSign,
+    basic_header, signature_header,
+};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use sha1::Sha1;
+
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        // Never write regression files into the source tree.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Every form a verifier can be configured with.
+const FORMS: [Canonicalization; 4] = [
+    Canonicalization::CANONICAL,
+    Canonicalization::CANONICAL.with_blank_line_without_params(true),
+    Canonicalization::CANONICAL.with_order(ParamOrder::Key),
+    Canonicalization::SAMPLE_CODE,
+];
+
+/// Text that leans on the bytes that matter to the scheme: separators, newlines, URL-encoding
+/// metacharacters, prefixes of each other, and arbitrary unicode.
+fn text() -> impl Strategy<Value = String> {
+    let ch = prop_oneof![
+        4 => prop::char::range('a', 'e'),
+        1 => Just('='),
+        1 => Just('\n'),
+        1 => Just('&'),
+        1 => Just('+'),
+        1 => Just('%'),
+        1 => Just(' '),
+        1 => Just('.'),
+        1 => Just('1'),
+        2 => any::<char>(),
+    ];
+    prop::collection::vec(ch, 0..10).prop_map(|v| v.into_iter().collect())
+}
+
+/// Keys: often from a small set (so duplicates and prefix pairs such as `key` / `key1` /
+/// `key.x` turn up), otherwise arbitrary.
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        1 => prop::sample::select(vec!["", "a", "a=", "key", "key1", "key.x", "key_x", "birthdate"])
+            .prop_map(str::to_owned),
+        2 => text(),
+    ]
+}
+
+fn params() -> impl Strategy<Value = Vec<(String, String)>> {
+    prop::collection::vec((key(), text()), 0..8)
+}
+
+fn datetime() -> impl Strategy<Value = String> {
+    (Datetime::MIN.unix_seconds()..=Datetime::MAX.unix_seconds())
+        .prop_map(|s| Datetime::from_unix_seconds(s).unwrap().to_string())
+}
+
+fn endpoint() -> impl Strategy<Value = String> {
+    "/[ -~]{0,24}"
+}
+
+fn secret() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        3 => "[a-z0-9]{32}".prop_map(String::into_bytes),
+        1 => prop::collection::vec(any::<u8>(), 1..100),
+    ]
+}
+
+/// The naive reference: the reference library's algorithm written the obvious way.
+fn reference(secret: &[u8], endpoint: &str, datetime: &str, params: &[(String, String)]) -> String {
+    let mut lines: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    lines.sort();
+    let mut text = format!("{endpoint}\n{datetime}\n");
+    for line in &lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret).expect("any key length");
+    mac.update(text.as_bytes());
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// The reference for the key-order form: pairs sorted by key then value.
+fn reference_key_order(
+    secret: &[u8],
+    endpoint: &str,
+    datetime: &str,
+    params: &[(String, String)],
+) -> String {
+    let mut sorted = params.to_vec();
+    sorted.sort();
+    let mut text = format!("{endpoint}\n{datetime}\n");
+    for (k, v) in &sorted {
+        text.push_str(&format!("{k}={v}\n"));
+    }
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret).expect("any key length");
+    mac.update(text.as_bytes());
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
+proptest! {
+    #![proptest_config(config(96))]
+
+    /// (a) Sign, verify, and agree with the naive reference.
+    #[test]
+    fn sign_verify_and_match_the_reference(
+        secret in secret(),
+        endpoint in endpoint(),
+        datetime in datetime(),
+        params in params(),
+    ) {
+        let key = SigningKey::new(&secret);
+        let sts = StringToSign::new(&endpoint, &datetime, params.as_slice());
+        let sig = key.sign(&sts);
+        prop_assert!(key.verify(&sts, sig.as_bytes()));
+        prop_assert_eq!(sig.as_str(), reference(&secret, &endpoint, &datetime, &params));
+
+        let by_key = key.sign(&sts.with_form(Canonicalization::CANONICAL.with_order(ParamOrder::Key)));
+        prop_assert_eq!(
+            by_key.as_str(),
+            reference_key_order(&secret, &endpoint, &datetime, &params)
+        );
+        // The form that matched is reported, and one that gives other bytes does not match.
+        let form = key.verify_forms(&sts, &FORMS, sig.as_bytes());
+        prop_assert_eq!(form, Some(Canonicalization::CANONICAL));
+
+        // Borrowed pairs sign the same as owned ones.
+        let borrowed: Vec<(&str, &str)> =
+            params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        prop_assert_eq!(key.sign(&StringToSign::new(&endpoint, &datetime, &borrowed)), sig);
+    }
+
+    /// (b) Shuffling the parameters never changes the signature, in any form.
+    #[test]
+    fn request_order_does_not_matter(
+        secret in secret(),
+        endpoint in endpoint(),
+        datetime in datetime(),
+        (params, shuffled) in params().prop_flat_map(|p| (Just(p.clone()), Just(p).prop_shuffle())),
+    ) {
+        let key = SigningKey::new(&secret);
+        for form in FORMS {
+            let a = StringToSign::new(&endpoint, &datetime, params.as_slice()).with_form(form);
+            let b = StringToSign::new(&endpoint, &datetime, shuffled.as_slice()).with_form(form);
+            prop_assert_eq!(a.to_bytes(), b.to_bytes(), "form {:?}", form);
+            prop_assert_eq!(key.sign(&a), key.sign(&b), "form {:?}", form);
+        }
+    }
+
+    /// (c) One changed byte anywhere makes verification fail.
+    #[test]
+    fn any_changed_byte_fails_verification(
+        secret in secret(),
+        endpoint in endpoint(),
+        datetime in datetime(),
+        params in params(),
+        target in 0..5u8,
+        which in any::<Index>(),
+        at in any::<Index>(),
+        new_byte in any::<u8>(),
+    ) {
+        let params: Vec<(Vec<u8>, Vec<u8>)> =
+            params.into_iter().map(|(k, v)| (k.into_bytes(), v.into_bytes())).collect();
+        let key = SigningKey::new(&secret);
+        let original = StringToSign::new(&endpoint, &datetime, params.as_slice());
+        let sig = key.sign(&original);
+        let original = original.to_bytes();
+
+        // A different byte; ASCII for the endpoint and datetime, which are text.
+        let replace = |old: u8, ascii: bool| {
+            let b = if ascii { new_byte & 0x7f } else { new_byte };
+            if b == old { b ^ 1 } else { b }
+        };
+        let mut endpoint = endpoint.into_bytes();
+        let mut datetime = datetime.into_bytes();
+        let mut params = params;
+        let mut secret = secret;
+        match target {
+            0 => { let i = at.index(endpoint.len()); endpoint[i] = replace(endpoint[i], true); }
+            1 => { let i = at.index(datetime.len()); datetime[i] = replace(datetime[i], true); }
+            2 | 3 => {
+                // A key or value with at least one byte.
+                let candidates: Vec<usize> = (0..params.len())
+                    .filter(|&i| if target == 2 { !params[i].0.is_empty() } else { !params[i].1.is_empty() })
+                    .collect();
+                prop_assume!(!candidates.is_empty());
+                let p = &mut params[candidates[which.index(candidates.len())]];
+                let field = if target == 2 { &mut p.0 } else { &mut p.1 };
+                let i = at.index(field.len());
+                field[i] = replace(field[i], false);
+            }
+            _ => { let i = at.index(secret.len()); secret[i] = replace(secret[i], false); }
+        }
+        let endpoint = String::from_utf8(endpoint).expect("ASCII stays UTF-8");
+        let datetime = String::from_utf8(datetime).expect("ASCII stays UTF-8");
+        let changed = StringToSign::new(&endpoint, &datetime, params.as_slice());
+        let key_after = SigningKey::new(&secret);
+
+        if target == 4 {
+            prop_assert!(!key_after.verify(&changed, sig.as_bytes()), "secret changed");
+            prop_assert!(key_after.verify_forms(&changed, &FORMS, sig.as_bytes()).is_none());
+        } else {
+            // Lines are separated by '\n'; without one inside a key or value, a changed byte
+            // always changes the string. (With one, two different requests can share a string
+            // to sign: the scheme's own ambiguity, spec R3.)
+            let newline = params.iter().any(|(k, v)| k.contains(&b'\n') || v.contains(&b'\n'));
+            let same_bytes = changed.to_bytes() == original;
+            if !newline {
+                prop_assert!(!same_bytes, "a changed byte left the string to sign unchanged");
+            }
+            if !same_bytes {
+                prop_assert!(!key.verify(&changed, sig.as_bytes()), "target {}", target);
+            }
+        }
+    }
+
+    /// (d) encode_urlencoded then ParamList::from_urlencoded gives the same pairs, and the same
+    /// signature.
+    #[test]
+    fn the_params_codec_round_trips(
+        secret in secret(),
+        datetime in datetime(),
+        params in params(),
+    ) {
+        let encoded = encode_urlencoded(&params);
+        let decoded = ParamList::from_urlencoded(encoded.as_bytes()).expect("under the limit");
+        let back: Vec<(Vec<u8>, Vec<u8>)> =
+            decoded.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
+        let want: Vec<(Vec<u8>, Vec<u8>)> =
+            params.iter().map(|(k, v)| (k.clone().into_bytes(), v.clone().into_bytes())).collect();
+        prop_assert_eq!(back, want, "encoded as {:?}", encoded);
+        prop_assert_eq!(decoded.param_count(), params.len());
+
+        let key = SigningKey::new(&secret);
+        for form in FORMS {
+            let from_pairs = key.sign(&StringToSign::new("/e", &datetime, params.as_slice()).with_form(form));
+            let from_list = key.sign(&StringToSign::new("/e", &datetime, &decoded).with_form(form));
+            prop_assert_eq!(from_pairs, from_list, "form {:?}", form);
+        }
+    }
+
+    /// (e) Datetime formats and parses back anywhere in 0000-9999.
+    #[test]
+    fn datetime_round_trips(secs in Datetime::MIN.unix_seconds()..=Datetime::MAX.unix_seconds()) {
+        let dt = Datetime::from_unix_seconds(secs).unwrap();
+        let text = dt.to_string();
+        prop_assert_eq!(text.len(), 19);
+        prop_assert_eq!(&dt.to_bytes()[..], text.as_bytes());
+        let back: Datetime = text.parse().unwrap();
+        prop_assert_eq!(back, dt);
+        prop_assert_eq!(back.unix_seconds(), secs);
+        prop_assert_eq!(Datetime::parse_bytes(text.as_bytes()).unwrap(), dt);
+        prop_assert_eq!(Datetime::from_system_time(dt.to_system_time()).unwrap(), dt);
+    }
+
+    /// (e) Authorization::parse reads back the headers this crate writes.
+    #[test]
+    fn headers_parse_back(
+        id in "[!-9;-~]{1,40}",
+        secret in "\\PC{1,24}",
+        message in prop::collection::vec(any::<u8>(), 0..200),
+    ) {
+        let client_id = ClientId::new(&id).unwrap();
+        let key = SigningKey::new(secret.as_bytes());
+        let params = [("m", message.as_slice())];
+        let sig = key.sign(&StringToSign::new("/e", "2000-01-01 00:00:00", &params));
+
+        let header = signature_header(&client_id, &sig);
+        match Authorization::parse(header.as_bytes()) {
+            Ok(Authorization::Signature(creds)) => {
+                prop_assert_eq!(creds.client_id(), id.as_str());
+                prop_assert_eq!(creds.signature(), sig.as_str());
+            }
+            other => prop_assert!(false, "{:?} parsed as {:?}", header, other),
+        }
+
+        let header = basic_header(&client_id, &ClientSecret::new(secret.clone()).unwrap());
+        match Authorization::parse(header.as_bytes()) {
+            Ok(Authorization::Basic(creds)) => {
+                prop_assert_eq!(creds.client_id().as_str(), id.as_str());
+                prop_assert_eq!(creds.secret().expose(), secret.as_str());
+            }
+            other => prop_assert!(false, "Basic header parsed as {:?}", other),
+        }
+    }
+}
+
+/// The generators do produce the cases the properties are about.
+#[test]
+fn generators_cover_the_interesting_cases() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let (mut dup, mut newline, mut equals, mut empty_value, mut prefix_pair) =
+        (false, false, false, false, false);
+    for _ in 0..400 {
+        let p = params().new_tree(&mut runner).unwrap().current();
+        for (i, (k, v)) in p.iter().enumerate() {
+            newline |= k.contains('\n') || v.contains('\n');
+            equals |= k.contains('=') || v.contains('=');
+            empty_value |= v.is_empty();
+            for (k2, _) in &p[i + 1..] {
+                dup |= k == k2;
+                prefix_pair |= k2.len() > k.len() && k2.starts_with(k.as_str()) && !k.is_empty();
+            }
+        }
+    }
+    assert!(dup && newline && equals && empty_value && prefix_pair);
+}
