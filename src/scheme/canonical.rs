@@ -29,8 +29,6 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use super::hmac_sha1::copy_short;
-
 /// One request parameter: a key and a value, as raw bytes (UTF-8 for anything a client sends).
 ///
 /// Implemented for pairs of anything that is `AsRef<[u8]>` (`(&str, &str)`, `(String, String)`,
@@ -231,6 +229,8 @@ impl<L: ?Sized> Copy for StringToSign<'_, L> {}
 
 /// Parameters up to this count are sorted with an index array on the stack.
 const STACK_PARAMS: usize = 32;
+/// Parameters up to this count (a typical request) are sorted in smaller arrays.
+const SMALL_PARAMS: usize = 8;
 
 impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     /// The canonical string to sign for `endpoint`, the `Date` text `datetime`, and `params` in
@@ -357,36 +357,80 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
 
     /// Call `f` with the parameter indices sorted in `order`.
     ///
-    /// Each parameter is sorted by a 64-bit prefix of its sort key first ([`sort_prefix`]),
-    /// so most comparisons are one integer comparison; equal prefixes fall back to
-    /// [`compare`].
+    /// Each parameter is sorted by a 64-bit prefix of its sort key first ([`sort_prefix`],
+    /// taken after the bytes every key shares), so most comparisons are one integer
+    /// comparison; equal prefixes fall back to [`compare`].
     #[inline]
     fn with_order<R>(&self, order: ParamOrder, f: impl FnOnce(&[usize]) -> R) -> R {
         let n = self.params.param_count();
-        let p = self.params;
-        let prefixed = |i: usize| (sort_prefix(order, p.param_key(i), p.param_value(i)), i);
-        let cmp = |a: &(u64, usize), b: &(u64, usize)| {
-            a.0.cmp(&b.0).then_with(|| compare(order, p, a.1, b.1))
-        };
-        if n <= STACK_PARAMS {
-            let mut keyed = [(0u64, 0usize); STACK_PARAMS];
-            let keyed = &mut keyed[..n];
-            for (i, slot) in keyed.iter_mut().enumerate() {
-                *slot = prefixed(i);
-            }
-            insertion_sort(keyed, cmp);
-            let mut idx = [0usize; STACK_PARAMS];
-            for (slot, &(_, i)) in idx.iter_mut().zip(keyed.iter()) {
-                *slot = i;
-            }
-            f(&idx[..n])
+        if n <= SMALL_PARAMS {
+            self.sort_on_stack::<SMALL_PARAMS, R>(order, f)
+        } else if n <= STACK_PARAMS {
+            self.sort_on_stack::<STACK_PARAMS, R>(order, f)
         } else {
-            let mut keyed: Vec<(u64, usize)> = (0..n).map(prefixed).collect();
-            keyed.sort_unstable_by(cmp);
+            let p = self.params;
+            let skip = shared_key_prefix(p);
+            let mut keyed: Vec<(u64, usize)> = (0..n)
+                .map(|i| {
+                    (
+                        sort_prefix(order, &p.param_key(i)[skip..], p.param_value(i)),
+                        i,
+                    )
+                })
+                .collect();
+            keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| compare(order, p, a.1, b.1)));
             let idx: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
             f(&idx)
         }
     }
+
+    /// [`StringToSign::with_order`] for up to `N` parameters, in arrays of `N` on the stack
+    /// (small enough for a typical request that zeroing them costs no `memset` call).
+    #[inline]
+    fn sort_on_stack<const N: usize, R>(
+        &self,
+        order: ParamOrder,
+        f: impl FnOnce(&[usize]) -> R,
+    ) -> R {
+        let n = self.params.param_count();
+        let p = self.params;
+        let skip = shared_key_prefix(p);
+        let mut keyed = [(0u64, 0usize); N];
+        let keyed = &mut keyed[..n];
+        for (i, slot) in keyed.iter_mut().enumerate() {
+            *slot = (
+                sort_prefix(order, &p.param_key(i)[skip..], p.param_value(i)),
+                i,
+            );
+        }
+        insertion_sort(keyed, |a, b| {
+            a.0.cmp(&b.0).then_with(|| compare(order, p, a.1, b.1))
+        });
+        let mut idx = [0usize; N];
+        for (slot, &(_, i)) in idx.iter_mut().zip(keyed.iter()) {
+            *slot = i;
+        }
+        f(&idx[..n])
+    }
+}
+
+/// The length of the prefix all keys share (0 without parameters): sort prefixes are taken
+/// after it, so that keys such as `attribute_01` ... `attribute_19` still differ in them.
+#[inline]
+fn shared_key_prefix<L: Params + ?Sized>(p: &L) -> usize {
+    let n = p.param_count();
+    if n == 0 {
+        return 0;
+    }
+    let first = p.param_key(0);
+    let mut shared = first.len();
+    for i in 1..n {
+        if shared == 0 {
+            break;
+        }
+        shared = common_prefix(&first[..shared], p.param_key(i));
+    }
+    shared
 }
 
 /// Insertion sort: the fastest choice for the handful of parameters a request carries, and
@@ -405,25 +449,49 @@ fn insertion_sort<T: Copy>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering)
 }
 
 /// The first 8 bytes of a parameter's sort key (the line `key=value` for [`ParamOrder::Line`],
-/// the key for [`ParamOrder::Key`]), big-endian, zero-padded. When two prefixes differ they
-/// order the parameters as [`compare`] does: at the first differing byte either both hold a
-/// real byte, or the shorter key has ended (zero) where the other holds a non-zero byte and
-/// sorts after it. Equal prefixes decide nothing.
+/// the key for [`ParamOrder::Key`]), big-endian, zero-padded; `key` may be a suffix of the
+/// key after a prefix every key shares. When two prefixes differ they order the parameters as
+/// [`compare`] does: at the first differing byte either both hold a real byte, or the shorter
+/// key has ended (zero) where the other holds a non-zero byte and sorts after it. Equal
+/// prefixes decide nothing.
 #[inline]
 fn sort_prefix(order: ParamOrder, key: &[u8], value: &[u8]) -> u64 {
-    if let Some(head) = key.first_chunk::<8>() {
+    let head = be_prefix(key);
+    let k = key.len();
+    if k >= 8 || order == ParamOrder::Key {
+        return head;
+    }
+    // A short key: then '=' and the value's first bytes.
+    let eq = u64::from(b'=') << (56 - 8 * k);
+    let rest = be_prefix(value)
+        .checked_shr(8 * (k as u32 + 1))
+        .unwrap_or(0);
+    head | eq | rest
+}
+
+/// The first `min(len, 8)` bytes as a big-endian integer, zero-padded on the right. Read
+/// with at most two overlapping loads straight from the slice: assembling the bytes in a stack
+/// array and reading it back would stall on store forwarding.
+#[inline(always)]
+fn be_prefix(bytes: &[u8]) -> u64 {
+    if let Some(head) = bytes.first_chunk::<8>() {
         return u64::from_be_bytes(*head);
     }
-    // A short key: its bytes, then for line order '=' and the value's first bytes.
-    let mut head = [0u8; 8];
-    let k = key.len();
-    copy_short(&mut head[..k], key);
-    if order == ParamOrder::Line {
-        head[k] = b'=';
-        let v = value.len().min(7 - k);
-        copy_short(&mut head[k + 1..k + 1 + v], &value[..v]);
+    let n = bytes.len();
+    // The second load's bytes end at position n: shift it left by 64 - 8n.
+    let shift = 64 - 8 * n as u32;
+    match (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        (Some(a), Some(b)) => {
+            (u64::from(u32::from_be_bytes(*a)) << 32) | (u64::from(u32::from_be_bytes(*b)) << shift)
+        }
+        _ => match (bytes.first_chunk::<2>(), bytes.last_chunk::<2>()) {
+            (Some(a), Some(b)) => {
+                (u64::from(u16::from_be_bytes(*a)) << 48)
+                    | (u64::from(u16::from_be_bytes(*b)) << shift)
+            }
+            _ => bytes.first().map_or(0, |&b| u64::from(b) << 56),
+        },
     }
-    u64::from_be_bytes(head)
 }
 
 /// Compare parameters `a` and `b` as their lines sort under `order`, without building the
@@ -624,6 +692,60 @@ mod tests {
                     "{order:?}, {n} params"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn keys_with_a_shared_prefix_sort_like_whole_lines() {
+        let suffixes: [&[u8]; 8] = [b"", b"=", b"\0", b"1", b"10", b"1\0", b"2=x", b"\xff"];
+        let values: [&[u8]; 4] = [b"", b"\0", b"v", b"=v"];
+        let mut params = Vec::new();
+        for k in suffixes {
+            for v in values {
+                params.push(([&b"attribute_"[..], k].concat(), v.to_vec()));
+            }
+        }
+        params.reverse();
+        for n in [5, 8, 9, 20, 32] {
+            let subset = &params[..n];
+            let mut lines: Vec<Vec<u8>> = subset
+                .iter()
+                .map(|(k, v)| [&k[..], b"=", v, b"\n"].concat())
+                .collect();
+            lines.sort_by(|a, b| a[..a.len() - 1].cmp(&b[..b.len() - 1]));
+            let got = StringToSign::new("/e", "D", subset).to_bytes();
+            assert_eq!(
+                got,
+                [&b"/e\nD\n"[..], &lines.concat()].concat(),
+                "{n} params"
+            );
+
+            let mut pairs = subset.to_vec();
+            pairs.sort();
+            let lines: Vec<Vec<u8>> = pairs
+                .iter()
+                .map(|(k, v)| [&k[..], b"=", v, b"\n"].concat())
+                .collect();
+            let form = Canonicalization::CANONICAL.with_order(ParamOrder::Key);
+            let got = StringToSign::new("/e", "D", subset)
+                .with_form(form)
+                .to_bytes();
+            assert_eq!(
+                got,
+                [&b"/e\nD\n"[..], &lines.concat()].concat(),
+                "key order, {n} params"
+            );
+        }
+    }
+
+    #[test]
+    fn be_prefix_every_length() {
+        let bytes = *b"\x01\x02\x03\x04\x05\x06\x07\x08\x09";
+        for n in 0..=9 {
+            let mut want = [0u8; 8];
+            let m = n.min(8);
+            want[..m].copy_from_slice(&bytes[..m]);
+            assert_eq!(be_prefix(&bytes[..n]), u64::from_be_bytes(want), "{n}");
         }
     }
 

@@ -233,7 +233,7 @@ const OUTER_PADDING: [u8; BLOCK] = {
 /// instead of a call to `memcpy`, which costs more than the copy for the short pieces of a
 /// string to sign.
 #[inline(always)]
-pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
+fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     debug_assert_eq!(dst.len(), n);
     // Two overlapping moves of `W` bytes cover any length from `W` to `2 * W`.
