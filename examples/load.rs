@@ -32,7 +32,7 @@
 //! (each has a 10 s timeout), and only ever to 127.0.0.1.
 
 #[path = "support/lookalike.rs"]
-mod lookalike;
+pub(crate) mod lookalike;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
