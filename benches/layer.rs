@@ -100,6 +100,12 @@ fn bench(c: &mut Criterion) {
             })
         })
     });
+    // The parameter decoder alone, on the same form body.
+    group.bench_function("decode_form/typical", |b| {
+        b.iter(|| {
+            black_box(janrain_auth::params::ParamList::from_urlencoded(black_box(&body)).unwrap())
+        })
+    });
     group.finish();
 }
 
