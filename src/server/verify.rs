@@ -377,12 +377,14 @@ impl Verifier {
         accepts: AuthMethods,
     ) -> Result<(), Rejection> {
         // The request stays acceptable until its date is max_age old (plus the second it
-        // names, since dates are truncated).
-        let until = date.to_system_time() + self.max_age + Duration::from_secs(1);
-        let ttl = until
-            .duration_since(now)
-            .unwrap_or(Duration::ZERO)
-            .max(Duration::from_secs(1));
+        // names, since dates are truncated). A window too wide for the clock to express (a
+        // `max_age` of `Duration::MAX`, say) keeps the entry as long as the guard can.
+        let keep = self.max_age.saturating_add(Duration::from_secs(1));
+        let ttl = match date.to_system_time().checked_add(keep) {
+            Some(until) => until.duration_since(now).unwrap_or(Duration::ZERO),
+            None => Duration::MAX,
+        }
+        .max(Duration::from_secs(1));
         let key = ReplayKey {
             client_id,
             signature: std::str::from_utf8(signature).unwrap_or_default(),
