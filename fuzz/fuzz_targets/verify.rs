@@ -19,7 +19,8 @@
 //!   Basic secret compared) whose features the operation permits; the handler receives the
 //!   body byte for byte as sent;
 //! * for the well-formed kinds, the outcome is exactly the one a small model of the
-//!   documented procedure predicts: a correctly signed request by a known client with the
+//!   documented procedure predicts (under any date window: the default, a few seconds, or
+//!   none): a correctly signed request by a known client with the
 //!   right features is accepted, one signed with a key that is not the client's is refused
 //!   with 431, and so on.
 #![no_main]
@@ -236,6 +237,27 @@ struct Config {
     replay: bool,
     lenient_forms: bool,
     enforce_methods: bool,
+    window: Window,
+}
+
+/// The date window: the default 300 s each way, a few seconds, or none at all
+/// (`Duration::MAX` each way).
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Window {
+    Default,
+    Seconds(u8),
+    Unbounded,
+}
+
+impl Window {
+    /// Whether a `Date` `age` seconds old (negative: ahead) is inside the window.
+    fn admits(self, age: i64) -> bool {
+        match self {
+            Window::Default => age.abs() <= 300,
+            Window::Seconds(n) => age.abs() <= i64::from(n),
+            Window::Unbounded => true,
+        }
+    }
 }
 
 fn layer(config: Config) -> VerifyLayer {
@@ -249,6 +271,14 @@ fn layer(config: Config) -> VerifyLayer {
         .max_params(MAX_PARAMS)
         .janrain_status(config.janrain_status)
         .enforce_methods(config.enforce_methods);
+    match config.window {
+        Window::Default => {}
+        Window::Seconds(n) => {
+            let n = Duration::from_secs(u64::from(n));
+            builder = builder.date_window(n, n);
+        }
+        Window::Unbounded => builder = builder.date_window(Duration::MAX, Duration::MAX),
+    }
     if config.lenient_forms {
         builder =
             builder.accept_forms([Canonicalization::CANONICAL, Canonicalization::SAMPLE_CODE]);
@@ -440,7 +470,7 @@ fn recheck(config: Config, op: &Operation, client: &AuthenticatedClient, seen: &
             let dt: Datetime = date.parse().expect("accepted an invalid Date");
             let age = w.now.unix_seconds() - dt.unix_seconds();
             assert!(
-                (-300..=300).contains(&age),
+                config.window.admits(age),
                 "accepted a Date outside the window"
             );
             let uri = seen.uri.as_ref().unwrap();
@@ -742,7 +772,13 @@ fn signed(config: Config, input: Signed) {
     } else {
         match Datetime::parse_bytes(date_text.as_bytes()) {
             Err(_) => Expect::Refuse(432),
-            Ok(dt) if (w.now.unix_seconds() - dt.unix_seconds()).abs() > 300 => Expect::Refuse(433),
+            Ok(dt)
+                if !config
+                    .window
+                    .admits(w.now.unix_seconds() - dt.unix_seconds()) =>
+            {
+                Expect::Refuse(433)
+            }
             Ok(_) if input.unknown_client => Expect::Refuse(402),
             Ok(_) => {
                 let sent_form = delivery.map(|d| (body.as_bytes(), d));
