@@ -353,7 +353,8 @@ async fn slow_clients_do_not_hold_up_the_others() {
         "20 ordinary requests beside 80 slow clients: slowest {slowest:?}, all within {:?}",
         started.elapsed()
     );
-    assert!(slowest < Duration::from_millis(250), "{slowest:?}");
+    // Held up by a slow client, a request would wait for its body timeout (500 ms).
+    assert!(slowest < Duration::from_millis(400), "{slowest:?}");
 
     // Every stalled body got (or gets) its 408 by about the timeout.
     for (i, tcp) in slow.iter_mut().enumerate() {
