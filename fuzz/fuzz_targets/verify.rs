@@ -667,9 +667,7 @@ fn collect_outcome(query: usize, form: Option<(&[u8], Delivery)>) -> Option<u16>
     if query > MAX_PARAMS {
         return Some(200);
     }
-    let Some((body, delivery)) = form else {
-        return None;
-    };
+    let (body, delivery) = form?;
     if delivery
         .declared(body.len())
         .is_some_and(|n| n > BODY_LIMIT as u64)
