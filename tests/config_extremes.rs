@@ -94,3 +94,37 @@ async fn zero_limits() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("\"code\":200"), "{body}");
 }
+
+/// The same with the Redis guard (`REDIS_URL`, default `redis://127.0.0.1:6379`; `.ci/run`
+/// starts one): the entry's lifetime stays within what Redis's `PX` accepts, so the request is
+/// accepted once and refused as a replay, not refused with 503.
+#[tokio::test]
+async fn an_unbounded_date_window_with_the_redis_guard() {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let prefix = format!(
+        "janrain-auth-test:config-extremes:{}:{}:",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let guard = janrain_auth::server::RedisReplayGuard::builder(url.as_str())
+        .key_prefix(prefix)
+        .build()
+        .unwrap();
+    guard
+        .ping()
+        .await
+        .unwrap_or_else(|e| panic!("this test needs Redis at {url} (set REDIS_URL): {e}"));
+    let clock = ManualClock::at(NOW.parse().unwrap());
+    let layer = builder(&clock)
+        .date_window(Duration::MAX, Duration::MAX)
+        .replay_guard(guard)
+        .build();
+    let (status, body) = call(&layer, "2026-03-01 11:00:00").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = call(&layer, "2026-03-01 11:00:00").await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("\"code\":434"), "{body}");
+}

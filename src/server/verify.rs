@@ -26,6 +26,10 @@ use crate::scheme::{
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The longest a replay guard is asked to keep an entry: a century, far beyond any useful date
+/// window, and within what every store can express (Redis's `PX` stops at 2^63 - 1 ms).
+const MAX_REPLAY_TTL: Duration = Duration::from_secs(100 * 365 * 86_400);
+
 /// What the layer does with a path that is in neither the catalog nor the policy.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -378,13 +382,13 @@ impl Verifier {
     ) -> Result<(), Rejection> {
         // The request stays acceptable until its date is max_age old (plus the second it
         // names, since dates are truncated). A window too wide for the clock to express (a
-        // `max_age` of `Duration::MAX`, say) keeps the entry as long as the guard can.
+        // `max_age` of `Duration::MAX`, say) keeps the entry for MAX_REPLAY_TTL.
         let keep = self.max_age.saturating_add(Duration::from_secs(1));
         let ttl = match date.to_system_time().checked_add(keep) {
             Some(until) => until.duration_since(now).unwrap_or(Duration::ZERO),
-            None => Duration::MAX,
+            None => MAX_REPLAY_TTL,
         }
-        .max(Duration::from_secs(1));
+        .clamp(Duration::from_secs(1), MAX_REPLAY_TTL);
         let key = ReplayKey {
             client_id,
             signature: std::str::from_utf8(signature).unwrap_or_default(),
