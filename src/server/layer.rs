@@ -174,6 +174,10 @@ impl VerifyLayerBuilder {
 
     /// How long the body may take to arrive (default 10 s); after that the request is
     /// refused with 408 and the connection is free again.
+    ///
+    /// The timer is tokio's, so the layer must run on a tokio runtime with the time driver
+    /// enabled (`enable_time` or `enable_all`, as `#[tokio::main]` and `#[tokio::test]` do):
+    /// without one, a form body that has not fully arrived when the layer reads it panics.
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
         self.verifier.body_timeout = timeout;
         self
