@@ -130,8 +130,18 @@ impl fmt::Debug for SigningKey {
 ///
 /// `Debug` is redacted (a signature is a bearer credential within the date window); use
 /// [`Signature::as_str`] or `Display` to put it in a header.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct Signature([u8; SIGNATURE_LEN]);
+
+/// Constant time, like [`Signature::ct_matches`]: `==` on signatures never leaks where they
+/// differ.
+impl PartialEq for Signature {
+    fn eq(&self, other: &Self) -> bool {
+        bool::from(self.0.ct_eq(&other.0))
+    }
+}
+
+impl Eq for Signature {}
 
 impl Signature {
     /// The base64 text.

@@ -140,6 +140,8 @@ impl Verifier {
                 })?;
                 match parsed {
                     Authorization::Signature(creds) => {
+                        // The claimed id, so that refusals are traceable too (ids are not secret).
+                        span.record("client_id", creds.client_id());
                         self.require(
                             operation,
                             AuthMethod::Signature,
@@ -159,6 +161,7 @@ impl Verifier {
                         .await?
                     }
                     Authorization::Basic(creds) => {
+                        span.record("client_id", creds.client_id().as_str());
                         self.require(operation, AuthMethod::Basic, "Basic")?;
                         let client = self
                             .basic(creds.client_id(), creds.secret().expose(), operation)
@@ -443,6 +446,7 @@ impl Verifier {
             .ok()
             .and_then(|s| ClientId::new(s).ok())
             .ok_or_else(|| invalid_credentials(accepts))?;
+        tracing::Span::current().record("client_id", id.as_str());
         let client = self.lookup(id.as_str(), accepts).await?;
         self.permit(&client, op)?;
 
