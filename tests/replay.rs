@@ -2,33 +2,25 @@
 //! axum servers on loopback called with reqwest, two layers of one process sharing one guard.
 //! Time is a `ManualClock` shared by the layers and the guard, so nothing sleeps.
 
-#[path = "../examples/support/lookalike.rs"]
-mod lookalike;
+mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Barrier, Mutex, OnceLock};
+use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use janrain_auth::credentials::ClientId;
 use janrain_auth::error::JanrainError;
-use janrain_auth::params::encode_urlencoded;
-use janrain_auth::permissions::Catalog;
-use janrain_auth::scheme::{Datetime, ManualClock, SigningKey, StringToSign, signature_header};
-use janrain_auth::server::{
-    ClientsFile, MemoryReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict, VerifyLayer,
-    VerifyLayerBuilder,
-};
+use janrain_auth::scheme::{Datetime, ManualClock};
+use janrain_auth::server::{MemoryReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict};
 use serde_json::Value;
-use tokio::net::TcpListener;
+use support::{
+    READER, Signed, assert_error, assert_ok, assert_replayed, assert_unavailable, builder,
+    captured_logs, clock, log_lines_with, serve,
+};
 use tokio::task::JoinHandle;
 
-const NOW: &str = "2026-03-01 12:00:00";
-const CLIENTS: &str = include_str!("../examples/demo-clients.json");
-const READER: (&str, &str) = ("reader_client", "reader-secret-6e0f2b");
-
-fn clock() -> ManualClock {
-    ManualClock::at(NOW.parse().unwrap())
+/// `/entity.find` by the reader, dated by `clock`.
+fn find(tag: &str, clock: &ManualClock) -> Signed {
+    Signed::find(tag, &clock.datetime().to_string())
 }
 
 fn shared_guard(clock: &ManualClock, capacity: usize) -> Arc<MemoryReplayGuard> {
@@ -38,108 +30,6 @@ fn shared_guard(clock: &ManualClock, capacity: usize) -> Arc<MemoryReplayGuard> 
             .clock(clock.clone())
             .build(),
     )
-}
-
-fn builder(clock: &ManualClock) -> VerifyLayerBuilder {
-    let (store, tokens) = ClientsFile::from_json(CLIENTS).unwrap().into_parts();
-    VerifyLayer::builder(store)
-        .token_verifier(tokens)
-        .clock(clock.clone())
-}
-
-async fn serve(layer: VerifyLayer) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = lookalike::router(&Catalog::identity_cloud(), layer);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
-
-/// A janrain-signed form POST, dated by the clock when it is made.
-#[derive(Clone)]
-struct Signed {
-    secret: &'static str,
-    endpoint: &'static str,
-    date: String,
-    params: Vec<(String, String)>,
-}
-
-impl Signed {
-    fn find(tag: &str, clock: &ManualClock) -> Self {
-        Signed {
-            secret: READER.1,
-            endpoint: "/entity.find",
-            date: clock.datetime().to_string(),
-            params: vec![
-                ("type_name".into(), "user".into()),
-                ("filter".into(), tag.into()),
-            ],
-        }
-    }
-
-    fn authorization(&self) -> String {
-        let sts = StringToSign::new(self.endpoint, &self.date, &self.params);
-        let sig = SigningKey::new(self.secret).sign(&sts);
-        signature_header(&ClientId::new(READER.0).unwrap(), &sig)
-            .to_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    async fn send_with(
-        &self,
-        http: &reqwest::Client,
-        base: &str,
-        authorization: &str,
-    ) -> (u16, Value) {
-        let response = http
-            .post(format!("{base}{}", self.endpoint))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .header("Date", &self.date)
-            .header("Authorization", authorization)
-            .body(encode_urlencoded(&self.params))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let body = response.bytes().await.unwrap();
-        let json = serde_json::from_slice(&body)
-            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&body)));
-        (status, json)
-    }
-
-    async fn send(&self, base: &str) -> (u16, Value) {
-        self.send_with(&reqwest::Client::new(), base, &self.authorization())
-            .await
-    }
-}
-
-#[track_caller]
-fn assert_ok(got: &(u16, Value)) {
-    assert_eq!(got.0, 200, "{}", got.1);
-    assert_eq!(got.1["stat"], "ok", "{}", got.1);
-}
-
-#[track_caller]
-fn assert_error(got: &(u16, Value), status: u16, code: u16, error: &str) {
-    let parsed = JanrainError::from_body(got.1.to_string().as_bytes())
-        .unwrap_or_else(|| panic!("expected a stat:error envelope, got {}", got.1));
-    assert_eq!(
-        (got.0, parsed.code, parsed.error.as_str()),
-        (status, code, error),
-        "{}",
-        got.1
-    );
-}
-
-#[track_caller]
-fn assert_replayed(got: &(u16, Value)) {
-    assert_error(got, 401, 434, "request_replayed");
-}
-
-#[track_caller]
-fn assert_unavailable(got: &(u16, Value)) {
-    assert_error(got, 503, 504, "replay_guard_unavailable");
 }
 
 fn key(signature: &str) -> ReplayKey<'_> {
@@ -170,12 +60,12 @@ async fn two_layers_sharing_one_guard_refuse_a_replay_on_either() {
     let guard = shared_guard(&clock, 1000);
     let first = serve(builder(&clock).replay_guard(guard.clone()).build()).await;
     let second = serve(builder(&clock).replay_guard(guard.clone()).build()).await;
-    let request = Signed::find("two-layers", &clock);
+    let request = find("two-layers", &clock);
 
     assert_ok(&request.send(&first).await);
     assert_replayed(&request.send(&second).await);
     assert_replayed(&request.send(&first).await);
-    assert_ok(&Signed::find("another", &clock).send(&second).await);
+    assert_ok(&find("another", &clock).send(&second).await);
     assert_eq!(guard.len(), 2);
 }
 
@@ -188,7 +78,7 @@ async fn of_concurrent_identical_requests_on_two_layers_exactly_one_is_accepted(
         serve(builder(&clock).replay_guard(guard.clone()).build()).await,
         serve(builder(&clock).replay_guard(guard.clone()).build()).await,
     ];
-    let request = Signed::find("concurrent", &clock);
+    let request = find("concurrent", &clock);
     let authorization = request.authorization();
     let http = reqwest::Client::new();
     let barrier = Arc::new(tokio::sync::Barrier::new(N));
@@ -228,7 +118,7 @@ async fn forged_and_forbidden_requests_are_never_recorded() {
     let clock = clock();
     let guard = shared_guard(&clock, 1000);
     let base = serve(builder(&clock).replay_guard(guard.clone()).build()).await;
-    let genuine = Signed::find("genuine", &clock);
+    let genuine = find("genuine", &clock);
 
     // The genuine signature on tampered parameters (seen in flight, sent first).
     let mut tampered = genuine.clone();
@@ -284,7 +174,7 @@ async fn an_entry_lives_exactly_as_long_as_the_date_window_accepts_the_request()
             .build(),
     )
     .await;
-    let request = Signed::find("window", &clock);
+    let request = find("window", &clock);
     assert_ok(&request.send(&base).await);
     // The last second the Date is acceptable (age == max_age): still remembered.
     clock.advance(2);
@@ -301,7 +191,7 @@ async fn an_entry_lives_exactly_as_long_as_the_date_window_accepts_the_request()
         date: Datetime::from_unix_seconds(clock.datetime().unix_seconds() + 2)
             .unwrap()
             .to_string(),
-        ..Signed::find("ahead", &clock)
+        ..find("ahead", &clock)
     };
     assert_ok(&ahead.send(&base).await);
     clock.advance(4); // the Date is now exactly max_age old
@@ -334,14 +224,14 @@ async fn at_the_cap_new_requests_get_503_and_replays_never_get_through() {
     let bases = [first.as_str(), second.as_str()];
 
     let recorded: Vec<Signed> = (0..CAP)
-        .map(|i| Signed::find(&format!("fill-{i}"), &clock))
+        .map(|i| find(&format!("fill-{i}"), &clock))
         .collect();
     for (i, request) in recorded.iter().enumerate() {
         assert_ok(&request.send(bases[i % 2]).await);
     }
     assert_eq!(guard.len(), CAP);
     // Full: a new request is refused (fail closed) on either layer, every replay is refused.
-    let next = Signed::find("one-too-many", &clock);
+    let next = find("one-too-many", &clock);
     for base in bases {
         assert_unavailable(&next.send(base).await);
     }
@@ -364,13 +254,13 @@ async fn at_the_cap_new_requests_get_503_and_replays_never_get_through() {
 
     // The last second the recorded requests are acceptable: still full, still refused.
     clock.advance(10);
-    let still_full = Signed::find("still-full", &clock);
+    let still_full = find("still-full", &clock);
     assert_unavailable(&still_full.send(&first).await);
     replays_refused(434).await;
 
     // They expire with the window: the guard makes room by itself, no maintenance needed.
     clock.advance(1);
-    let after = Signed::find("after-expiry", &clock);
+    let after = find("after-expiry", &clock);
     assert_ok(&after.send(&second).await);
     assert_replayed(&after.send(&first).await);
     replays_refused(433).await;
@@ -391,13 +281,13 @@ async fn fail_open_at_the_cap_admits_new_requests_with_a_warning_but_not_recorde
     )
     .await;
     let recorded: Vec<Signed> = (0..CAP)
-        .map(|i| Signed::find(&format!("fill-{i}"), &clock))
+        .map(|i| find(&format!("fill-{i}"), &clock))
         .collect();
     for request in &recorded {
         assert_ok(&request.send(&base).await);
     }
     // Full, failing open: a new request is let through, unrecorded.
-    let extra = Signed::find("let-through", &clock);
+    let extra = find("let-through", &clock);
     assert_ok(&extra.send(&base).await);
     // A recorded request is still recognised: the guard looks before it counts.
     for request in &recorded {
@@ -581,42 +471,6 @@ fn clients_sharing_a_secret_do_not_share_entries() {
 
 // ---------------------------------------------------------------------------------------------
 // Log capture.
-
-/// Everything logged by this test binary (warnings and above).
-fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let sink = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::WARN)
-            .with_writer(move || Sink(sink.clone()))
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-        logs
-    })
-    .clone()
-}
-
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn log_lines_with(logs: &Mutex<Vec<u8>>, needle: &str) -> Vec<String> {
-    String::from_utf8_lossy(&logs.lock().unwrap())
-        .lines()
-        .filter(|line| line.contains(needle))
-        .map(str::to_owned)
-        .collect()
-}
 
 // ---------------------------------------------------------------------------------------------
 // Memory.

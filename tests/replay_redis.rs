@@ -5,31 +5,21 @@
 //!
 //! Start Redis with `redis-server --daemonize yes --port 6379 --save "" --appendonly no`.
 
-#[path = "../examples/support/lookalike.rs"]
-mod lookalike;
+mod support;
 
 use std::hash::{BuildHasher, RandomState};
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use janrain_auth::credentials::ClientId;
-use janrain_auth::error::JanrainError;
-use janrain_auth::params::encode_urlencoded;
-use janrain_auth::permissions::Catalog;
-use janrain_auth::scheme::{ManualClock, SigningKey, StringToSign, signature_header};
-use janrain_auth::server::{
-    ClientsFile, RedisReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict, VerifyLayer,
-    VerifyLayerBuilder,
-};
+use janrain_auth::server::{RedisReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict};
 use redis::AsyncCommands;
 use serde_json::Value;
+use support::{
+    NOW, READER, Signed, assert_error, assert_ok, assert_replayed, assert_unavailable, builder,
+    captured_logs, clock, log_lines_with, serve,
+};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-
-const NOW: &str = "2026-03-01 12:00:00";
-const CLIENTS: &str = include_str!("../examples/demo-clients.json");
-const READER: (&str, &str) = ("reader_client", "reader-secret-6e0f2b");
 
 fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
@@ -59,6 +49,22 @@ async fn redis() -> redis::aio::MultiplexedConnection {
     }
 }
 
+/// `/entity.find` by the reader, dated [`NOW`].
+fn find(tag: &str) -> Signed {
+    Signed::find(tag, NOW)
+}
+
+/// The Redis key the guard writes for a request.
+trait RedisKey {
+    fn key(&self, prefix: &str) -> String;
+}
+
+impl RedisKey for Signed {
+    fn key(&self, prefix: &str) -> String {
+        format!("{prefix}{}:{}", self.client_id, self.signature())
+    }
+}
+
 async fn keys(conn: &mut redis::aio::MultiplexedConnection, prefix: &str) -> Vec<String> {
     conn.keys(format!("{prefix}*")).await.unwrap()
 }
@@ -70,165 +76,10 @@ fn guard(prefix: &str) -> RedisReplayGuard {
         .unwrap()
 }
 
-fn builder(clock: &ManualClock) -> VerifyLayerBuilder {
-    let (store, tokens) = ClientsFile::from_json(CLIENTS).unwrap().into_parts();
-    VerifyLayer::builder(store)
-        .token_verifier(tokens)
-        .clock(clock.clone())
-}
-
-fn clock() -> ManualClock {
-    ManualClock::at(NOW.parse().unwrap())
-}
-
-async fn serve(layer: VerifyLayer) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = lookalike::router(&Catalog::identity_cloud(), layer);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
-
-/// A janrain-signed form POST.
-#[derive(Clone)]
-struct Signed {
-    client_id: &'static str,
-    secret: &'static str,
-    endpoint: &'static str,
-    date: String,
-    params: Vec<(String, String)>,
-}
-
-impl Signed {
-    fn find(tag: &str) -> Self {
-        Signed {
-            client_id: READER.0,
-            secret: READER.1,
-            endpoint: "/entity.find",
-            date: NOW.to_owned(),
-            params: vec![
-                ("type_name".into(), "user".into()),
-                ("filter".into(), tag.into()),
-            ],
-        }
-    }
-
-    fn signature(&self) -> String {
-        let sts = StringToSign::new(self.endpoint, &self.date, &self.params);
-        SigningKey::new(self.secret).sign(&sts).as_str().to_owned()
-    }
-
-    fn authorization(&self) -> String {
-        let sts = StringToSign::new(self.endpoint, &self.date, &self.params);
-        let sig = SigningKey::new(self.secret).sign(&sts);
-        signature_header(&ClientId::new(self.client_id).unwrap(), &sig)
-            .to_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    /// The Redis key the guard writes for this request.
-    fn key(&self, prefix: &str) -> String {
-        format!("{prefix}{}:{}", self.client_id, self.signature())
-    }
-
-    async fn send_with(
-        &self,
-        http: &reqwest::Client,
-        base: &str,
-        authorization: &str,
-    ) -> (u16, Value) {
-        let response = http
-            .post(format!("{base}{}", self.endpoint))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .header("Date", &self.date)
-            .header("Authorization", authorization)
-            .body(encode_urlencoded(&self.params))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let body = response.bytes().await.unwrap();
-        let json = serde_json::from_slice(&body)
-            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&body)));
-        (status, json)
-    }
-
-    async fn send(&self, base: &str) -> (u16, Value) {
-        self.send_with(&reqwest::Client::new(), base, &self.authorization())
-            .await
-    }
-}
-
-#[track_caller]
-fn assert_ok(got: &(u16, Value)) {
-    assert_eq!(got.0, 200, "{}", got.1);
-    assert_eq!(got.1["stat"], "ok", "{}", got.1);
-}
-
-#[track_caller]
-fn assert_error(got: &(u16, Value), status: u16, code: u16, error: &str) {
-    let parsed = JanrainError::from_body(got.1.to_string().as_bytes())
-        .unwrap_or_else(|| panic!("expected a stat:error envelope, got {}", got.1));
-    assert_eq!(
-        (got.0, parsed.code, parsed.error.as_str()),
-        (status, code, error),
-        "{}",
-        got.1
-    );
-}
-
-#[track_caller]
-fn assert_replayed(got: &(u16, Value)) {
-    assert_error(got, 401, 434, "request_replayed");
-}
-
-#[track_caller]
-fn assert_unavailable(got: &(u16, Value)) {
-    assert_error(got, 503, 504, "replay_guard_unavailable");
-}
-
 /// A loopback port with nothing listening on it.
 async fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     listener.local_addr().unwrap().port()
-}
-
-/// Everything logged by this test binary (warnings and above), for tests that look for a
-/// warning: each test finds its own lines by something only it logs (a port).
-fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let sink = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::WARN)
-            .with_writer(move || Sink(sink.clone()))
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-        logs
-    })
-    .clone()
-}
-
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn log_lines_with(logs: &Mutex<Vec<u8>>, needle: &str) -> Vec<String> {
-    String::from_utf8_lossy(&logs.lock().unwrap())
-        .lines()
-        .filter(|line| line.contains(needle))
-        .map(str::to_owned)
-        .collect()
 }
 
 #[tokio::test]
@@ -239,13 +90,13 @@ async fn a_request_accepted_by_one_server_is_refused_by_every_server() {
     // sharing only the Redis and the prefix.
     let first = serve(builder(&clock).replay_guard(guard(&prefix)).build()).await;
     let second = serve(builder(&clock).replay_guard(guard(&prefix)).build()).await;
-    let request = Signed::find("two-servers");
+    let request = find("two-servers");
 
     assert_ok(&request.send(&first).await);
     assert_replayed(&request.send(&second).await);
     assert_replayed(&request.send(&first).await);
     // A different request of the same client is fresh.
-    assert_ok(&Signed::find("another").send(&second).await);
+    assert_ok(&find("another").send(&second).await);
 
     // The key is prefix + client id + ':' + signature, and lives until the Date is max_age
     // (300 s) old, plus the second the Date names.
@@ -267,7 +118,7 @@ async fn of_concurrent_identical_requests_on_two_servers_exactly_one_is_accepted
         serve(builder(&clock).replay_guard(guard(&prefix)).build()).await,
         serve(builder(&clock).replay_guard(guard(&prefix)).build()).await,
     ];
-    let request = Signed::find("concurrent");
+    let request = find("concurrent");
     let authorization = request.authorization();
     let http = reqwest::Client::new();
     let barrier = Arc::new(tokio::sync::Barrier::new(N));
@@ -307,7 +158,7 @@ async fn forged_and_forbidden_requests_are_never_recorded() {
     let clock = clock();
     let base = serve(builder(&clock).replay_guard(guard(&prefix)).build()).await;
     let mut conn = redis().await;
-    let genuine = Signed::find("genuine");
+    let genuine = find("genuine");
 
     // Someone who saw the genuine signature in flight sends it first with other parameters:
     // refused for its signature, and the genuine signature is not "used up".
@@ -431,14 +282,14 @@ async fn through_the_layer_an_entry_lives_as_long_as_the_date_window() {
     let mut conn = redis().await;
 
     // A request dated now: kept for max_age + 1 s = 3 s.
-    let fresh = Signed::find("dated-now");
+    let fresh = find("dated-now");
     assert_ok(&fresh.send(&base).await);
     let pttl: i64 = conn.pttl(fresh.key(&prefix)).await.unwrap();
     assert!((2_000..=3_000).contains(&pttl), "PTTL {pttl}");
 
     // A request whose Date is already max_age old: still accepted, kept for the 1 s minimum.
     clock.advance(2);
-    let old = Signed::find("dated-two-seconds-ago");
+    let old = find("dated-two-seconds-ago");
     assert_ok(&old.send(&base).await);
     let pttl: i64 = conn.pttl(old.key(&prefix)).await.unwrap();
     assert!((1..=1_000).contains(&pttl), "PTTL {pttl}");
@@ -469,7 +320,7 @@ async fn unreachable_redis_fails_closed_with_503() {
     let base = serve(builder(&clock).replay_guard(guard).build()).await;
     for tag in ["first", "second"] {
         let started = Instant::now();
-        let got = Signed::find(tag).send(&base).await;
+        let got = find(tag).send(&base).await;
         assert_unavailable(&got);
         assert!(
             started.elapsed() < Duration::from_secs(2),
@@ -501,7 +352,7 @@ async fn unreachable_redis_fail_open_lets_requests_through_with_a_warning() {
             .build(),
     )
     .await;
-    let request = Signed::find("fail-open");
+    let request = find("fail-open");
     assert_ok(&request.send(&base).await);
     // Unrecorded, so the same request gets through again: that is what failing open means.
     assert_ok(&request.send(&base).await);
@@ -541,7 +392,7 @@ async fn a_hung_redis_delays_a_request_by_the_timeout_at_most() {
     let base = serve(builder(&clock).replay_guard(guard).build()).await;
     for tag in ["first", "second", "third"] {
         let started = Instant::now();
-        assert_unavailable(&Signed::find(tag).send(&base).await);
+        assert_unavailable(&find(tag).send(&base).await);
         let took = started.elapsed();
         assert!(
             took >= Duration::from_millis(150) && took < Duration::from_millis(1500),
@@ -608,12 +459,12 @@ async fn the_guard_connects_when_redis_comes_up_and_reconnects_after_it_goes_awa
     let base = serve(builder(&clock).replay_guard(guard).build()).await;
 
     // Redis is not there yet: fail closed.
-    assert_unavailable(&Signed::find("before").send(&base).await);
+    assert_unavailable(&find("before").send(&base).await);
 
     // Redis comes up: the guard connects without being rebuilt, on the very next request (the
     // refused connection is retried at once).
     proxy.start().await;
-    let up = Signed::find("up");
+    let up = find("up");
     assert_ok(&up.send(&base).await);
     assert_replayed(&up.send(&base).await);
 
@@ -621,12 +472,12 @@ async fn the_guard_connects_when_redis_comes_up_and_reconnects_after_it_goes_awa
     // still refused on the way (the answer is 503, never 200).
     proxy.stop();
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_unavailable(&Signed::find("down").send(&base).await);
+    assert_unavailable(&find("down").send(&base).await);
     assert_unavailable(&up.send(&base).await);
 
     // And back: the guard reconnects; what was recorded before is still refused.
     proxy.start().await;
-    assert_ok(&Signed::find("back").send(&base).await);
+    assert_ok(&find("back").send(&base).await);
     assert_replayed(&up.send(&base).await);
     proxy.stop();
 }

@@ -1,27 +1,23 @@
 //! The verification layer end to end: a real axum server on loopback, called with a real
 //! reqwest client (and raw TCP where a client would not misbehave enough).
 
-#[path = "../examples/support/lookalike.rs"]
-mod lookalike;
+mod support;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
 use janrain_auth::credentials::ClientId;
-use janrain_auth::error::JanrainError;
 use janrain_auth::params::encode_urlencoded;
 use janrain_auth::permissions::{Catalog, Feature, Features};
 use janrain_auth::scheme::{
-    Canonicalization, Datetime, ManualClock, SigningKey, StringToSign, signature_header,
+    Canonicalization, Datetime, SigningKey, StringToSign, signature_header,
 };
-use janrain_auth::server::{ClientsFile, VerifyLayer, VerifyLayerBuilder};
+use janrain_auth::server::VerifyLayerBuilder;
 use reqwest::StatusCode;
 use serde_json::Value;
+use support::{NOW, assert_error, send, serve_app as serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const NOW: &str = "2026-03-01 12:00:00";
-const CLIENTS: &str = include_str!("../examples/demo-clients.json");
 
 /// Secrets of the demo clients, by id.
 fn secret(id: &str) -> &'static str {
@@ -39,21 +35,11 @@ fn secret(id: &str) -> &'static str {
 }
 
 fn builder() -> VerifyLayerBuilder {
-    let (store, tokens) = ClientsFile::from_json(CLIENTS).unwrap().into_parts();
-    VerifyLayer::builder(store)
-        .token_verifier(tokens)
-        .clock(ManualClock::at(NOW.parse().unwrap()))
-}
-
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    support::builder(&support::clock())
 }
 
 async fn server_with(builder: VerifyLayerBuilder) -> String {
-    serve(lookalike::router(
+    serve(support::lookalike::router(
         &Catalog::identity_cloud(),
         builder.build(),
     ))
@@ -101,7 +87,7 @@ impl<'a> Signed<'a> {
             .header("Authorization", self.authorization(form))
     }
 
-    async fn send(&self, base: &str) -> (StatusCode, Value) {
+    async fn send(&self, base: &str) -> (u16, Value) {
         send(self.request(base, self.endpoint, Canonicalization::CANONICAL)).await
     }
 }
@@ -119,15 +105,6 @@ fn request(base: &str, path: &str, params: &[(&str, &str)], get: bool) -> reqwes
     }
 }
 
-async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let body = response.bytes().await.unwrap();
-    let json = serde_json::from_slice(&body)
-        .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&body)));
-    (status, json)
-}
-
 fn basic(id: &str, secret: &str) -> String {
     janrain_auth::scheme::basic_header(
         &ClientId::new(id).unwrap(),
@@ -139,24 +116,9 @@ fn basic(id: &str, secret: &str) -> String {
 }
 
 #[track_caller]
-fn assert_error(got: &(StatusCode, Value), status: u16, code: u16, error: &str) {
-    let (got_status, body) = got;
-    let parsed = JanrainError::from_body(body.to_string().as_bytes())
-        .unwrap_or_else(|| panic!("expected a stat:error envelope, got {body}"));
-    assert_eq!(
-        (got_status.as_u16(), parsed.code, parsed.error.as_str()),
-        (status, code, error),
-        "{body}"
-    );
-    assert!(!parsed.error_description.is_empty());
-    assert_eq!(parsed.request_id.map(|id| id.len()), Some(16));
-}
-
-#[track_caller]
-fn assert_ok(got: &(StatusCode, Value), client: Option<&str>, auth: &str) {
-    let (status, body) = got;
-    assert_eq!(*status, StatusCode::OK, "{body}");
-    assert_eq!(body["stat"], "ok", "{body}");
+fn assert_ok(got: &(u16, Value), client: Option<&str>, auth: &str) {
+    support::assert_ok(got);
+    let body = &got.1;
     assert_eq!(body["auth"], auth, "{body}");
     match client {
         Some(id) => assert_eq!(body["client_id"], id, "{body}"),
@@ -725,8 +687,11 @@ async fn janrain_status_answers_errors_with_200() {
 
 #[tokio::test]
 async fn unknown_paths_are_denied_by_default() {
-    let app = lookalike::routes(&Catalog::identity_cloud())
-        .route("/custom.thing", axum::routing::post(lookalike::echo))
+    let app = support::lookalike::routes(&Catalog::identity_cloud())
+        .route(
+            "/custom.thing",
+            axum::routing::post(support::lookalike::echo),
+        )
         .layer(builder().build());
     let base = serve(app).await;
     let got = Signed::new("owner_client", "/custom.thing", &[])
@@ -734,8 +699,11 @@ async fn unknown_paths_are_denied_by_default() {
         .await;
     assert_error(&got, 404, 404, "unknown_operation");
     // Added to the policy, it works like any operation.
-    let app = lookalike::routes(&Catalog::identity_cloud())
-        .route("/custom.thing", axum::routing::post(lookalike::echo))
+    let app = support::lookalike::routes(&Catalog::identity_cloud())
+        .route(
+            "/custom.thing",
+            axum::routing::post(support::lookalike::echo),
+        )
         .layer(
             builder()
                 .operation(janrain_auth::permissions::Operation::new(
@@ -769,7 +737,7 @@ async fn nested_routers_and_route_layer() {
     // Layer inside the nest: it sees /entity.find, the client signed /capture/entity.find.
     let app = Router::new().nest(
         "/capture",
-        lookalike::router(&catalog, builder().nested_under("/capture").build()),
+        support::lookalike::router(&catalog, builder().nested_under("/capture").build()),
     );
     let base = serve(app).await;
     let signed = Signed::new(
@@ -788,7 +756,7 @@ async fn nested_routers_and_route_layer() {
 
     // Layer on the outer router, stripping the prefix.
     let app = Router::new()
-        .nest("/capture", lookalike::routes(&catalog))
+        .nest("/capture", support::lookalike::routes(&catalog))
         .layer(builder().strip_prefix("/capture/").build());
     let base = serve(app).await;
     assert_ok(
@@ -798,7 +766,7 @@ async fn nested_routers_and_route_layer() {
     );
 
     // route_layer: only matched routes are verified; a public route on the same router is not.
-    let app = lookalike::routes(&catalog)
+    let app = support::lookalike::routes(&catalog)
         .route_layer(builder().build())
         .route("/health", axum::routing::get(|| async { "ok" }));
     let base = serve(app).await;
@@ -816,7 +784,7 @@ async fn nested_routers_and_route_layer() {
     assert_error(&got, 401, 402, "invalid_client_credentials");
 }
 
-async fn signed_for(base: &str) -> (StatusCode, Value) {
+async fn signed_for(base: &str) -> (u16, Value) {
     Signed::new("reader_client", "/entity.find", &[("type_name", "user")])
         .send(base)
         .await
