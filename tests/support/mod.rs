@@ -142,6 +142,36 @@ impl Signed {
     }
 }
 
+/// Send the requests a replay guard must never record, each refused: `genuine`'s signature on
+/// tampered parameters, a wrong secret, and (twice) a valid signature on an operation the
+/// client may not call.
+pub async fn send_unrecordable(base: &str, genuine: &Signed) {
+    let mut tampered = genuine.clone();
+    tampered.params[1].1 = "tampered".into();
+    let got = tampered
+        .send_with(&reqwest::Client::new(), base, &genuine.authorization())
+        .await;
+    assert_error(&got, 401, 431, "signature_does_not_match");
+    let mut forged = genuine.clone();
+    forged.secret = "not-the-secret";
+    assert_error(
+        &forged.send(base).await,
+        401,
+        431,
+        "signature_does_not_match",
+    );
+    let mut forbidden = genuine.clone();
+    forbidden.endpoint = "/entity.update";
+    for _ in 0..2 {
+        assert_error(
+            &forbidden.send(base).await,
+            403,
+            403,
+            "client_permission_error",
+        );
+    }
+}
+
 /// Send a request; the HTTP status and the JSON body.
 pub async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
     let response = request.send().await.unwrap();
