@@ -11,12 +11,10 @@ use std::time::Duration;
 use janrain_auth::error::JanrainError;
 use janrain_auth::scheme::{Datetime, ManualClock};
 use janrain_auth::server::{MemoryReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict};
-use serde_json::Value;
 use support::{
     READER, Signed, assert_error, assert_ok, assert_replayed, assert_unavailable, builder,
-    captured_logs, clock, log_lines_with, send_unrecordable, serve,
+    captured_logs, clock, log_lines_with, race, send_unrecordable, serve,
 };
-use tokio::task::JoinHandle;
 
 /// `/entity.find` by the reader, dated by `clock`.
 fn find(tag: &str, clock: &ManualClock) -> Signed {
@@ -79,33 +77,7 @@ async fn of_concurrent_identical_requests_on_two_layers_exactly_one_is_accepted(
         serve(builder(&clock).replay_guard(guard.clone()).build()).await,
     ];
     let request = find("concurrent", &clock);
-    let authorization = request.authorization();
-    let http = reqwest::Client::new();
-    let barrier = Arc::new(tokio::sync::Barrier::new(N));
-    let tasks: Vec<JoinHandle<(u16, Value)>> = (0..N)
-        .map(|i| {
-            let (request, authorization, http, barrier) = (
-                request.clone(),
-                authorization.clone(),
-                http.clone(),
-                barrier.clone(),
-            );
-            let base = servers[i % 2].clone();
-            tokio::spawn(async move {
-                barrier.wait().await;
-                request.send_with(&http, &base, &authorization).await
-            })
-        })
-        .collect();
-    let mut accepted = 0;
-    for task in tasks {
-        let got = task.await.unwrap();
-        if got.0 == 200 {
-            accepted += 1;
-        } else {
-            assert_replayed(&got);
-        }
-    }
+    let accepted = race(&request, &servers, N).await;
     assert_eq!(
         accepted, 1,
         "exactly one of {N} identical requests is accepted"

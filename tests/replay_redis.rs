@@ -13,10 +13,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use janrain_auth::server::{RedisReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict};
 use redis::AsyncCommands;
-use serde_json::Value;
 use support::{
     NOW, READER, Signed, assert_error, assert_ok, assert_replayed, assert_unavailable, builder,
-    captured_logs, clock, log_lines_with, send_unrecordable, serve,
+    captured_logs, clock, log_lines_with, race, send_unrecordable, serve,
 };
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -119,33 +118,7 @@ async fn of_concurrent_identical_requests_on_two_servers_exactly_one_is_accepted
         serve(builder(&clock).replay_guard(guard(&prefix)).build()).await,
     ];
     let request = find("concurrent");
-    let authorization = request.authorization();
-    let http = reqwest::Client::new();
-    let barrier = Arc::new(tokio::sync::Barrier::new(N));
-    let tasks: Vec<JoinHandle<(u16, Value)>> = (0..N)
-        .map(|i| {
-            let (request, authorization, http, barrier) = (
-                request.clone(),
-                authorization.clone(),
-                http.clone(),
-                barrier.clone(),
-            );
-            let base = servers[i % 2].clone();
-            tokio::spawn(async move {
-                barrier.wait().await;
-                request.send_with(&http, &base, &authorization).await
-            })
-        })
-        .collect();
-    let mut accepted = 0;
-    for task in tasks {
-        let got = task.await.unwrap();
-        if got.0 == 200 {
-            accepted += 1;
-        } else {
-            assert_replayed(&got);
-        }
-    }
+    let accepted = race(&request, &servers, N).await;
     assert_eq!(
         accepted, 1,
         "exactly one of {N} identical requests is accepted"

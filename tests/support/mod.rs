@@ -172,6 +172,39 @@ pub async fn send_unrecordable(base: &str, genuine: &Signed) {
     }
 }
 
+/// Send `request` `n` times at once, spread over `servers`; how many were accepted. Every
+/// other answer must be a replay refusal.
+pub async fn race(request: &Signed, servers: &[String], n: usize) -> usize {
+    let authorization = request.authorization();
+    let http = reqwest::Client::new();
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (request, authorization, http, barrier) = (
+                request.clone(),
+                authorization.clone(),
+                http.clone(),
+                barrier.clone(),
+            );
+            let base = servers[i % servers.len()].clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                request.send_with(&http, &base, &authorization).await
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for task in tasks {
+        let got = task.await.unwrap();
+        if got.0 == 200 {
+            accepted += 1;
+        } else {
+            assert_replayed(&got);
+        }
+    }
+    accepted
+}
+
 /// Send a request; the HTTP status and the JSON body.
 pub async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
     let response = request.send().await.unwrap();
