@@ -4,7 +4,15 @@
 //! cargo run --example server -- [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N]
 //!                               [--body-limit BYTES] [--janrain-status]
 //!                               [--replay memory | --replay redis://HOST:PORT]
+//!                               [--echo verified|axum] [--strict-parameters]
+//!                               [--allow-unsigned-bodies]
 //! ```
+//!
+//! `--echo` says what the handlers echo as `params`: `verified` (default) the parameters the
+//! layer verified, `axum` what a plain axum handler reads (`RawForm`: the form body for POST,
+//! the query string for GET and HEAD). `--strict-parameters` refuses keys holding `=` or line
+//! breaks and values holding line breaks; `--allow-unsigned-bodies` lets signed requests carry
+//! bodies that are not forms.
 //!
 //! `--replay` refuses a signed request accepted before (401 `request_replayed`): `memory` keeps
 //! them in this process, `redis://HOST:PORT` (any Redis URL) in a Redis that several servers can
@@ -26,7 +34,7 @@ use std::time::Duration;
 use janrain_auth::permissions::Catalog;
 use janrain_auth::server::{ClientsFile, MemoryReplayGuard, RedisReplayGuard, VerifyLayer};
 
-const USAGE: &str = "usage: server [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N] [--body-limit BYTES] [--janrain-status] [--replay memory|redis://HOST:PORT]";
+const USAGE: &str = "usage: server [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N] [--body-limit BYTES] [--janrain-status] [--replay memory|redis://HOST:PORT] [--echo verified|axum] [--strict-parameters] [--allow-unsigned-bodies]";
 const DEMO_CLIENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-clients.json");
 
 struct Options {
@@ -36,6 +44,9 @@ struct Options {
     body_limit: Option<usize>,
     janrain_status: bool,
     replay: Option<Replay>,
+    echo: lookalike::Echo,
+    strict_parameters: bool,
+    allow_unsigned_bodies: bool,
 }
 
 /// Where accepted signed requests are remembered.
@@ -68,6 +79,9 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Stri
         body_limit: None,
         janrain_status: false,
         replay: None,
+        echo: lookalike::Echo::Verified,
+        strict_parameters: false,
+        allow_unsigned_bodies: false,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -97,6 +111,13 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Stri
             }
             "--janrain-status" => options.janrain_status = true,
             "--replay" => options.replay = Some(parse_replay(&value("--replay")?)?),
+            "--echo" => {
+                options.echo = value("--echo")?
+                    .parse()
+                    .map_err(|e| format!("--echo: {e}"))?
+            }
+            "--strict-parameters" => options.strict_parameters = true,
+            "--allow-unsigned-bodies" => options.allow_unsigned_bodies = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -135,7 +156,9 @@ fn main() -> ExitCode {
     let (store, tokens) = file.into_parts();
     let mut builder = VerifyLayer::builder(store)
         .token_verifier(tokens)
-        .janrain_status(options.janrain_status);
+        .janrain_status(options.janrain_status)
+        .strict_parameters(options.strict_parameters)
+        .allow_unsigned_bodies(options.allow_unsigned_bodies);
     if let Some(skew) = options.skew {
         let window = Duration::from_secs(skew);
         builder = builder.date_window(window, window);
@@ -160,7 +183,7 @@ fn main() -> ExitCode {
             Some(guard)
         }
     };
-    let app = lookalike::router(&Catalog::identity_cloud(), builder.build());
+    let app = lookalike::router_echoing(&Catalog::identity_cloud(), builder.build(), options.echo);
 
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

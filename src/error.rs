@@ -23,6 +23,9 @@
 //! | 205 | `invalid_auth_method` | 401 | the operation does not accept this way of authenticating | Janrain |
 //! | 230 | `request_too_large` | 413 | the body is over the limit | crate |
 //! | 231 | `request_timeout` | 408 | the body did not arrive in time | crate |
+//! | 232 | `ambiguous_parameters` | 400 | parameters in both the query string and a form body, a form body on GET or HEAD, or `client_id` / `access_token` repeated | crate |
+//! | 233 | `unsupported_body` | 415 | a janrain-signed request with a body that is not a form (unless the operation or layer allows it), or a `Content-Type` that begins like the form type without being it | crate |
+//! | 234 | `ambiguous_parameter_text` | 400 | strict mode: a key holding `=` or a line break, or a value holding a line break | crate |
 //! | 402 | `invalid_client_credentials` | 401 | credentials missing or malformed, unknown client, wrong Basic secret | Janrain |
 //! | 403 | `client_permission_error` | 403 | the client holds none of the features the operation allows | Janrain |
 //! | 404 | `unknown_operation` | 404 | the path is in neither the catalog nor the policy (when unknown paths are denied) | crate |
@@ -87,6 +90,12 @@ impl ErrorCode {
     pub const REQUEST_REPLAYED: ErrorCode = ErrorCode::new(434, "request_replayed");
     /// 500 `unexpected_error`.
     pub const UNEXPECTED_ERROR: ErrorCode = ErrorCode::new(500, "unexpected_error");
+    /// 232 `ambiguous_parameters` (this crate's code).
+    pub const AMBIGUOUS_PARAMETERS: ErrorCode = ErrorCode::new(232, "ambiguous_parameters");
+    /// 233 `unsupported_body` (this crate's code).
+    pub const UNSUPPORTED_BODY: ErrorCode = ErrorCode::new(233, "unsupported_body");
+    /// 234 `ambiguous_parameter_text` (this crate's code).
+    pub const AMBIGUOUS_PARAMETER_TEXT: ErrorCode = ErrorCode::new(234, "ambiguous_parameter_text");
     /// 504 `replay_guard_unavailable` (this crate's code).
     pub const REPLAY_GUARD_UNAVAILABLE: ErrorCode = ErrorCode::new(504, "replay_guard_unavailable");
 

@@ -14,8 +14,9 @@
 //! * [`error`]: the Janrain error envelope and every error code the crate answers with.
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 #![warn(rust_2018_idioms, clippy::all)]
-#![cfg_attr(docsrs, feature(doc_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg, doc_auto_cfg))]
 
+mod body;
 pub mod client;
 pub mod credentials;
 pub mod error;
@@ -23,6 +24,8 @@ pub mod params;
 pub mod permissions;
 pub mod scheme;
 pub mod server;
+
+pub use body::BoxError;
 
 /// The README's examples, compiled and run as doctests so that they stay true.
 #[cfg(doctest)]

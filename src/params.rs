@@ -24,6 +24,10 @@ use std::ops::Range;
 
 use crate::scheme::Params;
 
+mod de;
+
+pub use de::DeserializeError;
+
 /// Most parameters accepted in one request, by default.
 pub const DEFAULT_MAX_PARAMS: usize = 1024;
 
@@ -214,6 +218,31 @@ impl ParamList {
                 )
             })
             .collect()
+    }
+
+    /// The parameters as a serde type: each key a field (or map entry), every value of a
+    /// repeated key as a sequence field (`Vec<String>`), text parsed where the field is a
+    /// number or a boolean, a missing key `None` for an `Option` field. A repeated key read
+    /// into a field that is not a sequence is an error, never a silent choice of one value.
+    ///
+    /// ```
+    /// use janrain_auth::params::ParamList;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Find {
+    ///     type_name: String,
+    ///     max_results: Option<u32>,
+    ///     #[serde(default)]
+    ///     attributes: Vec<String>,
+    /// }
+    ///
+    /// let params = ParamList::from_urlencoded(b"type_name=user&max_results=5&attributes=email&attributes=uuid")?;
+    /// let find: Find = params.deserialize()?;
+    /// assert_eq!((find.type_name.as_str(), find.max_results, find.attributes.len()), ("user", Some(5), 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn deserialize<'de, T: serde::Deserialize<'de>>(&'de self) -> Result<T, DeserializeError> {
+        de::from_params(self)
     }
 
     /// A copy without the parameters named in `keys`.

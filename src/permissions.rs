@@ -384,6 +384,7 @@ pub struct Operation {
     method: Method,
     auth: AuthMethods,
     allowed: Features,
+    unsigned_body: bool,
 }
 
 impl Operation {
@@ -397,6 +398,7 @@ impl Operation {
             method: Method::POST,
             auth,
             allowed,
+            unsigned_body: false,
         }
     }
 
@@ -416,6 +418,21 @@ impl Operation {
     pub fn in_api(mut self, api: Api) -> Self {
         self.api = api;
         self
+    }
+
+    /// Let janrain-signed requests to this operation carry a body that is not a form (JSON,
+    /// say), which the signature does not cover (default: refused with 415 `unsigned_body`).
+    /// Anyone who can replay or alter a signed request in transit can then change that body
+    /// at will: only the parameters, the path and the `Date` stay authenticated. Switch it on
+    /// for your own operations that take JSON, over TLS.
+    pub fn allow_unsigned_body(mut self, allow: bool) -> Self {
+        self.unsigned_body = allow;
+        self
+    }
+
+    /// Whether janrain-signed requests may carry a body the signature does not cover.
+    pub fn allows_unsigned_body(&self) -> bool {
+        self.unsigned_body
     }
 
     /// The root-anchored path, e.g. `/entity.find`.

@@ -690,7 +690,7 @@ async fn unknown_paths_are_denied_by_default() {
     let app = support::lookalike::routes(&Catalog::identity_cloud())
         .route(
             "/custom.thing",
-            axum::routing::post(support::lookalike::echo),
+            axum::routing::post(support::lookalike::echo_verified),
         )
         .layer(builder().build());
     let base = serve(app).await;
@@ -702,7 +702,7 @@ async fn unknown_paths_are_denied_by_default() {
     let app = support::lookalike::routes(&Catalog::identity_cloud())
         .route(
             "/custom.thing",
-            axum::routing::post(support::lookalike::echo),
+            axum::routing::post(support::lookalike::echo_verified),
         )
         .layer(
             builder()
@@ -823,22 +823,34 @@ async fn sample_code_variants_only_when_accepted() {
     );
 }
 
+/// A JSON body is not parameters and no signature covers it: refused by default, and let
+/// through untouched (with only the query's parameters verified) when the layer allows it.
 #[tokio::test]
-async fn json_bodies_are_not_parameters_and_pass_untouched() {
-    let base = server().await;
+async fn json_bodies_are_refused_unless_allowed_and_then_untouched() {
     let signed = Signed::new("direct_client", "/entity.update", &[("uuid", "u1")]);
-    let response = reqwest::Client::new()
-        .post(format!("{base}/entity.update?uuid=u1"))
-        .header("Date", NOW)
-        .header(
-            "Authorization",
-            signed.authorization(Canonicalization::CANONICAL),
-        )
-        .header("Content-Type", "application/json")
-        .body(r#"{"givenName":"Zoë"}"#)
-        .send()
-        .await
-        .unwrap();
+    let send_json = |base: String| {
+        let authorization = signed.authorization(Canonicalization::CANONICAL);
+        async move {
+            reqwest::Client::new()
+                .post(format!("{base}/entity.update?uuid=u1"))
+                .header("Date", NOW)
+                .header("Authorization", authorization)
+                .header("Content-Type", "application/json")
+                .body(r#"{"givenName":"Zoë"}"#)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let response = send_json(server().await).await;
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(
+        (body["code"].as_u64(), body["error"].as_str()),
+        (Some(233), Some("unsupported_body"))
+    );
+
+    let response = send_json(server_with(builder().allow_unsigned_bodies(true)).await).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
     assert_eq!(body["params"], serde_json::json!({"uuid": "u1"}));

@@ -1,17 +1,16 @@
-//! The axum extractor for [`AuthenticatedClient`] (feature `axum`).
+//! The axum extractors for [`AuthenticatedClient`] and [`VerifiedParams`] (feature `axum`).
 
 use std::convert::Infallible;
 
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
-use bytes::Bytes;
 use http::request::Parts;
 
-use super::{AuthenticatedClient, Rejection, RejectionKind};
+use super::{AuthenticatedClient, Rejection, RejectionKind, VerifiedParams};
 
-/// The extractor found no [`AuthenticatedClient`]: the route is not behind a
-/// [`VerifyLayer`](super::VerifyLayer), or the operation needs no authentication. A server
-/// misconfiguration, answered with 500 and the Janrain envelope.
+/// The extractor found no [`AuthenticatedClient`] (or [`VerifiedParams`]): the route is not
+/// behind a [`VerifyLayer`](super::VerifyLayer), or (for the client) the operation needs no
+/// authentication. A server misconfiguration, answered with 500 and the Janrain envelope.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
 #[error("no authenticated client: the route is not behind VerifyLayer")]
 pub struct MissingAuthentication;
@@ -22,8 +21,7 @@ impl IntoResponse for MissingAuthentication {
             RejectionKind::StoreUnavailable,
             "the server is misconfigured: this route is not behind the verification layer",
         )
-        .into_response::<Bytes>(false, "janrain", std::time::SystemTime::now())
-        .map(axum_core::body::Body::from)
+        .into_http()
     }
 }
 
@@ -60,5 +58,43 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for AuthenticatedClient {
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
         Ok(parts.extensions.get::<AuthenticatedClient>().cloned())
+    }
+}
+
+/// ```
+/// # async fn doc() {
+/// use janrain_auth::server::VerifiedParams;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Find { type_name: String, filter: Option<String> }
+///
+/// async fn find(params: VerifiedParams) -> String {
+///     match params.deserialize::<Find>() {
+///         Ok(find) => format!("{} {:?}", find.type_name, find.filter),
+///         Err(e) => format!("bad parameters: {e}"),
+///     }
+/// }
+/// # }
+/// ```
+impl<S: Send + Sync> FromRequestParts<S> for VerifiedParams {
+    type Rejection = MissingAuthentication;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<VerifiedParams>()
+            .cloned()
+            .ok_or(MissingAuthentication)
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for VerifiedParams {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<VerifiedParams>().cloned())
     }
 }

@@ -13,11 +13,13 @@ use http_body::Body;
 use pin_project::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
-use tracing::Instrument;
 
+use super::Rejection;
+use super::body::{ResponseBody, VerifiedBody};
 use super::replay::ReplayGuard;
 use super::store::{BoxFuture, ClientStore, TokenVerifier};
-use super::verify::{BoxError, Prefix, UnknownPaths, Verifier};
+use super::verify::{Held, Prefix, UnknownPaths, Verifier};
+use crate::body::{BoxError, normalize_prefix};
 use crate::permissions::{Catalog, Operation};
 use crate::scheme::{Canonicalization, Clock, SystemClock};
 
@@ -35,7 +37,7 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// See the [module documentation](super) for an example. Cloning is cheap (one `Arc`).
 #[derive(Clone)]
 pub struct VerifyLayer {
-    verifier: Arc<Verifier>,
+    pub(crate) verifier: Arc<Verifier>,
 }
 
 impl VerifyLayer {
@@ -47,6 +49,55 @@ impl VerifyLayer {
     /// A layer with every default and clients from `store`.
     pub fn new(store: impl ClientStore) -> Self {
         Self::builder(store).build()
+    }
+
+    /// Verify one request without wrapping a service: the procedure of the layer, for
+    /// places that expect an authorizer, such as `axum::middleware::from_fn`.
+    ///
+    /// `Ok` gives the request back with the [`AuthenticatedClient`](super::AuthenticatedClient)
+    /// and [`VerifiedParams`](super::VerifiedParams) extensions; `Err` is the refusal, whose
+    /// [`into_http`](Rejection::into_http) (or axum's `IntoResponse`, with the `axum`
+    /// feature) is exactly the response the layer would send. The body comes back as `B`: a
+    /// form as the bytes the layer read, and any other non-empty body read whole under the
+    /// body limit (the layer itself streams those through, bounded, without reading them).
+    ///
+    /// ```
+    /// # #[cfg(feature = "axum")] {
+    /// use axum::{Router, extract::Request, middleware::{self, Next}, response::{IntoResponse, Response}, routing::post};
+    /// use janrain_auth::server::{MemoryStore, VerifyLayer, VerifiedParams};
+    ///
+    /// let verify = VerifyLayer::new(MemoryStore::new());
+    /// let app: Router = Router::new()
+    ///     .route("/entity.find", post(|params: VerifiedParams| async move { params.len().to_string() }))
+    ///     .layer(middleware::from_fn(move |request: Request, next: Next| {
+    ///         let verify = verify.clone();
+    ///         async move {
+    ///             match verify.verify(request).await {
+    ///                 Ok(request) => next.run(request).await,
+    ///                 Err(rejection) => rejection.into_response(),
+    ///             }
+    ///         }
+    ///     }));
+    /// # let _ = app; }
+    /// ```
+    pub fn verify<B>(
+        &self,
+        request: Request<B>,
+    ) -> impl Future<Output = Result<Request<B>, Rejection>> + Send + 'static
+    where
+        B: Body + From<Bytes> + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let verifier = self.verifier.clone();
+        async move {
+            let (parts, held) = verifier.run(request).await?;
+            let body = match held {
+                Held::Read(bytes) => B::from(bytes),
+                Held::Untouched(body) => verifier.bound(body).await?,
+            };
+            Ok(Request::from_parts(parts, body))
+        }
     }
 }
 
@@ -74,13 +125,15 @@ impl fmt::Debug for VerifyLayer {
 /// | [`catalog`](Self::catalog) | [`Catalog::identity_cloud`] | operations and their permissions |
 /// | [`unknown_paths`](Self::unknown_paths) | [`UnknownPaths::Deny`] | paths in no catalog |
 /// | [`date_window`](Self::date_window) | 300 s past, 300 s future | see below |
-/// | [`body_limit`](Self::body_limit) | 1 MiB | form bodies read for the signature |
+/// | [`body_limit`](Self::body_limit) | 1 MiB | every request body |
 /// | [`body_timeout`](Self::body_timeout) | 10 s | time allowed for that body to arrive |
 /// | [`max_params`](Self::max_params) | 1024 | parameters per request |
 /// | [`accept_forms`](Self::accept_forms) | canonical only | string-to-sign variants accepted |
 /// | [`janrain_status`](Self::janrain_status) | off | answer every error with HTTP 200 |
 /// | [`enforce_methods`](Self::enforce_methods) | off | refuse methods other than the documented one |
 /// | [`replay_guard`](Self::replay_guard) | none | refuse a signed request seen before |
+/// | [`strict_parameters`](Self::strict_parameters) | off | refuse text that makes the string to sign ambiguous |
+/// | [`allow_unsigned_bodies`](Self::allow_unsigned_bodies) | off | let signed requests carry non-form bodies |
 ///
 /// **The date window.** Janrain does not publish its tolerance. Five minutes each way is the
 /// common choice of HMAC request-signing schemes (Kerberos, and AWS allows 15): wide enough for
@@ -111,7 +164,9 @@ impl VerifyLayerBuilder {
                 forms: vec![Canonicalization::CANONICAL],
                 janrain_status: false,
                 enforce_methods: false,
-                realm: "janrain".into(),
+                realm: Arc::from("janrain"),
+                strict_parameters: false,
+                allow_unsigned_bodies: false,
             },
         }
     }
@@ -138,7 +193,7 @@ impl VerifyLayerBuilder {
     /// client called (and signed) `{prefix}/entity.find`. The prefix is put back for the
     /// signature; the operation is looked up without it.
     pub fn nested_under(mut self, prefix: impl Into<String>) -> Self {
-        self.verifier.prefix = Prefix::Nested(normalize_prefix(prefix.into()));
+        self.verifier.prefix = Prefix::Nested(normalize_prefix(&prefix.into()));
         self
     }
 
@@ -146,7 +201,7 @@ impl VerifyLayerBuilder {
     /// operation is looked up without it, and the full path is what the client signed. Paths
     /// outside the prefix are unknown operations.
     pub fn strip_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.verifier.prefix = Prefix::Strip(normalize_prefix(prefix.into()));
+        self.verifier.prefix = Prefix::Strip(normalize_prefix(&prefix.into()));
         self
     }
 
@@ -164,9 +219,11 @@ impl VerifyLayerBuilder {
         self
     }
 
-    /// The largest form body read to verify a signature or find a `client_id` (default 1 MiB).
-    /// A `Content-Length` over it is refused before reading; a body that grows past it is
-    /// refused as soon as it does.
+    /// The largest request body that passes the layer (default 1 MiB). A `Content-Length` over
+    /// it is refused (413) before anything is read; a form the layer reads is refused as soon
+    /// as it grows past it; any other body reaches the inner service bounded by it, so that
+    /// the handler's read fails at the limit (axum answers 413), as behind tower-http's
+    /// `RequestBodyLimit`.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.verifier.body_limit = bytes;
         self
@@ -239,7 +296,32 @@ impl VerifyLayerBuilder {
 
     /// The realm named in `WWW-Authenticate` challenges (default `janrain`).
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.verifier.realm = realm.into();
+        self.verifier.realm = Arc::from(realm.into());
+        self
+    }
+
+    /// Refuse parameters whose text makes the string to sign ambiguous (default: off):
+    /// a key holding `=`, a line feed or a carriage return, or a value holding a line feed or
+    /// a carriage return, with 400 `ambiguous_parameter_text` (234).
+    ///
+    /// The string to sign is `key=value` lines, so such text can be regrouped without changing
+    /// it: the key `a=b` with the value `c` signs the same line as the key `a` with the value
+    /// `b=c`, and a value holding `\n` can stand for several parameters. A signature then
+    /// vouches for the bytes, not for which parameters they were. It is off by default because
+    /// ordinary clients send multi-line values (addresses, JSON with line breaks); switch it on
+    /// when your clients never do, and handlers act on parameter boundaries.
+    pub fn strict_parameters(mut self, strict: bool) -> Self {
+        self.verifier.strict_parameters = strict;
+        self
+    }
+
+    /// Let janrain-signed requests to every operation carry a body that is not a form (default:
+    /// off; refused with 415 `unsupported_body` (233)). See
+    /// [`Operation::allow_unsigned_body`] for one operation at a time, and what it gives up:
+    /// the signature covers the parameters, the path and the `Date`, never such a body, so
+    /// anyone who can alter or replay a signed request can change it at will.
+    pub fn allow_unsigned_bodies(mut self, allow: bool) -> Self {
+        self.verifier.allow_unsigned_bodies = allow;
         self
     }
 
@@ -248,15 +330,6 @@ impl VerifyLayerBuilder {
         VerifyLayer {
             verifier: Arc::new(self.verifier),
         }
-    }
-}
-
-fn normalize_prefix(prefix: String) -> String {
-    let trimmed = prefix.trim_end_matches('/');
-    if trimmed.is_empty() || trimmed.starts_with('/') {
-        trimmed.to_owned()
-    } else {
-        format!("/{trimmed}")
     }
 }
 
@@ -283,15 +356,14 @@ impl<S: fmt::Debug> fmt::Debug for Verify<S> {
 
 impl<S, B, ResBody> Service<Request<B>> for Verify<S>
 where
-    S: Service<Request<B>, Response = Response<ResBody>> + Clone,
-    B: Body + From<Bytes> + Send + 'static,
+    S: Service<Request<VerifiedBody<B>>, Response = Response<ResBody>> + Clone,
+    B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
-    ResBody: From<Bytes> + Send + 'static,
 {
-    type Response = Response<ResBody>;
+    type Response = Response<ResponseBody<ResBody>>;
     type Error = S::Error;
-    type Future = ResponseFuture<S, B, ResBody>;
+    type Future = ResponseFuture<S, B>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -302,36 +374,12 @@ where
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
         let verifier = self.verifier.clone();
-        let span = tracing::debug_span!(
-            "janrain_verify",
-            operation = tracing::field::Empty,
-            client_id = tracing::field::Empty,
-            auth = tracing::field::Empty,
-            outcome = tracing::field::Empty,
-        );
-        let authorize: BoxFuture<'static, Result<Request<B>, Response<ResBody>>> = Box::pin(
-            async move {
-                let result = verifier.authorize(request).await;
-                let span = tracing::Span::current();
-                match result {
-                    Ok(request) => {
-                        span.record("outcome", "accepted");
-                        tracing::debug!("request accepted");
-                        Ok(request)
-                    }
-                    Err(rejection) => {
-                        span.record("outcome", rejection.kind().as_str());
-                        tracing::debug!(reason = %rejection.kind(), "request refused");
-                        Err(rejection.into_response(
-                            verifier.janrain_status,
-                            &verifier.realm,
-                            verifier.clock.now(),
-                        ))
-                    }
-                }
-            }
-            .instrument(span),
-        );
+        let authorize: BoxFuture<'static, Result<Request<VerifiedBody<B>>, Rejection>> =
+            Box::pin(async move {
+                let (parts, held) = verifier.run(request).await?;
+                let body = VerifiedBody::from_held(held, verifier.body_limit);
+                Ok(Request::from_parts(parts, body))
+            });
         ResponseFuture {
             state: State::Authorize { authorize },
             inner: Some(inner),
@@ -341,19 +389,19 @@ where
 
 /// The future [`Verify`] returns: verification, then the inner service.
 #[pin_project]
-pub struct ResponseFuture<S, B, ResBody>
+pub struct ResponseFuture<S, B>
 where
-    S: Service<Request<B>>,
+    S: Service<Request<VerifiedBody<B>>>,
 {
     #[pin]
-    state: State<S::Future, B, ResBody>,
+    state: State<S::Future, B>,
     inner: Option<S>,
 }
 
 #[pin_project(project = StateProj)]
-enum State<F, B, ResBody> {
+enum State<F, B> {
     Authorize {
-        authorize: BoxFuture<'static, Result<Request<B>, Response<ResBody>>>,
+        authorize: BoxFuture<'static, Result<Request<VerifiedBody<B>>, Rejection>>,
     },
     Inner {
         #[pin]
@@ -361,11 +409,11 @@ enum State<F, B, ResBody> {
     },
 }
 
-impl<S, B, ResBody> Future for ResponseFuture<S, B, ResBody>
+impl<S, B, ResBody> Future for ResponseFuture<S, B>
 where
-    S: Service<Request<B>, Response = Response<ResBody>>,
+    S: Service<Request<VerifiedBody<B>>, Response = Response<ResBody>>,
 {
-    type Output = Result<Response<ResBody>, S::Error>;
+    type Output = Result<Response<ResponseBody<ResBody>>, S::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
@@ -378,17 +426,21 @@ where
                         let future = inner.call(request);
                         this.state.set(State::Inner { future });
                     }
-                    Err(response) => return Poll::Ready(Ok(response)),
+                    Err(rejection) => return Poll::Ready(Ok(rejection.into_http())),
                 },
-                StateProj::Inner { future } => return future.poll(cx),
+                StateProj::Inner { future } => {
+                    return future
+                        .poll(cx)
+                        .map(|result| result.map(|response| response.map(ResponseBody::inner)));
+                }
             }
         }
     }
 }
 
-impl<S, B, ResBody> fmt::Debug for ResponseFuture<S, B, ResBody>
+impl<S, B> fmt::Debug for ResponseFuture<S, B>
 where
-    S: Service<Request<B>>,
+    S: Service<Request<VerifiedBody<B>>>,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()

@@ -62,12 +62,16 @@
 //! `auth` and `outcome` (`accepted` or the [`RejectionKind`]). Secrets, signatures and header
 //! values are never recorded.
 
+mod body;
 #[cfg(feature = "axum")]
 mod extract;
 mod layer;
 mod rejection;
 pub mod replay;
 mod store;
+#[cfg(feature = "tower-http")]
+mod tower_http;
+mod verified;
 mod verify;
 
 use std::borrow::Cow;
@@ -76,6 +80,7 @@ use std::sync::Arc;
 use crate::credentials::{ApiClient, ClientId};
 use crate::permissions::{AuthMethod, Features};
 
+pub use body::{ResponseBody, VerifiedBody};
 #[cfg(feature = "axum")]
 pub use extract::MissingAuthentication;
 pub use layer::{
@@ -90,6 +95,7 @@ pub use store::{
     BoxFuture, ClientStore, ClientsFile, LoadError, MemoryStore, MemoryTokens, StoreError,
     StoreFuture, TokenGrant, TokenStatus, TokenVerifier,
 };
+pub use verified::VerifiedParams;
 pub use verify::UnknownPaths;
 
 /// The client a request authenticated as: what the layer hands the handler, as a request

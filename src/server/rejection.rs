@@ -6,6 +6,7 @@
 //! does not reveal whether a client id exists.
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,7 +16,6 @@ use http::{Response, StatusCode};
 
 use crate::error::{ErrorCode, JanrainError};
 use crate::permissions::{AuthMethod, AuthMethods};
-use crate::scheme::Datetime;
 
 /// Why the verification layer refused a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,6 +61,15 @@ pub enum RejectionKind {
     StoreUnavailable,
     /// The replay guard's store cannot be reached (and the layer fails closed).
     ReplayGuardUnavailable,
+    /// The parameters are not in exactly one place: both the query string and a form body
+    /// hold some, a GET or HEAD carries a form body, or `client_id` / `access_token` is
+    /// repeated.
+    AmbiguousParameters,
+    /// The body cannot be covered by the signature: not a form on a janrain-signed request,
+    /// or a `Content-Type` that begins like the form type without being it.
+    UnsupportedBody,
+    /// Strict mode: a key holds `=` or a line break, or a value a line break.
+    AmbiguousParameterText,
 }
 
 impl RejectionKind {
@@ -88,6 +97,9 @@ impl RejectionKind {
             MethodNotAllowed => ErrorCode::METHOD_NOT_ALLOWED,
             StoreUnavailable => ErrorCode::UNEXPECTED_ERROR,
             ReplayGuardUnavailable => ErrorCode::REPLAY_GUARD_UNAVAILABLE,
+            AmbiguousParameters => ErrorCode::AMBIGUOUS_PARAMETERS,
+            UnsupportedBody => ErrorCode::UNSUPPORTED_BODY,
+            AmbiguousParameterText => ErrorCode::AMBIGUOUS_PARAMETER_TEXT,
         }
     }
 
@@ -109,7 +121,10 @@ impl RejectionKind {
             PermissionDenied => StatusCode::FORBIDDEN,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             BodyTimeout => StatusCode::REQUEST_TIMEOUT,
-            InvalidParameters | MissingArgument => StatusCode::BAD_REQUEST,
+            InvalidParameters | MissingArgument | AmbiguousParameters | AmbiguousParameterText => {
+                StatusCode::BAD_REQUEST
+            }
+            UnsupportedBody => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             UnknownOperation => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             StoreUnavailable => StatusCode::INTERNAL_SERVER_ERROR,
@@ -141,6 +156,9 @@ impl RejectionKind {
             MethodNotAllowed => "method_not_allowed",
             StoreUnavailable => "store_unavailable",
             ReplayGuardUnavailable => "replay_guard_unavailable",
+            AmbiguousParameters => "ambiguous_parameters",
+            UnsupportedBody => "unsupported_body",
+            AmbiguousParameterText => "ambiguous_parameter_text",
         }
     }
 }
@@ -151,13 +169,19 @@ impl fmt::Display for RejectionKind {
     }
 }
 
-/// A refusal: its kind, a description, and the auth methods the operation accepts (for the
-/// challenge).
+/// A refusal: its kind, a description, the auth methods the operation accepts (for the
+/// challenge), and how the layer that refused answers (status style, realm, its clock).
+///
+/// [`Rejection::into_http`] (and, with the `axum` feature, axum's `IntoResponse`) builds
+/// exactly the response the layer sends.
 #[derive(Debug, Clone)]
 pub struct Rejection {
     kind: RejectionKind,
     description: String,
     accepts: AuthMethods,
+    janrain_status: bool,
+    realm: Option<Arc<str>>,
+    at: Option<SystemTime>,
 }
 
 impl Rejection {
@@ -167,11 +191,28 @@ impl Rejection {
             kind,
             description: description.into(),
             accepts: AuthMethods::HEADER,
+            janrain_status: false,
+            realm: None,
+            at: None,
         }
     }
 
     pub(crate) fn accepting(mut self, accepts: AuthMethods) -> Self {
         self.accepts = accepts;
+        self
+    }
+
+    /// Answer as a layer with these settings does: HTTP 200 for every error when
+    /// `janrain_status`, challenges in `realm`, `Date` from `now`.
+    pub(crate) fn answered_as(
+        mut self,
+        janrain_status: bool,
+        realm: Arc<str>,
+        now: SystemTime,
+    ) -> Self {
+        self.janrain_status = janrain_status;
+        self.realm = Some(realm);
+        self.at = Some(now);
         self
     }
 
@@ -196,36 +237,41 @@ impl Rejection {
         }
     }
 
-    /// The HTTP response: JSON envelope, status (or 200 when `janrain_status`), a
-    /// `WWW-Authenticate` challenge on 401, and a `Date` header from the verifier's clock so a
-    /// client can learn how far off its own clock is.
-    pub fn into_response<B: From<Bytes>>(
-        self,
-        janrain_status: bool,
-        realm: &str,
-        now: SystemTime,
-    ) -> Response<B> {
+    /// The HTTP response the layer sends for this refusal: the JSON envelope, the status of
+    /// the code table (or 200 when the layer answers as Janrain does), a `WWW-Authenticate`
+    /// challenge per accepted method on 401, and a `Date` header from the layer's clock, so a
+    /// client can learn how far off its own clock is. A refusal made outside a layer answers
+    /// with the statuses of the table, the realm `janrain` and the system clock.
+    pub fn into_http<B: From<Bytes>>(self) -> Response<B> {
         let status = self.kind.status();
         let body = Bytes::from(self.to_janrain_error().to_json());
         let mut response = Response::new(B::from(body));
-        *response.status_mut() = if janrain_status {
+        *response.status_mut() = if self.janrain_status {
             StatusCode::OK
         } else {
             status
         };
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Ok(date) = Datetime::from_system_time(now)
-            && let Ok(value) = HeaderValue::from_str(&date.to_http_date())
-        {
+        let now = self.at.unwrap_or_else(SystemTime::now);
+        if let Ok(value) = HeaderValue::from_str(&httpdate::fmt_http_date(now)) {
             headers.insert(DATE, value);
         }
         if status == StatusCode::UNAUTHORIZED {
+            let realm = self.realm.as_deref().unwrap_or("janrain");
             for challenge in challenges(self.accepts, realm) {
                 headers.append(WWW_AUTHENTICATE, challenge);
             }
         }
         response
+    }
+}
+
+#[cfg(feature = "axum")]
+impl axum_core::response::IntoResponse for Rejection {
+    /// The same response the layer sends (see [`Rejection::into_http`]).
+    fn into_response(self) -> axum_core::response::Response {
+        self.into_http::<axum_core::body::Body>()
     }
 }
 
@@ -327,6 +373,9 @@ mod tests {
             MethodNotAllowed,
             StoreUnavailable,
             ReplayGuardUnavailable,
+            AmbiguousParameters,
+            UnsupportedBody,
+            AmbiguousParameterText,
         ];
         let names: std::collections::HashSet<_> = all.iter().map(|k| k.as_str()).collect();
         assert_eq!(names.len(), all.len());
@@ -347,7 +396,8 @@ mod tests {
             RejectionKind::SignatureMismatch,
             "the signature does not match",
         )
-        .into_response::<Bytes>(false, "janrain", now);
+        .answered_as(false, "janrain".into(), now)
+        .into_http::<Bytes>();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(r.headers()[CONTENT_TYPE], "application/json");
         assert_eq!(r.headers()[DATE], "Fri, 26 Feb 2016 19:08:44 GMT");
@@ -360,7 +410,8 @@ mod tests {
         );
         assert_eq!(e.request_id.as_ref().map(String::len), Some(16));
         let r = Rejection::new(RejectionKind::PermissionDenied, "x")
-            .into_response::<Bytes>(true, "r", now);
+            .answered_as(true, "r".into(), now)
+            .into_http::<Bytes>();
         assert_eq!(r.status(), StatusCode::OK);
         assert!(r.headers().get(WWW_AUTHENTICATE).is_none());
     }

@@ -1,30 +1,36 @@
-//! The verification procedure, in two phases: everything that needs no body first, then the
-//! body under a limit.
+//! The verification procedure, in the two phases the module documentation describes.
+//!
+//! * [`Verifier::phase_one`] needs no body: the operation, the method, the credentials in the
+//!   `Authorization` header, the `Date` and its window, the client (and for Basic its secret
+//!   and features). It returns what it [`Established`].
+//! * [`Verifier::phase_two`] reads the parameters from their one place (the query string, or a
+//!   form body read under the limit), applies the parameter rules, then finishes: the
+//!   signature, the features, the replay guard, or the login client and its access token.
+//!
+//! Every refusal is built by [`Verifier::refuse`] (or carries the operation's accepted methods
+//! through [`refusal`]), so each answer names the methods the operation accepts.
 
 use std::borrow::Cow;
-use std::future::Future;
-use std::sync::Arc;
-use std::task::Poll;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, DATE};
+use http::header::{ACCESS_CONTROL_REQUEST_METHOD, AUTHORIZATION, DATE, ORIGIN};
 use http::request::Parts;
-use http::{HeaderMap, Request};
+use http::{HeaderMap, Method, Request};
 use http_body::Body;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use tracing::Instrument;
 
 use super::replay::{ReplayGuard, ReplayKey, ReplayVerdict};
 use super::store::{ClientStore, TokenStatus, TokenVerifier};
-use super::{AuthenticatedClient, Rejection, RejectionKind};
-use crate::credentials::{ApiClient, ClientId};
+use super::{AuthenticatedClient, Rejection, RejectionKind, VerifiedParams};
+use crate::body::{self, BodyKind, BoxError, CollectError, LengthError};
+use crate::credentials::{ApiClient, ClientId, ClientSecret};
 use crate::params::ParamList;
 use crate::permissions::{AuthMethod, AuthMethods, Catalog, Operation};
 use crate::scheme::{
     Authorization, Canonicalization, Clock, Datetime, SIGNATURE_LEN, StringToSign,
 };
-
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The longest a replay guard is asked to keep an entry: a century, far beyond any useful date
 /// window, and within what every store can express (Redis's `PX` stops at 2^63 - 1 ms).
@@ -37,7 +43,9 @@ pub enum UnknownPaths {
     /// Refuse it: 404 `unknown_operation`. The default: nothing gets through by accident.
     Deny,
     /// Let it through without authentication (for routes such as `/health` that share the
-    /// router; prefer `route_layer` or a separate router for those).
+    /// router). Its body is still bounded by the body limit. Keeping such routes in a router
+    /// of their own, merged beside the API's, is clearer: see the [module
+    /// documentation](super#keeping-other-routes-open).
     Allow,
     /// Authenticate it as this operation (path ignored): e.g. any header auth, owner only.
     Authenticate(Operation),
@@ -71,24 +79,141 @@ pub(crate) struct Verifier {
     pub(crate) forms: Vec<Canonicalization>,
     pub(crate) janrain_status: bool,
     pub(crate) enforce_methods: bool,
-    pub(crate) realm: String,
+    pub(crate) realm: Arc<str>,
+    pub(crate) strict_parameters: bool,
+    pub(crate) allow_unsigned_bodies: bool,
 }
 
-/// The request's parameters and its body, read or untouched.
-struct Collected<B> {
-    params: ParamList,
-    body: B,
+/// The request body after verification: read whole (a form), or not read at all.
+pub(crate) enum Held<B> {
+    /// The layer read this body; here are its bytes, unchanged.
+    Read(Bytes),
+    /// The layer did not read the body.
+    Untouched(B),
+}
+
+/// A verified request: its parts (with the [`AuthenticatedClient`] and [`VerifiedParams`]
+/// extensions, where the operation authenticates) and its body.
+pub(crate) type Verified<B> = (Parts, Held<B>);
+
+/// What phase one established without reading the body.
+struct Established<'p> {
+    operation: &'p Operation,
+    /// The operation's name (static for catalog operations: no allocation).
+    name: Cow<'static, str>,
+    /// The path the client called, and signed.
+    called_path: Cow<'p, str>,
+    credentials: Credentials,
+}
+
+/// The credentials phase one found and checked as far as it can without the body.
+enum Credentials {
+    /// janrain-signed: the client and date are known; the signature needs the parameters.
+    Signed {
+        client: Arc<ApiClient>,
+        signature: [u8; SIGNATURE_LEN],
+        date: Datetime,
+        now: SystemTime,
+    },
+    /// Basic: the client is authenticated and permitted.
+    Basic(Arc<ApiClient>),
+    /// No header: the parameters name a login client (and maybe carry its access token).
+    LoginClient,
+    /// No header, and the operation needs no authentication.
+    None,
 }
 
 impl Verifier {
-    /// Verify a request. `Ok` carries the request (body restored, [`AuthenticatedClient`]
-    /// extension added) for the inner service.
-    pub(crate) async fn authorize<B>(&self, request: Request<B>) -> Result<Request<B>, Rejection>
+    /// Verify a request in the `janrain_verify` span, recording the outcome; a refusal comes
+    /// back ready to answer with the layer's settings.
+    pub(crate) async fn run<B>(&self, request: Request<B>) -> Result<Verified<B>, Rejection>
     where
-        B: Body + From<Bytes> + Send,
+        B: Body,
         B::Error: Into<BoxError>,
     {
-        let (mut parts, body) = request.into_parts();
+        let span = tracing::debug_span!(
+            "janrain_verify",
+            operation = tracing::field::Empty,
+            client_id = tracing::field::Empty,
+            auth = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        let (parts, body) = request.into_parts();
+        async move {
+            let result = self.authorize(parts, body).await;
+            let span = tracing::Span::current();
+            match result {
+                Ok(verified) => {
+                    span.record("outcome", "accepted");
+                    tracing::debug!("request accepted");
+                    Ok(verified)
+                }
+                Err(rejection) => {
+                    span.record("outcome", rejection.kind().as_str());
+                    tracing::debug!(reason = %rejection.kind(), "request refused");
+                    Err(self.finish(rejection))
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Read a body the layer let through untouched, so that it is bounded by the limit even
+    /// where it must be handed on as its own type (see [`VerifyLayer::verify`]).
+    ///
+    /// [`VerifyLayer::verify`]: super::VerifyLayer::verify
+    pub(crate) async fn bound<B>(&self, body: B) -> Result<B, Rejection>
+    where
+        B: Body + From<Bytes>,
+        B::Error: Into<BoxError>,
+    {
+        if body.is_end_stream() || body.size_hint().exact() == Some(0) {
+            return Ok(body);
+        }
+        match self.read_body(body, AuthMethods::HEADER).await {
+            Ok(bytes) => Ok(B::from(bytes)),
+            Err(rejection) => Err(self.finish(rejection)),
+        }
+    }
+
+    /// Verify a request: `Ok` carries its parts (extensions added) and its body.
+    async fn authorize<B>(&self, mut parts: Parts, body: B) -> Result<Verified<B>, Rejection>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        // Nothing inside the layer (a trace, a log of headers) may print the credentials.
+        mark_sensitive(&mut parts.headers);
+        if is_preflight(&parts) {
+            // A CORS preflight carries no credentials and no parameters: CORS answers it.
+            return Ok((parts, Held::Untouched(body)));
+        }
+        let Some(established) = self.phase_one(&parts).await? else {
+            // An unknown path let through (`UnknownPaths::Allow`).
+            self.check_declared_length(&parts.headers)?;
+            return Ok((parts, Held::Untouched(body)));
+        };
+        let name = established.name.clone();
+        let (params, held, client, method) = self.phase_two(&parts, body, established).await?;
+        let span = tracing::Span::current();
+        span.record("auth", method.as_str());
+        if let Some(client) = client {
+            span.record("client_id", client.id().as_str());
+            parts
+                .extensions
+                .insert(AuthenticatedClient::new(client, method, name));
+        }
+        parts.extensions.insert(VerifiedParams::new(params));
+        Ok((parts, held))
+    }
+
+    /// Phase one: everything that needs no body. `None` for an unknown path that is let
+    /// through.
+    async fn phase_one<'p>(
+        &'p self,
+        parts: &'p Parts,
+    ) -> Result<Option<Established<'p>>, Rejection> {
         let (op_path, called_path) = self.paths(parts.uri.path())?;
         let span = tracing::Span::current();
         span.record("operation", &*op_path);
@@ -103,39 +228,39 @@ impl Verifier {
                         format!("{op_path} is not an operation of this API"),
                     ));
                 }
-                UnknownPaths::Allow => return Ok(Request::from_parts(parts, body)),
+                UnknownPaths::Allow => return Ok(None),
                 UnknownPaths::Authenticate(op) => (op, Cow::Owned(op_path.clone().into_owned())),
             },
         };
         let accepts = operation.auth();
-        let reject = |kind, text: String| Rejection::new(kind, text).accepting(accepts);
-
         if self.enforce_methods && parts.method != operation.method() {
-            return Err(reject(
+            return Err(refusal(
                 RejectionKind::MethodNotAllowed,
                 format!(
                     "{op_path} is served with {}, not {}",
                     operation.method(),
                     parts.method
                 ),
+                accepts,
             ));
         }
 
         let mut headers = parts.headers.get_all(AUTHORIZATION).iter();
         let header = headers.next();
         if headers.next().is_some() {
-            return Err(reject(
+            return Err(refusal(
                 RejectionKind::MalformedCredentials,
-                "send exactly one Authorization header".into(),
+                "send exactly one Authorization header",
+                accepts,
             ));
         }
-
-        let (client, method, body) = match header {
+        let credentials = match header {
             Some(value) => {
                 let parsed = Authorization::parse(value.as_bytes()).map_err(|e| {
-                    reject(
+                    refusal(
                         RejectionKind::MalformedCredentials,
                         format!("malformed Authorization header: {e}"),
+                        accepts,
                     )
                 })?;
                 match parsed {
@@ -147,18 +272,16 @@ impl Verifier {
                             AuthMethod::Signature,
                             "janrain-signed (Signature)",
                         )?;
-                        let client_id = creds.client_id().to_owned();
                         let mut signature = [0u8; SIGNATURE_LEN];
                         signature.copy_from_slice(creds.signature().as_bytes());
-                        self.signed(
-                            &parts,
-                            body,
-                            operation,
-                            &called_path,
-                            &client_id,
-                            &signature,
-                        )
-                        .await?
+                        let (date, now) = self.check_date(&parts.headers, accepts)?;
+                        let client = self.lookup(creds.client_id(), accepts).await?;
+                        Credentials::Signed {
+                            client,
+                            signature,
+                            date,
+                            now,
+                        }
                     }
                     Authorization::Basic(creds) => {
                         span.record("client_id", creds.client_id().as_str());
@@ -166,15 +289,16 @@ impl Verifier {
                         let client = self
                             .basic(creds.client_id(), creds.secret().expose(), operation)
                             .await?;
-                        (client, AuthMethod::Basic, body)
+                        Credentials::Basic(client)
                     }
                     Authorization::Other { scheme } => {
-                        return Err(reject(
+                        return Err(refusal(
                             RejectionKind::AuthMethodNotAccepted,
                             format!(
                                 "the {scheme} authorization scheme is not accepted by {op_path}; {}",
                                 how_to_authenticate(accepts)
                             ),
+                            accepts,
                         ));
                     }
                 }
@@ -182,28 +306,260 @@ impl Verifier {
             None if accepts.contains(AuthMethod::LoginClient)
                 || accepts.contains(AuthMethod::LoginClientWithToken) =>
             {
-                self.login_client(&parts, body, operation, &op_path).await?
+                Credentials::LoginClient
             }
-            None if accepts.contains(AuthMethod::None) => {
-                span.record("auth", "none");
-                return Ok(Request::from_parts(parts, body));
-            }
+            None if accepts.contains(AuthMethod::None) => Credentials::None,
             None => {
-                return Err(reject(
+                return Err(refusal(
                     RejectionKind::MissingCredentials,
                     format!(
                         "{op_path} needs credentials: {}",
                         how_to_authenticate(accepts)
                     ),
+                    accepts,
                 ));
             }
         };
-        span.record("client_id", client.id().as_str());
-        span.record("auth", method.as_str());
-        parts
-            .extensions
-            .insert(AuthenticatedClient::new(client, method, name));
-        Ok(Request::from_parts(parts, body))
+        Ok(Some(Established {
+            operation,
+            name,
+            called_path,
+            credentials,
+        }))
+    }
+
+    /// Phase two: the parameters, then what needed them.
+    async fn phase_two<B>(
+        &self,
+        parts: &Parts,
+        body: B,
+        established: Established<'_>,
+    ) -> Result<(ParamList, Held<B>, Option<Arc<ApiClient>>, AuthMethod), Rejection>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let op = established.operation;
+        let accepts = op.auth();
+        let signed = matches!(established.credentials, Credentials::Signed { .. });
+        let unsigned_body_allowed = self.allow_unsigned_bodies || op.allows_unsigned_body();
+        let (params, held) = self
+            .parameters(parts, body, signed && !unsigned_body_allowed, accepts)
+            .await?;
+        match established.credentials {
+            Credentials::Signed {
+                client,
+                signature,
+                date,
+                now,
+            } => {
+                // Phase one checked that there is exactly one Date, and that it parses.
+                let date_text = parts
+                    .headers
+                    .get(DATE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                let sts = StringToSign::new(&established.called_path, date_text, &params);
+                if client
+                    .verify_signature(&sts, &self.forms, &signature)
+                    .is_none()
+                {
+                    return Err(refusal(
+                        RejectionKind::SignatureMismatch,
+                        "the request signature we calculated does not match the signature you \
+                         provided; sign \"endpoint\\ndatetime\\n\" plus every parameter as a \
+                         sorted key=value line ending in \\n, with the client secret, HMAC-SHA1, \
+                         base64",
+                        accepts,
+                    ));
+                }
+                self.permit(&client, op)?;
+                if let Some(guard) = &self.replay {
+                    self.record(guard.as_ref(), client.id(), &signature, date, now, accepts)
+                        .await?;
+                }
+                Ok((params, held, Some(client), AuthMethod::Signature))
+            }
+            Credentials::Basic(client) => Ok((params, held, Some(client), AuthMethod::Basic)),
+            Credentials::LoginClient => {
+                let (client, method) = self.login_client(&params, op).await?;
+                Ok((params, held, Some(client), method))
+            }
+            Credentials::None => Ok((params, held, None, AuthMethod::None)),
+        }
+    }
+
+    /// The request's parameters, from their one place, and its body.
+    ///
+    /// * A form body (`application/x-www-form-urlencoded`, any case, any parameters) on a
+    ///   method other than GET and HEAD: the parameters are the body's; the query string must
+    ///   hold none. The body is read under the limit and the timeout and handed on as read.
+    /// * Otherwise the parameters are the query string's. A GET or HEAD must not carry a form
+    ///   body; a body that is not a form is not parameters, and on a janrain-signed request
+    ///   (`refuse_other_bodies`) a non-empty one is refused, since nothing signs it.
+    /// * A type that starts like the form type but is not it is refused.
+    ///
+    /// Then: at most one `client_id` and one `access_token`, text only, and in strict mode no
+    /// key or value that could be regrouped without changing the string to sign.
+    async fn parameters<B>(
+        &self,
+        parts: &Parts,
+        body: B,
+        refuse_other_bodies: bool,
+        accepts: AuthMethods,
+    ) -> Result<(ParamList, Held<B>), Rejection>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let declared = self.check_declared_length(&parts.headers)?;
+        let empty =
+            declared == Some(0) || body.is_end_stream() || body.size_hint().exact() == Some(0);
+        let mut params = ParamList::with_limit(self.max_params);
+        if let Some(query) = parts.uri.query() {
+            params
+                .extend_urlencoded(query.as_bytes())
+                .map_err(|e| unreadable(e, accepts))?;
+        }
+        let get_like = parts.method == Method::GET || parts.method == Method::HEAD;
+        let held = match body::body_kind(&parts.headers) {
+            BodyKind::LooksLikeForm => {
+                return Err(refusal(
+                    RejectionKind::UnsupportedBody,
+                    "the Content-Type begins like application/x-www-form-urlencoded but is not \
+                     it; send exactly that type (parameters such as charset may follow a ;)",
+                    accepts,
+                ));
+            }
+            BodyKind::Form if get_like => {
+                if !empty {
+                    return Err(refusal(
+                        RejectionKind::AmbiguousParameters,
+                        format!(
+                            "a {} request carries its parameters in the query string; send no form body",
+                            parts.method
+                        ),
+                        accepts,
+                    ));
+                }
+                Held::Untouched(body)
+            }
+            BodyKind::Form => {
+                if !params.is_empty() {
+                    return Err(refusal(
+                        RejectionKind::AmbiguousParameters,
+                        "the request has parameters in both the query string and the form body; \
+                         send them all in the body",
+                        accepts,
+                    ));
+                }
+                let bytes = self.read_body(body, accepts).await?;
+                params
+                    .extend_urlencoded(&bytes)
+                    .map_err(|e| unreadable(e, accepts))?;
+                Held::Read(bytes)
+            }
+            BodyKind::Other => {
+                if refuse_other_bodies && !empty {
+                    return Err(refusal(
+                        RejectionKind::UnsupportedBody,
+                        "a janrain-signed request may carry only an application/x-www-form-urlencoded \
+                         body: the signature covers its parameters and nothing else",
+                        accepts,
+                    ));
+                }
+                Held::Untouched(body)
+            }
+        };
+        self.check_parameters(&params, accepts)?;
+        Ok((params, held))
+    }
+
+    /// The rules every parameter list must pass, whatever its origin.
+    fn check_parameters(&self, params: &ParamList, accepts: AuthMethods) -> Result<(), Rejection> {
+        let mut client_ids = 0;
+        let mut tokens = 0;
+        for (key, value) in params.iter() {
+            if std::str::from_utf8(key).is_err() || std::str::from_utf8(value).is_err() {
+                return Err(refusal(
+                    RejectionKind::InvalidParameters,
+                    "a parameter is not UTF-8 text; percent-encode the UTF-8 bytes of every key and value",
+                    accepts,
+                ));
+            }
+            client_ids += usize::from(key == b"client_id");
+            tokens += usize::from(key == b"access_token");
+            if self.strict_parameters && !is_unambiguous(key, value) {
+                return Err(refusal(
+                    RejectionKind::AmbiguousParameterText,
+                    "a parameter key holds =, a line break or a carriage return, or a value holds \
+                     a line break or a carriage return: such text can be regrouped without \
+                     changing the string to sign, so this server refuses it",
+                    accepts,
+                ));
+            }
+        }
+        if client_ids > 1 || tokens > 1 {
+            return Err(refusal(
+                RejectionKind::AmbiguousParameters,
+                format!(
+                    "the {} parameter appears more than once; send it exactly once",
+                    if client_ids > 1 {
+                        "client_id"
+                    } else {
+                        "access_token"
+                    }
+                ),
+                accepts,
+            ));
+        }
+        Ok(())
+    }
+
+    /// The `Content-Length`, refused when it is over the limit or not a length.
+    fn check_declared_length(&self, headers: &HeaderMap) -> Result<Option<u64>, Rejection> {
+        body::declared_length(headers, self.body_limit).map_err(|e| match e {
+            LengthError::TooLarge => self.too_large(),
+            LengthError::Invalid => Rejection::new(
+                RejectionKind::InvalidParameters,
+                "invalid Content-Length header",
+            ),
+        })
+    }
+
+    fn too_large(&self) -> Rejection {
+        Rejection::new(
+            RejectionKind::BodyTooLarge,
+            format!("the request body is larger than {} bytes", self.body_limit),
+        )
+    }
+
+    /// Read a form body whole, under the limit and the timeout.
+    async fn read_body<B>(&self, body: B, accepts: AuthMethods) -> Result<Bytes, Rejection>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        body::collect_limited(body, self.body_limit, self.body_timeout)
+            .await
+            .map_err(|e| match e {
+                CollectError::TooLarge => self.too_large(),
+                CollectError::Timeout => Rejection::new(
+                    RejectionKind::BodyTimeout,
+                    format!(
+                        "the request body did not arrive within {} s",
+                        self.body_timeout.as_secs_f32()
+                    ),
+                ),
+                CollectError::Failed(e) => {
+                    tracing::debug!(error = %e, "the request body could not be read");
+                    refusal(
+                        RejectionKind::InvalidParameters,
+                        "the request body could not be read",
+                        accepts,
+                    )
+                }
+            })
     }
 
     /// The operation path (for the catalog) and the called path (what the client signed).
@@ -229,38 +585,48 @@ impl Verifier {
         if op.accepts(method) {
             return Ok(());
         }
-        Err(Rejection::new(
+        Err(refusal(
             RejectionKind::AuthMethodNotAccepted,
             format!(
                 "{} does not accept {name} authentication; {}",
                 op.path(),
                 how_to_authenticate(op.auth())
             ),
-        )
-        .accepting(op.auth()))
+            op.auth(),
+        ))
     }
 
     async fn lookup(&self, id: &str, accepts: AuthMethods) -> Result<Arc<ApiClient>, Rejection> {
-        match self.store.client(id).await {
-            Ok(Some(client)) => Ok(client),
-            Ok(None) => Err(invalid_credentials(accepts)),
-            Err(e) => {
-                tracing::warn!(error = %e, "client store failed");
-                Err(Rejection::new(
-                    RejectionKind::StoreUnavailable,
-                    "the client store is unavailable; try again later",
-                ))
-            }
+        match self.lookup_optional(id).await? {
+            Some(client) => Ok(client),
+            None => Err(invalid_credentials(accepts)),
         }
     }
 
+    async fn lookup_optional(&self, id: &str) -> Result<Option<Arc<ApiClient>>, Rejection> {
+        self.store.client(id).await.map_err(|e| {
+            tracing::warn!(error = %e, "client store failed");
+            Rejection::new(
+                RejectionKind::StoreUnavailable,
+                "the client store is unavailable; try again later",
+            )
+        })
+    }
+
+    /// Basic: the client, its secret and its features. An unknown client id costs the same
+    /// MAC work as a known one with one secret (against a fixed stand-in), so the time taken
+    /// does not tell the two apart; the answers do differ (402 for both an unknown id and a
+    /// wrong secret, as Janrain answers).
     async fn basic(
         &self,
         id: &ClientId,
         password: &str,
         op: &Operation,
     ) -> Result<Arc<ApiClient>, Rejection> {
-        let client = self.lookup(id.as_str(), op.auth()).await?;
+        let Some(client) = self.lookup_optional(id.as_str()).await? else {
+            let _ = stand_in_client().verify_basic_secret(password);
+            return Err(invalid_credentials(op.auth()));
+        };
         if !client.verify_basic_secret(password) {
             return Err(invalid_credentials(op.auth()));
         }
@@ -268,61 +634,13 @@ impl Verifier {
         Ok(client)
     }
 
-    async fn signed<B>(
+    /// The `Date` header: exactly one, in the strict form, inside the window.
+    fn check_date(
         &self,
-        parts: &Parts,
-        body: B,
-        op: &Operation,
-        called_path: &str,
-        client_id: &str,
-        signature: &[u8; SIGNATURE_LEN],
-    ) -> Result<(Arc<ApiClient>, AuthMethod, B), Rejection>
-    where
-        B: Body + From<Bytes> + Send,
-        B::Error: Into<BoxError>,
-    {
-        let accepts = op.auth();
-        let date_text = self.check_date(&parts.headers, accepts)?;
-        let date = Datetime::parse_bytes(date_text.as_bytes()).map_err(|e| {
-            Rejection::new(
-                RejectionKind::InvalidDate,
-                format!("invalid Date header: {e}"),
-            )
-            .accepting(accepts)
-        })?;
-        let now = self.clock.now();
-        self.check_window(date, now, accepts)?;
-        let client = self.lookup(client_id, accepts).await?;
-
-        let collected = self.collect(parts, body).await?;
-        let sts = StringToSign::new(called_path, date_text, &collected.params);
-        if client
-            .verify_signature(&sts, &self.forms, signature)
-            .is_none()
-        {
-            return Err(Rejection::new(
-                RejectionKind::SignatureMismatch,
-                "the request signature we calculated does not match the signature you provided; \
-                 sign \"endpoint\\ndatetime\\n\" plus every parameter as a sorted key=value line \
-                 ending in \\n, with the client secret, HMAC-SHA1, base64",
-            )
-            .accepting(accepts));
-        }
-        self.permit(&client, op)?;
-        if let Some(guard) = &self.replay {
-            self.record(guard.as_ref(), client_id, signature, date, now, accepts)
-                .await?;
-        }
-        Ok((client, AuthMethod::Signature, collected.body))
-    }
-
-    fn check_date<'h>(
-        &self,
-        headers: &'h HeaderMap,
+        headers: &HeaderMap,
         accepts: AuthMethods,
-    ) -> Result<&'h str, Rejection> {
-        let invalid =
-            |text: &str| Rejection::new(RejectionKind::InvalidDate, text).accepting(accepts);
+    ) -> Result<(Datetime, SystemTime), Rejection> {
+        let invalid = |text: &str| refusal(RejectionKind::InvalidDate, text, accepts);
         let mut dates = headers.get_all(DATE).iter();
         let value = dates.next().ok_or_else(|| {
             invalid("the Date header is missing; send the current UTC time as YYYY-MM-DD HH:MM:SS, the same text that is signed")
@@ -330,9 +648,16 @@ impl Verifier {
         if dates.next().is_some() {
             return Err(invalid("send exactly one Date header"));
         }
-        value
-            .to_str()
-            .map_err(|_| invalid("invalid Date header: it must be YYYY-MM-DD HH:MM:SS (UTC)"))
+        let date = Datetime::parse_bytes(value.as_bytes()).map_err(|e| {
+            refusal(
+                RejectionKind::InvalidDate,
+                format!("invalid Date header: {e}"),
+                accepts,
+            )
+        })?;
+        let now = self.clock.now();
+        self.check_window(date, now, accepts)?;
+        Ok((date, now))
     }
 
     fn check_window(
@@ -342,8 +667,7 @@ impl Verifier {
         accepts: AuthMethods,
     ) -> Result<(), Rejection> {
         let when = date.to_system_time();
-        let out =
-            |text: String| Rejection::new(RejectionKind::DateOutOfWindow, text).accepting(accepts);
+        let out = |text: String| refusal(RejectionKind::DateOutOfWindow, text, accepts);
         match now.duration_since(when) {
             Ok(age) if age > self.max_age => Err(out(format!(
                 "the Date {date} is {} s in the past; requests are accepted up to {} s old: check the client's clock",
@@ -363,21 +687,21 @@ impl Verifier {
         if op.permits(client.features()) {
             return Ok(());
         }
-        Err(Rejection::new(
+        Err(refusal(
             RejectionKind::PermissionDenied,
             format!(
                 "this client does not have permission to call {}; it needs one of the features: {}",
                 op.path(),
                 op.allowed()
             ),
-        )
-        .accepting(op.auth()))
+            op.auth(),
+        ))
     }
 
     async fn record(
         &self,
         guard: &dyn ReplayGuard,
-        client_id: &str,
+        client_id: &ClientId,
         signature: &[u8; SIGNATURE_LEN],
         date: Datetime,
         now: SystemTime,
@@ -392,17 +716,18 @@ impl Verifier {
             None => MAX_REPLAY_TTL,
         }
         .clamp(Duration::from_secs(1), MAX_REPLAY_TTL);
+        let client_id = client_id.as_str();
         let key = ReplayKey {
             client_id,
             signature: std::str::from_utf8(signature).unwrap_or_default(),
         };
         match guard.check_and_record(key, ttl).await {
             Ok(ReplayVerdict::Fresh) => Ok(()),
-            Ok(ReplayVerdict::Replayed) => Err(Rejection::new(
+            Ok(ReplayVerdict::Replayed) => Err(refusal(
                 RejectionKind::Replayed,
                 "this signed request was already accepted; sign each request afresh",
-            )
-            .accepting(accepts)),
+                accepts,
+            )),
             Err(e) if self.replay_fail_open => {
                 tracing::warn!(error = %e, client_id, "replay guard unavailable; request let through (fail open)");
                 Ok(())
@@ -417,27 +742,29 @@ impl Verifier {
         }
     }
 
-    async fn login_client<B>(
+    /// A login-client operation: the `client_id` parameter (exactly one, checked by
+    /// [`Self::check_parameters`]) names a `login_client` client; where the operation takes
+    /// one, the `access_token` must have been issued to it.
+    async fn login_client(
         &self,
-        parts: &Parts,
-        body: B,
+        params: &ParamList,
         op: &Operation,
-        op_path: &str,
-    ) -> Result<(Arc<ApiClient>, AuthMethod, B), Rejection>
-    where
-        B: Body + From<Bytes> + Send,
-        B::Error: Into<BoxError>,
-    {
+    ) -> Result<(Arc<ApiClient>, AuthMethod), Rejection> {
         let accepts = op.auth();
-        let collected = self.collect(parts, body).await?;
-        let params = &collected.params;
         let missing = |name: &str| {
-            Rejection::new(
+            refusal(
                 RejectionKind::MissingArgument,
-                format!("the {name} parameter is missing; {op_path} takes the client_id of a login client{}",
-                    if accepts.contains(AuthMethod::LoginClientWithToken) { " and an access_token issued to it" } else { "" }),
+                format!(
+                    "the {name} parameter is missing; {} takes the client_id of a login client{}",
+                    op.path(),
+                    if accepts.contains(AuthMethod::LoginClientWithToken) {
+                        " and an access_token issued to it"
+                    } else {
+                        ""
+                    }
+                ),
+                accepts,
             )
-            .accepting(accepts)
         };
         let raw_id = params
             .get(b"client_id")
@@ -461,7 +788,7 @@ impl Verifier {
             }
             _ => AuthMethod::LoginClient,
         };
-        Ok((client, method, collected.body))
+        Ok((client, method))
     }
 
     async fn check_token(
@@ -470,7 +797,7 @@ impl Verifier {
         client_id: &ClientId,
         accepts: AuthMethods,
     ) -> Result<(), Rejection> {
-        let reject = |kind, text: &str| Rejection::new(kind, text).accepting(accepts);
+        let reject = |kind, text: &str| refusal(kind, text, accepts);
         let Some(verifier) = &self.tokens else {
             tracing::warn!(
                 "an operation needs an access token but no token verifier is configured"
@@ -510,101 +837,73 @@ impl Verifier {
         }
     }
 
-    /// Collect the parameters: the query string, plus the body when it is a form. A form body
-    /// is read under the size limit and the timeout, then handed back unchanged.
-    async fn collect<B>(&self, parts: &Parts, body: B) -> Result<Collected<B>, Rejection>
-    where
-        B: Body + From<Bytes> + Send,
-        B::Error: Into<BoxError>,
-    {
-        let mut params = ParamList::with_limit(self.max_params);
-        let too_many = |e: crate::params::ParamsError| {
-            Rejection::new(
-                RejectionKind::InvalidParameters,
-                format!("cannot read the parameters: {e}"),
-            )
-        };
-        if let Some(query) = parts.uri.query() {
-            params
-                .extend_urlencoded(query.as_bytes())
-                .map_err(too_many)?;
-        }
-        if !is_form(&parts.headers) {
-            return Ok(Collected { params, body });
-        }
-        let too_large = || {
-            Rejection::new(
-                RejectionKind::BodyTooLarge,
-                format!("the request body is larger than {} bytes", self.body_limit),
-            )
-        };
-        if let Some(length) = parts.headers.get(CONTENT_LENGTH) {
-            let length = length
-                .to_str()
-                .ok()
-                .and_then(|s| s.parse::<u64>().ok())
-                .ok_or_else(|| {
-                    Rejection::new(
-                        RejectionKind::InvalidParameters,
-                        "invalid Content-Length header",
-                    )
-                })?;
-            if length > self.body_limit as u64 {
-                return Err(too_large());
-            }
-        }
-        let mut read = std::pin::pin!(Limited::new(body, self.body_limit).collect());
-        // A body that is already here (the usual case for small forms) needs no timer.
-        let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
-        let outcome = match first {
-            Poll::Ready(result) => Ok(result),
-            Poll::Pending => tokio::time::timeout(self.body_timeout, read).await,
-        };
-        let bytes = match outcome {
-            Err(_) => {
-                return Err(Rejection::new(
-                    RejectionKind::BodyTimeout,
-                    format!(
-                        "the request body did not arrive within {} s",
-                        self.body_timeout.as_secs_f32()
-                    ),
-                ));
-            }
-            Ok(Err(e)) if e.is::<LengthLimitError>() => return Err(too_large()),
-            Ok(Err(_)) => {
-                return Err(Rejection::new(
-                    RejectionKind::InvalidParameters,
-                    "the request body could not be read",
-                ));
-            }
-            Ok(Ok(collected)) => collected.to_bytes(),
-        };
-        params.extend_urlencoded(&bytes).map_err(too_many)?;
-        Ok(Collected {
-            params,
-            body: B::from(bytes),
-        })
+    /// Give a refusal the layer's answer settings (status style, realm, the clock's time).
+    pub(crate) fn finish(&self, rejection: Rejection) -> Rejection {
+        rejection.answered_as(self.janrain_status, self.realm.clone(), self.clock.now())
     }
 }
 
-fn invalid_credentials(accepts: AuthMethods) -> Rejection {
-    Rejection::new(
-        RejectionKind::InvalidCredentials,
-        "the client id does not exist or the client secret was wrong",
-    )
-    .accepting(accepts)
+/// A refusal that names the methods the operation accepts (for its `WWW-Authenticate`).
+fn refusal(kind: RejectionKind, text: impl Into<String>, accepts: AuthMethods) -> Rejection {
+    Rejection::new(kind, text).accepting(accepts)
 }
 
-/// Whether the body is `application/x-www-form-urlencoded` (parameters may follow).
-fn is_form(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| {
-            mime.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
+fn unreadable(e: crate::params::ParamsError, accepts: AuthMethods) -> Rejection {
+    refusal(
+        RejectionKind::InvalidParameters,
+        format!("cannot read the parameters: {e}"),
+        accepts,
+    )
+}
+
+fn invalid_credentials(accepts: AuthMethods) -> Rejection {
+    refusal(
+        RejectionKind::InvalidCredentials,
+        "the client id does not exist or the client secret was wrong",
+        accepts,
+    )
+}
+
+/// Whether the request is a CORS preflight: `OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`, which browsers send without credentials or parameters.
+fn is_preflight(parts: &Parts) -> bool {
+    parts.method == Method::OPTIONS
+        && parts.headers.contains_key(ORIGIN)
+        && parts.headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// Mark every `Authorization` value sensitive, so that layers inside this one (and `Debug` of
+/// the headers) never print it.
+fn mark_sensitive(headers: &mut HeaderMap) {
+    if let http::header::Entry::Occupied(mut entry) = headers.entry(AUTHORIZATION) {
+        for value in entry.iter_mut() {
+            value.set_sensitive(true);
+        }
+    }
+}
+
+/// Whether a parameter's text can only be read one way in the string to sign: no `=` or line
+/// break in the key (which would move the key/value boundary), no line break in the value
+/// (which would merge or split lines).
+pub(crate) fn is_unambiguous(key: &[u8], value: &[u8]) -> bool {
+    !key.iter().any(|b| matches!(b, b'=' | b'\n' | b'\r'))
+        && !value.iter().any(|b| matches!(b, b'\n' | b'\r'))
+}
+
+/// The client a Basic password of an unknown id is checked against, so that the work does not
+/// depend on whether the id exists. Its secret is random and never used for anything else.
+fn stand_in_client() -> &'static ApiClient {
+    static STAND_IN: OnceLock<ApiClient> = OnceLock::new();
+    STAND_IN.get_or_init(|| {
+        let seed = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let secret = format!("stand-in-{seed:x}-{:p}", &STAND_IN);
+        let id = ClientId::new("stand_in_for_unknown_clients").expect("a valid client id");
+        let secret = ClientSecret::new(secret).expect("a valid secret");
+        ApiClient::new(id, secret)
+    })
 }
 
 fn how_to_authenticate(accepts: AuthMethods) -> String {

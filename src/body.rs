@@ -1,0 +1,225 @@
+//! What both directions do to HTTP requests: decide whether a body is a form, check a
+//! `Content-Length` against a limit, read a body under a limit and a timeout, and normalise an
+//! API path prefix. One definition of each rule, used by the verification layer and the
+//! signing side alike, so that the two can never disagree on what was signed.
+
+use std::future::Future;
+use std::task::Poll;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::HeaderMap;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http_body::Body;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+/// The boxed error type the crate's bodies and services use, as tower and hyper do.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The media type of form bodies.
+pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
+
+/// What a request's `Content-Type` says about its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    /// `application/x-www-form-urlencoded`, in any letter case, with or without parameters
+    /// such as `; charset=UTF-8`: its parameters are the request's parameters.
+    Form,
+    /// A type that begins like the form type but is not it (`...urlencodedX`,
+    /// `...urlencoded,text/plain`). axum's `Form` and `RawForm` read such a body as a form
+    /// (they test only the prefix), so treating it as anything but an error would let a
+    /// handler read parameters nobody checked.
+    LooksLikeForm,
+    /// Anything else, or no `Content-Type` at all.
+    Other,
+}
+
+/// Classify a request body by its `Content-Type` header (several headers: the first, as axum
+/// reads it; a value that is not visible ASCII: [`BodyKind::Other`], as axum treats it).
+pub(crate) fn body_kind(headers: &HeaderMap) -> BodyKind {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return BodyKind::Other;
+    };
+    let Ok(text) = value.to_str() else {
+        return BodyKind::Other;
+    };
+    let essence = text.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case(FORM) {
+        return BodyKind::Form;
+    }
+    let head = text.trim_start().as_bytes();
+    if head.len() >= FORM.len() && head[..FORM.len()].eq_ignore_ascii_case(FORM.as_bytes()) {
+        return BodyKind::LooksLikeForm;
+    }
+    BodyKind::Other
+}
+
+/// Whether the body is a form whose parameters are signed.
+#[allow(dead_code)]
+pub(crate) fn is_form(headers: &HeaderMap) -> bool {
+    body_kind(headers) == BodyKind::Form
+}
+
+/// Why a `Content-Length` was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LengthError {
+    /// Not a decimal number (or several headers that disagree).
+    Invalid,
+    /// Over the limit.
+    TooLarge,
+}
+
+/// The declared body length, checked against `limit` before anything is read.
+pub(crate) fn declared_length(
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Option<u64>, LengthError> {
+    let mut values = headers.get_all(CONTENT_LENGTH).iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    let parse = |v: &http::HeaderValue| {
+        v.to_str()
+            .ok()
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|s| s.parse::<u64>().ok())
+    };
+    let length = parse(first).ok_or(LengthError::Invalid)?;
+    for other in values {
+        if parse(other) != Some(length) {
+            return Err(LengthError::Invalid);
+        }
+    }
+    if length > limit as u64 {
+        return Err(LengthError::TooLarge);
+    }
+    Ok(Some(length))
+}
+
+/// Why a body could not be read whole.
+#[derive(Debug)]
+pub(crate) enum CollectError {
+    /// It grew past the limit.
+    TooLarge,
+    /// It did not arrive in time.
+    Timeout,
+    /// The body itself failed (the connection broke, a layer outside refused it).
+    Failed(BoxError),
+}
+
+/// Read `body` whole, refusing it as soon as it passes `limit` bytes or takes longer than
+/// `timeout`. A body that is already complete when first polled (the usual case for small
+/// forms) never starts a timer; one that is not needs tokio's time driver.
+pub(crate) async fn collect_limited<B>(
+    body: B,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, CollectError>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    let mut read = std::pin::pin!(Limited::new(body, limit).collect());
+    let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
+    let outcome = match first {
+        Poll::Ready(result) => result,
+        Poll::Pending => match tokio::time::timeout(timeout, read).await {
+            Ok(result) => result,
+            Err(_) => return Err(CollectError::Timeout),
+        },
+    };
+    match outcome {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if is_length_limit(&*e) => Err(CollectError::TooLarge),
+        Err(e) => Err(CollectError::Failed(e)),
+    }
+}
+
+/// Whether `error`, or any error it wraps, is a body length limit (ours, or one set by a layer
+/// outside such as tower-http's `RequestBodyLimit`).
+pub(crate) fn is_length_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<LengthLimitError>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+/// An API path prefix in one form: empty, or `/` followed by segments with no trailing `/`
+/// (`capture/` and `/capture/` both become `/capture`).
+pub(crate) fn normalize_prefix(prefix: &str) -> String {
+    let trimmed = prefix.trim_end_matches('/');
+    if trimmed.is_empty() || trimmed.starts_with('/') {
+        trimmed.to_owned()
+    } else {
+        format!("/{trimmed}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(content_type: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_TYPE, content_type.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn forms_by_axums_rule_and_ours() {
+        for form in [
+            "application/x-www-form-urlencoded",
+            "application/x-www-form-urlencoded; charset=UTF-8",
+            "Application/X-WWW-Form-Urlencoded",
+            " application/x-www-form-urlencoded ;charset=utf-8",
+        ] {
+            assert_eq!(body_kind(&headers(form)), BodyKind::Form, "{form}");
+        }
+        for lookalike in [
+            "application/x-www-form-urlencodedX",
+            "application/x-www-form-urlencoded,text/plain",
+            "application/x-www-form-urlencoded-evil",
+            "APPLICATION/X-WWW-FORM-URLENCODED2; charset=utf-8",
+        ] {
+            assert_eq!(
+                body_kind(&headers(lookalike)),
+                BodyKind::LooksLikeForm,
+                "{lookalike}"
+            );
+        }
+        for other in [
+            "application/json",
+            "text/plain",
+            "multipart/form-data; boundary=x",
+        ] {
+            assert_eq!(body_kind(&headers(other)), BodyKind::Other, "{other}");
+        }
+        assert_eq!(body_kind(&HeaderMap::new()), BodyKind::Other);
+    }
+
+    #[test]
+    fn content_length_rules() {
+        let mut h = HeaderMap::new();
+        assert_eq!(declared_length(&h, 10), Ok(None));
+        h.insert(CONTENT_LENGTH, "10".parse().unwrap());
+        assert_eq!(declared_length(&h, 10), Ok(Some(10)));
+        assert_eq!(declared_length(&h, 9), Err(LengthError::TooLarge));
+        h.insert(CONTENT_LENGTH, "+1".parse().unwrap());
+        assert_eq!(declared_length(&h, 10), Err(LengthError::Invalid));
+        h.insert(CONTENT_LENGTH, "1".parse().unwrap());
+        h.append(CONTENT_LENGTH, "2".parse().unwrap());
+        assert_eq!(declared_length(&h, 10), Err(LengthError::Invalid));
+    }
+
+    #[test]
+    fn prefixes() {
+        assert_eq!(normalize_prefix(""), "");
+        assert_eq!(normalize_prefix("/"), "");
+        assert_eq!(normalize_prefix("capture/"), "/capture");
+        assert_eq!(normalize_prefix("/a/b/"), "/a/b");
+    }
+}

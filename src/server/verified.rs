@@ -1,0 +1,89 @@
+//! [`VerifiedParams`]: the parameters the layer checked, handed to the handler.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::params::{DeserializeError, ParamList};
+
+/// The request's parameters exactly as the layer checked them: the ones the signature covered
+/// (or, for login-client operations, the checked `client_id` and `access_token` with the
+/// rest), from their one place (the form body, or the query string), in request order.
+///
+/// The layer adds it as a request extension to every request it verified (with the `axum`
+/// feature it is also an extractor), so handlers need not parse the body or query again, and
+/// cannot read anything else by mistake. Every key and value is UTF-8 text: the layer refuses
+/// parameters that are not.
+///
+/// `Debug` shows the keys only: values may be passwords or tokens.
+#[derive(Clone)]
+pub struct VerifiedParams {
+    params: Arc<ParamList>,
+}
+
+impl VerifiedParams {
+    pub(crate) fn new(params: ParamList) -> Self {
+        VerifiedParams {
+            params: Arc::new(params),
+        }
+    }
+
+    /// Parameters for a handler unit test, as the layer would hand them on. They are not
+    /// checked: use it only where no layer runs.
+    pub fn for_test<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self, crate::params::ParamsError> {
+        let mut params = ParamList::new();
+        for (k, v) in pairs {
+            params.push(k.as_ref(), v.as_ref())?;
+        }
+        Ok(VerifiedParams::new(params))
+    }
+
+    /// The first value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// Every value of `key`, in request order.
+    pub fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.iter().filter(move |(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// Every parameter as `(key, value)`, in request order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        // The layer refused any parameter that is not UTF-8; a list from `for_test` is text.
+        self.params.iter().map(|(k, v)| {
+            (
+                std::str::from_utf8(k).unwrap_or_default(),
+                std::str::from_utf8(v).unwrap_or_default(),
+            )
+        })
+    }
+
+    /// How many parameters there are.
+    pub fn len(&self) -> usize {
+        self.params.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.params.is_empty()
+    }
+
+    /// The parameters as a serde type; see [`ParamList::deserialize`] for the rules (repeated
+    /// keys as sequences, numbers and booleans parsed from text).
+    pub fn deserialize<'de, T: serde::Deserialize<'de>>(&'de self) -> Result<T, DeserializeError> {
+        self.params.deserialize()
+    }
+
+    /// The underlying list (bytes, as signed).
+    pub fn as_param_list(&self) -> &ParamList {
+        &self.params
+    }
+}
+
+impl fmt::Debug for VerifiedParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("VerifiedParams").field(&self.params).finish()
+    }
+}
