@@ -13,8 +13,8 @@
 //! # Codes
 //!
 //! Janrain documents the codes marked *Janrain*; the others are this crate's own choices for
-//! cases Janrain never documented (spec 3.2: the `Date` codes are "presumably in the 43x
-//! block"). The HTTP status is the verification layer's default; it can answer 200 instead.
+//! cases Janrain never documented (the `Date` codes sit in the 43x block, beside Janrain's
+//! 431 for a wrong signature). The HTTP status is the verification layer's default; it can answer 200 instead.
 //!
 //! | code | error | HTTP | when | origin |
 //! |---|---|---|---|---|

@@ -12,14 +12,17 @@
 //! * [`permissions`]: client features and the operation catalog.
 //! * [`params`]: query-string and form-body parameters, decoded the same way on both sides.
 //! * [`error`]: the Janrain error envelope and every error code the crate answers with.
+//! * [`guide`]: the string to sign, the crate's choices where Janrain is silent, the clients
+//!   file.
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 #![warn(rust_2018_idioms, clippy::all)]
-#![cfg_attr(docsrs, feature(doc_cfg, doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
 pub mod client;
 pub mod credentials;
 pub mod error;
+pub mod guide;
 pub mod params;
 pub mod permissions;
 pub mod scheme;

@@ -495,7 +495,7 @@ impl Catalog {
         Catalog::default()
     }
 
-    /// Every operation of spec sections 2.2-2.4: the Authentication API, the Entity and
+    /// Every operation of Identity Cloud's API-client documentation: the Authentication API, the Entity and
     /// EntityType APIs, and the legacy Clients and Settings APIs.
     pub fn identity_cloud() -> Self {
         let mut catalog = Catalog::empty();

@@ -1,43 +1,118 @@
 //! Inbound verification: a tower layer for axum (or any tower HTTP server) that accepts exactly
-//! the requests Identity Cloud would accept and answers every other one with a Janrain-style
-//! error.
+//! the requests Identity Cloud would accept, answers every other one with a Janrain-style
+//! error, and hands the handler the authenticated client and the verified parameters.
+//!
+//! # The recommended stack
 //!
 //! ```no_run
-//! use axum::{Router, routing::post};
-//! use janrain_auth::server::{AuthenticatedClient, ClientsFile, VerifyLayer};
+//! use std::time::Duration;
 //!
-//! async fn find(client: AuthenticatedClient, body: String) -> String {
-//!     format!("{} may search; the form body is still here: {body}", client.client_id())
+//! use axum::{Router, http::{StatusCode, header}, routing::post};
+//! use janrain_auth::server::{AuthenticatedClient, ClientsFile, VerifiedParams, VerifyLayer};
+//! use tower::ServiceBuilder;
+//! use tower_http::{
+//!     sensitive_headers::SetSensitiveRequestHeadersLayer, timeout::TimeoutLayer,
+//!     trace::TraceLayer,
+//! };
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Find {
+//!     type_name: String,
+//!     filter: Option<String>,
+//! }
+//!
+//! async fn find(client: AuthenticatedClient, params: VerifiedParams) -> String {
+//!     // Exactly the parameters the signature covered: nothing to parse, nothing unchecked.
+//!     match params.deserialize::<Find>() {
+//!         Ok(find) => format!("{} searches {} for {:?}", client.client_id(), find.type_name, find.filter),
+//!         Err(e) => format!("bad parameters: {e}"),
+//!     }
 //! }
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let (store, tokens) = ClientsFile::load("clients.json")?.into_parts();
-//! let app: Router = Router::new()
-//!     .route("/entity.find", post(find))
-//!     .layer(VerifyLayer::builder(store).token_verifier(tokens).build());
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! axum::serve(listener, app).await?;
+//! let (clients, tokens) = ClientsFile::load("clients.json")?.into_parts();
+//! let verify = VerifyLayer::builder(clients).token_verifier(tokens).build();
+//! let api = Router::new().route("/entity.find", post(find)).layer(
+//!     ServiceBuilder::new()
+//!         // Outermost: hide credentials from every trace, then trace, then bound the time.
+//!         .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION]))
+//!         .layer(TraceLayer::new_for_http())
+//!         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+//!         .layer(verify),
+//! );
+//! let app = Router::new()
+//!     .route("/health", axum::routing::get(|| async { "ok" })) // open: not behind the layer
+//!     .merge(api);
+//! axum::serve(tokio::net::TcpListener::bind("127.0.0.1:8080").await?, app).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! The layer takes any request body and hands on a [`VerifiedBody`]; its answers are a
+//! [`ResponseBody`]. Both are the crate's own, so tower-http layers (body limits,
+//! decompression, timeouts, CORS) fit inside and outside it in one `ServiceBuilder`. It marks
+//! the `Authorization` header sensitive before anything inside it runs; put
+//! `SetSensitiveRequestHeadersLayer` outside it, as above, for layers outside.
+//!
+//! # Three ways to mount the verifier
+//!
+//! * `.layer(verify)` (or `.route_layer(verify)`): the usual way; the handler's body is the
+//!   layer's own [`VerifiedBody`], streamed and bounded.
+//! * `axum::middleware::from_fn` with [`VerifyLayer::verify`]: when the verifier is one step of
+//!   a middleware function of your own; the request comes back with its own body type (a body
+//!   that is not a form is then read whole, under the limit).
+//! * `tower_http::auth::AsyncRequireAuthorizationLayer::new(verify)` (feature `tower-http`):
+//!   where an app already composes tower-http's authorization slot.
+//!
+//! All three give the same answers: status, Janrain code, headers, realm.
+//!
+//! # Keeping other routes open
+//!
+//! Unknown paths are refused (404 `unknown_operation`) by default, so nothing reaches a handler
+//! unverified by accident. To serve `/health`, static files or a login page beside the API:
+//!
+//! * **preferred:** give the API its own router with the layer, and `merge` it with the open
+//!   routes (above). What is authenticated is then visible in the code.
+//! * `route_layer(verify)` on the API's router: the layer runs only on routes that matched.
+//! * [`UnknownPaths::Allow`]: one router, and every path outside the catalog passes
+//!   unauthenticated (still bounded by the body limit). Easy to get wrong: a typo in a route
+//!   makes an operation open.
+//!
+//! CORS preflights (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) carry no
+//! credentials: the layer passes them on untouched, so tower-http's `CorsLayer` answers them
+//! whether it sits inside or outside the layer.
 //!
 //! # What it checks, in order
 //!
 //! 1. **Without the body.** The operation, from the path ([`VerifyLayerBuilder::nested_under`]
 //!    and [`VerifyLayerBuilder::strip_prefix`] for APIs below a prefix) in the catalog or your
 //!    additions; the `Authorization` header (janrain-signed or Basic) and whether the operation
-//!    accepts that method; for janrain-signed, the `Date` and the date window; the client, from
-//!    the [`ClientStore`]; for Basic, the secret (constant time, every secret of the client) and
-//!    the client's features.
-//! 2. **With the body**, only when needed (janrain-signed, and login-client operations whose
-//!    `client_id` may be in the form): an `application/x-www-form-urlencoded` body is read under
-//!    [`VerifyLayerBuilder::body_limit`] (a `Content-Length` over it is refused before reading)
-//!    and [`VerifyLayerBuilder::body_timeout`]; the parameters of the query string and the form
-//!    are decoded once; the signature is checked against every secret of the client; the
-//!    features; the replay guard, if any. The body is then **put back** unchanged for the
-//!    handler. Other bodies (JSON, ...) are not parameters and are never read.
+//!    accepts that method; for janrain-signed, the `Date` and the date window, and the client
+//!    from the [`ClientStore`]; for Basic, the client, its secret (constant time, every secret
+//!    of the client; an unknown id costs the same MAC work) and its features.
+//! 2. **The parameters, from their one place.** On POST (and any method but GET and HEAD)
+//!    with an `application/x-www-form-urlencoded` body (any letter case, any `; charset`), the
+//!    body's, read under [`VerifyLayerBuilder::body_limit`] and
+//!    [`VerifyLayerBuilder::body_timeout`]; otherwise the query string's. Refused: parameters
+//!    in both places, a form body on GET or HEAD, a repeated `client_id` or `access_token`
+//!    (400 `ambiguous_parameters`), a `Content-Type` that begins like the form type without
+//!    being it (415 `unsupported_body`), text that is not UTF-8, and, with
+//!    [`VerifyLayerBuilder::strict_parameters`], keys or values that could be regrouped
+//!    without changing the string to sign.
+//! 3. **With the parameters.** The signature, against every secret of the client; the
+//!    features; the replay guard, if any. Login-client operations: the `client_id`, and the
+//!    `access_token` where the operation takes one.
 //!
-//! The handler receives an [`AuthenticatedClient`] extension (and, with the `axum` feature,
-//! extractor).
+//! **Bodies no signature covers.** A janrain-signed request signs its parameters, never a
+//! JSON or multipart body: such a non-empty body is refused (415 `unsupported_body`) unless
+//! [`VerifyLayerBuilder::allow_unsigned_bodies`] or
+//! [`Operation::allow_unsigned_body`](crate::permissions::Operation::allow_unsigned_body)
+//! allows it. **Every** body that passes the layer is bounded by the body limit: a
+//! `Content-Length` over it is refused before reading, and a body the layer does not read
+//! fails the handler's read at the limit (axum answers 413).
+//!
+//! The handler receives an [`AuthenticatedClient`] and the [`VerifiedParams`] as request
+//! extensions (and, with the `axum` feature, extractors). A form body is handed on exactly as
+//! it arrived, so `Form`, `RawForm` and `String` extractors work too and read what was checked.
 //!
 //! # Nested routers and prefixes
 //!
@@ -52,15 +127,17 @@
 //!
 //! # Errors
 //!
-//! Every refusal is the Janrain envelope with the status, code and error of the table in
-//! [`crate::error`], a `WWW-Authenticate` challenge on 401, and the layer's `Date`. Unknown
-//! clients and wrong secrets get the same answer.
+//! Every refusal is the Janrain envelope (`stat`, `code`, `error`, `error_description`,
+//! `request_id`) with the status, code and error of the table in [`crate::error`], a
+//! `WWW-Authenticate` challenge on 401, and the layer's `Date`. An unknown client id and a
+//! wrong Basic secret get the same answer (402); a known id with a wrong signature gets 431,
+//! as Janrain answers, so client ids are not secret.
 //!
 //! # Observability
 //!
 //! Each request runs in a `janrain_verify` debug span with the fields `operation`, `client_id`,
-//! `auth` and `outcome` (`accepted` or the [`RejectionKind`]). Secrets, signatures and header
-//! values are never recorded.
+//! `auth` and `outcome` (`accepted` or the [`RejectionKind`]). Secrets, signatures, tokens and
+//! header values are never recorded.
 
 mod body;
 #[cfg(feature = "axum")]
