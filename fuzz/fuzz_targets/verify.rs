@@ -47,7 +47,8 @@ use janrain_auth::scheme::{
     signature_header,
 };
 use janrain_auth::server::{
-    AuthenticatedClient, ClientsFile, MemoryReplayGuard, MemoryStore, MemoryTokens, VerifyLayer,
+    AuthenticatedClient, ClientsFile, MemoryReplayGuard, MemoryStore, MemoryTokens, VerifiedBody,
+    VerifyLayer,
 };
 use libfuzzer_sys::fuzz_target;
 use sha1::{Digest, Sha1};
@@ -66,6 +67,9 @@ const TABLE: &[(u16, &str, u16)] = &[
     (205, "invalid_auth_method", 401),
     (230, "request_too_large", 413),
     (231, "request_timeout", 408),
+    (232, "ambiguous_parameters", 400),
+    (233, "unsupported_body", 415),
+    (234, "ambiguous_parameter_text", 400),
     (402, "invalid_client_credentials", 401),
     (403, "client_permission_error", 403),
     (404, "unknown_operation", 404),
@@ -305,7 +309,7 @@ struct Answer {
 fn call(layer: &VerifyLayer, request: Request<FuzzBody>) -> Answer {
     let seen = Arc::new(Mutex::new(None::<Seen>));
     let record = seen.clone();
-    let handler = tower::service_fn(move |request: Request<FuzzBody>| {
+    let handler = tower::service_fn(move |request: Request<VerifiedBody<FuzzBody>>| {
         let record = record.clone();
         async move {
             let (parts, body) = request.into_parts();
@@ -660,9 +664,36 @@ impl Delivery {
     }
 }
 
-/// The refusal the parameter-collection step gives, if any: the query string's pairs, then
-/// the declared length, then the body as it arrives (over the limit, failing, stalling),
-/// then its pairs.
+/// The refusal the parameter-collection step gives, if any, for a request whose parameters
+/// are `query` pairs in the query string and, on POST, a form body: the declared length, the
+/// query string's pairs, parameters in both places, then the body as it arrives (over the
+/// limit, failing, stalling), then its pairs, then a repeated `client_id` / `access_token`.
+fn params_outcome(
+    query: &[(String, String)],
+    form: Option<(&[u8], Delivery)>,
+    body_pairs: &[(String, String)],
+) -> Option<u16> {
+    if form.is_some_and(|(body, d)| {
+        d.declared(body.len())
+            .is_some_and(|n| n > BODY_LIMIT as u64)
+    }) {
+        return Some(230);
+    }
+    if query.len() > MAX_PARAMS {
+        return Some(200);
+    }
+    if form.is_some() && !query.is_empty() {
+        return Some(232);
+    }
+    if let Some(code) = collect_outcome(query.len(), form) {
+        return Some(code);
+    }
+    let all = || query.iter().chain(body_pairs);
+    let repeated = |name: &str| all().filter(|(k, _)| k == name).count() > 1;
+    (repeated("client_id") || repeated("access_token")).then_some(232)
+}
+
+/// The refusal of reading the query string's and the form body's pairs, if any.
 fn collect_outcome(query: usize, form: Option<(&[u8], Delivery)>) -> Option<u16> {
     if query > MAX_PARAMS {
         return Some(200);
@@ -780,7 +811,7 @@ fn signed(config: Config, input: Signed) {
             Ok(_) if input.unknown_client => Expect::Refuse(402),
             Ok(_) => {
                 let sent_form = delivery.map(|d| (body.as_bytes(), d));
-                if let Some(code) = collect_outcome(query_pairs.len(), sent_form) {
+                if let Some(code) = params_outcome(&query_pairs, sent_form, &body_pairs) {
                     Expect::Refuse(code)
                 } else {
                     let same_bytes = sts.with_form(form).to_bytes() == sts.to_bytes();
@@ -971,9 +1002,15 @@ fn login(config: Config, input: Login) {
             .iter()
             .find(|c| c.id == id && ClientId::check(id).is_ok())
     });
+    let (query_pairs, body_pairs) = if input.get {
+        (params.clone(), Vec::new())
+    } else {
+        (Vec::new(), params.clone())
+    };
+    debug_assert_eq!(query_pairs.len(), query_count);
     let expect = if method_refused(config, op, &method) {
         Expect::Refuse(405)
-    } else if let Some(code) = collect_outcome(query_count, form) {
+    } else if let Some(code) = params_outcome(&query_pairs, form, &body_pairs) {
         Expect::Refuse(code)
     } else if client_id.is_none() {
         Expect::Refuse(100)

@@ -459,17 +459,27 @@ impl Verifier {
                     .map_err(|e| unreadable(e, accepts))?;
                 Held::Read(bytes)
             }
-            BodyKind::Other => {
-                if refuse_other_bodies && !empty {
-                    return Err(refusal(
+            BodyKind::Other if refuse_other_bodies && !empty => {
+                let unsigned = || {
+                    refusal(
                         RejectionKind::UnsupportedBody,
                         "a janrain-signed request may carry only an application/x-www-form-urlencoded \
                          body: the signature covers its parameters and nothing else",
                         accepts,
-                    ));
+                    )
+                };
+                if body.size_hint().exact().is_some() {
+                    return Err(unsigned());
                 }
-                Held::Untouched(body)
+                // A body of unknown length (a layer outside may hide it) is read, under the
+                // limit, to tell an empty one from one the signature would not cover.
+                let bytes = self.read_body(body, accepts).await?;
+                if !bytes.is_empty() {
+                    return Err(unsigned());
+                }
+                Held::Read(bytes)
             }
+            BodyKind::Other => Held::Untouched(body),
         };
         self.check_parameters(&params, accepts)?;
         Ok((params, held))
