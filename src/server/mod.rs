@@ -88,7 +88,7 @@ pub use replay::RedisReplayGuard;
 pub use replay::{MemoryReplayGuard, ReplayGuard, ReplayGuardError, ReplayKey, ReplayVerdict};
 pub use store::{
     BoxFuture, ClientStore, ClientsFile, LoadError, MemoryStore, MemoryTokens, StoreError,
-    StoreFuture, TokenGrant, TokenStatus, TokenVerifier,
+    StoreFuture, TokenGrant, TokenRecord, TokenVerifier,
 };
 pub use verify::UnknownPaths;
 
