@@ -29,6 +29,10 @@ use serde::Deserialize;
 use crate::credentials::{ApiClient, ClientId};
 use crate::scheme::Datetime;
 
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
+
 /// A boxed, `Send` future, as the store traits return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -239,8 +243,10 @@ impl TokenRecord {
 pub trait TokenVerifier: Send + Sync + 'static {
     /// The record of `token`, or `None` when this verifier does not know it. An `Err` means
     /// the verifier could not answer (the layer then refuses the request with 503).
-    fn lookup<'a>(&'a self, token: &'a str)
-    -> StoreFuture<'a, Result<Option<TokenRecord>, StoreError>>;
+    fn lookup<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> StoreFuture<'a, Result<Option<TokenRecord>, StoreError>>;
 }
 
 impl<T: TokenVerifier + ?Sized> TokenVerifier for Arc<T> {
