@@ -3,7 +3,10 @@
 //! ```text
 //! cargo run --example server -- [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N]
 //!                               [--body-limit BYTES] [--janrain-status]
-//!                               [--replay memory | --replay redis://HOST:PORT]
+//!                               [--replay memory | --replay redis://HOST:PORT
+//!                                | --replay redis-cluster://HOST:PORT,HOST:PORT,...]
+//!                               [--clients redis://HOST:PORT [--redis-prefix P]
+//!                                [--cache-ttl-seconds N] [--import-clients FILE]]
 //!                               [--echo verified|axum] [--strict-parameters]
 //!                               [--allow-unsigned-bodies]
 //! ```
@@ -16,7 +19,12 @@
 //!
 //! `--replay` refuses a signed request accepted before (401 `request_replayed`): `memory` keeps
 //! them in this process, `redis://HOST:PORT` (any Redis URL) in a Redis that several servers can
-//! share. Redis need not be up at start; while it is not, signed requests get 503.
+//! share; `redis-cluster://` lists some nodes of a Redis Cluster. Redis need not be up at start;
+//! while it is not, signed requests get 503.
+//!
+//! `--clients redis://HOST:PORT` reads clients and access tokens from Redis (keys under
+//! `--redis-prefix`, default `janrain-auth:`), each client cached for `--cache-ttl-seconds`
+//! (default 5); `--import-clients FILE` first writes a clients file into that Redis.
 //!
 //! Prints `listening on http://ADDR` first (with `--addr 127.0.0.1:0`, the real port). Without
 //! `--clients` it loads `examples/demo-clients.json`: one client per feature, one with two
@@ -32,9 +40,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use janrain_auth::permissions::Catalog;
-use janrain_auth::server::{ClientsFile, MemoryReplayGuard, RedisReplayGuard, VerifyLayer};
+use janrain_auth::server::{
+    ClientStore, ClientsFile, MemoryReplayGuard, RedisClientStore, RedisReplayGuard, TokenVerifier,
+    VerifyLayer,
+};
 
-const USAGE: &str = "usage: server [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N] [--body-limit BYTES] [--janrain-status] [--replay memory|redis://HOST:PORT] [--echo verified|axum] [--strict-parameters] [--allow-unsigned-bodies]";
+const USAGE: &str = "usage: server [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N] [--body-limit BYTES] [--janrain-status] [--replay memory|redis://HOST:PORT|redis-cluster://HOST:PORT,...] [--clients redis://HOST:PORT [--redis-prefix P] [--cache-ttl-seconds N] [--import-clients FILE]] [--echo verified|axum] [--strict-parameters] [--allow-unsigned-bodies]";
 const DEMO_CLIENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-clients.json");
 
 struct Options {
@@ -47,6 +58,9 @@ struct Options {
     echo: lookalike::Echo,
     strict_parameters: bool,
     allow_unsigned_bodies: bool,
+    redis_prefix: String,
+    cache_ttl: u64,
+    import_clients: Option<String>,
 }
 
 /// Where accepted signed requests are remembered.
@@ -58,6 +72,13 @@ enum Replay {
 fn parse_replay(value: &str) -> Result<Replay, String> {
     if value == "memory" {
         return Ok(Replay::Memory);
+    }
+    if let Some(nodes) = value.strip_prefix("redis-cluster://") {
+        let nodes = nodes.split(',').map(|node| format!("redis://{node}"));
+        return RedisReplayGuard::cluster(nodes)
+            .build()
+            .map(|guard| Replay::Redis(Arc::new(guard)))
+            .map_err(|e| format!("--replay: not a usable Redis Cluster: {e}"));
     }
     let scheme = value.split("://").next().unwrap_or_default();
     if ["redis", "rediss", "redis+unix", "unix", "valkey", "valkeys"].contains(&scheme) {
@@ -82,6 +103,9 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Stri
         echo: lookalike::Echo::Verified,
         strict_parameters: false,
         allow_unsigned_bodies: false,
+        redis_prefix: "janrain-auth:".to_owned(),
+        cache_ttl: 5,
+        import_clients: None,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -118,6 +142,14 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Stri
             }
             "--strict-parameters" => options.strict_parameters = true,
             "--allow-unsigned-bodies" => options.allow_unsigned_bodies = true,
+            "--redis-prefix" => options.redis_prefix = value("--redis-prefix")?,
+            "--import-clients" => options.import_clients = Some(value("--import-clients")?),
+            "--cache-ttl-seconds" => {
+                let v = value("--cache-ttl-seconds")?;
+                options.cache_ttl = v.parse().map_err(|_| {
+                    format!("--cache-ttl-seconds: {v:?} is not a number of seconds")
+                })?;
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -136,8 +168,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let file = match ClientsFile::load(&options.clients) {
-        Ok(file) => file,
+    let (store, tokens) = match stores(&options) {
+        Ok(stores) => stores,
         Err(e) => {
             eprintln!("server: {e}");
             return ExitCode::from(2);
@@ -153,7 +185,6 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
-    let (store, tokens) = file.into_parts();
     let mut builder = VerifyLayer::builder(store)
         .token_verifier(tokens)
         .janrain_status(options.janrain_status)
@@ -216,4 +247,57 @@ fn main() -> ExitCode {
             }
         }
     })
+}
+
+/// The clients and tokens: from the clients file, or from Redis (`--clients redis://...`),
+/// after writing `--import-clients FILE` into it.
+fn stores(options: &Options) -> Result<(Arc<dyn ClientStore>, Arc<dyn TokenVerifier>), String> {
+    let in_redis = ["redis://", "rediss://", "redis+unix://"]
+        .iter()
+        .any(|scheme| options.clients.starts_with(scheme));
+    if !in_redis {
+        if options.import_clients.is_some() {
+            return Err("--import-clients needs --clients redis://HOST:PORT".into());
+        }
+        let file = ClientsFile::load(&options.clients).map_err(|e| e.to_string())?;
+        let (store, tokens) = file.into_parts();
+        return Ok((Arc::new(store), Arc::new(tokens)));
+    }
+    // The URL may hold a password: messages show the store's redacted form only.
+    let build = || {
+        RedisClientStore::builder(options.clients.as_str())
+            .key_prefix(&options.redis_prefix)
+            .cache_ttl(Duration::from_secs(options.cache_ttl))
+            .build()
+            .map_err(|e| format!("--clients: not a usable Redis URL: {e}"))
+    };
+    if let Some(path) = &options.import_clients {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--import-clients: cannot read {path}: {e}"))?;
+        // A store of its own on a runtime of its own: its connection ends with the import.
+        let importer = build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the runtime: {e}"))?;
+        let imported = runtime
+            .block_on(importer.import(&text))
+            .map_err(|e| format!("--import-clients {path}: {e}"))?;
+        eprintln!(
+            "imported {} clients and {} tokens ({} expired, skipped) into {}",
+            imported.clients,
+            imported.tokens,
+            imported.expired_tokens,
+            importer.server()
+        );
+    }
+    let store = build()?;
+    eprintln!(
+        "clients and tokens: Redis at {}, keys {}*, cached {} s",
+        store.server(),
+        store.key_prefix(),
+        options.cache_ttl
+    );
+    let tokens = store.tokens();
+    Ok((Arc::new(store), Arc::new(tokens)))
 }

@@ -190,7 +190,7 @@ async fn traces_hold_no_secret_signature_or_token() {
         .to_string();
     let params = [("type_name", "user")];
 
-    // 2. A client store that fails: 500, and a warning naming the error only.
+    // 2. A client store that fails: 503, and a warning naming the error only.
     let base = serve(VerifyLayer::builder(BrokenStore).build()).await;
     let auth = signed_header(
         "store_client",
@@ -206,7 +206,7 @@ async fn traces_hold_no_secret_signature_or_token() {
         "type_name=user",
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 503);
 
     // 3. A full replay guard (capacity 1): the second signed request gets 503 and a warning.
     let (store, tokens) = ClientsFile::from_json(CLIENTS).unwrap().into_parts();

@@ -1,9 +1,8 @@
-//! The Redis replay guard against a real Redis (`REDIS_URL`, default `redis://127.0.0.1:6379`):
-//! real axum servers on loopback, each with its own layer and its own guard, called with a real
-//! reqwest client. Every test uses a fresh random key prefix, so tests never see each other's
-//! keys, and nothing here sleeps for more than about two seconds.
-//!
-//! Start Redis with `redis-server --daemonize yes --port 6379 --save "" --appendonly no`.
+//! The Redis replay guard against a real Redis (`REDIS_URL`, else the one on 127.0.0.1:6379,
+//! else a `redis-server` these tests start on a free loopback port): real axum servers on
+//! loopback, each with its own layer and its own guard, called with a real reqwest client.
+//! Every test uses a fresh random key prefix, so tests never see each other's keys, and nothing
+//! here sleeps for more than about two seconds.
 
 mod support;
 
@@ -21,7 +20,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+    support::redis_servers::standalone_url()
 }
 
 /// A fresh key prefix for one test.
@@ -40,11 +39,7 @@ async fn redis() -> redis::aio::MultiplexedConnection {
     .await
     {
         Ok(Ok(conn)) => conn,
-        _ => panic!(
-            "these tests need Redis at {} (set REDIS_URL); start one with \
-             `redis-server --daemonize yes --port 6379 --save \"\" --appendonly no`",
-            redis_url()
-        ),
+        _ => panic!("these tests need Redis at {}", redis_url()),
     }
 }
 

@@ -143,6 +143,8 @@ mod body;
 #[cfg(feature = "axum")]
 mod extract;
 mod layer;
+#[cfg(feature = "redis")]
+mod redis_conn;
 mod rejection;
 pub mod replay;
 mod store;
@@ -168,9 +170,14 @@ pub use rejection::{Rejection, RejectionKind};
 #[cfg(feature = "redis")]
 pub use replay::RedisReplayGuard;
 pub use replay::{MemoryReplayGuard, ReplayGuard, ReplayGuardError, ReplayKey, ReplayVerdict};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use store::redis as redis_store;
+#[cfg(feature = "redis")]
+pub use store::redis::{ImportError, Imported, RedisClientStore, RedisStoreBuilder, RedisTokens};
 pub use store::{
     BoxFuture, ClientStore, ClientsFile, LoadError, MemoryStore, MemoryTokens, StoreError,
-    StoreFuture, TokenGrant, TokenStatus, TokenVerifier,
+    StoreFuture, TokenGrant, TokenRecord, TokenVerifier,
 };
 pub use verified::VerifiedParams;
 pub use verify::UnknownPaths;

@@ -57,7 +57,8 @@ pub enum RejectionKind {
     UnknownOperation,
     /// The operation is not served with this HTTP method (method enforcement on).
     MethodNotAllowed,
-    /// The client store or token verifier failed.
+    /// The client store or token verifier could not answer (503: the request may succeed
+    /// later).
     StoreUnavailable,
     /// The replay guard's store cannot be reached (and the layer fails closed).
     ReplayGuardUnavailable,
@@ -127,7 +128,7 @@ impl RejectionKind {
             UnsupportedBody => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             UnknownOperation => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            StoreUnavailable => StatusCode::INTERNAL_SERVER_ERROR,
+            StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ReplayGuardUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

@@ -98,8 +98,9 @@
 //! Point every node at the same Redis, with the same [key prefix][key-prefix]: a request
 //! accepted by one node is refused by all of them, and `SET NX` is atomic across nodes. Use a
 //! primary (or a proxy or Sentinel address that follows the primary), not a read replica: the
-//! guard writes. For Redis Cluster, give [`RedisReplayGuard::with_connection`] a cluster
-//! connection; each key is independent, so keys spread over all slots. After a failover,
+//! guard writes. For Redis Cluster, build the guard with [`RedisReplayGuard::cluster`]; each key
+//! is independent, so keys spread over all slots and all masters, and a master that is down
+//! only fails (closed) the requests whose keys hash to its slots. After a failover,
 //! entries not yet replicated to the new primary are lost, which can admit a replay within
 //! the window; size the window accordingly. Keys expire by themselves and take about 150
 //! bytes each in Redis 7 (with a 32-character client id and the default prefix): a fleet
@@ -113,7 +114,7 @@
 #![cfg_attr(
     not(feature = "redis"),
     doc = "[`RedisReplayGuard`]: https://docs.rs/janrain-auth/latest/janrain_auth/server/replay/redis/struct.RedisReplayGuard.html",
-    doc = "[`RedisReplayGuard::with_connection`]: https://docs.rs/janrain-auth/latest/janrain_auth/server/replay/redis/struct.RedisReplayGuard.html#method.with_connection",
+    doc = "[`RedisReplayGuard::cluster`]: https://docs.rs/janrain-auth/latest/janrain_auth/server/replay/redis/struct.RedisReplayGuard.html#method.cluster",
     doc = "[key-prefix]: https://docs.rs/janrain-auth/latest/janrain_auth/server/replay/redis/struct.RedisReplayGuardBuilder.html#method.key_prefix"
 )]
 

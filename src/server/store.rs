@@ -6,8 +6,11 @@
 //!
 //! ```json
 //! {"clients": [{"client_id": "...", "secrets": ["...", "..."], "features": ["owner"]}],
-//!  "tokens":  [{"access_token": "...", "client_id": "...", "expires_at": "2030-01-01 00:00:00"}]}
+//!  "tokens":  [{"access_token": "...", "client_id": "...", "uuid": "...",
+//!               "expires_at": "2030-01-01 00:00:00"}]}
 //! ```
+//!
+//! A token's `uuid` (the user it stands for) is optional.
 //!
 //! Whatever the store, build each [`ApiClient`] once and hand out `Arc`s: its HMAC states are
 //! keyed when it is built, never per request.
@@ -25,6 +28,10 @@ use serde::Deserialize;
 
 use crate::credentials::{ApiClient, ClientId};
 use crate::scheme::Datetime;
+
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
 
 /// A boxed, `Send` future, as the store traits return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -185,50 +192,81 @@ impl fmt::Debug for MemoryStore {
     }
 }
 
-/// What a [`TokenVerifier`] says about an access token presented with a login client's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a [`TokenVerifier`] knows about an access token: the client it was issued to, the user
+/// it stands for (if any) and when it stops being valid. Holds no token, so `Debug` shows it
+/// whole.
+///
+/// ```
+/// use janrain_auth::credentials::ClientId;
+/// use janrain_auth::server::TokenRecord;
+///
+/// let until: janrain_auth::scheme::Datetime = "2030-01-01 00:00:00".parse().unwrap();
+/// let record = TokenRecord::new(ClientId::new("login_client").unwrap(), until.to_system_time())
+///     .with_uuid("7a1b0c9e-5d1f-4a52-9a36-2f6d2b6b1e11");
+/// assert_eq!(record.uuid.as_deref(), Some("7a1b0c9e-5d1f-4a52-9a36-2f6d2b6b1e11"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum TokenStatus {
-    /// Valid, and issued to that client.
-    Valid,
-    /// Not a token this verifier knows.
-    Unknown,
-    /// Issued to that client, but expired.
-    Expired,
-    /// Valid, but issued to another client.
-    IssuedToOtherClient,
+pub struct TokenRecord {
+    /// The login client the token was issued to.
+    pub client_id: ClientId,
+    /// The user the token stands for, when the issuer recorded one.
+    pub uuid: Option<String>,
+    /// The first instant at which the token is no longer valid.
+    pub expires_at: SystemTime,
 }
 
-/// Decides whether an access token is valid and was issued to a given login client.
-pub trait TokenVerifier: Send + Sync + 'static {
-    /// Check `token` presented together with `client_id` at time `now`.
-    fn verify<'a>(
-        &'a self,
-        token: &'a str,
-        client_id: &'a ClientId,
-        now: SystemTime,
-    ) -> StoreFuture<'a, Result<TokenStatus, StoreError>>;
-}
+impl TokenRecord {
+    /// A token issued to `client_id`, valid until `expires_at` (exclusive), for no named user.
+    pub fn new(client_id: ClientId, expires_at: SystemTime) -> Self {
+        TokenRecord {
+            client_id,
+            uuid: None,
+            expires_at,
+        }
+    }
 
-impl<T: TokenVerifier + ?Sized> TokenVerifier for Arc<T> {
-    fn verify<'a>(
-        &'a self,
-        token: &'a str,
-        client_id: &'a ClientId,
-        now: SystemTime,
-    ) -> StoreFuture<'a, Result<TokenStatus, StoreError>> {
-        (**self).verify(token, client_id, now)
+    /// This record, naming the user the token stands for.
+    pub fn with_uuid(mut self, uuid: impl Into<String>) -> Self {
+        self.uuid = Some(uuid.into());
+        self
+    }
+
+    /// Whether the token is expired at `now` (it is from `expires_at` on).
+    pub fn is_expired_at(&self, now: SystemTime) -> bool {
+        now >= self.expires_at
     }
 }
 
-/// Access tokens held in memory, each issued to one client until a datetime. For tests and
-/// demos; a real deployment asks its token service.
+/// Resolves an access token to what was recorded when it was issued. The verification layer
+/// then decides: a token issued to another client, or past its `expires_at`, is refused.
+pub trait TokenVerifier: Send + Sync + 'static {
+    /// The record of `token`, or `None` when this verifier does not know it. An `Err` means
+    /// the verifier could not answer (the layer then refuses the request with 503).
+    fn lookup<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> StoreFuture<'a, Result<Option<TokenRecord>, StoreError>>;
+}
+
+impl<T: TokenVerifier + ?Sized> TokenVerifier for Arc<T> {
+    fn lookup<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> StoreFuture<'a, Result<Option<TokenRecord>, StoreError>> {
+        (**self).lookup(token)
+    }
+}
+
+/// Access tokens held in memory, each issued to one client until a datetime. For tests, demos
+/// and single nodes; several nodes share tokens through a store such as `RedisTokens` (feature
+/// `redis`).
 ///
 /// Tokens are looked up in a `HashMap` with a randomly keyed hash, so lookup time reveals
 /// nothing useful about stored tokens.
 #[derive(Clone, Default)]
 pub struct MemoryTokens {
-    tokens: HashMap<Box<str>, (ClientId, Datetime)>,
+    tokens: HashMap<Box<str>, TokenRecord>,
 }
 
 impl MemoryTokens {
@@ -239,8 +277,16 @@ impl MemoryTokens {
 
     /// Record a token issued to `client_id`, valid until `expires_at` (exclusive).
     pub fn issue(&mut self, token: impl Into<String>, client_id: ClientId, expires_at: Datetime) {
-        self.tokens
-            .insert(token.into().into_boxed_str(), (client_id, expires_at));
+        self.insert(
+            token,
+            TokenRecord::new(client_id, expires_at.to_system_time()),
+        );
+    }
+
+    /// Record a token with everything its record says (a user's uuid, an expiry below the
+    /// second); the record it replaces, if any.
+    pub fn insert(&mut self, token: impl Into<String>, record: TokenRecord) -> Option<TokenRecord> {
+        self.tokens.insert(token.into().into_boxed_str(), record)
     }
 
     /// This set with one more token.
@@ -254,6 +300,16 @@ impl MemoryTokens {
         self
     }
 
+    /// Forget a token; its record, if it was known.
+    pub fn remove(&mut self, token: &str) -> Option<TokenRecord> {
+        self.tokens.remove(token)
+    }
+
+    /// The record of a token.
+    pub fn get(&self, token: &str) -> Option<&TokenRecord> {
+        self.tokens.get(token)
+    }
+
     /// How many tokens there are.
     pub fn len(&self) -> usize {
         self.tokens.len()
@@ -263,25 +319,14 @@ impl MemoryTokens {
     pub fn is_empty(&self) -> bool {
         self.tokens.is_empty()
     }
-
-    fn status(&self, token: &str, client_id: &ClientId, now: SystemTime) -> TokenStatus {
-        match self.tokens.get(token) {
-            None => TokenStatus::Unknown,
-            Some((owner, _)) if owner != client_id => TokenStatus::IssuedToOtherClient,
-            Some((_, expires_at)) if expires_at.to_system_time() <= now => TokenStatus::Expired,
-            Some(_) => TokenStatus::Valid,
-        }
-    }
 }
 
 impl TokenVerifier for MemoryTokens {
-    fn verify<'a>(
+    fn lookup<'a>(
         &'a self,
         token: &'a str,
-        client_id: &'a ClientId,
-        now: SystemTime,
-    ) -> StoreFuture<'a, Result<TokenStatus, StoreError>> {
-        StoreFuture::ready(Ok(self.status(token, client_id, now)))
+    ) -> StoreFuture<'a, Result<Option<TokenRecord>, StoreError>> {
+        StoreFuture::ready(Ok(self.tokens.get(token).cloned()))
     }
 }
 
@@ -336,8 +381,22 @@ pub struct TokenGrant {
     pub access_token: String,
     /// The client it was issued to.
     pub client_id: ClientId,
+    /// The user the token stands for (optional).
+    #[serde(default)]
+    pub uuid: Option<String>,
     /// When it stops being valid (`YYYY-MM-DD HH:MM:SS` UTC).
     pub expires_at: Datetime,
+}
+
+impl TokenGrant {
+    /// What a [`TokenVerifier`] records for this token.
+    pub fn record(&self) -> TokenRecord {
+        TokenRecord {
+            client_id: self.client_id.clone(),
+            uuid: self.uuid.clone(),
+            expires_at: self.expires_at.to_system_time(),
+        }
+    }
 }
 
 impl fmt::Debug for TokenGrant {
@@ -345,6 +404,7 @@ impl fmt::Debug for TokenGrant {
         f.debug_struct("TokenGrant")
             .field("access_token", &"<redacted>")
             .field("client_id", &self.client_id)
+            .field("uuid", &self.uuid)
             .field("expires_at", &self.expires_at)
             .finish()
     }
@@ -380,7 +440,8 @@ impl ClientsFile {
         let store = self.clients.into_iter().collect();
         let mut tokens = MemoryTokens::new();
         for grant in self.tokens {
-            tokens.issue(grant.access_token, grant.client_id, grant.expires_at);
+            let record = grant.record();
+            tokens.insert(grant.access_token, record);
         }
         (store, tokens)
     }
@@ -395,7 +456,10 @@ mod tests {
             {"client_id": "login", "secrets": ["s"], "features": ["login_client"]},
             {"client_id": "other", "secrets": ["t"], "features": ["login_client"]}
         ],
-        "tokens": [{"access_token": "tok", "client_id": "login", "expires_at": "2030-01-01 00:00:00"}]
+        "tokens": [
+            {"access_token": "tok", "client_id": "login", "uuid": "u-1", "expires_at": "2030-01-01 00:00:00"},
+            {"access_token": "tok2", "client_id": "other", "expires_at": "2030-01-01 00:00:00"}
+        ]
     }"#;
 
     #[test]
@@ -403,26 +467,33 @@ mod tests {
         let (store, tokens) = ClientsFile::from_json(FILE).unwrap().into_parts();
         assert_eq!(store.len(), 2);
         let login = ClientId::new("login").unwrap();
-        let other = ClientId::new("other").unwrap();
         let before: Datetime = "2029-12-31 23:59:59".parse().unwrap();
         let after: Datetime = "2030-01-01 00:00:00".parse().unwrap();
-        assert_eq!(
-            tokens.status("tok", &login, before.to_system_time()),
-            TokenStatus::Valid
-        );
-        assert_eq!(
-            tokens.status("tok", &login, after.to_system_time()),
-            TokenStatus::Expired
-        );
-        assert_eq!(
-            tokens.status("tok", &other, before.to_system_time()),
-            TokenStatus::IssuedToOtherClient
-        );
-        assert_eq!(
-            tokens.status("nope", &login, before.to_system_time()),
-            TokenStatus::Unknown
-        );
+        let record = tokens.get("tok").unwrap();
+        assert_eq!(record.client_id, login);
+        assert_eq!(record.uuid.as_deref(), Some("u-1"));
+        assert!(!record.is_expired_at(before.to_system_time()));
+        assert!(record.is_expired_at(after.to_system_time()));
+        assert!(tokens.get("tok2").unwrap().uuid.is_none());
+        assert!(tokens.get("nope").is_none());
         assert!(!format!("{tokens:?}").contains("tok\""));
+    }
+
+    #[test]
+    fn memory_tokens_answer_at_once() {
+        let (_, tokens) = ClientsFile::from_json(FILE).unwrap().into_parts();
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let mut found = tokens.lookup("tok");
+        match Pin::new(&mut found).poll(&mut cx) {
+            Poll::Ready(Ok(Some(record))) => assert_eq!(record.client_id.as_str(), "login"),
+            other => panic!("{other:?}"),
+        }
+        let mut missing = tokens.lookup("nope");
+        assert!(matches!(
+            Pin::new(&mut missing).poll(&mut cx),
+            Poll::Ready(Ok(None))
+        ));
     }
 
     #[test]

@@ -22,7 +22,7 @@ use http_body::Body;
 use tracing::Instrument;
 
 use super::replay::{ReplayGuard, ReplayKey, ReplayVerdict};
-use super::store::{ClientStore, TokenStatus, TokenVerifier};
+use super::store::{ClientStore, TokenVerifier};
 use super::{AuthenticatedClient, Rejection, RejectionKind, VerifiedParams};
 use crate::body::{self, BodyKind, BoxError, CollectError, LengthError};
 use crate::credentials::{ApiClient, ClientId, ClientSecret};
@@ -823,17 +823,17 @@ impl Verifier {
                 "the access_token is not valid",
             ));
         };
-        match verifier.verify(token, client_id, self.clock.now()).await {
-            Ok(TokenStatus::Valid) => Ok(()),
-            Ok(TokenStatus::Expired) => Err(reject(
-                RejectionKind::AccessTokenExpired,
-                "the access_token has expired; sign the user in again",
-            )),
-            Ok(TokenStatus::IssuedToOtherClient) => Err(reject(
+        match verifier.lookup(token).await {
+            Ok(Some(record)) if record.client_id != *client_id => Err(reject(
                 RejectionKind::AccessTokenOtherClient,
                 "the access_token was issued to another client; use the login client that obtained it",
             )),
-            Ok(_) => Err(reject(
+            Ok(Some(record)) if record.is_expired_at(self.clock.now()) => Err(reject(
+                RejectionKind::AccessTokenExpired,
+                "the access_token has expired; sign the user in again",
+            )),
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(reject(
                 RejectionKind::InvalidAccessToken,
                 "the access_token is not valid",
             )),

@@ -6,6 +6,7 @@
 
 #[path = "../../examples/support/lookalike.rs"]
 pub mod lookalike;
+pub mod redis_servers;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};

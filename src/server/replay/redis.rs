@@ -1,16 +1,14 @@
 //! [`RedisReplayGuard`]: one shared Redis for any number of nodes (feature `redis`).
 
 use std::fmt;
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use ::redis::{
-    Client, Cmd, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisError, RedisResult, Value,
-};
+use ::redis::aio::ConnectionLike;
+use ::redis::{IntoConnectionInfo, RedisError, Value};
 
 use super::{ReplayGuard, ReplayGuardError, ReplayKey, ReplayVerdict};
 use crate::server::BoxFuture;
+use crate::server::redis_conn::{Link, Target, kind_of};
 
 /// The default prefix of the guard's keys.
 pub const DEFAULT_KEY_PREFIX: &str = "janrain-auth:replay:";
@@ -51,11 +49,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
 ///   `redis` crate turns into a `ConnectionInfo`) and opens no connection: Redis need not be
 ///   up when the guard is built, nor when the server starts, and the guard can be built
 ///   outside any runtime. The first request, inside the Tokio runtime (with its time driver,
-///   as `#[tokio::main]` sets up), creates a [`ConnectionManager`] (one multiplexed connection shared by
+///   as `#[tokio::main]` sets up), creates a [`ConnectionManager`](::redis::aio::ConnectionManager) (one multiplexed connection shared by
 ///   all requests, re-established after an I/O error). Call [`ping`](Self::ping) at startup
-///   or from a readiness probe to find out early. To bring your own connection (Redis
-///   Cluster with the `redis` crate's `cluster-async` feature, Sentinel, TLS, your own
-///   manager), use [`with_connection`](Self::with_connection).
+///   or from a readiness probe to find out early. For a Redis Cluster, use
+///   [`cluster`](Self::cluster) with some of its nodes. To bring your own connection
+///   (Sentinel, TLS, your own manager), use [`with_connection`](Self::with_connection).
 /// * **Timeout.** Every call, connecting included, is bounded by
 ///   [`timeout`](RedisReplayGuardBuilder::timeout) (default [`DEFAULT_TIMEOUT`]), so a hung or
 ///   unreachable Redis delays a request by at most that much. A refused connection is retried
@@ -66,46 +64,15 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
 ///   warning under [`replay_fail_open`](crate::server::VerifyLayerBuilder::replay_fail_open).
 ///   The error names the server's address, never its password, the key or the signature.
 pub struct RedisReplayGuard {
-    conn: Connection,
+    link: Link,
     prefix: String,
-    timeout: Duration,
-    server: String,
-}
-
-enum Connection {
-    /// A connection manager made on first use (it needs the Tokio runtime).
-    Lazy {
-        client: Client,
-        manager: OnceLock<ConnectionManager>,
-    },
-    /// The user's connection.
-    Given(Box<dyn SendCommand>),
-}
-
-/// A cheaply cloneable async Redis connection, behind a trait object.
-trait SendCommand: Send + Sync + 'static {
-    fn send<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, RedisResult<Value>>;
-}
-
-impl<C> SendCommand for C
-where
-    C: ConnectionLike + Clone + Send + Sync + 'static,
-{
-    fn send<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, RedisResult<Value>> {
-        let mut conn = self.clone();
-        Box::pin(async move { conn.req_packed_command(cmd).await })
-    }
 }
 
 impl RedisReplayGuard {
     /// Configure a guard for the Redis at `url` (`redis://[user][:password@]host[:port][/db]`,
     /// `redis+unix:///path`, ...). Nothing is connected until the first request.
     pub fn builder(url: impl IntoConnectionInfo) -> RedisReplayGuardBuilder {
-        RedisReplayGuardBuilder {
-            source: Source::Url(url.into_connection_info()),
-            prefix: DEFAULT_KEY_PREFIX.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-        }
+        RedisReplayGuardBuilder::new(Target::url(url))
     }
 
     /// A guard with the default key prefix and timeout for the Redis at `url`.
@@ -113,25 +80,35 @@ impl RedisReplayGuard {
         Self::builder(url).build()
     }
 
+    /// Configure a guard for a Redis Cluster, given some of its nodes (`redis://host:port`
+    /// each; one that answers is enough to learn the others). Nothing is connected until the
+    /// first request; the connection then follows the cluster's slots and reconnects to a
+    /// node that comes back by itself.
+    ///
+    /// Each key lives on the master of its slot, so the keys of different requests spread
+    /// over every master. While a master is down, the requests whose keys hash to its slots
+    /// get [`ReplayGuardError`] (503 when failing closed) within the timeout; the others are
+    /// unaffected.
+    pub fn cluster<T: IntoConnectionInfo>(
+        nodes: impl IntoIterator<Item = T>,
+    ) -> RedisReplayGuardBuilder {
+        RedisReplayGuardBuilder::new(Target::cluster(nodes))
+    }
+
     /// Configure a guard that sends its commands on `connection`: any cheaply cloneable
-    /// async connection of the `redis` crate, such as a [`ConnectionManager`], a
-    /// `MultiplexedConnection`, or a `cluster_async::ClusterConnection` (enable the `redis`
-    /// crate's `cluster-async` feature in your own `Cargo.toml`). Reconnecting is then the
-    /// connection's business; the guard's timeout still bounds every call.
+    /// async connection of the `redis` crate, such as a [`ConnectionManager`](::redis::aio::ConnectionManager), a
+    /// `MultiplexedConnection`, or a `cluster_async::ClusterConnection`. Reconnecting is then
+    /// the connection's business; the guard's timeout still bounds every call.
     pub fn with_connection<C>(connection: C) -> RedisReplayGuardBuilder
     where
         C: ConnectionLike + Clone + Send + Sync + 'static,
     {
-        RedisReplayGuardBuilder {
-            source: Source::Given(Box::new(connection)),
-            prefix: DEFAULT_KEY_PREFIX.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-        }
+        RedisReplayGuardBuilder::new(Target::given(connection))
     }
 
     /// The server, as a URL with its password redacted (for logs).
     pub fn server(&self) -> &str {
-        &self.server
+        self.link.server()
     }
 
     /// The prefix of every key.
@@ -141,61 +118,19 @@ impl RedisReplayGuard {
 
     /// The bound on each call.
     pub fn timeout(&self) -> Duration {
-        self.timeout
+        self.link.timeout()
     }
 
     /// Send `PING`, under the same timeout as every call: whether Redis answers now. Nothing
-    /// depends on it; use it to warn at startup or in a readiness probe.
+    /// depends on it; use it to warn at startup or in a readiness probe. (On a cluster, one
+    /// node answering is enough.)
     pub async fn ping(&self) -> Result<(), ReplayGuardError> {
         let cmd = ::redis::cmd("PING");
-        self.call(&cmd, "PING").await.map(drop)
-    }
-
-    async fn send(&self, cmd: &Cmd) -> RedisResult<Value> {
-        match &self.conn {
-            Connection::Given(conn) => conn.send(cmd).await,
-            Connection::Lazy { client, manager } => {
-                let manager = match manager.get() {
-                    Some(manager) => manager,
-                    None => {
-                        let config = ConnectionManagerConfig::new()
-                            .set_connection_timeout(Some(self.timeout))
-                            .set_response_timeout(Some(self.timeout))
-                            // Fail fast: a request never waits out a reconnection back-off.
-                            .set_number_of_retries(0);
-                        let made = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
-                        // Another request may have won the race; either manager will do.
-                        let _ = manager.set(made);
-                        manager.get().expect("set just above")
-                    }
-                };
-                manager.send(cmd).await
-            }
-        }
-    }
-
-    /// Send `cmd` under the timeout, retrying once if the connection was refused.
-    async fn call(&self, cmd: &Cmd, name: &'static str) -> Result<Value, ReplayGuardError> {
-        let attempt = async {
-            match self.send(cmd).await {
-                Err(e) if e.is_connection_refusal() => self.send(cmd).await,
-                result => result,
-            }
-        };
-        match tokio::time::timeout(self.timeout, attempt).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(ReplayGuardError::new(RedisFailure {
-                server: self.server.clone(),
-                what: format!("{name} failed: {e}"),
-            })),
-            Err(_) => Err(ReplayGuardError::new(RedisFailure {
-                server: self.server.clone(),
-                what: format!(
-                    "{name} got no answer within {} ms",
-                    self.timeout.as_millis()
-                ),
-            })),
-        }
+        self.link
+            .call(&cmd, "PING")
+            .await
+            .map(drop)
+            .map_err(ReplayGuardError::new)
     }
 }
 
@@ -216,14 +151,19 @@ impl ReplayGuard for RedisReplayGuard {
             let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
             let mut cmd = ::redis::cmd("SET");
             cmd.arg(name).arg(1).arg("NX").arg("PX").arg(millis);
-            match self.call(&cmd, "SET NX").await? {
+            let answer = self
+                .link
+                .call(&cmd, "SET NX")
+                .await
+                .map_err(ReplayGuardError::new)?;
+            match answer {
                 Value::Okay => Ok(ReplayVerdict::Fresh),
                 Value::SimpleString(s) if s == "OK" => Ok(ReplayVerdict::Fresh),
                 Value::Nil => Ok(ReplayVerdict::Replayed),
-                other => Err(ReplayGuardError::new(RedisFailure {
-                    server: self.server.clone(),
-                    what: format!("SET NX answered {}, not OK or nil", kind_of(&other)),
-                })),
+                other => Err(ReplayGuardError::new(self.link.failure(format!(
+                    "SET NX answered {}, not OK or nil",
+                    kind_of(&other)
+                )))),
             }
         })
     }
@@ -232,26 +172,29 @@ impl ReplayGuard for RedisReplayGuard {
 impl fmt::Debug for RedisReplayGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisReplayGuard")
-            .field("server", &self.server)
+            .field("server", &self.link.server())
             .field("key_prefix", &self.prefix)
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.link.timeout())
             .finish()
     }
 }
 
 /// Configures a [`RedisReplayGuard`].
 pub struct RedisReplayGuardBuilder {
-    source: Source,
+    target: Target,
     prefix: String,
     timeout: Duration,
 }
 
-enum Source {
-    Url(RedisResult<ConnectionInfo>),
-    Given(Box<dyn SendCommand>),
-}
-
 impl RedisReplayGuardBuilder {
+    fn new(target: Target) -> Self {
+        RedisReplayGuardBuilder {
+            target,
+            prefix: DEFAULT_KEY_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
     /// The prefix of every key (default [`DEFAULT_KEY_PREFIX`]). Keys are
     /// `{prefix}{client_id}:{signature}`. Give each application its own prefix when several
     /// share a Redis; every node of one application must use the same one.
@@ -267,91 +210,25 @@ impl RedisReplayGuardBuilder {
         self
     }
 
-    /// The guard. Fails only when the URL is not a valid Redis URL (or names a transport this
+    /// The guard. Fails only when a URL is not a valid Redis URL (or names a transport this
     /// build of the `redis` crate lacks, such as TLS); it connects to nothing.
     pub fn build(self) -> Result<RedisReplayGuard, RedisError> {
-        let (conn, server) = match self.source {
-            Source::Url(info) => {
-                let info = info?;
-                let server = describe(&info);
-                let client = Client::open(info)?;
-                (
-                    Connection::Lazy {
-                        client,
-                        manager: OnceLock::new(),
-                    },
-                    server,
-                )
-            }
-            Source::Given(conn) => (Connection::Given(conn), "a given connection".to_owned()),
-        };
         Ok(RedisReplayGuard {
-            conn,
+            link: self.target.build(self.timeout)?,
             prefix: self.prefix,
-            timeout: self.timeout,
-            server,
         })
     }
 }
 
 impl fmt::Debug for RedisReplayGuardBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let server = match &self.source {
-            Source::Url(Ok(info)) => describe(info),
-            Source::Url(Err(_)) => "an invalid URL".to_owned(),
-            Source::Given(_) => "a given connection".to_owned(),
-        };
         f.debug_struct("RedisReplayGuardBuilder")
-            .field("server", &server)
+            .field("server", &self.target.describe())
             .field("key_prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .finish()
     }
 }
-
-/// The server as a URL without its password.
-fn describe(info: &ConnectionInfo) -> String {
-    let settings = info.redis_settings();
-    let auth = match (settings.username(), settings.password().is_some()) {
-        (Some(user), true) => format!("{user}:<redacted>@"),
-        (None, true) => ":<redacted>@".to_owned(),
-        (Some(user), false) => format!("{user}@"),
-        (None, false) => String::new(),
-    };
-    let db = settings.db();
-    match info.addr() {
-        ConnectionAddr::Tcp(host, port) => format!("redis://{auth}{host}:{port}/{db}"),
-        ConnectionAddr::TcpTls { host, port, .. } => format!("rediss://{auth}{host}:{port}/{db}"),
-        ConnectionAddr::Unix(path) => format!("redis+unix://{auth}{}?db={db}", path.display()),
-        other => format!("{auth}{other} (db {db})"),
-    }
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Int(_) => "an integer",
-        Value::BulkString(_) => "a bulk string",
-        Value::Array(_) => "an array",
-        Value::SimpleString(_) => "a status",
-        Value::ServerError(_) => "an error",
-        _ => "an unexpected value",
-    }
-}
-
-/// A failed or timed-out Redis call: the server (password redacted) and what went wrong.
-#[derive(Debug)]
-struct RedisFailure {
-    server: String,
-    what: String,
-}
-
-impl fmt::Display for RedisFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "redis at {}: {}", self.server, self.what)
-    }
-}
-
-impl std::error::Error for RedisFailure {}
 
 #[cfg(test)]
 mod tests {
