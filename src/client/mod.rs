@@ -128,6 +128,7 @@
 //! # }
 //! ```
 
+pub mod encode;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 mod reqwest;
