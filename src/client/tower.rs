@@ -58,8 +58,9 @@ impl BufferedBody for String {
 ///
 /// The request is signed in `call`, before the inner service sees it; a request that cannot be
 /// signed never reaches it and fails with a [`SignError`] (boxed: the service's error type is
-/// [`BoxError`], downcast to tell them apart). The layer never retries: see
-/// [`RequestSigner::learn_server_date`] for clock skew.
+/// [`BoxError`], downcast to tell them apart). The layer never retries and does not read
+/// responses: hand each response's headers to [`RequestSigner::observe_response`] to follow
+/// the server's clock.
 #[derive(Clone, Debug)]
 pub struct SignLayer {
     signer: RequestSigner,
