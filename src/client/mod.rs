@@ -128,6 +128,9 @@
 //! # }
 //! ```
 
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+mod api;
 pub mod encode;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
@@ -136,6 +139,9 @@ mod response;
 mod signer;
 mod tower;
 
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use self::api::{DEFAULT_PAGE_SIZE, Error, JanrainClient, Records};
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use self::reqwest::{JanrainResponseExt, JanrainSigner, MAX_REFUSAL_BODY};

@@ -144,6 +144,12 @@ pub enum ConfigError {
         "the signer may send credentials to no host: set SignerBuilder::base_url, allow_host, or allow_any_host"
     )]
     NoHosts,
+    /// A client that calls operations by name needs the signer's base URL to know where they
+    /// are.
+    #[error(
+        "the Identity Cloud client calls operations under the signer's base URL, and this signer has none: set SignerBuilder::base_url"
+    )]
+    NoBaseUrl,
 }
 
 /// One allowed destination.
