@@ -146,7 +146,7 @@ pub async fn start_cloud(config: CloudConfig) -> Cloud {
     let app = Router::new()
         .route("/entity.find", post(find))
         .route("/entity.count", post(count))
-        .route("/entity.update", post(update))
+        .route("/entity.update", any(update))
         .route("/oauth/token", post(token))
         .route("/broken", any(broken))
         .layer(verify)
@@ -321,9 +321,11 @@ async fn count(State(shared): State<Shared>, body: axum::body::Bytes) -> Respons
     axum::Json(json!({"stat": "ok", "total_count": shared.records.len()})).into_response()
 }
 
-/// `entity.update`: `value` must be a JSON object; the answer echoes every parameter.
-async fn update(body: axum::body::Bytes) -> Response {
-    let params = params_of(&body);
+/// `entity.update` (any method, parameters from the query and the body): `value` must be a
+/// JSON object; the answer echoes every parameter.
+async fn update(uri: axum::http::Uri, body: axum::body::Bytes) -> Response {
+    let mut params = params_of(uri.query().unwrap_or_default().as_bytes());
+    params.extend(params_of(&body));
     let value = param(&params, "value").map(serde_json::from_str::<Value>);
     match value {
         Some(Ok(Value::Object(_))) => {}
