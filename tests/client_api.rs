@@ -188,7 +188,15 @@ async fn other_failures_in_one_error_type() {
         .unwrap_err();
     assert!(matches!(err, Error::Encode(_)), "{err:?}");
     // Operation names.
-    for bad in ["", "/", "entity.find?x=1", "entity find", "a#b"] {
+    for bad in [
+        "",
+        "/",
+        "entity.find?x=1",
+        "entity find",
+        "a#b",
+        "../admin",
+        "a/./b",
+    ] {
         let err = janrain.call::<_, Value>(bad, &()).await.unwrap_err();
         assert!(matches!(err, Error::Operation { .. }), "{bad:?}: {err:?}");
     }

@@ -33,7 +33,8 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The operation name is empty or holds a query, a fragment, spaces or control characters.
+    /// The operation name is empty, or holds a query, a fragment, a `.` or `..` segment, spaces
+    /// or control characters.
     #[error("operation {operation:?} is not an operation name such as entity.find or /oauth/token")]
     Operation {
         /// The name as given.
@@ -242,7 +243,10 @@ impl JanrainClient {
         let bad = name.is_empty()
             || name
                 .chars()
-                .any(|c| matches!(c, '?' | '#') || c.is_whitespace() || c.is_control());
+                .any(|c| matches!(c, '?' | '#') || c.is_whitespace() || c.is_control())
+            || name
+                .split('/')
+                .any(|segment| segment == "." || segment == "..");
         if bad {
             return Err(Error::Operation {
                 operation: operation.to_owned(),
@@ -317,7 +321,8 @@ impl JanrainClient {
     ///   ([`Error::Paging`]), as is an answer whose last record has no integer `id` or does not
     ///   move past the previous page.
     ///
-    /// Each record is deserialized into `T`. The first error ends the stream.
+    /// Each record is deserialized into `T`; a record that does not fit is an `Err` item
+    /// ([`Error::Decode`]) and the stream goes on. Any other error is the last item.
     ///
     /// ```no_run
     /// # async fn run(janrain: janrain_auth::client::JanrainClient) -> Result<(), janrain_auth::client::Error> {
