@@ -570,3 +570,60 @@ fn debug_hides_the_secret() {
     assert!(text.contains("127.0.0.1"), "{text}");
     assert!(!text.contains("very_secret_value"), "{text}");
 }
+
+/// The tower layer (and its buffering form) follows the server's clock from every answer too:
+/// after one answer from a server ten minutes behind, the next request carries its time.
+#[tokio::test]
+async fn the_tower_layer_learns_from_answers() {
+    use bytes::Bytes;
+    use http_body_util::Full;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    use janrain_auth::client::SignLayer;
+    use tower::{ServiceBuilder, ServiceExt};
+
+    for buffering in [false, true] {
+        let clock = ManualClock::at(at(T0));
+        let cloud = cloud_off(&clock, -600, |c| {
+            c.window = std::time::Duration::from_secs(3600);
+        })
+        .await;
+        let signer = RequestSigner::builder(api_client("c", "s"))
+            .base_url(cloud.url("/"))
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let http = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let request = || {
+            http::Request::post(cloud.url("/entity.count"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Full::new(Bytes::from_static(b"type_name=user")))
+                .unwrap()
+        };
+        for _ in 0..2 {
+            let response = if buffering {
+                ServiceBuilder::new()
+                    .layer(SignLayer::new(signer.clone()).buffering(1024))
+                    .service(http.clone())
+                    .oneshot(request())
+                    .await
+                    .unwrap()
+            } else {
+                ServiceBuilder::new()
+                    .layer(SignLayer::new(signer.clone()))
+                    .service(http.clone())
+                    .oneshot(request())
+                    .await
+                    .unwrap()
+            };
+            assert_eq!(response.status(), 200);
+        }
+        assert_eq!(signer.clock_offset(), -600, "buffering={buffering}");
+        let dates: Vec<Option<String>> = cloud.seen().into_iter().map(|s| s.date).collect();
+        assert_eq!(
+            dates,
+            [Some(T0.to_owned()), Some("2021-03-04 04:56:07".to_owned())],
+            "buffering={buffering}"
+        );
+    }
+}

@@ -294,8 +294,8 @@ impl SignerBuilder {
     /// Whether the signer follows the server's clock. Default `true`.
     ///
     /// **What is learned**: the offset between the server's clock and the signer's, in whole
-    /// seconds, from the `Date` header of every response to a janrain-signed request (the
-    /// reqwest middleware does this by itself; with the tower layer, hand responses to
+    /// seconds, from the `Date` header of every response to a janrain-signed request that goes
+    /// through the reqwest middleware or the tower layer (or that you hand to
     /// [`RequestSigner::observe_response`]). The next `Date` the signer writes is its clock
     /// plus that offset, so once one answer has come back from a server whose clock differs,
     /// later requests carry the server's time.
@@ -529,9 +529,9 @@ impl RequestSigner {
         Ok(offset)
     }
 
-    /// Learn the server's clock from a response's `Date` header, as the reqwest middleware does
-    /// for every response to a janrain-signed request: call it with the headers of each response
-    /// when signing with the tower layer. The header is read as an RFC 9110 HTTP date (any of
+    /// Learn the server's clock from a response's `Date` header, as the reqwest middleware and
+    /// the tower layer do for every response to a janrain-signed request (call it yourself for
+    /// responses that reach you another way). The header is read as an RFC 9110 HTTP date (any of
     /// its three forms); an unreadable `Date`, one more than a day from the signer's clock, a
     /// change of a second or less, and a signer built with
     /// [`learn_clock_skew(false)`](SignerBuilder::learn_clock_skew) leave the offset as it is.
