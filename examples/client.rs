@@ -1,48 +1,84 @@
-//! Send one janrain-signed (or Basic) request through the reqwest middleware and print what
-//! comes back.
+//! Call Identity Cloud through the crate's client (janrain-signed or Basic) and print the
+//! answer.
 //!
 //! ```text
 //! cargo run --example client -- --base-url http://127.0.0.1:8080 --client-id ID --secret SECRET \
 //!     --endpoint /entity.count type_name=user
+//! cargo run --example client -- --base-url http://127.0.0.1:8080 --client-id ID --secret SECRET \
+//!     --find-all type_name=user --json 'attributes=["uuid", "email"]' max_results=100
 //! ```
 //!
-//! Parameters go in a url-encoded form body (POST) by default, or in the query string (GET) with
-//! `--get`; `key=value` splits at the first `=`. Exit status: 0 when a response arrives,
-//! whatever it says; 2 for bad arguments; 1 when the request could not be sent.
+//! Parameters are encoded by Janrain's rule and sent as a url-encoded form body (POST), or in
+//! the query string (GET) with `--get`. `key=value` splits at the first `=` and sends the value
+//! as it is; `--json key=JSON` parses the value as JSON first, so `--json 'attributes=["uuid"]'`
+//! sends the list as JSON text and `--json max_results=10` the number.
+//!
+//! Output: the answer as one JSON line (`--get`: `HTTP <status>`, then the body as it came);
+//! with `--find-all`, every record `/entity.find` finds, one JSON line each, paged by id, then
+//! `records: N`. A Janrain error prints `error: ` and the whole error object as one JSON line to
+//! stderr. Exit status: 0 on success; 1 for a Janrain error or a request that failed; 2 for bad
+//! arguments.
 //!
 //! This crate builds reqwest without TLS, so only `http://` URLs work here (a local server such
 //! as the crate's server example, or a TLS-terminating proxy). In your own application, enable a
 //! TLS feature of reqwest (`rustls` or `native-tls`) and `https://` works the same way.
 
+use std::io::Write;
 use std::process::ExitCode;
 
-use janrain_auth::client::{AuthMode, JanrainSigner, RequestSigner};
+use janrain_auth::client::{AuthMode, Error, JanrainClient, RequestSigner};
 use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
+use janrain_auth::error::JanrainError;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
 
-const USAGE: &str = "usage: client --base-url URL --client-id ID --secret SECRET --endpoint PATH [--basic] [--get] [key=value ...]
+pub const USAGE: &str = "usage: client --base-url URL --client-id ID --secret SECRET (--endpoint PATH | --find-all) [--basic] [--get] [key=value ...] [--json key=JSON ...]
 
   --base-url URL     the API's base URL, http:// only (e.g. http://127.0.0.1:8080); its path
                      is a prefix that is not signed
   --client-id ID     the API client's id
   --secret SECRET    the API client's secret
   --endpoint PATH    the operation, e.g. /entity.count
+  --find-all         every record /entity.find finds, paged by id (max_results is the page
+                     size); prints one JSON line per record, then records: N
   --basic            Basic credentials instead of janrain-signed
   --get              GET with the parameters in the query string (default: POST form)
-  key=value          a parameter (split at the first '='); repeat as needed";
+  key=value          a parameter, sent as it is (split at the first '='); repeat as needed
+  --json key=JSON    a parameter whose value is JSON, encoded as Janrain expects (lists and
+                     objects as JSON text, true/false, numbers; null leaves it out)";
 
 struct Args {
     base_url: String,
     client_id: String,
     secret: String,
-    endpoint: String,
+    endpoint: Option<String>,
+    find_all: bool,
     basic: bool,
     get: bool,
-    params: Vec<(String, String)>,
+    params: Params,
+}
+
+/// The parameters in command-line order, serialized as a map.
+struct Params(Vec<(String, Value)>);
+
+impl Serialize for Params {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
     let (mut base_url, mut client_id, mut secret, mut endpoint) = (None, None, None, None);
-    let (mut basic, mut get, mut params) = (false, false, Vec::new());
+    let (mut basic, mut get, mut find_all, mut params) = (false, false, false, Vec::new());
+    let split = |pair: &str| {
+        pair.split_once('=')
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .ok_or_else(|| format!("parameter {pair:?} is not key=value"))
+    };
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
@@ -53,72 +89,154 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String>
             "--endpoint" => endpoint = Some(value("--endpoint")?),
             "--basic" => basic = true,
             "--get" => get = true,
+            "--find-all" => find_all = true,
+            "--json" => {
+                let (key, text) = split(&value("--json")?)?;
+                let json = serde_json::from_str(&text)
+                    .map_err(|e| format!("--json {key}: the value is not JSON ({e})"))?;
+                params.push((key, json));
+            }
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
-            pair => match pair.split_once('=') {
-                Some((k, v)) => params.push((k.to_owned(), v.to_owned())),
-                None => return Err(format!("parameter {pair:?} is not key=value")),
-            },
+            pair => {
+                let (key, text) = split(pair)?;
+                params.push((key, Value::String(text)));
+            }
         }
+    }
+    if find_all {
+        if get {
+            return Err("--find-all always POSTs to /entity.find; leave --get out".into());
+        }
+        if endpoint
+            .as_deref()
+            .is_some_and(|e| e.trim_start_matches('/') != "entity.find")
+        {
+            return Err("--find-all always calls /entity.find; leave --endpoint out".into());
+        }
+    } else if endpoint.is_none() {
+        return Err("--endpoint (or --find-all) is required".into());
     }
     let need = |v: Option<String>, name: &str| v.ok_or_else(|| format!("{name} is required"));
     Ok(Some(Args {
         base_url: need(base_url, "--base-url")?,
         client_id: need(client_id, "--client-id")?,
         secret: need(secret, "--secret")?,
-        endpoint: need(endpoint, "--endpoint")?,
+        endpoint,
+        find_all,
         basic,
         get,
-        params,
+        params: Params(params),
     }))
 }
 
-fn bad(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {message}\n\n{USAGE}");
-    ExitCode::from(2)
+/// Run the example with `args` (without the program name), writing to `out` and `err`; the
+/// exit status.
+pub async fn run(
+    args: impl IntoIterator<Item = String>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    match execute(args.into_iter(), out).await {
+        Ok(()) => 0,
+        Err(Failure::Usage(message)) => {
+            let _ = writeln!(err, "error: {message}\n\n{USAGE}");
+            2
+        }
+        Err(Failure::Call(Error::Janrain { error, .. })) => {
+            janrain_error(err, &error);
+            1
+        }
+        Err(Failure::Call(e)) => {
+            let _ = writeln!(err, "error: {e}");
+            1
+        }
+    }
 }
 
-fn main() -> ExitCode {
-    let args = match parse(std::env::args().skip(1)) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
+enum Failure {
+    Usage(String),
+    Call(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Call(e)
+    }
+}
+
+fn janrain_error(err: &mut dyn Write, error: &JanrainError) {
+    let _ = writeln!(err, "error: {}", error.to_json());
+}
+
+async fn execute(args: impl Iterator<Item = String>, out: &mut dyn Write) -> Result<(), Failure> {
+    let args = match parse(args).map_err(Failure::Usage)? {
+        Some(args) => args,
+        None => {
+            let _ = writeln!(out, "{USAGE}");
+            return Ok(());
         }
-        Err(message) => return bad(message),
     };
     if !args.base_url.starts_with("http://") {
-        return bad(format!(
+        return Err(Failure::Usage(format!(
             "--base-url {} is not an http:// URL: this example's reqwest has no TLS (enable a TLS feature of reqwest in your own application for https://)",
             args.base_url
-        ));
+        )));
     }
-    let client_id = match ClientId::new(&args.client_id) {
-        Ok(id) => id,
-        Err(e) => return bad(format!("--client-id: {e}")),
-    };
-    let secret = match ClientSecret::new(args.secret) {
-        Ok(secret) => secret,
-        Err(e) => return bad(format!("--secret: {e}")),
-    };
+    let client_id =
+        ClientId::new(&args.client_id).map_err(|e| Failure::Usage(format!("--client-id: {e}")))?;
+    let secret =
+        ClientSecret::new(args.secret).map_err(|e| Failure::Usage(format!("--secret: {e}")))?;
     let mode = if args.basic {
         AuthMode::Basic
     } else {
         AuthMode::Signed
     };
-    let signer = match RequestSigner::builder(ApiClient::new(client_id, secret))
+    let signer = RequestSigner::builder(ApiClient::new(client_id, secret))
         .mode(mode)
         .base_url(&args.base_url)
         .build()
-    {
-        Ok(signer) => signer,
-        Err(e) => return bad(e),
-    };
-    let endpoint = args.endpoint.trim_start_matches('/');
-    let url = format!("{}/{endpoint}", args.base_url.trim_end_matches('/'));
-    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-        .with(JanrainSigner::new(signer))
-        .build();
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let janrain = JanrainClient::new(signer).map_err(|e| Failure::Usage(e.to_string()))?;
 
+    if args.find_all {
+        let mut records = janrain.find_all::<_, Value>(&args.params);
+        let mut count = 0u64;
+        while let Some(record) = records.next().await {
+            let _ = writeln!(out, "{}", record?);
+            count += 1;
+        }
+        let _ = writeln!(out, "records: {count}");
+        return Ok(());
+    }
+    let endpoint = args.endpoint.as_deref().unwrap_or_default();
+    if args.get {
+        // The client shapes POSTs; a GET goes through its signing chain by hand.
+        let url = janrain.url(endpoint)?;
+        let params = janrain_auth::client::encode::to_params(&args.params).map_err(Error::from)?;
+        let response = janrain
+            .http()
+            .get(&url)
+            .query(&params)
+            .send()
+            .await
+            .map_err(Error::Transport)?;
+        let status = response.status();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| Error::Transport(e.into()))?;
+        if let Some(error) = JanrainError::from_body(body.as_bytes()) {
+            return Err(Failure::Call(Error::Janrain { status, error }));
+        }
+        let _ = writeln!(out, "HTTP {status}\n{body}");
+        return Ok(());
+    }
+    let answer: Value = janrain.call(endpoint, &args.params).await?;
+    let _ = writeln!(out, "{answer}");
+    Ok(())
+}
+
+fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -129,29 +247,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    runtime.block_on(async {
-        let request = if args.get {
-            client.get(&url).query(&args.params)
-        } else {
-            client.post(&url).form(&args.params)
-        };
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => {
-                eprintln!("error: the request to {url} failed: {e}");
-                return ExitCode::from(1);
-            }
-        };
-        println!("HTTP {}", response.status());
-        match response.text().await {
-            Ok(body) => {
-                println!("{body}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: reading the response body failed: {e}");
-                ExitCode::from(1)
-            }
-        }
-    })
+    let code = runtime.block_on(run(
+        std::env::args().skip(1),
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    ));
+    ExitCode::from(code)
 }

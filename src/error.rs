@@ -127,6 +127,11 @@ pub struct JanrainError {
         skip_serializing_if = "Option::is_none"
     )]
     pub request_id: Option<String>,
+    /// Every other field of the error object, as sent: `argument_name` (the parameter Janrain
+    /// rejected), `expected_value` and `supplied_value`, `sub_error`, `message`, and whatever
+    /// else an operation adds. `stat` is not kept here.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl JanrainError {
@@ -160,6 +165,11 @@ impl JanrainError {
         })
     }
 
+    /// One of the [extra fields](JanrainError::extra), e.g. `argument_name`.
+    pub fn field(&self, name: &str) -> Option<&serde_json::Value> {
+        self.extra.get(name)
+    }
+
     /// Whether this is a refusal of the request's `Date`.
     pub fn is_date_error(&self) -> bool {
         self.code == ErrorCode::INVALID_DATE.code || self.code == ErrorCode::DATE_OUT_OF_WINDOW.code
@@ -190,6 +200,8 @@ mod tests {
         assert_eq!(e.code, 200);
         assert_eq!(e.error, "invalid_argument");
         assert_eq!(e.request_id.as_deref(), Some("fvdfxwpxew2qe76p"));
+        assert_eq!(e.field("argument_name"), Some(&"verification_code".into()));
+        assert_eq!(e.extra.len(), 1, "stat and the named fields are not extras");
         assert!(e.to_string().contains("verification code not recognized"));
         let old = br#"{"stat":"error","code":431,"error":"signature_does_not_match","request_token":"abc"}"#;
         assert_eq!(
@@ -208,6 +220,7 @@ mod tests {
             error: "date_out_of_window".into(),
             error_description: "too old".into(),
             request_id: Some("r".into()),
+            extra: serde_json::Map::from_iter([("argument_name".to_owned(), "date".into())]),
         };
         let json = e.to_json();
         assert!(json.starts_with(r#"{"stat":"error","code":433"#), "{json}");

@@ -108,6 +108,7 @@ fn error(code: u16, name: &str, description: &str) -> Response {
         error: name.to_owned(),
         error_description: description.to_owned(),
         request_id: None,
+        extra: Default::default(),
     };
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],

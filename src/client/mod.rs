@@ -1,5 +1,12 @@
-//! Outbound signing: a tower layer for `http::Request`s and (feature `reqwest`) a
-//! reqwest-middleware middleware.
+//! Calling Identity Cloud: outbound signing as a tower layer for `http::Request`s and (feature
+//! `reqwest`) a reqwest-middleware middleware, with an Identity Cloud client over it.
+//!
+//! * [`JanrainClient`] (feature `reqwest`) calls operations by name under the signer's base
+//!   URL: parameters from any `Serialize` struct or map, answers into any `Deserialize` type, a
+//!   single [`Error`] type that keeps Janrain's whole error object, and `entity.find` paged as a
+//!   stream ([`JanrainClient::find_all`]). See [Calling Identity Cloud](#calling-identity-cloud-feature-reqwest).
+//! * [`encode`] writes parameter values the way Janrain's own Python client does (lists and
+//!   objects as JSON text, `true`/`false`, numbers in decimal), for any request builder.
 //!
 //! Both front ends share one core, the [`RequestSigner`], so they sign identically:
 //!
@@ -19,7 +26,8 @@
 //!   is refused with [`SignError::BodyNotBuffered`] in janrain-signed mode, since the server
 //!   might read parameters from it;
 //! * **the time**: `Date: YYYY-MM-DD HH:MM:SS` in UTC from the [clock](SignerBuilder::clock),
-//!   plus the clock offset learned from the server (see [`JanrainSigner`]);
+//!   plus the clock offset learned from the server's answers (see
+//!   [`SignerBuilder::learn_clock_skew`]);
 //! * **the headers**: `Date` and `Authorization` (marked sensitive, never logged). A request
 //!   that already has an `Authorization` header (an OAuth access-token call, say) is left
 //!   exactly as it is, unless [`SignerBuilder::overwrite_authorization`] is set;
@@ -91,6 +99,63 @@
 //! # }
 //! ```
 //!
+//! # Calling Identity Cloud (feature `reqwest`)
+//!
+//! ```no_run
+//! # #[cfg(feature = "reqwest")]
+//! # async fn run() -> Result<(), janrain_auth::client::Error> {
+//! use janrain_auth::client::{JanrainClient, RequestSigner};
+//! use janrain_auth::credentials::{ApiClient, ClientSecret};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize)]
+//! struct Find<'a> {
+//!     type_name: &'a str,
+//!     filter: &'a str,
+//!     attributes: &'a [&'a str], // sent as the JSON text ["uuid", "email"]
+//!     max_results: u32,
+//! }
+//!
+//! #[derive(Deserialize)]
+//! struct Found {
+//!     result_count: u32,
+//!     results: Vec<User>,
+//! }
+//!
+//! #[derive(Deserialize)]
+//! struct User {
+//!     uuid: String,
+//!     email: Option<String>,
+//! }
+//!
+//! # let setup = || -> Result<JanrainClient, Box<dyn std::error::Error>> {
+//! let api = ApiClient::new("my_client_id".parse()?, ClientSecret::new("my_secret")?);
+//! let signer = RequestSigner::builder(api).base_url("https://myapp.janraincapture.com").build()?;
+//! let janrain = JanrainClient::new(signer)?;
+//! # Ok(janrain) };
+//! # let janrain = setup().unwrap();
+//! let params = Find {
+//!     type_name: "user",
+//!     filter: "lastUpdated >= '2016-01-01'",
+//!     attributes: &["uuid", "email"],
+//!     max_results: 10,
+//! };
+//! let found: Found = janrain.call("entity.find", &params).await?;
+//! for user in &found.results {
+//!     println!("{} {:?}", user.uuid, user.email);
+//! }
+//!
+//! // Janrain's refusals arrive as Error::Janrain, with every field of the error object.
+//! let update = serde_json::json!({"type_name": "user", "uuid": "x", "value": {"givenName": 1}});
+//! if let Err(e) = janrain.call::<_, serde_json::Value>("entity.update", &update).await {
+//!     if let Some(janrain_error) = e.janrain() {
+//!         eprintln!("code {} on {:?}", janrain_error.code, janrain_error.field("argument_name"));
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # With reqwest-middleware (feature `reqwest`)
 //!
 //! ```no_run
@@ -130,11 +195,18 @@
 
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+mod api;
+pub mod encode;
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 mod reqwest;
 mod response;
 mod signer;
 mod tower;
 
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use self::api::{DEFAULT_PAGE_SIZE, Error, JanrainClient, Records};
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use self::reqwest::{JanrainResponseExt, JanrainSigner, MAX_REFUSAL_BODY};

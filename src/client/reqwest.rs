@@ -15,8 +15,9 @@ use crate::credentials::ApiClient;
 use crate::error::JanrainError;
 use crate::scheme::Datetime;
 
-/// Largest response body the middleware reads to look for a date refusal. Larger responses (and
-/// responses without a `Content-Length`) are passed on untouched.
+/// Largest response body the middleware reads to look for a date refusal (it reads one only
+/// when the response's `Date` shows the request's was off). Larger responses (and responses
+/// without a `Content-Length`) are passed on untouched.
 pub const MAX_REFUSAL_BODY: u64 = 16 * 1024;
 
 /// A reqwest-middleware [`Middleware`] that signs every request with a [`RequestSigner`].
@@ -25,13 +26,15 @@ pub const MAX_REFUSAL_BODY: u64 = 16 * 1024;
 ///   (`reqwest_middleware::RequestBuilder::with_extension`).
 /// * A request that cannot be signed fails with `reqwest_middleware::Error::Middleware`, whose
 ///   message is the [`SignError`]'s (the error downcasts to it).
-/// * Clock skew: when a janrain-signed request is refused because of its `Date` (Janrain error
-///   code 432 or 433, with HTTP 401 or 200, in a JSON body of at most [`MAX_REFUSAL_BODY`]
-///   bytes) and the response carries the server's `Date`, the signer learns the offset between
-///   the server's clock and its own, re-signs the request with the corrected time and sends it once more.
-///   Later requests use the learned offset from the start. Turn it off with
-///   [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew). A refusal that
-///   is not retried reaches the caller with its body intact.
+/// * Clock skew: the signer learns the server's clock from the `Date` of every response to a
+///   janrain-signed request, so later requests carry the server's time. When a request is
+///   refused (HTTP 401 or 403, or a `stat:error` answer with a code from 400 to 499, whatever
+///   the code) and the refusal's `Date` shows that the request's `Date` was more than a minute
+///   off, the middleware re-signs the request with the corrected time and sends it once more.
+///   Error bodies are read for this only when the status does not tell and the body is JSON of
+///   at most [`MAX_REFUSAL_BODY`] bytes. What is learned, its bounds and how to turn it off:
+///   [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew). A refusal
+///   that is not retried reaches the caller with its body intact.
 ///
 /// Attach it **after** (inside) any retry middleware, so that every attempt is signed afresh
 /// with a new `Date` (a retried copy of a signed request carries the old `Date` and, behind a
@@ -162,23 +165,31 @@ impl Middleware for JanrainSigner {
         if !learn {
             return next.run(request, extensions).await;
         }
+        let sent_at = request
+            .headers()
+            .get(DATE)
+            .and_then(|v| Datetime::parse_bytes(v.as_bytes()).ok());
         // The body is in memory (signing read it), so the copy always succeeds.
         let retry = request.try_clone();
         let response = next.clone().run(request, extensions).await?;
-        let (response, server_date) = date_refusal(response).await?;
-        let Some(server_date) = server_date else {
+        let Some(server_now) = self.signer.observe_response(response.headers()) else {
             return Ok(response);
         };
-        let learned = self
-            .signer
-            .learn_server_date(server_date)
-            .map_err(reqwest_middleware::Error::middleware)?;
+        // Only an answer that moved the clock can make a second attempt go differently.
+        let learned = self.signer.clock_offset();
         let Some(mut retry) = retry.filter(|_| learned != offset_used) else {
             return Ok(response);
         };
+        let far_off = sent_at.is_some_and(|sent| {
+            (server_now.unix_seconds() - sent.unix_seconds()).abs() > REFUSAL_SKEW_SECS
+        });
+        let (response, refused) = date_refusal(response, far_off).await?;
+        if !refused {
+            return Ok(response);
+        }
         tracing::info!(
             clock_offset_secs = learned,
-            "server refused the request's Date; corrected the clock and retrying once"
+            "server refused a request whose Date was off its clock; corrected the clock and retrying once"
         );
         self.signer
             .sign_reqwest_with(&mut retry, chosen.as_ref(), true)
@@ -187,22 +198,29 @@ impl Middleware for JanrainSigner {
     }
 }
 
-/// If `response` is a Janrain refusal of the request's `Date` and tells the server's time,
-/// that time. The body is read only for 200 and 401 responses of a known, small length whose
-/// `Content-Type` is JSON (or absent); the response handed back is equivalent to the one
-/// received.
+/// How far, in seconds, a request's `Date` may be from the server's before a refusal of any
+/// kind counts as a refusal of the `Date`.
+const REFUSAL_SKEW_SECS: i64 = 60;
+
+/// Whether `response` refuses the request because of its `Date`: a refusal (HTTP 401 or 403,
+/// or a `stat:error` answer with a code from 400 to 499 at any status) when the request's `Date`
+/// was `far_off` the server's clock, or this crate's own date codes (432, 433) in any case. The
+/// body is read only when the status alone does not tell, and only for bodies of a known, small
+/// length whose `Content-Type` is JSON (or absent); the response handed back is equivalent to
+/// the one received.
 async fn date_refusal(
     mut response: Response,
-) -> reqwest_middleware::Result<(Response, Option<Datetime>)> {
+    far_off: bool,
+) -> reqwest_middleware::Result<(Response, bool)> {
     let status = response.status();
-    if status != StatusCode::OK && status != StatusCode::UNAUTHORIZED {
-        return Ok((response, None));
+    if far_off && (status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN) {
+        return Ok((response, true));
     }
     if response
         .content_length()
         .is_none_or(|n| n > MAX_REFUSAL_BODY)
     {
-        return Ok((response, None));
+        return Ok((response, false));
     }
     let json = response
         .headers()
@@ -210,22 +228,15 @@ async fn date_refusal(
         .and_then(|v| v.to_str().ok())
         .is_none_or(|v| v.to_ascii_lowercase().contains("json"));
     if !json {
-        return Ok((response, None));
+        return Ok((response, false));
     }
     let version = response.version();
     let url = response.url().clone();
     let headers = std::mem::take(response.headers_mut());
     let extensions = std::mem::take(response.extensions_mut());
     let body = response.bytes().await?;
-    let refused = JanrainError::from_body(&body).is_some_and(|e| e.is_date_error());
-    let server_date = refused
-        .then(|| headers.get(DATE))
-        .flatten()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| Datetime::from_http_date(v).or_else(|_| v.parse()).ok());
-    if refused && server_date.is_none() {
-        tracing::debug!("date refusal without a readable server Date; clock not corrected");
-    }
+    let refused = JanrainError::from_body(&body)
+        .is_some_and(|e| e.is_date_error() || (far_off && (400..500).contains(&e.code)));
     // `ResponseBuilderExt::url` keeps `Response::url` as it was.
     let mut rebuilt = http::Response::builder()
         .url(url)
@@ -235,7 +246,7 @@ async fn date_refusal(
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
     rebuilt.extensions_mut().extend(extensions);
-    Ok((Response::from(rebuilt), server_date))
+    Ok((Response::from(rebuilt), refused))
 }
 
 /// Read a `reqwest::Response` as a Janrain answer: `stat:error` envelopes (HTTP 200 included)

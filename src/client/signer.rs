@@ -144,6 +144,12 @@ pub enum ConfigError {
         "the signer may send credentials to no host: set SignerBuilder::base_url, allow_host, or allow_any_host"
     )]
     NoHosts,
+    /// A client that calls operations by name needs the signer's base URL to know where they
+    /// are.
+    #[error(
+        "the Identity Cloud client calls operations under the signer's base URL, and this signer has none: set SignerBuilder::base_url"
+    )]
+    NoBaseUrl,
 }
 
 /// One allowed destination.
@@ -285,9 +291,29 @@ impl SignerBuilder {
         self
     }
 
-    /// Whether the reqwest middleware learns the server's clock from a date refusal (code 432 or
-    /// 433) and retries once. Default `true`. The tower layer never retries; see
-    /// [`RequestSigner::learn_server_date`].
+    /// Whether the signer follows the server's clock. Default `true`.
+    ///
+    /// **What is learned**: the offset between the server's clock and the signer's, in whole
+    /// seconds, from the `Date` header of every response to a janrain-signed request that goes
+    /// through the reqwest middleware or the tower layer (or that you hand to
+    /// [`RequestSigner::observe_response`]). The next `Date` the signer writes is its clock
+    /// plus that offset, so once one answer has come back from a server whose clock differs,
+    /// later requests carry the server's time.
+    ///
+    /// **How it is bounded**: a `Date` that is not a valid HTTP date, or that is more than a day
+    /// away from the signer's clock, is ignored (a broken proxy or a test server must not move
+    /// the clock by years); a change of a second or less is the `Date` header's own rounding
+    /// and is ignored too. Responses to requests the signer did not sign (a host that is not
+    /// allowed, with [`UnlistedHost::SendUnsigned`]) teach nothing.
+    ///
+    /// **The retry on first contact**: when a janrain-signed request is refused (HTTP 401 or
+    /// 403, or a `stat:error` answer with an authentication code, 400 to 499, at any status)
+    /// and the refusal's `Date` shows that the request's `Date` was more than a minute off (or
+    /// the code is this crate's own date refusal, 432 or 433), the reqwest middleware signs the
+    /// request again with the corrected time and sends it once more, whatever the code.
+    ///
+    /// **Switching it off**: `false` keeps the offset at what
+    /// [`RequestSigner::set_clock_offset`] sets (0 by default) and never retries.
     pub fn learn_clock_skew(mut self, learn: bool) -> Self {
         self.learn_skew = learn;
         self
@@ -313,6 +339,7 @@ impl SignerBuilder {
         }
         Ok(RequestSigner {
             inner: Arc::new(Inner {
+                base_url: self.base_url.map(String::into_boxed_str),
                 client: self.client,
                 mode: self.mode,
                 prefix,
@@ -388,6 +415,7 @@ pub struct RequestSigner {
 }
 
 struct Inner {
+    base_url: Option<Box<str>>,
     client: Arc<ApiClient>,
     mode: AuthMode,
     prefix: Option<Box<str>>,
@@ -406,6 +434,7 @@ impl fmt::Debug for RequestSigner {
         let i = &self.inner;
         f.debug_struct("RequestSigner")
             .field("client", i.client.id())
+            .field("base_url", &i.base_url)
             .field("mode", &i.mode)
             .field("prefix", &i.prefix)
             .field("allowed", &i.allowed)
@@ -455,6 +484,11 @@ impl RequestSigner {
         }
     }
 
+    /// The base URL, as given to [`SignerBuilder::base_url`].
+    pub fn base_url(&self) -> Option<&str> {
+        self.inner.base_url.as_deref()
+    }
+
     /// The client that signs requests without a [`UseClient`] extension.
     pub fn client(&self) -> &Arc<ApiClient> {
         &self.inner.client
@@ -470,7 +504,7 @@ impl RequestSigner {
         self.inner.prefix.as_deref()
     }
 
-    /// Whether the reqwest middleware learns clock skew and retries.
+    /// Whether the signer learns the server's clock (see [`SignerBuilder::learn_clock_skew`]).
     pub fn learns_clock_skew(&self) -> bool {
         self.inner.learn_skew
     }
@@ -485,13 +519,42 @@ impl RequestSigner {
         self.inner.offset.store(secs, Ordering::Relaxed);
     }
 
-    /// Learn the offset from a server's current time (the `Date` of its response, see
-    /// [`Datetime::from_http_date`]): store `server_now - local_now` and return it.
+    /// Take a server's current time as given, unconditionally (no bounds, whatever
+    /// [`SignerBuilder::learn_clock_skew`] says): store `server_now - local_now` and return it.
+    /// [`RequestSigner::observe_response`] does this from a response's `Date`, with bounds.
     pub fn learn_server_date(&self, server_now: Datetime) -> Result<i64, SignError> {
         let local = Datetime::from_system_time(self.inner.clock.now())?;
         let offset = server_now.unix_seconds() - local.unix_seconds();
         self.set_clock_offset(offset);
         Ok(offset)
+    }
+
+    /// Learn the server's clock from a response's `Date` header, as the reqwest middleware and
+    /// the tower layer do for every response to a janrain-signed request (call it yourself for
+    /// responses that reach you another way). The header is read as an RFC 9110 HTTP date (any of
+    /// its three forms); an unreadable `Date`, one more than a day from the signer's clock, a
+    /// change of a second or less, and a signer built with
+    /// [`learn_clock_skew(false)`](SignerBuilder::learn_clock_skew) leave the offset as it is.
+    /// Returns the server's time when the header was readable and within a day.
+    pub fn observe_response(&self, headers: &HeaderMap) -> Option<Datetime> {
+        if !self.inner.learn_skew {
+            return None;
+        }
+        let server = response_date(headers)?;
+        let local = Datetime::from_system_time(self.inner.clock.now()).ok()?;
+        let offset = server.unix_seconds() - local.unix_seconds();
+        if offset.abs() > MAX_LEARNED_OFFSET {
+            tracing::debug!(
+                offset_secs = offset,
+                "response Date more than a day from the local clock; ignored"
+            );
+            return None;
+        }
+        if (offset - self.clock_offset()).abs() > 1 {
+            tracing::debug!(clock_offset_secs = offset, "learned the server's clock");
+            self.set_clock_offset(offset);
+        }
+        Some(server)
     }
 
     /// The time the next `Date` will show: the clock plus the learned offset.
@@ -637,6 +700,17 @@ impl RequestSigner {
         }
         Ok(SignOutcome::Signed)
     }
+}
+
+/// Largest clock offset, in seconds, learned from a response `Date`: a day.
+const MAX_LEARNED_OFFSET: i64 = 86_400;
+
+/// A response's `Date` header as an instant, read by the `httpdate` crate (the three forms RFC
+/// 9110 allows a recipient to accept).
+pub(crate) fn response_date(headers: &HeaderMap) -> Option<Datetime> {
+    let text = headers.get(DATE)?.to_str().ok()?;
+    let time = httpdate::parse_http_date(text).ok()?;
+    Datetime::from_system_time(time).ok()
 }
 
 /// Whether the request's `Content-Type` is `application/x-www-form-urlencoded` (any

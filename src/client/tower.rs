@@ -15,7 +15,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::BoxError;
-use super::signer::{RequestSigner, SignError};
+use super::signer::{AuthMode, RequestSigner, SignError, SignOutcome};
 
 /// A request body whose bytes can be read without consuming it, so the signer can sign the
 /// form parameters it carries and still send it.
@@ -58,8 +58,10 @@ impl BufferedBody for String {
 ///
 /// The request is signed in `call`, before the inner service sees it; a request that cannot be
 /// signed never reaches it and fails with a [`SignError`] (boxed: the service's error type is
-/// [`BoxError`], downcast to tell them apart). The layer never retries: see
-/// [`RequestSigner::learn_server_date`] for clock skew.
+/// [`BoxError`], downcast to tell them apart). The signer follows the server's clock from the
+/// `Date` of every response to a janrain-signed request (see
+/// [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew)); unlike the
+/// reqwest middleware, the layer never retries a refused request.
 #[derive(Clone, Debug)]
 pub struct SignLayer {
     signer: RequestSigner,
@@ -125,9 +127,9 @@ impl<S> Sign<S> {
     }
 }
 
-impl<S, B> Service<Request<B>> for Sign<S>
+impl<S, B, RB> Service<Request<B>> for Sign<S>
 where
-    S: Service<Request<B>>,
+    S: Service<Request<B>, Response = http::Response<RB>>,
     S::Error: Into<BoxError>,
     B: BufferedBody,
 {
@@ -141,23 +143,36 @@ where
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         match self.signer.sign_http(&mut request) {
-            Ok(_) => ResponseFuture {
+            Ok(outcome) => ResponseFuture {
                 state: State::Inner {
                     future: self.inner.call(request),
                 },
+                learn: learns_from(&self.signer, outcome),
             },
             Err(error) => ResponseFuture {
                 state: State::Failed { error: Some(error) },
+                learn: None,
             },
         }
     }
 }
 
-/// The future of [`Sign`]: the inner service's, or the signing error.
+/// The signer to learn the server's clock from the answer to a request signed with
+/// `outcome`: only janrain-signed requests that were signed, when learning is on.
+fn learns_from(signer: &RequestSigner, outcome: SignOutcome) -> Option<RequestSigner> {
+    (outcome == SignOutcome::Signed
+        && signer.mode() == AuthMode::Signed
+        && signer.learns_clock_skew())
+    .then(|| signer.clone())
+}
+
+/// The future of [`Sign`]: the inner service's, or the signing error. The response's `Date`
+/// goes to [`RequestSigner::observe_response`] on the way out.
 #[pin_project]
 pub struct ResponseFuture<F> {
     #[pin]
     state: State<F>,
+    learn: Option<RequestSigner>,
 }
 
 #[pin_project(project = StateProj)]
@@ -183,20 +198,27 @@ impl<F> fmt::Debug for ResponseFuture<F> {
     }
 }
 
-impl<F, T, E> Future for ResponseFuture<F>
+impl<F, RB, E> Future for ResponseFuture<F>
 where
-    F: Future<Output = Result<T, E>>,
+    F: Future<Output = Result<http::Response<RB>, E>>,
     E: Into<BoxError>,
 {
-    type Output = Result<T, BoxError>;
+    type Output = Result<http::Response<RB>, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().state.project() {
+        let this = self.project();
+        match this.state.project() {
             StateProj::Failed { error } => Poll::Ready(Err(match error.take() {
                 Some(e) => e.into(),
                 None => "ResponseFuture polled after completion".into(),
             })),
-            StateProj::Inner { future } => future.poll(cx).map_err(Into::into),
+            StateProj::Inner { future } => {
+                let response = std::task::ready!(future.poll(cx)).map_err(Into::into)?;
+                if let Some(signer) = this.learn.take() {
+                    signer.observe_response(response.headers());
+                }
+                Poll::Ready(Ok(response))
+            }
         }
     }
 }
@@ -295,11 +317,11 @@ impl<S> BufferingSign<S> {
 /// and the allocation is small next to the buffered body.
 pub type BufferingFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send + 'static>>;
 
-impl<S, B> Service<Request<B>> for BufferingSign<S>
+impl<S, B, RB> Service<Request<B>> for BufferingSign<S>
 where
-    S: Service<Request<Full<Bytes>>> + Clone + Send + 'static,
+    S: Service<Request<Full<Bytes>>, Response = http::Response<RB>> + Clone + Send + 'static,
     S::Future: Send,
-    S::Response: Send + 'static,
+    RB: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,
     B::Data: Send,
@@ -321,8 +343,12 @@ where
         let limit = self.limit;
         Box::pin(async move {
             let mut request = buffer_request(request, limit).await?;
-            signer.sign_http(&mut request)?;
-            inner.call(request).await.map_err(Into::into)
+            let outcome = signer.sign_http(&mut request)?;
+            let response = inner.call(request).await.map_err(Into::into)?;
+            if let Some(signer) = learns_from(&signer, outcome) {
+                signer.observe_response(response.headers());
+            }
+            Ok(response)
         })
     }
 }

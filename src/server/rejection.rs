@@ -235,6 +235,7 @@ impl Rejection {
             error: code.error.to_owned(),
             error_description: self.description.clone(),
             request_id: Some(request_id()),
+            extra: serde_json::Map::new(),
         }
     }
 

@@ -1,7 +1,10 @@
 //! Shared helpers of the client tests: a real axum server on 127.0.0.1:0 behind the crate's own
 //! verification layer (`janrain_auth::server::VerifyLayer`), which records what it received and
-//! echoes the parameters it decoded; and the reference vectors.
+//! echoes the parameters it decoded; the reference vectors; and (`cloud`) an Identity Cloud
+//! look-alike that pages, answers errors with extra fields, and may run its clock off.
 #![allow(dead_code, unreachable_pub)]
+
+pub mod cloud;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

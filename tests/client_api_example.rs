@@ -1,0 +1,172 @@
+//! The `client` example, run in process against the Identity Cloud look-alike over real HTTP
+//! on 127.0.0.1: `--json`, `--find-all`, `--get`, and the one-line Janrain error.
+
+#[allow(dead_code)]
+#[path = "../examples/client.rs"]
+mod client_example;
+
+mod common_client;
+
+use common_client::api_client;
+use common_client::cloud::{Cloud, CloudConfig, start_cloud, users};
+use janrain_auth::scheme::SystemClock;
+use serde_json::{Value, json};
+
+async fn cloud(records: i64) -> Cloud {
+    let mut config = CloudConfig::new(vec![api_client("c", "s")], SystemClock);
+    config.records = users(records);
+    start_cloud(config).await
+}
+
+/// Run the example; (exit status, stdout, stderr).
+async fn run(cloud: &Cloud, args: &[&str]) -> (u8, String, String) {
+    let base = cloud.url("");
+    let mut all = vec![
+        "--base-url",
+        base.as_str(),
+        "--client-id",
+        "c",
+        "--secret",
+        "s",
+    ];
+    all.extend_from_slice(args);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = client_example::run(all.iter().map(|a| a.to_string()), &mut out, &mut err).await;
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+/// `--json` values are parsed and encoded by Janrain's rule; plain values go as they are; the
+/// answer is one JSON line.
+#[tokio::test]
+async fn json_parameters_and_one_line_answers() {
+    let cloud = cloud(0).await;
+    let (code, out, err) = run(
+        &cloud,
+        &[
+            "--endpoint",
+            "/entity.update",
+            "type_name=user",
+            "uuid=a=b",
+            "--json",
+            r#"value={"givenName": "Zoë", "optIn": true, "tags": ["x"]}"#,
+            "--json",
+            "flag=true",
+            "--json",
+            "gone=null",
+            "--json",
+            "n=2.50",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    let answer: Value = serde_json::from_str(&out).unwrap();
+    let sent: Vec<(String, String)> = serde_json::from_value(answer["params"].clone()).unwrap();
+    assert_eq!(
+        sent,
+        [
+            ("type_name", "user"),
+            ("uuid", "a=b"),
+            (
+                "value",
+                r#"{"givenName": "Zo\u00eb", "optIn": true, "tags": ["x"]}"#
+            ),
+            ("flag", "true"),
+            ("n", "2.5"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    );
+}
+
+/// `--find-all` prints every record as one JSON line, then `records: N`, paging by id.
+#[tokio::test]
+async fn find_all_prints_records_then_the_count() {
+    let cloud = cloud(7).await;
+    let (code, out, err) = run(
+        &cloud,
+        &[
+            "--find-all",
+            "type_name=user",
+            "--json",
+            r#"attributes=["email"]"#,
+            "--json",
+            "max_results=3",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 8, "{out}");
+    assert_eq!(lines[7], "records: 7");
+    for (n, line) in lines[..7].iter().enumerate() {
+        let record: Value = serde_json::from_str(line).unwrap();
+        let n = n as i64 + 1;
+        assert_eq!(
+            record,
+            json!({"email": format!("user{n}@example.com"), "id": n * 3})
+        );
+    }
+    assert_eq!(cloud.seen().len(), 3, "pages of 3: 3, 3, 1");
+}
+
+/// A Janrain error: exit 1, `error: ` and the whole error object, extra fields included, on
+/// one line.
+#[tokio::test]
+async fn janrain_error_is_one_json_line() {
+    let cloud = cloud(0).await;
+    for get in [false, true] {
+        let mut args = vec!["--endpoint", "entity.update", "value=not json"];
+        if get {
+            args.push("--get");
+        }
+        let (code, out, err) = run(&cloud, &args).await;
+        assert_eq!(code, 1, "get={get}: {out}");
+        assert!(out.is_empty());
+        let line = err
+            .strip_prefix("error: ")
+            .unwrap()
+            .strip_suffix('\n')
+            .unwrap();
+        assert!(!line.contains('\n'));
+        let object: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(object["stat"], "error");
+        assert_eq!(object["code"], 200);
+        assert_eq!(object["argument_name"], "value");
+        assert_eq!(object["request_id"], "arg0000000000000");
+    }
+}
+
+/// The flags that were there before still work: `--get` prints the status and the body.
+#[tokio::test]
+async fn get_and_usage() {
+    let cloud = cloud(2).await;
+    let (code, out, err) = run(
+        &cloud,
+        &["--get", "--endpoint", "/entity.count", "type_name=user"],
+    )
+    .await;
+    // The look-alike serves entity.count on POST only.
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("HTTP 405"), "{out}");
+
+    for bad in [
+        &["--endpoint"][..],
+        &["--find-all", "--get"],
+        &["--find-all", "--endpoint", "/entity.count"],
+        &["--json", "k=not json"],
+        &["no_equals"],
+        &[],
+    ] {
+        let (code, out, err) = run(&cloud, bad).await;
+        assert_eq!(code, 2, "{bad:?}: {out}{err}");
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(err.contains("usage: client"), "{err}");
+    }
+    let (code, out, _) = run(&cloud, &["--help"]).await;
+    assert_eq!(code, 0);
+    assert!(out.starts_with("usage: client"));
+}
