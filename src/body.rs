@@ -54,12 +54,6 @@ pub(crate) fn body_kind(headers: &HeaderMap) -> BodyKind {
     BodyKind::Other
 }
 
-/// Whether the body is a form whose parameters are signed.
-#[allow(dead_code)]
-pub(crate) fn is_form(headers: &HeaderMap) -> bool {
-    body_kind(headers) == BodyKind::Form
-}
-
 /// Why a `Content-Length` was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LengthError {
@@ -108,12 +102,12 @@ pub(crate) enum CollectError {
 }
 
 /// Read `body` whole, refusing it as soon as it passes `limit` bytes or takes longer than
-/// `timeout`. A body that is already complete when first polled (the usual case for small
+/// `timeout` (if any). A body that is already complete when first polled (the usual case for small
 /// forms) never starts a timer; one that is not needs tokio's time driver.
 pub(crate) async fn collect_limited<B>(
     body: B,
     limit: usize,
-    timeout: Duration,
+    timeout: Option<Duration>,
 ) -> Result<Bytes, CollectError>
 where
     B: Body,
@@ -123,9 +117,12 @@ where
     let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
     let outcome = match first {
         Poll::Ready(result) => result,
-        Poll::Pending => match tokio::time::timeout(timeout, read).await {
-            Ok(result) => result,
-            Err(_) => return Err(CollectError::Timeout),
+        Poll::Pending => match timeout {
+            Some(timeout) => match tokio::time::timeout(timeout, read).await {
+                Ok(result) => result,
+                Err(_) => return Err(CollectError::Timeout),
+            },
+            None => read.await,
         },
     };
     match outcome {

@@ -268,8 +268,9 @@ fn both_front_ends_sign_identically() {
         .clock(ManualClock::at(at("2021-03-04 05:06:07")))
         .build()
         .unwrap();
-    let url = "https://myapp.janraincapture.com/capture/entity.find?type_name=user";
+    let url = "https://myapp.janraincapture.com/capture/entity.find";
     let form = [
+        ("type_name", "user"),
         ("filter", "email = 'a@b.example'"),
         ("attributes", r#"["uuid", "email"]"#),
     ];
@@ -308,5 +309,34 @@ trait LayerWith {
 impl LayerWith for SignLayer {
     fn layer_with<S>(self, inner: S) -> janrain_auth::client::Sign<S> {
         tower::Layer::layer(&self, inner)
+    }
+}
+
+/// The signer applies the verifier's rule for where parameters live: a form body and a query
+/// string with parameters, or a type that only looks like a form, are refused before sending.
+#[test]
+fn ambiguous_parameters_are_not_signed() {
+    let signer = RequestSigner::builder(api_client("c", "s"))
+        .base_url("https://myapp.janraincapture.com")
+        .clock(ManualClock::at(at("2021-03-04 05:06:07")))
+        .build()
+        .unwrap();
+    for (url, content_type) in [
+        (
+            "https://myapp.janraincapture.com/entity.find?type_name=user",
+            FORM,
+        ),
+        (
+            "https://myapp.janraincapture.com/entity.find",
+            "application/x-www-form-urlencodedX",
+        ),
+    ] {
+        let mut request = Request::post(url)
+            .header("content-type", content_type)
+            .body(Full::new(Bytes::from_static(b"filter=x")))
+            .unwrap();
+        let err = signer.sign_http(&mut request).unwrap_err();
+        assert!(matches!(err, SignError::AmbiguousParameters(_)), "{err}");
+        assert!(!request.headers().contains_key("authorization"));
     }
 }

@@ -221,4 +221,4 @@ pub use self::tower::{
 };
 
 /// The error type of the tower services: a [`SignError`] or the inner service's error, boxed.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use crate::body::BoxError;

@@ -5,9 +5,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use http::header::{AUTHORIZATION, CONTENT_TYPE, DATE};
+use http::header::{AUTHORIZATION, DATE};
 use http::{HeaderMap, HeaderValue, Uri};
 
+use crate::body::BodyKind;
 use crate::credentials::ApiClient;
 use crate::params::{ParamList, ParamsError};
 use crate::scheme::{
@@ -111,6 +112,13 @@ pub enum SignError {
     /// Reading the body to buffer it failed.
     #[error("reading the request body to sign it failed: {0}")]
     BodyRead(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The request's parameters are not in exactly one place, so a verifier would refuse it
+    /// (and could not tell which parameters were meant).
+    #[error(
+        "cannot sign this request: {0}. janrain-signed parameters go in a form body \
+         (Content-Type: application/x-www-form-urlencoded) or in the query string, never both"
+    )]
+    AmbiguousParameters(&'static str),
     /// The parameters could not be decoded.
     #[error("request parameters cannot be signed: {0}")]
     Params(#[from] ParamsError),
@@ -400,8 +408,8 @@ fn parse_host(h: &str) -> Result<AllowedHost, ConfigError> {
 }
 
 fn normalize_prefix(p: &str) -> Option<Box<str>> {
-    let trimmed = p.trim_matches('/');
-    (!trimmed.is_empty()).then(|| format!("/{trimmed}").into_boxed_str())
+    let prefix = crate::body::normalize_prefix(p);
+    (!prefix.is_empty()).then(|| prefix.into_boxed_str())
 }
 
 /// The signing core: everything both front ends ([`crate::client::SignLayer`] and, with feature
@@ -670,14 +678,24 @@ impl RequestSigner {
                 if let Some(query) = target.query {
                     params.extend_urlencoded(query.as_bytes())?;
                 }
-                match body {
-                    BodyView::Empty => {}
-                    BodyView::Bytes(bytes) => {
-                        if is_form(headers) {
-                            params.extend_urlencoded(bytes)?;
-                        }
+                // The same rule the verification layer applies: a form body holds the
+                // parameters, and then the query string must hold none.
+                match (crate::body::body_kind(headers), body) {
+                    (BodyKind::LooksLikeForm, _) => {
+                        return Err(SignError::AmbiguousParameters(
+                            "the Content-Type begins like application/x-www-form-urlencoded but is not it",
+                        ));
                     }
-                    BodyView::Unreadable => return Err(SignError::BodyNotBuffered),
+                    (BodyKind::Form, BodyView::Bytes(bytes)) if !bytes.is_empty() => {
+                        if !params.is_empty() {
+                            return Err(SignError::AmbiguousParameters(
+                                "it has parameters in both the query string and the form body",
+                            ));
+                        }
+                        params.extend_urlencoded(bytes)?;
+                    }
+                    (_, BodyView::Unreadable) => return Err(SignError::BodyNotBuffered),
+                    _ => {}
                 }
                 let date = self.now()?.to_bytes();
                 // ASCII digits and separators by construction.
@@ -711,19 +729,6 @@ pub(crate) fn response_date(headers: &HeaderMap) -> Option<Datetime> {
     let text = headers.get(DATE)?.to_str().ok()?;
     let time = httpdate::parse_http_date(text).ok()?;
     Datetime::from_system_time(time).ok()
-}
-
-/// Whether the request's `Content-Type` is `application/x-www-form-urlencoded` (any
-/// parameters, any case): the only body whose fields are request parameters.
-pub(crate) fn is_form(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| {
-            m.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
 }
 
 /// The core's view of an `http::Request`'s URI.

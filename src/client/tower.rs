@@ -9,13 +9,14 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::Request;
 use http_body::Body;
-use http_body_util::{BodyExt, Empty, Full, LengthLimitError, Limited};
+use http_body_util::{Empty, Full};
 use pin_project::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
 use super::BoxError;
 use super::signer::{AuthMode, RequestSigner, SignError, SignOutcome};
+use crate::body::CollectError;
 
 /// A request body whose bytes can be read without consuming it, so the signer can sign the
 /// form parameters it carries and still send it.
@@ -237,23 +238,23 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    let declared = request
-        .headers()
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    // The same length check and limited read as the verification layer's, with no timeout
+    // (the body is the caller's own). A Content-Length that is not a number is left to the
+    // server to judge.
+    if crate::body::declared_length(request.headers(), limit)
+        == Err(crate::body::LengthError::TooLarge)
+    {
         return Err(SignError::BodyTooLarge { limit });
     }
     let (parts, body) = request.into_parts();
-    let collected = Limited::new(body, limit).collect().await.map_err(|e| {
-        if e.is::<LengthLimitError>() {
-            SignError::BodyTooLarge { limit }
-        } else {
-            SignError::BodyRead(e)
-        }
-    })?;
-    Ok(Request::from_parts(parts, Full::new(collected.to_bytes())))
+    let bytes = crate::body::collect_limited(body, limit, None)
+        .await
+        .map_err(|e| match e {
+            CollectError::TooLarge => SignError::BodyTooLarge { limit },
+            CollectError::Timeout => SignError::BodyRead("the body did not arrive in time".into()),
+            CollectError::Failed(e) => SignError::BodyRead(e),
+        })?;
+    Ok(Request::from_parts(parts, Full::new(bytes)))
 }
 
 /// A [`Layer`] that collects the body of every request (under a limit) into a [`Full<Bytes>`],

@@ -550,7 +550,7 @@ impl Verifier {
         B: Body,
         B::Error: Into<BoxError>,
     {
-        body::collect_limited(body, self.body_limit, self.body_timeout)
+        body::collect_limited(body, self.body_limit, Some(self.body_timeout))
             .await
             .map_err(|e| match e {
                 CollectError::TooLarge => self.too_large(),
