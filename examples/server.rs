@@ -249,9 +249,12 @@ fn main() -> ExitCode {
     })
 }
 
+/// Where clients are looked up and where tokens are checked.
+type Stores = (Arc<dyn ClientStore>, Arc<dyn TokenVerifier>);
+
 /// The clients and tokens: from the clients file, or from Redis (`--clients redis://...`),
 /// after writing `--import-clients FILE` into it.
-fn stores(options: &Options) -> Result<(Arc<dyn ClientStore>, Arc<dyn TokenVerifier>), String> {
+fn stores(options: &Options) -> Result<Stores, String> {
     let in_redis = ["redis://", "rediss://", "redis+unix://"]
         .iter()
         .any(|scheme| options.clients.starts_with(scheme));

@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::SystemTime;
 
 use janrain_auth::scheme::Datetime;
-use support::redis_servers::{RedisCluster, standalone_url};
+use support::redis_servers::{DeleteOnDrop, RedisCluster, standalone_url};
 use support::{Signed, assert_error, assert_ok, assert_replayed, form_post, send};
 
 /// The built example, if `cargo test` built it.
@@ -79,6 +79,7 @@ async fn two_example_servers_share_clients_tokens_and_replays_through_redis() {
     let cluster = RedisCluster::start();
     let nonce = RandomState::new().hash_one(SystemTime::now());
     let prefix = format!("janrain-auth-test:{nonce:016x}:example:");
+    let _cleanup = DeleteOnDrop(prefix.clone());
     let clients = standalone_url();
     let replay = format!(
         "redis-cluster://{}",

@@ -24,6 +24,8 @@ use support::{
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use support::redis_servers::DeleteOnDrop;
+
 fn redis_url() -> String {
     support::redis_servers::standalone_url()
 }
@@ -105,6 +107,7 @@ where
 #[tokio::test]
 async fn imported_clients_and_tokens_serve_every_node() {
     let prefix = prefix("import");
+    let _cleanup = DeleteOnDrop(prefix.clone());
     let url = redis_url();
     let first = store_at(&url, &prefix, Duration::from_secs(5));
     let imported = first.import(CLIENTS).await.unwrap();
@@ -186,6 +189,7 @@ async fn a_rotated_secret_is_in_force_on_every_node_within_the_ttl() {
     const OLD: &str = "rotation-old-secret";
     const NEW: &str = "rotation-new-secret";
     let prefix = prefix("rotation");
+    let _cleanup = DeleteOnDrop(prefix.clone());
     let url = redis_url();
     let ttl = Duration::from_millis(600);
     let admin = store_at(&url, &prefix, ttl);
@@ -248,6 +252,7 @@ async fn a_rotated_secret_is_in_force_on_every_node_within_the_ttl() {
 #[tokio::test]
 async fn unknown_ids_are_cached_briefly_and_boundedly() {
     let prefix = prefix("negative");
+    let _cleanup = DeleteOnDrop(prefix.clone());
     let store = RedisClientStore::builder(redis_url())
         .key_prefix(&prefix)
         .cache_ttl(Duration::from_secs(30))
@@ -286,6 +291,7 @@ async fn unknown_ids_are_cached_briefly_and_boundedly() {
 #[tokio::test]
 async fn a_corrupt_record_fails_closed_without_leaking_it() {
     let prefix = prefix("corrupt");
+    let _cleanup = DeleteOnDrop(prefix.clone());
     let store = store_at(&redis_url(), &prefix, Duration::from_secs(5));
     let mut conn = redis().await;
     let _: () = conn
@@ -304,6 +310,7 @@ async fn a_corrupt_record_fails_closed_without_leaking_it() {
 #[tokio::test]
 async fn tokens_issued_on_one_node_are_verified_on_another() {
     let prefix = prefix("tokens");
+    let _cleanup = DeleteOnDrop(prefix.clone());
     let url = redis_url();
     let first = store_at(&url, &prefix, Duration::from_secs(5));
     first.import(CLIENTS).await.unwrap();
@@ -432,6 +439,7 @@ impl Proxy {
 #[tokio::test]
 async fn redis_down_cached_clients_serve_until_their_ttl_then_everything_fails_closed() {
     let prefix = prefix("down");
+    let _cleanup = DeleteOnDrop(prefix.clone());
     let ttl = Duration::from_millis(1500);
     // The clients, written directly.
     store_at(&redis_url(), &prefix, ttl)

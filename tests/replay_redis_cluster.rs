@@ -178,3 +178,42 @@ async fn two_nodes_share_a_cluster_and_a_stopped_master_fails_only_its_keys_clos
         assert_replayed(&request.send(&servers[(i + 1) % 2]).await);
     }
 }
+
+#[tokio::test]
+async fn clients_and_tokens_live_on_the_cluster_too() {
+    use janrain_auth::credentials::ClientId;
+    use janrain_auth::server::{ClientStore, RedisClientStore, TokenRecord, TokenVerifier};
+    use std::time::SystemTime;
+
+    let cluster = RedisCluster::start();
+    let store = RedisClientStore::cluster(cluster.urls())
+        .key_prefix("janrain-auth-test:cluster-store:")
+        .timeout(TIMEOUT)
+        .build()
+        .unwrap();
+    let imported = store.import(support::CLIENTS).await.unwrap();
+    assert_eq!(imported.clients, 8);
+    // The client keys spread over the masters too.
+    let mut holders = 0;
+    for master in &cluster.masters {
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg("janrain-auth-test:cluster-store:client:*")
+            .query_async(&mut node(&master.url()).await)
+            .await
+            .unwrap();
+        holders += usize::from(!keys.is_empty());
+    }
+    assert!(holders >= 2, "client keys on {holders} master(s)");
+    let reader = store.client("reader_client").await.unwrap().unwrap();
+    assert_eq!(reader.secret_count(), 1);
+    assert!(store.client("ghost_client").await.unwrap().is_none());
+
+    let tokens = store.tokens();
+    let record = TokenRecord::new(
+        ClientId::new("login_client").unwrap(),
+        SystemTime::now() + Duration::from_secs(60),
+    );
+    tokens.issue("cluster-token", &record).await.unwrap();
+    let found = tokens.lookup("cluster-token").await.unwrap().unwrap();
+    assert_eq!(found.client_id.as_str(), "login_client");
+}

@@ -97,7 +97,7 @@ impl Target {
                     .build()?;
                 (
                     Conn::Cluster {
-                        client,
+                        client: Box::new(client),
                         conn: Mutex::new(None),
                     },
                     server,
@@ -129,7 +129,7 @@ enum Conn {
     /// A cluster connection made on first success, kept from then on (it follows the
     /// cluster's topology and reconnects to its nodes by itself).
     Cluster {
-        client: ClusterClient,
+        client: Box<ClusterClient>,
         conn: Mutex<Option<ClusterConnection>>,
     },
     /// The user's connection.

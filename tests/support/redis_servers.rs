@@ -290,3 +290,25 @@ pub fn cluster_ok(port: u16) -> bool {
         .output()
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("cluster_state:ok"))
 }
+
+/// Deletes every key under a prefix of the standalone Redis when dropped, so that tests
+/// leave nothing behind in a Redis they did not start.
+pub struct DeleteOnDrop(pub String);
+
+impl Drop for DeleteOnDrop {
+    fn drop(&mut self) {
+        let Ok(client) = redis::Client::open(standalone_url()) else {
+            return;
+        };
+        let Ok(mut conn) = client.get_connection_with_timeout(Duration::from_secs(1)) else {
+            return;
+        };
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}*", self.0))
+            .query(&mut conn)
+            .unwrap_or_default();
+        if !keys.is_empty() {
+            let _: redis::RedisResult<i64> = redis::cmd("DEL").arg(keys).query(&mut conn);
+        }
+    }
+}

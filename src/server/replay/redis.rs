@@ -88,7 +88,10 @@ impl RedisReplayGuard {
     /// Each key lives on the master of its slot, so the keys of different requests spread
     /// over every master. While a master is down, the requests whose keys hash to its slots
     /// get [`ReplayGuardError`] (503 when failing closed) within the timeout; the others are
-    /// unaffected.
+    /// unaffected, provided the cluster runs with `cluster-require-full-coverage no` (with
+    /// the default, `yes`, Redis itself refuses every command while any slot is unserved).
+    /// A master without replicas comes back empty unless it persists its data: the
+    /// requests recorded on it before it stopped could then be replayed within the window.
     pub fn cluster<T: IntoConnectionInfo>(
         nodes: impl IntoIterator<Item = T>,
     ) -> RedisReplayGuardBuilder {

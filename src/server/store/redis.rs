@@ -157,6 +157,14 @@ impl RedisClientStore {
         Self::builder(url).build()
     }
 
+    /// Configure a store for a Redis Cluster, given some of its nodes (`redis://host:port`
+    /// each). Nothing is connected until the first lookup; see
+    /// [`RedisReplayGuard::cluster`](crate::server::RedisReplayGuard::cluster) for how a
+    /// cluster behaves while one master is down.
+    pub fn cluster<T: IntoConnectionInfo>(nodes: impl IntoIterator<Item = T>) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::cluster(nodes))
+    }
+
     /// Configure a store that sends its commands on `connection` (any cheaply cloneable async
     /// connection of the `redis` crate). The timeout still bounds every call.
     pub fn with_connection<C>(connection: C) -> RedisStoreBuilder

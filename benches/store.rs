@@ -1,0 +1,191 @@
+//! What finding a client costs: the in-memory store against the Redis store, cached and not.
+//!
+//! * `store/memory`: [`MemoryStore`] lookup of one of 100 clients (a `HashMap` get and an
+//!   `Arc` clone; the future is ready at once).
+//! * `store/redis_cached`: [`RedisClientStore`] lookup of one of 100 clients already in its
+//!   local cache (a read lock, a clock read, an `Arc` clone; no round trip, no key setup).
+//! * `store/redis_uncached`: the same store with a cache TTL of zero, so every lookup is one
+//!   `GET` to Redis on loopback plus the SHA-256 of the record (an unchanged record keeps its
+//!   keyed client, so no HMAC key setup either).
+//!
+//! And through the layer, where the lookup is one step of many: the same signed form POST
+//! (`/entity.find`, six parameters) verified by a `VerifyLayer` over each store:
+//!
+//! * `store/layer_memory`, `store/layer_redis_cached`: request built, verified, answered.
+//!
+//! Redis: `REDIS_URL`, else the one on 127.0.0.1:6379, else a `redis-server` started for the
+//! run on a free loopback port. The keys are deleted at the end.
+//!
+//! `cargo bench --bench store -- --warm-up-time 1 --measurement-time 3`
+
+#[path = "../tests/support/redis_servers.rs"]
+#[allow(dead_code)]
+mod redis_servers;
+
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::post;
+use criterion::{Criterion, criterion_group, criterion_main};
+use http::Request;
+use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
+use janrain_auth::params::encode_urlencoded;
+use janrain_auth::permissions::{Feature, Features};
+use janrain_auth::scheme::{ManualClock, SigningKey, StringToSign, signature_header};
+use janrain_auth::server::{ClientStore, MemoryStore, RedisClientStore, VerifyLayer};
+use tower::ServiceExt;
+
+const DATE: &str = "2026-03-01 12:00:00";
+const SECRET: &str = "rylicq8ydkz0vmki3gqaoxbk4gyrr05t";
+const PARAMS: [(&str, &str); 6] = [
+    ("type_name", "user"),
+    ("uuid", "7d19b8a2-5c4e-4f7b-9a61-2f0c3e8d1b44"),
+    (
+        "attributes",
+        r#"["uuid", "email", "givenName", "familyName"]"#,
+    ),
+    ("value", r#"{"givenName": "Zoë", "familyName": "Example"}"#),
+    ("include_record", "true"),
+    ("created", "2016-02-26 19:08:44"),
+];
+
+async fn handler(body: String) -> &'static str {
+    black_box(body);
+    "{\"stat\":\"ok\"}"
+}
+
+/// The app over `store`, verified on a clock showing [`DATE`].
+fn app(store: impl ClientStore) -> Router {
+    let layer = VerifyLayer::builder(store)
+        .clock(ManualClock::at(DATE.parse().unwrap()))
+        .build();
+    Router::new()
+        .route("/entity.find", post(handler))
+        .layer(layer)
+}
+
+const CLIENTS: usize = 100;
+
+fn id(i: usize) -> String {
+    format!("bench_client_{i:03}_apkrahlfumwse2e9")
+}
+
+/// Poll a future that must be ready at once.
+fn now<F: Future>(future: F) -> F::Output {
+    let mut cx = Context::from_waker(Waker::noop());
+    match pin!(future).poll(&mut cx) {
+        Poll::Ready(value) => value,
+        Poll::Pending => panic!("not ready at once"),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let ids: Vec<String> = (0..CLIENTS).map(id).collect();
+    let secret = ClientSecret::new(SECRET).unwrap();
+    let memory: MemoryStore = ids
+        .iter()
+        .map(|id| {
+            ApiClient::new(ClientId::new(id).unwrap(), secret.clone())
+                .with_feature(Feature::DirectAccess)
+        })
+        .collect();
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = redis_servers::standalone_url();
+    let prefix = format!("janrain-auth-bench:{}:", std::process::id());
+    let store = |ttl| {
+        RedisClientStore::builder(url.as_str())
+            .key_prefix(&prefix)
+            .cache_ttl(ttl)
+            .build()
+            .unwrap()
+    };
+    let cached = store(Duration::from_secs(3600));
+    let uncached = store(Duration::ZERO);
+    runtime.block_on(async {
+        for id in &ids {
+            cached
+                .put(
+                    &ClientId::new(id).unwrap(),
+                    std::slice::from_ref(&secret),
+                    Features::from(Feature::DirectAccess),
+                )
+                .await
+                .unwrap();
+            assert!(cached.client(id).await.unwrap().is_some());
+            assert!(uncached.client(id).await.unwrap().is_some());
+        }
+    });
+
+    let mut group = c.benchmark_group("store");
+    let mut i = 0;
+    group.bench_function("memory", |b| {
+        b.iter(|| {
+            i = (i + 1) % CLIENTS;
+            black_box(now(memory.client(black_box(&ids[i]))).unwrap())
+        })
+    });
+    group.bench_function("redis_cached", |b| {
+        b.iter(|| {
+            i = (i + 1) % CLIENTS;
+            black_box(now(cached.client(black_box(&ids[i]))).unwrap())
+        })
+    });
+    group.bench_function("redis_uncached", |b| {
+        b.iter(|| {
+            i = (i + 1) % CLIENTS;
+            black_box(
+                runtime
+                    .block_on(uncached.client(black_box(&ids[i])))
+                    .unwrap(),
+            )
+        })
+    });
+
+    // One signed request, rebuilt per iteration (a request is consumed): the same work for
+    // both layers.
+    let client = ClientId::new(&ids[0]).unwrap();
+    let body = encode_urlencoded(&PARAMS);
+    let authorization = signature_header(
+        &client,
+        &SigningKey::new(SECRET).sign(&StringToSign::new("/entity.find", DATE, &PARAMS)),
+    );
+    let request = || {
+        Request::post("/entity.find")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("content-length", body.len())
+            .header("date", DATE)
+            .header("authorization", authorization.clone())
+            .body(Body::from(body.clone()))
+            .unwrap()
+    };
+    for (name, app) in [
+        ("layer_memory", app(memory.clone())),
+        ("layer_redis_cached", app(cached.clone())),
+    ] {
+        let response = runtime.block_on(app.clone().oneshot(request())).unwrap();
+        assert_eq!(response.status(), 200, "{name}");
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                runtime.block_on(async { black_box(app.clone().oneshot(request()).await.unwrap()) })
+            })
+        });
+    }
+    group.finish();
+
+    runtime.block_on(async {
+        for id in &ids {
+            cached.remove(id).await.unwrap();
+        }
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
