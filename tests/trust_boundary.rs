@@ -149,6 +149,45 @@ async fn look_alike_form_types_are_refused() {
     }
 }
 
+/// A form body still encoded (no decompression outside the layer): the layer would check
+/// the encoded bytes while a decoder inside would hand the handler others. Refused.
+#[tokio::test]
+async fn encoded_forms_are_refused() {
+    let base = serve_app(app(builder(&clock()))).await;
+    let http = reqwest::Client::new();
+    let params = [("uuid", "u1")];
+    for encoding in ["gzip", "br", "identity, gzip"] {
+        let got = send(
+            signed_post(
+                &http,
+                &base,
+                "/entity.create",
+                &params,
+                "",
+                Some(FORM),
+                encode_urlencoded(&params),
+            )
+            .header("Content-Encoding", encoding),
+        )
+        .await;
+        assert_error(&got, 415, 233, "unsupported_body");
+    }
+    let got = send(
+        signed_post(
+            &http,
+            &base,
+            "/entity.create",
+            &params,
+            "",
+            Some(FORM),
+            encode_urlencoded(&params),
+        )
+        .header("Content-Encoding", "identity"),
+    )
+    .await;
+    assert_ok(&got);
+}
+
 /// 1b, 2. A captured signed request re-sent with its parameters moved to the query and the
 /// attacker's form in the body; parameters in both places; a signed filter moved to the query.
 #[tokio::test]

@@ -146,6 +146,8 @@ struct Outcome<B> {
     client: Option<Arc<ApiClient>>,
     method: AuthMethod,
     user: Option<Arc<str>>,
+    /// The body was rewritten (form credentials removed).
+    rewritten: bool,
 }
 
 impl Verifier {
@@ -211,8 +213,10 @@ impl Verifier {
         // Nothing inside the layer (a trace, a log of headers) may print the credentials.
         mark_sensitive(&mut parts.headers);
         if is_preflight(&parts) {
-            // A CORS preflight carries no credentials and no parameters: CORS answers it.
-            return Ok((parts, Held::Untouched(body)));
+            // A CORS preflight carries no credentials and no parameters: CORS answers it. It
+            // goes on with no body and no extensions, so a handler it reaches (a route taking
+            // OPTIONS) has nothing unverified to act on.
+            return Ok((parts, Held::Read(Bytes::new())));
         }
         let Some(established) = self.phase_one(&parts).await? else {
             // An unknown path let through (`UnknownPaths::Allow`).
@@ -230,6 +234,14 @@ impl Verifier {
                 authenticated = authenticated.with_user(user);
             }
             parts.extensions.insert(authenticated);
+        }
+        if outcome.rewritten
+            && let Held::Read(bytes) = &outcome.held
+        {
+            // The body handed on is not the one that arrived (a secret was taken out).
+            parts
+                .headers
+                .insert(http::header::CONTENT_LENGTH, bytes.len().into());
         }
         parts.extensions.insert(VerifiedParams::new(outcome.params));
         Ok((parts, outcome.held))
@@ -389,6 +401,7 @@ impl Verifier {
             client: Some(client),
             method,
             user: None,
+            rewritten: false,
         };
         match established.credentials {
             Credentials::Signed {
@@ -437,7 +450,9 @@ impl Verifier {
                 self.oauth(token, params, held, op).await
             }
             Credentials::Params(ways) => {
-                let form_body = matches!(held, Held::Read(_));
+                // Form credentials come from a form body only (never the query string).
+                let form_body = matches!(held, Held::Read(_))
+                    && body::body_kind(&parts.headers) == BodyKind::Form;
                 if ways.form_credentials && form_body && params.get(b"client_secret").is_some() {
                     return self.form_credentials(params, op).await;
                 }
@@ -460,6 +475,7 @@ impl Verifier {
                         client: None,
                         method: AuthMethod::None,
                         user: None,
+                        rewritten: false,
                     });
                 }
                 Err(refusal(
@@ -536,6 +552,7 @@ impl Verifier {
             client: Some(client),
             method: AuthMethod::OAuth,
             user: Some(Arc::from(user)),
+            rewritten: false,
         })
     }
 
@@ -573,6 +590,7 @@ impl Verifier {
             client: Some(client),
             method: AuthMethod::FormCredentials,
             user: None,
+            rewritten: true,
         })
     }
 
@@ -637,6 +655,17 @@ impl Verifier {
                         RejectionKind::AmbiguousParameters,
                         "the request has parameters in both the query string and the form body; \
                          send them all in the body",
+                        accepts,
+                    ));
+                }
+                if is_encoded(&parts.headers) {
+                    // The layer would read the encoded bytes as the parameters, while a
+                    // decoding layer inside it would hand the handler others.
+                    return Err(refusal(
+                        RejectionKind::UnsupportedBody,
+                        "the form body has a Content-Encoding: decode it before the verification \
+                         layer (tower-http's RequestDecompressionLayer outside it), so that the \
+                         parameters checked are the ones the handler reads",
                         accepts,
                     ));
                 }
@@ -1085,6 +1114,14 @@ fn is_preflight(parts: &Parts) -> bool {
     parts.method == Method::OPTIONS
         && parts.headers.contains_key(ORIGIN)
         && parts.headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// Whether the body carries a `Content-Encoding` other than `identity`.
+fn is_encoded(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(http::header::CONTENT_ENCODING)
+        .iter()
+        .any(|v| !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"identity"))
 }
 
 /// The token of an `Authorization: OAuth <token>` header (scheme in any letter case; the
