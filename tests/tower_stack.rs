@@ -210,7 +210,8 @@ async fn layer_from_fn_and_tower_http_authorizer_answer_alike() {
         serve_app(mounted(2)).await,
     ];
     let http = reqwest::Client::new();
-    let requests: Vec<Box<dyn Fn(&str) -> reqwest::RequestBuilder>> = vec![
+    type MakeRequest<'a> = Box<dyn Fn(&str) -> reqwest::RequestBuilder + 'a>;
+    let requests: Vec<MakeRequest<'_>> = vec![
         Box::new(|b| signed(&http, b)),
         Box::new(|b| http.post(format!("{b}/entity.find"))),
         Box::new(|b| {

@@ -1,0 +1,598 @@
+//! The verification procedure, in the two phases the module documentation describes.
+//!
+//! * [`Verifier::phase_one`] needs no body: the operation, the method, the credentials in the
+//!   `Authorization` header, the `Date` and its window, the client (and for Basic its secret
+//!   and features). It returns what it [`Established`].
+//! * [`Verifier::phase_two`] reads the parameters from their one place (the query string, or a
+//!   form body read under the limit), applies the parameter rules, then finishes: the
+//!   signature, the features, the replay guard, or the login client and its access token.
+//!
+//! Every refusal is built by [`Verifier::refuse`] (or carries the operation's accepted methods
+//! through [`refusal`]), so each answer names the methods the operation accepts.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::header::{ACCESS_CONTROL_REQUEST_METHOD, AUTHORIZATION, DATE, ORIGIN};
+use http::request::Parts;
+use http::{HeaderMap, Method, Request};
+use http_body::Body;
+use tracing::Instrument;
+
+mod credentials;
+mod parameters;
+
+use super::replay::ReplayGuard;
+use super::store::{ClientStore, TokenVerifier};
+use super::{AuthenticatedClient, Rejection, RejectionKind, VerifiedParams};
+use crate::body::{self, BodyKind, BoxError};
+use crate::credentials::ApiClient;
+use crate::params::ParamList;
+use crate::permissions::{AuthMethod, AuthMethods, Catalog, Operation};
+use crate::scheme::{
+    Authorization, Canonicalization, Clock, Datetime, SIGNATURE_LEN, StringToSign,
+};
+
+/// The longest a replay guard is asked to keep an entry: a century, far beyond any useful date
+/// window, and within what every store can express (Redis's `PX` stops at 2^63 - 1 ms).
+const MAX_REPLAY_TTL: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+/// What the layer does with a path that is in neither the catalog nor the policy.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum UnknownPaths {
+    /// Refuse it: 404 `unknown_operation`. The default: nothing gets through by accident.
+    Deny,
+    /// Let it through without authentication (for routes such as `/health` that share the
+    /// router). Its body is still bounded by the body limit. Keeping such routes in a router
+    /// of their own, merged beside the API's, is clearer: see the [module
+    /// documentation](super#keeping-other-routes-open).
+    Allow,
+    /// Authenticate it as this operation (path ignored): e.g. any header auth, owner only.
+    Authenticate(Operation),
+}
+
+/// Where the API sits below the root of the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Prefix {
+    None,
+    /// The layer runs inside `Router::nest(prefix, ..)`: it sees paths without the prefix.
+    Nested(String),
+    /// The layer sees full paths and strips the prefix to find the operation.
+    Strip(String),
+}
+
+/// The layer's configuration, shared by every clone of the service.
+pub(crate) struct Verifier {
+    pub(crate) store: Arc<dyn ClientStore>,
+    pub(crate) tokens: Option<Arc<dyn TokenVerifier>>,
+    pub(crate) replay: Option<Arc<dyn ReplayGuard>>,
+    pub(crate) replay_fail_open: bool,
+    pub(crate) catalog: Catalog,
+    pub(crate) unknown: UnknownPaths,
+    pub(crate) prefix: Prefix,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) max_age: Duration,
+    pub(crate) max_ahead: Duration,
+    pub(crate) body_limit: usize,
+    pub(crate) body_timeout: Duration,
+    pub(crate) max_params: usize,
+    pub(crate) forms: Vec<Canonicalization>,
+    pub(crate) janrain_status: bool,
+    pub(crate) enforce_methods: bool,
+    pub(crate) realm: Arc<str>,
+    pub(crate) strict_parameters: bool,
+    pub(crate) allow_unsigned_bodies: bool,
+    pub(crate) form_credentials: bool,
+}
+
+/// The request body after verification: read whole (a form), or not read at all.
+pub(crate) enum Held<B> {
+    /// The layer read this body; here are its bytes, unchanged.
+    Read(Bytes),
+    /// The layer did not read the body.
+    Untouched(B),
+}
+
+/// A verified request: its parts (with the [`AuthenticatedClient`] and [`VerifiedParams`]
+/// extensions, where the operation authenticates) and its body.
+pub(crate) type Verified<B> = (Parts, Held<B>);
+
+/// What phase one established without reading the body.
+struct Established<'p> {
+    operation: &'p Operation,
+    /// The operation's name (static for catalog operations: no allocation).
+    name: Cow<'static, str>,
+    /// The path the client called, and signed.
+    called_path: Cow<'p, str>,
+    credentials: Credentials<'p>,
+}
+
+/// The credentials phase one found and checked as far as it can without the body.
+enum Credentials<'p> {
+    /// janrain-signed: the client and date are known; the signature needs the parameters.
+    Signed {
+        client: Arc<ApiClient>,
+        signature: [u8; SIGNATURE_LEN],
+        date: Datetime,
+        now: SystemTime,
+    },
+    /// Basic: the client is authenticated and permitted.
+    Basic(Arc<ApiClient>),
+    /// janrain-oauth with the token in the header: the token is checked against the
+    /// parameters (no second one, the user it names).
+    OAuth(&'p str),
+    /// No header: the parameters hold the credentials, in one of the ways the operation
+    /// accepts.
+    Params(ParamWays),
+}
+
+/// The ways an operation without an `Authorization` header may authenticate by parameters.
+#[derive(Debug, Clone, Copy)]
+struct ParamWays {
+    /// `client_id` + `client_secret` in a form body (legacy, opt-in).
+    form_credentials: bool,
+    /// An `access_token` parameter (janrain-oauth).
+    oauth: bool,
+    /// A login client's `client_id` (and maybe its `access_token`).
+    login_client: bool,
+    /// Nothing at all.
+    none: bool,
+}
+
+/// What phase two established.
+struct Outcome<B> {
+    params: ParamList,
+    held: Held<B>,
+    client: Option<Arc<ApiClient>>,
+    method: AuthMethod,
+    user: Option<Arc<str>>,
+    /// The body was rewritten (form credentials removed).
+    rewritten: bool,
+}
+
+impl Verifier {
+    /// Verify a request in the `janrain_verify` span, recording the outcome; a refusal comes
+    /// back ready to answer with the layer's settings.
+    pub(crate) async fn run<B>(&self, request: Request<B>) -> Result<Verified<B>, Rejection>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let span = tracing::debug_span!(
+            "janrain_verify",
+            operation = tracing::field::Empty,
+            client_id = tracing::field::Empty,
+            auth = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        let (parts, body) = request.into_parts();
+        async move {
+            let result = self.authorize(parts, body).await;
+            let span = tracing::Span::current();
+            match result {
+                Ok(verified) => {
+                    span.record("outcome", "accepted");
+                    tracing::debug!("request accepted");
+                    Ok(verified)
+                }
+                Err(rejection) => {
+                    span.record("outcome", rejection.kind().as_str());
+                    tracing::debug!(reason = %rejection.kind(), "request refused");
+                    Err(self.finish(rejection))
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Read a body the layer let through untouched, so that it is bounded by the limit even
+    /// where it must be handed on as its own type (see [`VerifyLayer::verify`]).
+    ///
+    /// [`VerifyLayer::verify`]: super::VerifyLayer::verify
+    pub(crate) async fn bound<B>(&self, body: B) -> Result<B, Rejection>
+    where
+        B: Body + From<Bytes>,
+        B::Error: Into<BoxError>,
+    {
+        if body.is_end_stream() || body.size_hint().exact() == Some(0) {
+            return Ok(body);
+        }
+        match self.read_body(body, AuthMethods::HEADER).await {
+            Ok(bytes) => Ok(B::from(bytes)),
+            Err(rejection) => Err(self.finish(rejection)),
+        }
+    }
+
+    /// Verify a request: `Ok` carries its parts (extensions added) and its body.
+    async fn authorize<B>(&self, mut parts: Parts, body: B) -> Result<Verified<B>, Rejection>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        // Nothing inside the layer (a trace, a log of headers) may print the credentials.
+        mark_sensitive(&mut parts.headers);
+        if is_preflight(&parts) {
+            // A CORS preflight carries no credentials and no parameters: CORS answers it. It
+            // goes on with no body and no extensions, so a handler it reaches (a route taking
+            // OPTIONS) has nothing unverified to act on.
+            return Ok((parts, Held::Read(Bytes::new())));
+        }
+        let Some(established) = self.phase_one(&parts).await? else {
+            // An unknown path let through (`UnknownPaths::Allow`).
+            self.check_declared_length(&parts.headers)?;
+            return Ok((parts, Held::Untouched(body)));
+        };
+        let name = established.name.clone();
+        let outcome = self.phase_two(&parts, body, established).await?;
+        let span = tracing::Span::current();
+        span.record("auth", outcome.method.as_str());
+        if let Some(client) = outcome.client {
+            span.record("client_id", client.id().as_str());
+            let mut authenticated = AuthenticatedClient::new(client, outcome.method, name);
+            if let Some(user) = outcome.user {
+                authenticated = authenticated.with_user(user);
+            }
+            parts.extensions.insert(authenticated);
+        }
+        if outcome.rewritten
+            && let Held::Read(bytes) = &outcome.held
+        {
+            // The body handed on is not the one that arrived (a secret was taken out).
+            parts
+                .headers
+                .insert(http::header::CONTENT_LENGTH, bytes.len().into());
+        }
+        parts.extensions.insert(VerifiedParams::new(outcome.params));
+        Ok((parts, outcome.held))
+    }
+
+    /// Phase one: everything that needs no body. `None` for an unknown path that is let
+    /// through.
+    async fn phase_one<'p>(
+        &'p self,
+        parts: &'p Parts,
+    ) -> Result<Option<Established<'p>>, Rejection> {
+        let (op_path, called_path) = self.paths(parts.uri.path())?;
+        let span = tracing::Span::current();
+        span.record("operation", &*op_path);
+
+        // The catalog's paths are static text: naming the operation costs no allocation.
+        let (operation, name) = match self.catalog.get(&op_path) {
+            Some(op) => (op, op.path_cow().clone()),
+            None => match &self.unknown {
+                UnknownPaths::Deny => {
+                    return Err(Rejection::new(
+                        RejectionKind::UnknownOperation,
+                        format!("{op_path} is not an operation of this API"),
+                    ));
+                }
+                UnknownPaths::Allow => return Ok(None),
+                UnknownPaths::Authenticate(op) => (op, Cow::Owned(op_path.clone().into_owned())),
+            },
+        };
+        let accepts = operation.auth();
+        if self.enforce_methods && parts.method != operation.method() {
+            return Err(refusal(
+                RejectionKind::MethodNotAllowed,
+                format!(
+                    "{op_path} is served with {}, not {}",
+                    operation.method(),
+                    parts.method
+                ),
+                accepts,
+            ));
+        }
+
+        let mut headers = parts.headers.get_all(AUTHORIZATION).iter();
+        let header = headers.next();
+        if headers.next().is_some() {
+            return Err(refusal(
+                RejectionKind::MalformedCredentials,
+                "send exactly one Authorization header",
+                accepts,
+            ));
+        }
+        let credentials = match header {
+            Some(value) if oauth_token(value.as_bytes()).is_some() => {
+                self.require(operation, AuthMethod::OAuth, "janrain-oauth (OAuth)")?;
+                // Checked just above; the header outlives phase two.
+                Credentials::OAuth(oauth_token(value.as_bytes()).unwrap_or_default())
+            }
+            Some(value) => {
+                let parsed = Authorization::parse(value.as_bytes()).map_err(|e| {
+                    refusal(
+                        RejectionKind::MalformedCredentials,
+                        format!("malformed Authorization header: {e}"),
+                        accepts,
+                    )
+                })?;
+                match parsed {
+                    Authorization::Signature(creds) => {
+                        // The claimed id, so that refusals are traceable too (ids are not secret).
+                        span.record("client_id", creds.client_id());
+                        self.require(
+                            operation,
+                            AuthMethod::Signature,
+                            "janrain-signed (Signature)",
+                        )?;
+                        let mut signature = [0u8; SIGNATURE_LEN];
+                        signature.copy_from_slice(creds.signature().as_bytes());
+                        let (date, now) = self.check_date(&parts.headers, accepts)?;
+                        let client = self.lookup(creds.client_id(), accepts).await?;
+                        Credentials::Signed {
+                            client,
+                            signature,
+                            date,
+                            now,
+                        }
+                    }
+                    Authorization::Basic(creds) => {
+                        span.record("client_id", creds.client_id().as_str());
+                        self.require(operation, AuthMethod::Basic, "Basic")?;
+                        let client = self
+                            .basic(creds.client_id(), creds.secret().expose(), operation)
+                            .await?;
+                        Credentials::Basic(client)
+                    }
+                    Authorization::Other { scheme } => {
+                        return Err(refusal(
+                            RejectionKind::UnsupportedAuthScheme,
+                            format!(
+                                "the {scheme} authorization scheme is none of Basic, Signature \
+                                 (janrain-signed) and OAuth (janrain-oauth); {op_path}: {}",
+                                how_to_authenticate(accepts)
+                            ),
+                            accepts,
+                        ));
+                    }
+                }
+            }
+            None => {
+                let ways = ParamWays {
+                    form_credentials: self.form_credentials && accepts.contains(AuthMethod::Basic),
+                    oauth: accepts.contains(AuthMethod::OAuth),
+                    login_client: accepts.contains(AuthMethod::LoginClient)
+                        || accepts.contains(AuthMethod::LoginClientWithToken),
+                    none: accepts.contains(AuthMethod::None),
+                };
+                if !(ways.form_credentials || ways.oauth || ways.login_client || ways.none) {
+                    return Err(refusal(
+                        RejectionKind::MissingCredentials,
+                        format!(
+                            "{op_path} needs credentials: {}",
+                            how_to_authenticate(accepts)
+                        ),
+                        accepts,
+                    ));
+                }
+                Credentials::Params(ways)
+            }
+        };
+        Ok(Some(Established {
+            operation,
+            name,
+            called_path,
+            credentials,
+        }))
+    }
+
+    /// Phase two: the parameters, then what needed them.
+    async fn phase_two<B>(
+        &self,
+        parts: &Parts,
+        body: B,
+        established: Established<'_>,
+    ) -> Result<Outcome<B>, Rejection>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let op = established.operation;
+        let accepts = op.auth();
+        let signed = matches!(established.credentials, Credentials::Signed { .. });
+        let unsigned_body_allowed = self.allow_unsigned_bodies || op.allows_unsigned_body();
+        let (params, held) = self
+            .parameters(parts, body, signed && !unsigned_body_allowed, accepts)
+            .await?;
+        let outcome = |params, held, client, method| Outcome {
+            params,
+            held,
+            client: Some(client),
+            method,
+            user: None,
+            rewritten: false,
+        };
+        match established.credentials {
+            Credentials::Signed {
+                client,
+                signature,
+                date,
+                now,
+            } => {
+                // Phase one checked that there is exactly one Date, and that it parses.
+                let date_text = parts
+                    .headers
+                    .get(DATE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                let sts = StringToSign::new(&established.called_path, date_text, &params);
+                if client
+                    .verify_signature(&sts, &self.forms, &signature)
+                    .is_none()
+                {
+                    return Err(refusal(
+                        RejectionKind::SignatureMismatch,
+                        "the request signature we calculated does not match the signature you \
+                         provided; sign \"endpoint\\ndatetime\\n\" plus every parameter as a \
+                         sorted key=value line ending in \\n, with the client secret, HMAC-SHA1, \
+                         base64",
+                        accepts,
+                    ));
+                }
+                self.permit(&client, op)?;
+                if let Some(guard) = &self.replay {
+                    self.record(guard.as_ref(), client.id(), &signature, date, now, accepts)
+                        .await?;
+                }
+                Ok(outcome(params, held, client, AuthMethod::Signature))
+            }
+            Credentials::Basic(client) => Ok(outcome(params, held, client, AuthMethod::Basic)),
+            Credentials::OAuth(token) => {
+                if params.get(b"access_token").is_some() {
+                    return Err(refusal(
+                        RejectionKind::AmbiguousParameters,
+                        "the access token is both in the Authorization header and in the \
+                         access_token parameter; send it once",
+                        accepts,
+                    ));
+                }
+                self.oauth(token, params, held, op).await
+            }
+            Credentials::Params(ways) => {
+                // Form credentials come from a form body only (never the query string).
+                let form_body = matches!(held, Held::Read(_))
+                    && body::body_kind(&parts.headers) == BodyKind::Form;
+                if ways.form_credentials && form_body && params.get(b"client_secret").is_some() {
+                    return self.form_credentials(params, op).await;
+                }
+                if ways.oauth
+                    && let Some(token) = params.get(b"access_token")
+                {
+                    // Parameters are UTF-8 (checked with the rest).
+                    let token = std::str::from_utf8(token).unwrap_or_default().to_owned();
+                    let token = zeroize::Zeroizing::new(token);
+                    return self.oauth(&token, params, held, op).await;
+                }
+                if ways.login_client {
+                    let (client, method) = self.login_client(&params, op).await?;
+                    return Ok(outcome(params, held, client, method));
+                }
+                if ways.none {
+                    return Ok(Outcome {
+                        params,
+                        held,
+                        client: None,
+                        method: AuthMethod::None,
+                        user: None,
+                        rewritten: false,
+                    });
+                }
+                Err(refusal(
+                    RejectionKind::MissingCredentials,
+                    format!(
+                        "{} needs credentials: {}",
+                        op.path(),
+                        how_to_authenticate(accepts)
+                    ),
+                    accepts,
+                ))
+            }
+        }
+    }
+
+    /// The operation path (for the catalog) and the called path (what the client signed).
+    fn paths<'p>(&self, seen: &'p str) -> Result<(Cow<'p, str>, Cow<'p, str>), Rejection> {
+        match &self.prefix {
+            Prefix::None => Ok((Cow::Borrowed(seen), Cow::Borrowed(seen))),
+            Prefix::Nested(prefix) => {
+                Ok((Cow::Borrowed(seen), Cow::Owned(format!("{prefix}{seen}"))))
+            }
+            Prefix::Strip(prefix) => match seen.strip_prefix(prefix.as_str()) {
+                Some(rest) if rest.starts_with('/') => {
+                    Ok((Cow::Borrowed(rest), Cow::Borrowed(seen)))
+                }
+                _ => Err(Rejection::new(
+                    RejectionKind::UnknownOperation,
+                    format!("{seen} is not below the API prefix {prefix}"),
+                )),
+            },
+        }
+    }
+
+    /// Whether the operation takes `method`. An operation that needs no authentication takes
+    /// any valid credentials too (clients that sign every call reach it), and they are then
+    /// checked like any other: a wrong signature is never ignored.
+    fn require(&self, op: &Operation, method: AuthMethod, name: &str) -> Result<(), Rejection> {
+        if op.accepts(method) || op.accepts(AuthMethod::None) {
+            return Ok(());
+        }
+        Err(refusal(
+            RejectionKind::AuthMethodNotAccepted,
+            format!(
+                "{} does not accept {name} authentication; {}",
+                op.path(),
+                how_to_authenticate(op.auth())
+            ),
+            op.auth(),
+        ))
+    }
+
+    /// Give a refusal the layer's answer settings (status style, realm, the clock's time).
+    pub(crate) fn finish(&self, rejection: Rejection) -> Rejection {
+        rejection.answered_as(self.janrain_status, self.realm.clone(), self.clock.now())
+    }
+}
+
+/// A refusal that names the methods the operation accepts (for its `WWW-Authenticate`).
+fn refusal(kind: RejectionKind, text: impl Into<String>, accepts: AuthMethods) -> Rejection {
+    Rejection::new(kind, text).accepting(accepts)
+}
+
+/// Whether the request is a CORS preflight: `OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`, which browsers send without credentials or parameters.
+fn is_preflight(parts: &Parts) -> bool {
+    parts.method == Method::OPTIONS
+        && parts.headers.contains_key(ORIGIN)
+        && parts.headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// The token of an `Authorization: OAuth <token>` header (scheme in any letter case; the
+/// token is one or more visible ASCII characters).
+fn oauth_token(value: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(value).ok()?;
+    let (scheme, token) = text.split_once(' ')?;
+    let token = token.trim_matches(' ');
+    (scheme.eq_ignore_ascii_case("OAuth")
+        && !token.is_empty()
+        && token.bytes().all(|b| b.is_ascii_graphic()))
+    .then_some(token)
+}
+
+/// Mark every `Authorization` value sensitive, so that layers inside this one (and `Debug` of
+/// the headers) never print it.
+fn mark_sensitive(headers: &mut HeaderMap) {
+    if let http::header::Entry::Occupied(mut entry) = headers.entry(AUTHORIZATION) {
+        for value in entry.iter_mut() {
+            value.set_sensitive(true);
+        }
+    }
+}
+
+fn how_to_authenticate(accepts: AuthMethods) -> String {
+    let mut ways = Vec::new();
+    if accepts.contains(AuthMethod::Basic) {
+        ways.push("Basic (client id and secret)");
+    }
+    if accepts.contains(AuthMethod::Signature) {
+        ways.push("janrain-signed (Authorization: Signature and Date)");
+    }
+    if accepts.contains(AuthMethod::OAuth) {
+        ways.push("a user's access token (Authorization: OAuth, or the access_token parameter)");
+    }
+    if accepts.contains(AuthMethod::LoginClientWithToken) {
+        ways.push("no Authorization header, with the client_id of a login client and an access_token issued to it");
+    } else if accepts.contains(AuthMethod::LoginClient) {
+        ways.push("no Authorization header, with the client_id parameter of a login client");
+    }
+    if accepts.contains(AuthMethod::None) {
+        ways.push("no authentication");
+    }
+    if ways.is_empty() {
+        return "it accepts no authentication method".into();
+    }
+    format!("use {}", ways.join(" or "))
+}

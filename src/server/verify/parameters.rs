@@ -1,0 +1,246 @@
+//! Phase two's first step: the request's parameters, from their one place, under the limits,
+//! and the rules every parameter list must pass.
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{HeaderMap, Method};
+use http_body::Body;
+
+use super::{Held, Verifier, refusal};
+use crate::body::{self, BodyKind, BoxError, CollectError, LengthError};
+use crate::params::ParamList;
+use crate::permissions::AuthMethods;
+use crate::server::{Rejection, RejectionKind};
+
+impl Verifier {
+    /// The request's parameters, from their one place, and its body.
+    ///
+    /// * A form body (`application/x-www-form-urlencoded`, any case, any parameters) on a
+    ///   method other than GET and HEAD: the parameters are the body's; the query string must
+    ///   hold none. The body is read under the limit and the timeout and handed on as read.
+    /// * Otherwise the parameters are the query string's. A GET or HEAD must not carry a form
+    ///   body; a body that is not a form is not parameters, and on a janrain-signed request
+    ///   (`refuse_other_bodies`) a non-empty one is refused, since nothing signs it.
+    /// * A type that starts like the form type but is not it is refused.
+    ///
+    /// Then: at most one `client_id` and one `access_token`, text only, and in strict mode no
+    /// key or value that could be regrouped without changing the string to sign.
+    pub(super) async fn parameters<B>(
+        &self,
+        parts: &Parts,
+        body: B,
+        refuse_other_bodies: bool,
+        accepts: AuthMethods,
+    ) -> Result<(ParamList, Held<B>), Rejection>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let declared = self.check_declared_length(&parts.headers)?;
+        let empty =
+            declared == Some(0) || body.is_end_stream() || body.size_hint().exact() == Some(0);
+        let mut params = ParamList::with_limit(self.max_params);
+        if let Some(query) = parts.uri.query() {
+            params
+                .extend_urlencoded(query.as_bytes())
+                .map_err(|e| unreadable(e, accepts))?;
+        }
+        let get_like = parts.method == Method::GET || parts.method == Method::HEAD;
+        let held = match body::body_kind(&parts.headers) {
+            BodyKind::LooksLikeForm => {
+                return Err(refusal(
+                    RejectionKind::UnsupportedBody,
+                    "the Content-Type begins like application/x-www-form-urlencoded but is not \
+                     it; send exactly that type (parameters such as charset may follow a ;)",
+                    accepts,
+                ));
+            }
+            BodyKind::Form if get_like => {
+                if !empty {
+                    return Err(refusal(
+                        RejectionKind::AmbiguousParameters,
+                        format!(
+                            "a {} request carries its parameters in the query string; send no form body",
+                            parts.method
+                        ),
+                        accepts,
+                    ));
+                }
+                Held::Untouched(body)
+            }
+            BodyKind::Form => {
+                if !params.is_empty() {
+                    return Err(refusal(
+                        RejectionKind::AmbiguousParameters,
+                        "the request has parameters in both the query string and the form body; \
+                         send them all in the body",
+                        accepts,
+                    ));
+                }
+                if is_encoded(&parts.headers) {
+                    // The layer would read the encoded bytes as the parameters, while a
+                    // decoding layer inside it would hand the handler others.
+                    return Err(refusal(
+                        RejectionKind::UnsupportedBody,
+                        "the form body has a Content-Encoding: decode it before the verification \
+                         layer (tower-http's RequestDecompressionLayer outside it), so that the \
+                         parameters checked are the ones the handler reads",
+                        accepts,
+                    ));
+                }
+                let bytes = self.read_body(body, accepts).await?;
+                params
+                    .extend_urlencoded(&bytes)
+                    .map_err(|e| unreadable(e, accepts))?;
+                Held::Read(bytes)
+            }
+            BodyKind::Other if refuse_other_bodies && !empty => {
+                let unsigned = || {
+                    refusal(
+                        RejectionKind::UnsupportedBody,
+                        "a janrain-signed request may carry only an application/x-www-form-urlencoded \
+                         body: the signature covers its parameters and nothing else",
+                        accepts,
+                    )
+                };
+                if body.size_hint().exact().is_some() {
+                    return Err(unsigned());
+                }
+                // A body of unknown length (a layer outside may hide it) is read, under the
+                // limit, to tell an empty one from one the signature would not cover.
+                let bytes = self.read_body(body, accepts).await?;
+                if !bytes.is_empty() {
+                    return Err(unsigned());
+                }
+                Held::Read(bytes)
+            }
+            BodyKind::Other => Held::Untouched(body),
+        };
+        self.check_parameters(&params, accepts)?;
+        Ok((params, held))
+    }
+
+    /// The rules every parameter list must pass, whatever its origin.
+    pub(super) fn check_parameters(
+        &self,
+        params: &ParamList,
+        accepts: AuthMethods,
+    ) -> Result<(), Rejection> {
+        let mut client_ids = 0;
+        let mut tokens = 0;
+        let mut secrets = 0;
+        for (key, value) in params.iter() {
+            if std::str::from_utf8(key).is_err() || std::str::from_utf8(value).is_err() {
+                return Err(refusal(
+                    RejectionKind::InvalidParameters,
+                    "a parameter is not UTF-8 text; percent-encode the UTF-8 bytes of every key and value",
+                    accepts,
+                ));
+            }
+            client_ids += usize::from(key == b"client_id");
+            tokens += usize::from(key == b"access_token");
+            secrets += usize::from(key == b"client_secret");
+            if self.strict_parameters && !is_unambiguous(key, value) {
+                return Err(refusal(
+                    RejectionKind::AmbiguousParameterText,
+                    "a parameter key holds =, a line break or a carriage return, or a value holds \
+                     a line break or a carriage return: such text can be regrouped without \
+                     changing the string to sign, so this server refuses it",
+                    accepts,
+                ));
+            }
+        }
+        let repeated = [
+            (client_ids, "client_id"),
+            (tokens, "access_token"),
+            (secrets, "client_secret"),
+        ]
+        .into_iter()
+        .find(|(count, _)| *count > 1);
+        if let Some((_, name)) = repeated {
+            return Err(refusal(
+                RejectionKind::AmbiguousParameters,
+                format!("the {name} parameter appears more than once; send it exactly once"),
+                accepts,
+            ));
+        }
+        Ok(())
+    }
+
+    /// The `Content-Length`, refused when it is over the limit or not a length.
+    pub(super) fn check_declared_length(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<u64>, Rejection> {
+        body::declared_length(headers, self.body_limit).map_err(|e| match e {
+            LengthError::TooLarge => self.too_large(),
+            LengthError::Invalid => Rejection::new(
+                RejectionKind::InvalidParameters,
+                "invalid Content-Length header",
+            ),
+        })
+    }
+
+    pub(super) fn too_large(&self) -> Rejection {
+        Rejection::new(
+            RejectionKind::BodyTooLarge,
+            format!("the request body is larger than {} bytes", self.body_limit),
+        )
+    }
+
+    /// Read a form body whole, under the limit and the timeout.
+    pub(super) async fn read_body<B>(
+        &self,
+        body: B,
+        accepts: AuthMethods,
+    ) -> Result<Bytes, Rejection>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        body::collect_limited(body, self.body_limit, Some(self.body_timeout))
+            .await
+            .map_err(|e| match e {
+                CollectError::TooLarge => self.too_large(),
+                CollectError::Timeout => Rejection::new(
+                    RejectionKind::BodyTimeout,
+                    format!(
+                        "the request body did not arrive within {} s",
+                        self.body_timeout.as_secs_f32()
+                    ),
+                ),
+                CollectError::Failed(e) => {
+                    tracing::debug!(error = %e, "the request body could not be read");
+                    refusal(
+                        RejectionKind::InvalidParameters,
+                        "the request body could not be read",
+                        accepts,
+                    )
+                }
+            })
+    }
+}
+
+/// Whether a parameter's text can only be read one way in the string to sign: no `=` or line
+/// break in the key (which would move the key/value boundary), no line break in the value
+/// (which would merge or split lines).
+pub(super) fn is_unambiguous(key: &[u8], value: &[u8]) -> bool {
+    !key.iter().any(|b| matches!(b, b'=' | b'\n' | b'\r'))
+        && !value.iter().any(|b| matches!(b, b'\n' | b'\r'))
+}
+
+/// Whether the body carries a `Content-Encoding` other than `identity`.
+pub(super) fn is_encoded(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(http::header::CONTENT_ENCODING)
+        .iter()
+        .any(|v| !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"identity"))
+}
+
+pub(super) fn unreadable(e: crate::params::ParamsError, accepts: AuthMethods) -> Rejection {
+    refusal(
+        RejectionKind::InvalidParameters,
+        format!("cannot read the parameters: {e}"),
+        accepts,
+    )
+}
