@@ -156,6 +156,76 @@ impl<F: FnMut(&[u8])> Sink for F {
     }
 }
 
+/// A sink into a slice of the string's exact length: each piece or line is one bounds check
+/// and a few fixed-size moves, never a call to `memcpy`.
+struct SliceWriter<'b> {
+    buf: &'b mut [u8],
+    pos: usize,
+    /// A piece did not fit (the parameters changed since the length was taken).
+    overflow: bool,
+}
+
+impl Sink for SliceWriter<'_> {
+    #[inline(always)]
+    fn piece(&mut self, bytes: &[u8]) {
+        let end = self.pos + bytes.len();
+        match self.buf.get_mut(self.pos..end) {
+            Some(dst) => {
+                copy_short(dst, bytes);
+                self.pos = end;
+            }
+            None => self.overflow = true,
+        }
+    }
+
+    #[inline(always)]
+    fn line(&mut self, key: &[u8], value: &[u8]) {
+        let eq = self.pos + key.len();
+        let end = eq + value.len() + 2;
+        match self.buf.get_mut(self.pos..end) {
+            Some(dst) => {
+                let (k, rest) = dst.split_at_mut(key.len());
+                copy_short(k, key);
+                if let Some((first, rest)) = rest.split_first_mut() {
+                    *first = b'=';
+                    if let Some((last, v)) = rest.split_last_mut() {
+                        copy_short(v, value);
+                        *last = b'\n';
+                    }
+                }
+                self.pos = end;
+            }
+            None => self.overflow = true,
+        }
+    }
+}
+
+/// Copy `src` into `dst` (same length) with a few fixed-size moves up to 64 bytes instead
+/// of a call to `memcpy`, which costs more than the copy for the short pieces of a string to
+/// sign.
+#[inline(always)]
+pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    debug_assert_eq!(dst.len(), n);
+    // Two overlapping moves of `W` bytes cover any length from `W` to `2 * W`.
+    macro_rules! two {
+        ($w:literal) => {{
+            dst[..$w].copy_from_slice(&src[..$w]);
+            dst[n - $w..].copy_from_slice(&src[n - $w..]);
+        }};
+    }
+    match n {
+        0 => {}
+        1 => dst[0] = src[0],
+        2..=3 => two!(2),
+        4..=7 => two!(4),
+        8..=15 => two!(8),
+        16..=31 => two!(16),
+        32..=64 => two!(32),
+        _ => dst.copy_from_slice(src),
+    }
+}
+
 /// How the parameter lines are ordered (spec R4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ParamOrder {
@@ -289,9 +359,30 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
 
     /// The string's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.len());
-        self.write(|piece| out.extend_from_slice(piece));
+        let mut out = Vec::new();
+        self.write_into(&mut out);
         out
+    }
+
+    /// Append the string's bytes to `out`, growing it once: the fastest way to materialise the
+    /// string into a buffer that is reused between requests. Allocates nothing for up to 32
+    /// parameters when `out` has room.
+    pub fn write_into(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        let len = self.len();
+        out.resize(start + len, 0);
+        let mut writer = SliceWriter {
+            buf: &mut out[start..],
+            pos: 0,
+            overflow: false,
+        };
+        self.write_to(&mut writer);
+        if writer.overflow || writer.pos != len {
+            // Only a `Params` whose answers change between calls gets here: write it again,
+            // piece by piece, rather than trust the length.
+            out.truncate(start);
+            self.write(|piece| out.extend_from_slice(piece));
+        }
     }
 
     /// Feed the string, piece by piece and in order, to `sink`. Allocates nothing for up to 32
@@ -414,15 +505,30 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     }
 }
 
-/// The length of the prefix all keys share (0 without parameters): sort prefixes are taken
-/// after it, so that keys such as `attribute_01` ... `attribute_19` still differ in them.
+/// The length of the prefix all keys share (0 with fewer than two parameters): sort prefixes
+/// are taken after it, so that keys such as `attribute_01` ... `attribute_19` still differ in
+/// them. The first eight bytes of every key usually settle it; only when they agree is each
+/// key compared further.
 #[inline]
 fn shared_key_prefix<L: Params + ?Sized>(p: &L) -> usize {
     let n = p.param_count();
-    if n == 0 {
+    if n < 2 {
         return 0;
     }
     let first = p.param_key(0);
+    let head = be_prefix(first);
+    let mut differ = 0u64;
+    let mut shortest = first.len();
+    for i in 1..n {
+        let key = p.param_key(i);
+        differ |= head ^ be_prefix(key);
+        shortest = shortest.min(key.len());
+    }
+    if differ != 0 {
+        // Every key agrees with the first (zero-padded) before the first byte where any
+        // differs; no prefix runs past the shortest key.
+        return (differ.leading_zeros() as usize / 8).min(shortest);
+    }
     let mut shared = first.len();
     for i in 1..n {
         if shared == 0 {
