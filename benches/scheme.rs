@@ -4,7 +4,8 @@
 //!
 //! * `scheme/sign/*`: [`SigningKey::sign`] with a key built once (the crate's design);
 //! * `scheme/verify/*`: [`SigningKey::verify`] of the correct signature;
-//! * `scheme/canonical/*`: the string to sign alone, written into a reused buffer;
+//! * `scheme/canonical/*`: the string to sign alone, written into a reused buffer
+//!   ([`StringToSign::write_into`]);
 //! * `scheme/naive/*`: the obvious implementation: `format!` per line, sort, join, a new
 //!   `Hmac<Sha1>` per call, base64 into a `String`;
 //! * `scheme/floor/*`: the SHA-1 compressions HMAC cannot avoid with cached keyed states,
@@ -204,7 +205,7 @@ fn scheme(c: &mut Criterion) {
                     black_box(pairs.as_slice()),
                 );
                 buf.clear();
-                sts.write(|piece| buf.extend_from_slice(piece));
+                sts.write_into(&mut buf);
                 black_box(buf.as_slice());
             })
         });

@@ -15,7 +15,11 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::KeyInit;
+use hmac::block_api::HmacCore;
+use hmac::digest::Output;
+use hmac::digest::array::Array;
+use hmac::digest::block_api::{Buffer, FixedOutputCore, UpdateCore};
 use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
@@ -25,12 +29,18 @@ use super::canonical::{Canonicalization, Params, Sink, StringToSign, copy_short}
 /// Length of a janrain-signed signature: standard base64 of the 20-byte HMAC-SHA1, padded.
 pub const SIGNATURE_LEN: usize = 28;
 
+/// HMAC-SHA1 from the `hmac` crate, at its block level: the two keyed SHA-1 states and
+/// nothing else, so that a copy per request is 64 bytes and finishing takes it by reference.
+type Core = HmacCore<Sha1>;
+
 /// SHA-1's block length, and so HMAC-SHA1's key block.
 const BLOCK: usize = 64;
+/// Blocks of the buffer the string to sign is gathered in.
+const BUF_BLOCKS: usize = 8;
 /// The string to sign is gathered in a buffer of this many bytes on the stack and handed to
-/// HMAC in whole pieces: one call for a typical request rather than one per `key`, `=`,
-/// `value` and newline, each of which would go through the hash's own block buffer.
-const BUF: usize = 8 * BLOCK;
+/// HMAC a run of whole blocks at a time: one call for a typical request rather than one per
+/// `key`, `=`, `value` and newline.
+const BUF: usize = BUF_BLOCKS * BLOCK;
 
 /// The HMAC-SHA1 state keyed with one client secret, built once and reused for every request.
 ///
@@ -39,7 +49,7 @@ const BUF: usize = 8 * BLOCK;
 /// secret. `Debug` shows nothing of the key; the keyed state is zeroized on drop.
 #[derive(Clone)]
 pub struct SigningKey {
-    mac: Hmac<Sha1>,
+    core: Core,
 }
 
 impl SigningKey {
@@ -57,14 +67,16 @@ impl SigningKey {
         } else {
             block[..secret.len()].copy_from_slice(secret);
         }
-        let mac = Hmac::<Sha1>::new(&block.into());
+        let mut key = Array::from(block);
         block.zeroize();
-        SigningKey { mac }
+        let core = Core::new(&key);
+        key.zeroize();
+        SigningKey { core }
     }
 
     /// The signature of a request. Allocates nothing for up to 32 parameters.
     pub fn sign<L: Params + ?Sized>(&self, string_to_sign: &StringToSign<'_, L>) -> Signature {
-        let mut sink = Gather::new(self.mac.clone());
+        let mut sink = Gather::new(self.core.clone());
         string_to_sign.write_to(&mut sink);
         Signature(base64_digest(&sink.finish()))
     }
@@ -108,60 +120,85 @@ impl SigningKey {
 
     /// The raw HMAC-SHA1 of `message` under this key.
     pub(crate) fn mac(&self, message: &[u8]) -> [u8; 20] {
-        let mut mac = self.mac.clone();
-        mac.update(message);
-        mac.finalize().into_bytes().into()
+        let mut sink = Gather::new(self.core.clone());
+        sink.piece(message);
+        sink.finish()
     }
 }
 
-/// The string to sign on its way into HMAC: pieces are gathered in a stack buffer and handed
-/// over when it fills and at the end.
+/// The string to sign on its way into HMAC: pieces are gathered in a stack buffer, and whole
+/// blocks are handed over when it fills and at the end.
 struct Gather {
-    mac: Hmac<Sha1>,
-    buf: [u8; BUF],
+    core: Core,
+    buf: [[u8; BLOCK]; BUF_BLOCKS],
     /// Bytes gathered, always less than `BUF`.
     pos: usize,
-    /// How far `buf` holds message bytes, for wiping them at the end.
+    /// How far `buf` has held message bytes, for wiping them at the end.
     used: usize,
 }
 
 impl Gather {
     #[inline(always)]
-    fn new(mac: Hmac<Sha1>) -> Self {
+    fn new(core: Core) -> Self {
         Gather {
-            mac,
-            buf: [0; BUF],
+            core,
+            buf: [[0; BLOCK]; BUF_BLOCKS],
             pos: 0,
             used: 0,
         }
     }
 
-    /// Hand the buffer to HMAC, then take `data` directly when it is at least a buffer long,
-    /// or gather it.
+    /// `data` does not fit: complete the block being gathered, hand every gathered block to
+    /// HMAC, then the whole blocks of `data` straight from where they are, and gather the
+    /// rest.
     #[inline(never)]
     fn spill(&mut self, data: &[u8]) {
-        self.mac.update(&self.buf[..self.pos]);
+        let flat = self.buf.as_flattened_mut();
+        let fill = (BLOCK - self.pos % BLOCK) % BLOCK;
+        let (head, data) = data.split_at(fill.min(data.len()));
+        flat[self.pos..self.pos + head.len()].copy_from_slice(head);
+        self.pos += head.len();
         self.used = BUF;
+        let whole = self.pos / BLOCK;
+        self.core
+            .update_blocks(Array::cast_slice_from_core(&self.buf[..whole]));
+        // `data` was at least the room left, so the gathered bytes ended on a block boundary.
+        debug_assert_eq!(self.pos % BLOCK, 0);
         self.pos = 0;
-        if data.len() >= BUF {
-            self.mac.update(data);
-        } else {
-            copy_short(&mut self.buf[..data.len()], data);
-            self.pos = data.len();
+        let (blocks, rest) = Array::slice_as_chunks(data);
+        if !blocks.is_empty() {
+            self.core.update_blocks(blocks);
         }
+        let flat = self.buf.as_flattened_mut();
+        flat[..rest.len()].copy_from_slice(rest);
+        self.pos = rest.len();
     }
 
     /// The MAC. The buffer held message bytes (for a Basic password's MAC, the password):
     /// they are overwritten with zeros, and the zeros are passed to [`std::hint::black_box`]
     /// so that the stores are not optimised away (wide stores and one barrier, where
-    /// `zeroize`'s volatile byte-by-byte writes would cost as much as a compression).
+    /// `zeroize`'s volatile byte-by-byte writes would cost a good part of a compression).
     #[inline(always)]
-    fn finish(mut self) -> [u8; 20] {
-        self.mac.update(&self.buf[..self.pos]);
+    fn finish(&mut self) -> [u8; 20] {
+        let whole = self.pos / BLOCK;
+        if whole > 0 {
+            self.core
+                .update_blocks(Array::cast_slice_from_core(&self.buf[..whole]));
+        }
+        // The block holding the tail, whole (the padding overwrites what follows the tail):
+        // a fixed-size move rather than a copy of the tail's length.
+        let mut tail = Buffer::<Core>::default();
+        if let Some(block) = self.buf.get(whole) {
+            tail.set(Array::from(*block), self.pos % BLOCK);
+        }
+        let flat = self.buf.as_flattened_mut();
+        let mut out = Output::<Core>::default();
+        self.core.finalize_fixed_core(&mut tail, &mut out);
         let used = self.used.max(self.pos);
-        self.buf[..used].fill(0);
-        std::hint::black_box(&mut self.buf);
-        self.mac.finalize().into_bytes().into()
+        flat[..used].fill(0);
+        tail.set(Array::default(), 0);
+        std::hint::black_box((&mut self.buf, &mut tail));
+        out.into()
     }
 }
 
@@ -170,7 +207,10 @@ impl Sink for Gather {
     fn piece(&mut self, bytes: &[u8]) {
         let pos = self.pos;
         if bytes.len() < BUF - pos {
-            copy_short(&mut self.buf[pos..pos + bytes.len()], bytes);
+            copy_short(
+                &mut self.buf.as_flattened_mut()[pos..pos + bytes.len()],
+                bytes,
+            );
             self.pos = pos + bytes.len();
         } else {
             self.spill(bytes);
@@ -183,12 +223,13 @@ impl Sink for Gather {
         let pos = self.pos;
         let room = BUF - pos;
         if key.len() < room && value.len() < room && key.len() + value.len() + 2 < room {
+            let buf = self.buf.as_flattened_mut();
             let eq = pos + key.len();
             let nl = eq + 1 + value.len();
-            copy_short(&mut self.buf[pos..eq], key);
-            self.buf[eq] = b'=';
-            copy_short(&mut self.buf[eq + 1..nl], value);
-            self.buf[nl] = b'\n';
+            copy_short(&mut buf[pos..eq], key);
+            buf[eq] = b'=';
+            copy_short(&mut buf[eq + 1..nl], value);
+            buf[nl] = b'\n';
             self.pos = nl + 1;
         } else {
             self.piece(key);
@@ -287,6 +328,7 @@ mod tests {
     }
 
     fn reference(key: &[u8], msg: &[u8]) -> [u8; 20] {
+        use hmac::{Hmac, Mac};
         let mut m = Hmac::<Sha1>::new_from_slice(key).unwrap();
         m.update(msg);
         m.finalize().into_bytes().into()
@@ -331,7 +373,7 @@ mod tests {
                 let want = reference(key, &msg[..len]);
                 assert_eq!(signing.mac(&msg[..len]), want, "key {key_len} len {len}");
                 // Fed in uneven pieces.
-                let mut g = Gather::new(signing.mac.clone());
+                let mut g = Gather::new(signing.core.clone());
                 for piece in msg[..len].chunks(len % 13 + 1) {
                     g.piece(piece);
                 }
@@ -363,7 +405,7 @@ mod tests {
                 msg.extend_from_slice(value);
                 msg.push(b'\n');
                 msg.extend_from_slice(b"tail");
-                let mut g = Gather::new(signing.mac.clone());
+                let mut g = Gather::new(signing.core.clone());
                 g.piece(&bytes[..lead]);
                 g.line(key, value);
                 g.piece(b"tail");
