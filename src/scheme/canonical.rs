@@ -214,15 +214,22 @@ pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
             dst[n - $w..].copy_from_slice(&src[n - $w..]);
         }};
     }
-    match n {
-        0 => {}
-        1 => dst[0] = src[0],
-        2..=3 => two!(2),
-        4..=7 => two!(4),
-        8..=15 => two!(8),
-        16..=31 => two!(16),
-        32..=64 => two!(32),
-        _ => dst.copy_from_slice(src),
+    // Branches in a binary search over the length classes: two or three compares for the
+    // lengths of parameter names and values, where a chain of ranges takes up to six.
+    if n >= 16 {
+        if n <= 32 {
+            two!(16)
+        } else if n <= 64 {
+            two!(32)
+        } else {
+            dst.copy_from_slice(src)
+        }
+    } else if n >= 4 {
+        if n >= 8 { two!(8) } else { two!(4) }
+    } else if n >= 2 {
+        two!(2)
+    } else if n == 1 {
+        dst[0] = src[0];
     }
 }
 
@@ -296,6 +303,9 @@ impl<L: ?Sized> Clone for StringToSign<'_, L> {
 }
 
 impl<L: ?Sized> Copy for StringToSign<'_, L> {}
+
+/// A parameter's sort prefix and its index.
+type Keyed = (u64, usize);
 
 /// Parameters up to this count are sorted with an index array on the stack.
 const STACK_PARAMS: usize = 32;
@@ -406,7 +416,7 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
             return;
         }
         self.with_sorted(|order| {
-            for &i in order {
+            for &(_, i) in order {
                 sink.line(self.params.param_key(i), self.params.param_value(i));
             }
         });
@@ -436,23 +446,24 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
                 by_line
                     .iter()
                     .zip(by_key)
-                    .any(|(a, b)| compare(ParamOrder::Line, p, *a, *b) != Ordering::Equal)
+                    .any(|(a, b)| compare(ParamOrder::Line, p, a.1, b.1) != Ordering::Equal)
             })
         })
     }
 
     #[inline]
-    fn with_sorted<R>(&self, f: impl FnOnce(&[usize]) -> R) -> R {
+    fn with_sorted<R>(&self, f: impl FnOnce(&[Keyed]) -> R) -> R {
         self.with_order(self.form.order, f)
     }
 
-    /// Call `f` with the parameter indices sorted in `order`.
+    /// Call `f` with the parameters sorted in `order` (their indices, after their sort
+    /// prefixes).
     ///
     /// Each parameter is sorted by a 64-bit prefix of its sort key first ([`sort_prefix`],
     /// taken after the bytes every key shares), so most comparisons are one integer
     /// comparison; equal prefixes fall back to [`compare`].
     #[inline]
-    fn with_order<R>(&self, order: ParamOrder, f: impl FnOnce(&[usize]) -> R) -> R {
+    fn with_order<R>(&self, order: ParamOrder, f: impl FnOnce(&[Keyed]) -> R) -> R {
         let n = self.params.param_count();
         if n <= SMALL_PARAMS {
             self.sort_on_stack::<SMALL_PARAMS, R>(order, f)
@@ -470,8 +481,7 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
                 })
                 .collect();
             keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| compare(order, p, a.1, b.1)));
-            let idx: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
-            f(&idx)
+            f(&keyed)
         }
     }
 
@@ -481,7 +491,7 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     fn sort_on_stack<const N: usize, R>(
         &self,
         order: ParamOrder,
-        f: impl FnOnce(&[usize]) -> R,
+        f: impl FnOnce(&[Keyed]) -> R,
     ) -> R {
         let n = self.params.param_count();
         let p = self.params;
@@ -497,11 +507,7 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
         insertion_sort(keyed, |a, b| {
             a.0.cmp(&b.0).then_with(|| compare(order, p, a.1, b.1))
         });
-        let mut idx = [0usize; N];
-        for (slot, &(_, i)) in idx.iter_mut().zip(keyed.iter()) {
-            *slot = i;
-        }
-        f(&idx[..n])
+        f(keyed)
     }
 }
 
