@@ -10,10 +10,10 @@
 //! shards swept for expired entries (one shard locked at a time, never two), so no request
 //! pays for a full scan unless the guard is full.
 //!
-//! Tables grow by half when three in twenty slots are left and never run below 57% full once
-//! grown, so a live entry costs at most 16 / 0.567 = 28.2 bytes of table: the density that a
-//! hash set of keys plus per-second expiry buckets (about 55 to 100 bytes an entry) could not
-//! reach.
+//! A table grows by half when it is 85% full, so just after growing it is 57% full: at the
+//! most entries a shard has held, each cost at most 16 / 0.567 = 28.2 bytes of table, a
+//! density that a hash set of keys plus per-second expiry buckets (55 to 100 bytes an entry)
+//! could not reach.
 
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
@@ -33,12 +33,12 @@ use crate::server::BoxFuture;
 /// signed requests per second** per node with the default window. Size it as `peak signed
 /// requests per second x (max_age + 1 s)`, or narrow the window.
 ///
-/// **Memory.** An entry is one 16-byte slot of a hash table kept between 57% and 85% full, so
-/// at most 28.2 bytes per live entry (measured with a counting allocator in `tests/replay.rs`:
-/// under 32 bytes per entry at 2 million entries), plus a fixed 4 bytes per client counter
-/// (at most 65,536 counters, 256 KiB). Budget **32 bytes per entry: about 100 MiB for a full
-/// guard at this cap**. Tables grow as entries arrive and do not shrink after a peak, so the
-/// cap bounds memory under any traffic.
+/// **Memory.** An entry is one 16-byte slot of a hash table that grows by half when 85% full,
+/// so a table holds at most 28.2 bytes per entry at its peak (measured with a counting
+/// allocator: about 20 bytes per live entry at 2 million entries), plus a fixed 4 bytes per
+/// client counter (at most 65,536 counters, 256 KiB). Budget **32 bytes per entry: about 100
+/// MiB for a full guard at this cap**. Tables grow as entries arrive and do not shrink after
+/// a peak, so the cap bounds memory under any traffic.
 pub const DEFAULT_CAPACITY: usize = 3 << 20;
 
 /// The default number of shards (independent locks) of a [`MemoryReplayGuard`]: 64.
@@ -830,7 +830,7 @@ mod tests {
             }
             assert!(shard.len * GROW_DEN <= shard.slots.len() * GROW_NUM);
         }
-        assert_eq!(owners.live(0) as usize, shard.len);
+        assert_eq!(owners.live(0), shard.len);
     }
 
     #[test]
