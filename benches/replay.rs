@@ -8,7 +8,7 @@
 //! baseline does the same signing, so the differences are the guard's cost:
 //!
 //! * `replay/none`: sign + layer, no guard.
-//! * `replay/memory`: sign + layer + [`MemoryReplayGuard`] (defaults: 64 shards, cap 2^20), held
+//! * `replay/memory`: sign + layer + [`MemoryReplayGuard`] (defaults: 64 shards, cap 3 x 2^20), held
 //!   at a steady state of about 300,000 live entries: the guard's clock moves one second
 //!   every 1024 requests and entries live 301 s (the default window), so each request also
 //!   evicts about one expired entry, as in production.

@@ -1,4 +1,5 @@
-//! Signing and verifying a typical request allocates nothing.
+//! Signing and verifying a typical request allocates nothing, and neither does writing the
+//! string to sign into a buffer with room.
 //!
 //! A counting global allocator counts the allocations made by the current thread while a
 //! thread-local flag is up, so the test harness's other threads (and other tests running in
@@ -198,4 +199,22 @@ fn a_long_request_allocates_nothing_either() {
     });
     assert_eq!(n, 0, "signing 32 parameters allocated");
     assert_eq!(sig, expected);
+}
+
+#[test]
+fn writing_the_string_into_a_reused_buffer_allocates_nothing() {
+    let mut buf = Vec::with_capacity(4096);
+    for form in [
+        Canonicalization::CANONICAL,
+        Canonicalization::CANONICAL.with_order(ParamOrder::Key),
+        Canonicalization::SAMPLE_CODE,
+    ] {
+        let sts = StringToSign::new(ENDPOINT, DATE, &TYPICAL).with_form(form);
+        let (n, ()) = allocations(|| {
+            buf.clear();
+            sts.write_into(black_box(&mut buf));
+        });
+        assert_eq!(n, 0, "write_into with room allocated ({form:?})");
+        assert_eq!(buf, sts.to_bytes());
+    }
 }

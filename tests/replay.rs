@@ -449,20 +449,33 @@ unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
 
+/// A 28-character signature, unique per `n`, written without allocating.
+fn numbered(n: u64) -> [u8; 28] {
+    let mut sig = *b"AAAAAAAAAAAA0000000000000000";
+    for (i, byte) in sig[12..].iter_mut().enumerate() {
+        *byte = b"0123456789abcdef"[((n >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    sig
+}
+
+fn held_now() -> isize {
+    HELD.with(|h| h.get())
+}
+
 #[test]
-fn a_full_guard_costs_about_a_hundred_bytes_per_entry_and_churn_does_not_grow_it() {
-    const CAP: usize = 50_000;
+fn two_million_live_entries_take_at_most_32_bytes_each_and_churn_does_not_grow_them() {
+    const N: u64 = 2_000_000;
     let clock = clock();
-    let before = HELD.with(|h| h.get());
-    let guard = MemoryReplayGuard::builder()
-        .capacity(CAP)
-        .clock(clock.clone())
-        .build();
-    let mut sig = *b"AAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-    let mut fill = |round: usize| {
-        for i in 0..CAP {
-            let text = format!("{round:04}{i:08}");
-            sig[..12].copy_from_slice(text.as_bytes());
+    let before = held_now();
+    // The default cap (3 x 2^20) and shards.
+    let guard = MemoryReplayGuard::builder().clock(clock.clone()).build();
+    assert!(
+        guard.capacity() >= 10_000 * 301,
+        "sustains 10,000 signed requests/s"
+    );
+    let fill = |round: u64| {
+        for i in 0..N {
+            let sig = numbered((round << 32) | i);
             let verdict = record(
                 &guard,
                 std::str::from_utf8(&sig).unwrap(),
@@ -472,41 +485,44 @@ fn a_full_guard_costs_about_a_hundred_bytes_per_entry_and_churn_does_not_grow_it
         }
     };
     fill(0);
-    let full = HELD.with(|h| h.get()) - before;
-    let per_entry = full as f64 / CAP as f64;
-    // Keep the figure documented on DEFAULT_CAPACITY honest.
-    assert!(per_entry <= 70.0, "{per_entry:.1} bytes per entry");
-    // Traffic goes on at the cap for several lifetimes: memory stays where it was.
-    // (The hash sets grow once, as deletions leave tombstones, then stay put.)
-    let mut most = full;
-    for round in 1..=6 {
+    assert_eq!(guard.len(), N as usize);
+    let per_entry = (held_now() - before) as f64 / N as f64;
+    println!("{per_entry:.1} bytes per live entry at {N} entries");
+    assert!(per_entry <= 32.0, "{per_entry:.1} bytes per entry");
+
+    // Traffic goes on for two more lifetimes: the expired entries make room for the new ones.
+    let mut most = held_now() - before;
+    for round in 1..=2 {
         clock.advance(301);
         fill(round);
-        most = most.max(HELD.with(|h| h.get()) - before);
+        most = most.max(held_now() - before);
     }
-    let most_per_entry = most as f64 / CAP as f64;
-    println!(
-        "{per_entry:.1} bytes per entry when filled once; at most {most_per_entry:.1} under churn"
-    );
+    guard.evict_expired();
+    assert_eq!(guard.len(), N as usize);
+    let most_per_entry = most as f64 / N as f64;
+    println!("at most {most_per_entry:.1} bytes per live entry under churn");
     assert!(
-        most_per_entry <= 110.0,
+        most_per_entry <= 32.0,
         "{most_per_entry:.1} bytes per entry under churn"
     );
-    drop(guard);
+}
 
-    // Steady traffic instead: a new request every tick, entries expiring as they arrive, the
-    // guard held just under its cap for three lifetimes.
-    let before = HELD.with(|h| h.get());
+#[test]
+fn memory_stays_dense_under_steady_traffic_near_the_cap() {
+    // A new request every tick, entries expiring as they arrive, the guard held just under its
+    // cap for three lifetimes.
+    const CAP: usize = 50_000;
+    let clock = clock();
+    let before = held_now();
     let guard = MemoryReplayGuard::builder()
         .capacity(CAP)
         .clock(clock.clone())
         .build();
-    let per_second = CAP / 102;
+    let per_second = CAP as u64 / 102;
     let mut most = 0;
-    for second in 0..300 {
+    for second in 0..300u64 {
         for i in 0..per_second {
-            let text = format!("{second:04}{i:08}");
-            sig[..12].copy_from_slice(text.as_bytes());
+            let sig = numbered((second << 32) | i);
             let verdict = record(
                 &guard,
                 std::str::from_utf8(&sig).unwrap(),
@@ -515,12 +531,155 @@ fn a_full_guard_costs_about_a_hundred_bytes_per_entry_and_churn_does_not_grow_it
             assert_eq!(verdict, Some(ReplayVerdict::Fresh));
         }
         clock.advance(1);
-        most = most.max(HELD.with(|h| h.get()) - before);
+        most = most.max(held_now() - before);
     }
-    let steady_per_entry = most as f64 / CAP as f64;
-    println!("at most {steady_per_entry:.1} bytes per entry of the cap under steady traffic");
+    let per_entry = most as f64 / CAP as f64;
+    println!("at most {per_entry:.1} bytes per entry of the cap under steady traffic");
     assert!(
-        steady_per_entry <= 110.0,
-        "{steady_per_entry:.1} bytes per entry under steady traffic"
+        per_entry <= 40.0,
+        "{per_entry:.1} bytes per entry of the cap"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fairness.
+
+fn record_for(
+    guard: &MemoryReplayGuard,
+    client_id: &str,
+    signature: &str,
+    ttl: Duration,
+) -> Option<ReplayVerdict> {
+    let key = ReplayKey {
+        client_id,
+        signature,
+    };
+    let mut future = guard.check_and_record(key, ttl);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(result) => result.ok(),
+        Poll::Pending => panic!("the in-memory guard never waits"),
+    }
+}
+
+#[test]
+fn nearly_full_a_client_over_its_share_is_refused_first_and_a_light_one_is_served() {
+    const CAP: usize = 1000;
+    let clock = clock();
+    let guard = MemoryReplayGuard::builder()
+        .capacity(CAP)
+        .clock(clock.clone())
+        .build();
+    let ttl = Duration::from_secs(301);
+    for i in 0..3 {
+        let sig = format!("light-{i}");
+        assert_eq!(
+            record_for(&guard, "light", &sig, ttl),
+            Some(ReplayVerdict::Fresh)
+        );
+    }
+    // The heavy client records until it is refused.
+    let mut heavy = 0;
+    while record_for(&guard, "heavy", &format!("heavy-{heavy}"), ttl).is_some() {
+        heavy += 1;
+        assert!(heavy <= CAP, "never refused");
+    }
+    // Refused in the last eighth of the cap, holding more than its half.
+    assert!(
+        heavy >= CAP / 2 && guard.len() < CAP,
+        "{heavy} / {}",
+        guard.len()
+    );
+    assert!(guard.len() >= CAP - CAP / 8, "{}", guard.len());
+    // The light client is still served, and the heavy one still refused; replays are still
+    // recognised for both.
+    for i in 3..60 {
+        let sig = format!("light-{i}");
+        assert_eq!(
+            record_for(&guard, "light", &sig, ttl),
+            Some(ReplayVerdict::Fresh),
+            "light request {i}"
+        );
+        assert_eq!(
+            record_for(&guard, "heavy", &format!("heavy-more-{i}"), ttl),
+            None
+        );
+    }
+    assert_eq!(
+        record_for(&guard, "heavy", "heavy-0", ttl),
+        Some(ReplayVerdict::Replayed)
+    );
+    assert_eq!(
+        record_for(&guard, "light", "light-0", ttl),
+        Some(ReplayVerdict::Replayed)
+    );
+}
+
+#[test]
+fn a_client_alone_may_fill_the_guard_but_room_that_frees_goes_to_the_one_it_shut_out() {
+    const CAP: usize = 100;
+    let clock = clock();
+    let guard = MemoryReplayGuard::builder()
+        .capacity(CAP)
+        .clock(clock.clone())
+        .build();
+    let ttl = Duration::from_secs(10);
+    for i in 0..CAP / 2 {
+        assert!(record_for(&guard, "heavy", &format!("early-{i}"), ttl).is_some());
+    }
+    clock.advance(5);
+    for i in 0..CAP / 2 {
+        assert!(record_for(&guard, "heavy", &format!("late-{i}"), ttl).is_some());
+    }
+    assert_eq!(guard.len(), CAP, "a client alone uses the whole cap");
+    // Full: the light client is refused, and remembered.
+    assert_eq!(record_for(&guard, "light", "light-0", ttl), None);
+    // The early half expires. The heavy client, over its share now that two want room, is
+    // refused; the light one is served.
+    clock.advance(5);
+    assert_eq!(record_for(&guard, "heavy", "heavy-next", ttl), None);
+    for i in 0..5 {
+        assert_eq!(
+            record_for(&guard, "light", &format!("light-{i}"), ttl),
+            Some(ReplayVerdict::Fresh)
+        );
+    }
+    // Once the expired half is gone the guard is no longer nearly full: the heavy client is
+    // served again.
+    guard.evict_expired();
+    assert!(guard.len() < CAP - CAP / 8, "{}", guard.len());
+    assert_eq!(
+        record_for(&guard, "heavy", "heavy-next", ttl),
+        Some(ReplayVerdict::Fresh)
+    );
+}
+
+#[tokio::test]
+async fn behind_the_layer_the_client_over_its_share_gets_503_and_a_light_one_200() {
+    const CAP: usize = 16;
+    let clock = clock();
+    let guard = shared_guard(&clock, CAP);
+    let base = serve(builder(&clock).replay_guard(guard.clone()).build()).await;
+    let light = |tag: &str| Signed {
+        client_id: "direct_client",
+        secret: "direct-secret-1d8c3a",
+        ..find(tag, &clock)
+    };
+    assert_ok(&light("light-0").send(&base).await);
+    let mut heavy = 0;
+    loop {
+        let got = find(&format!("heavy-{heavy}"), &clock).send(&base).await;
+        if got.0 != 200 {
+            assert_unavailable(&got);
+            break;
+        }
+        heavy += 1;
+        assert!(heavy < CAP, "never refused");
+    }
+    assert!(guard.len() < CAP, "refused before the guard was full");
+    assert_ok(&light("light-1").send(&base).await);
+    assert_replayed(&light("light-1").send(&base).await);
+    assert_unavailable(&find("heavy-again", &clock).send(&base).await);
 }

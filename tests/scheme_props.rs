@@ -308,6 +308,117 @@ proptest! {
     }
 }
 
+/// Raw bytes for the differential test: a small alphabet (so that prefixes, repeats and ties
+/// in the first eight bytes are common), the separators, and the extreme bytes.
+fn raw_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+    let byte = prop_oneof![
+        6 => prop::sample::select(b"ab".to_vec()),
+        1 => Just(b'='),
+        1 => Just(b'\n'),
+        1 => Just(0u8),
+        1 => Just(0xffu8),
+        1 => any::<u8>(),
+    ];
+    prop::collection::vec(byte, 0..max)
+}
+
+/// Keys for the differential test: a shared stem (often longer than eight bytes) and a short
+/// tail, or raw bytes, so that keys are prefixes of each other, repeat, or are empty.
+fn raw_key() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        2 => (
+            prop::sample::select(vec![&b""[..], b"k", b"key", b"attribute_", b"attribute_0"]),
+            raw_bytes(3),
+        )
+            .prop_map(|(stem, tail)| [stem, &tail[..]].concat()),
+        1 => raw_bytes(12),
+    ]
+}
+
+/// Parameter lists of every size the canonicaliser treats differently: a handful (the usual
+/// request), up to 32 (sorted on the stack) and beyond (sorted on the heap).
+fn raw_params() -> impl Strategy<Value = Vec<(Vec<u8>, Vec<u8>)>> {
+    prop_oneof![
+        3 => prop::collection::vec((raw_key(), raw_bytes(6)), 0..9),
+        1 => prop::collection::vec((raw_key(), raw_bytes(6)), 9..33),
+        1 => prop::collection::vec((raw_key(), raw_bytes(6)), 33..60),
+    ]
+    .prop_flat_map(|p| {
+        // Repeat some parameters whole, and some keys with other values.
+        let n = p.len();
+        (
+            Just(p),
+            prop::collection::vec((any::<Index>(), any::<bool>(), raw_bytes(4)), 0..4),
+        )
+            .prop_map(move |(mut p, repeats)| {
+                if n > 0 {
+                    for (at, whole, value) in repeats {
+                        let (k, v) = p[at.index(n)].clone();
+                        p.push((k, if whole { v } else { value }));
+                    }
+                }
+                p
+            })
+    })
+}
+
+/// The plain reference: format every line, sort the lines (line order) or the pairs (key
+/// order), join.
+fn plain_sort(params: &[(Vec<u8>, Vec<u8>)], order: ParamOrder) -> Vec<u8> {
+    let lines: Vec<Vec<u8>> = match order {
+        ParamOrder::Line => {
+            let mut lines: Vec<Vec<u8>> = params
+                .iter()
+                .map(|(k, v)| [&k[..], b"=", v].concat())
+                .collect();
+            lines.sort();
+            lines
+        }
+        ParamOrder::Key => {
+            let mut pairs = params.to_vec();
+            pairs.sort();
+            pairs
+                .iter()
+                .map(|(k, v)| [&k[..], b"=", v].concat())
+                .collect()
+        }
+    };
+    let mut out = b"/e\nD\n".to_vec();
+    for line in lines {
+        out.extend_from_slice(&line);
+        out.push(b'\n');
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    /// The canonicaliser against a plain sort of the formatted lines, byte for byte, in both
+    /// orders, through every way of reading the string out.
+    #[test]
+    fn the_canonical_string_equals_a_plain_sort(params in raw_params()) {
+        for order in [ParamOrder::Line, ParamOrder::Key] {
+            let want = plain_sort(&params, order);
+            let form = Canonicalization::CANONICAL.with_order(order);
+            let sts = StringToSign::new("/e", "D", params.as_slice()).with_form(form);
+            prop_assert_eq!(sts.len(), want.len());
+            prop_assert_eq!(&sts.to_bytes(), &want, "{:?}", order);
+            let mut pieces = Vec::new();
+            sts.write(|piece| pieces.extend_from_slice(piece));
+            prop_assert_eq!(&pieces, &want, "{:?}, by pieces", order);
+            let mut appended = b"prefix".to_vec();
+            sts.write_into(&mut appended);
+            prop_assert_eq!(&appended[6..], &want[..], "{:?}, appended", order);
+            // Any arrival order gives the same bytes.
+            let mut reversed = params.clone();
+            reversed.reverse();
+            let sts = StringToSign::new("/e", "D", reversed.as_slice()).with_form(form);
+            prop_assert_eq!(&sts.to_bytes(), &want, "{:?}, reversed", order);
+        }
+    }
+}
+
 /// The generators do produce the cases the properties are about.
 #[test]
 fn generators_cover_the_interesting_cases() {
@@ -329,4 +440,22 @@ fn generators_cover_the_interesting_cases() {
         }
     }
     assert!(dup && newline && equals && empty_value && prefix_pair);
+
+    // The differential test's generator: keys that are strict prefixes of others, tie in their
+    // first eight bytes, are empty or repeat, and lists past 32 parameters.
+    let (mut prefix, mut tie8, mut empty_key, mut repeated, mut many) =
+        (false, false, false, false, false);
+    for _ in 0..400 {
+        let p = raw_params().new_tree(&mut runner).unwrap().current();
+        many |= p.len() > 32;
+        for (i, (k, _)) in p.iter().enumerate() {
+            empty_key |= k.is_empty();
+            for (k2, _) in &p[i + 1..] {
+                repeated |= k == k2;
+                prefix |= k2.len() > k.len() && k2.starts_with(k) && !k.is_empty();
+                tie8 |= k.len() >= 8 && k2.len() >= 8 && k[..8] == k2[..8] && k != k2;
+            }
+        }
+    }
+    assert!(prefix && tie8 && empty_key && repeated && many);
 }

@@ -156,6 +156,83 @@ impl<F: FnMut(&[u8])> Sink for F {
     }
 }
 
+/// A sink into a slice of the string's exact length: each piece or line is one bounds check
+/// and a few fixed-size moves, never a call to `memcpy`.
+struct SliceWriter<'b> {
+    buf: &'b mut [u8],
+    pos: usize,
+    /// A piece did not fit (the parameters changed since the length was taken).
+    overflow: bool,
+}
+
+impl Sink for SliceWriter<'_> {
+    #[inline(always)]
+    fn piece(&mut self, bytes: &[u8]) {
+        let end = self.pos + bytes.len();
+        match self.buf.get_mut(self.pos..end) {
+            Some(dst) => {
+                copy_short(dst, bytes);
+                self.pos = end;
+            }
+            None => self.overflow = true,
+        }
+    }
+
+    #[inline(always)]
+    fn line(&mut self, key: &[u8], value: &[u8]) {
+        let eq = self.pos + key.len();
+        let end = eq + value.len() + 2;
+        match self.buf.get_mut(self.pos..end) {
+            Some(dst) => {
+                let (k, rest) = dst.split_at_mut(key.len());
+                copy_short(k, key);
+                if let Some((first, rest)) = rest.split_first_mut() {
+                    *first = b'=';
+                    if let Some((last, v)) = rest.split_last_mut() {
+                        copy_short(v, value);
+                        *last = b'\n';
+                    }
+                }
+                self.pos = end;
+            }
+            None => self.overflow = true,
+        }
+    }
+}
+
+/// Copy `src` into `dst` (same length) with a few fixed-size moves up to 64 bytes instead
+/// of a call to `memcpy`, which costs more than the copy for the short pieces of a string to
+/// sign.
+#[inline(always)]
+pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    debug_assert_eq!(dst.len(), n);
+    // Two overlapping moves of `W` bytes cover any length from `W` to `2 * W`.
+    macro_rules! two {
+        ($w:literal) => {{
+            dst[..$w].copy_from_slice(&src[..$w]);
+            dst[n - $w..].copy_from_slice(&src[n - $w..]);
+        }};
+    }
+    // Branches in a binary search over the length classes: two or three compares for the
+    // lengths of parameter names and values, where a chain of ranges takes up to six.
+    if n >= 16 {
+        if n <= 32 {
+            two!(16)
+        } else if n <= 64 {
+            two!(32)
+        } else {
+            dst.copy_from_slice(src)
+        }
+    } else if n >= 4 {
+        if n >= 8 { two!(8) } else { two!(4) }
+    } else if n >= 2 {
+        two!(2)
+    } else if n == 1 {
+        dst[0] = src[0];
+    }
+}
+
 /// How the parameter lines are ordered (spec R4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ParamOrder {
@@ -227,6 +304,9 @@ impl<L: ?Sized> Clone for StringToSign<'_, L> {
 
 impl<L: ?Sized> Copy for StringToSign<'_, L> {}
 
+/// A parameter's sort prefix and its index.
+type Keyed = (u64, usize);
+
 /// Parameters up to this count are sorted with an index array on the stack.
 const STACK_PARAMS: usize = 32;
 /// Parameters up to this count (a typical request) are sorted in smaller arrays.
@@ -289,9 +369,30 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
 
     /// The string's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.len());
-        self.write(|piece| out.extend_from_slice(piece));
+        let mut out = Vec::new();
+        self.write_into(&mut out);
         out
+    }
+
+    /// Append the string's bytes to `out`, growing it once: the fastest way to materialise the
+    /// string into a buffer that is reused between requests. Allocates nothing for up to 32
+    /// parameters when `out` has room.
+    pub fn write_into(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        let len = self.len();
+        out.resize(start + len, 0);
+        let mut writer = SliceWriter {
+            buf: &mut out[start..],
+            pos: 0,
+            overflow: false,
+        };
+        self.write_to(&mut writer);
+        if writer.overflow || writer.pos != len {
+            // Only a `Params` whose answers change between calls gets here: write it again,
+            // piece by piece, rather than trust the length.
+            out.truncate(start);
+            self.write(|piece| out.extend_from_slice(piece));
+        }
     }
 
     /// Feed the string, piece by piece and in order, to `sink`. Allocates nothing for up to 32
@@ -315,7 +416,7 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
             return;
         }
         self.with_sorted(|order| {
-            for &i in order {
+            for &(_, i) in order {
                 sink.line(self.params.param_key(i), self.params.param_value(i));
             }
         });
@@ -345,23 +446,24 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
                 by_line
                     .iter()
                     .zip(by_key)
-                    .any(|(a, b)| compare(ParamOrder::Line, p, *a, *b) != Ordering::Equal)
+                    .any(|(a, b)| compare(ParamOrder::Line, p, a.1, b.1) != Ordering::Equal)
             })
         })
     }
 
     #[inline]
-    fn with_sorted<R>(&self, f: impl FnOnce(&[usize]) -> R) -> R {
+    fn with_sorted<R>(&self, f: impl FnOnce(&[Keyed]) -> R) -> R {
         self.with_order(self.form.order, f)
     }
 
-    /// Call `f` with the parameter indices sorted in `order`.
+    /// Call `f` with the parameters sorted in `order` (their indices, after their sort
+    /// prefixes).
     ///
     /// Each parameter is sorted by a 64-bit prefix of its sort key first ([`sort_prefix`],
     /// taken after the bytes every key shares), so most comparisons are one integer
     /// comparison; equal prefixes fall back to [`compare`].
     #[inline]
-    fn with_order<R>(&self, order: ParamOrder, f: impl FnOnce(&[usize]) -> R) -> R {
+    fn with_order<R>(&self, order: ParamOrder, f: impl FnOnce(&[Keyed]) -> R) -> R {
         let n = self.params.param_count();
         if n <= SMALL_PARAMS {
             self.sort_on_stack::<SMALL_PARAMS, R>(order, f)
@@ -379,8 +481,7 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
                 })
                 .collect();
             keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| compare(order, p, a.1, b.1)));
-            let idx: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
-            f(&idx)
+            f(&keyed)
         }
     }
 
@@ -390,7 +491,7 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     fn sort_on_stack<const N: usize, R>(
         &self,
         order: ParamOrder,
-        f: impl FnOnce(&[usize]) -> R,
+        f: impl FnOnce(&[Keyed]) -> R,
     ) -> R {
         let n = self.params.param_count();
         let p = self.params;
@@ -406,23 +507,34 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
         insertion_sort(keyed, |a, b| {
             a.0.cmp(&b.0).then_with(|| compare(order, p, a.1, b.1))
         });
-        let mut idx = [0usize; N];
-        for (slot, &(_, i)) in idx.iter_mut().zip(keyed.iter()) {
-            *slot = i;
-        }
-        f(&idx[..n])
+        f(keyed)
     }
 }
 
-/// The length of the prefix all keys share (0 without parameters): sort prefixes are taken
-/// after it, so that keys such as `attribute_01` ... `attribute_19` still differ in them.
+/// The length of the prefix all keys share (0 with fewer than two parameters): sort prefixes
+/// are taken after it, so that keys such as `attribute_01` ... `attribute_19` still differ in
+/// them. The first eight bytes of every key usually settle it; only when they agree is each
+/// key compared further.
 #[inline]
 fn shared_key_prefix<L: Params + ?Sized>(p: &L) -> usize {
     let n = p.param_count();
-    if n == 0 {
+    if n < 2 {
         return 0;
     }
     let first = p.param_key(0);
+    let head = be_prefix(first);
+    let mut differ = 0u64;
+    let mut shortest = first.len();
+    for i in 1..n {
+        let key = p.param_key(i);
+        differ |= head ^ be_prefix(key);
+        shortest = shortest.min(key.len());
+    }
+    if differ != 0 {
+        // Every key agrees with the first (zero-padded) before the first byte where any
+        // differs; no prefix runs past the shortest key.
+        return (differ.leading_zeros() as usize / 8).min(shortest);
+    }
     let mut shared = first.len();
     for i in 1..n {
         if shared == 0 {

@@ -24,7 +24,6 @@
 mod canonical;
 mod date;
 mod header;
-mod hmac_sha1;
 mod signer;
 
 pub use canonical::{Canonicalization, Param, ParamOrder, Params, StringToSign};

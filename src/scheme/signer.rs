@@ -13,36 +13,72 @@
 
 use std::fmt;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::KeyInit;
+use hmac::block_api::HmacCore;
+use hmac::digest::Output;
+use hmac::digest::array::Array;
+use hmac::digest::block_api::{Buffer, FixedOutputCore, UpdateCore};
+use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
 
-use super::canonical::{Canonicalization, Params, Sink, StringToSign};
-use super::hmac_sha1::{KeyedState, Mac};
+use super::canonical::{Canonicalization, Params, Sink, StringToSign, copy_short};
 
 /// Length of a janrain-signed signature: standard base64 of the 20-byte HMAC-SHA1, padded.
 pub const SIGNATURE_LEN: usize = 28;
 
+/// HMAC-SHA1 from the `hmac` crate, at its block level: the two keyed SHA-1 states and
+/// nothing else, so that a copy per request is 64 bytes and finishing takes it by reference.
+type Core = HmacCore<Sha1>;
+
+/// SHA-1's block length, and so HMAC-SHA1's key block.
+const BLOCK: usize = 64;
+/// Blocks of the buffer the string to sign is gathered in.
+const BUF_BLOCKS: usize = 8;
+/// The string to sign is gathered in a buffer of this many bytes on the stack and handed to
+/// HMAC a run of whole blocks at a time: one call for a typical request rather than one per
+/// `key`, `=`, `value` and newline.
+const BUF: usize = BUF_BLOCKS * BLOCK;
+
 /// The HMAC-SHA1 state keyed with one client secret, built once and reused for every request.
 ///
-/// Cloning copies 40 bytes of state, never the secret. `Debug` shows nothing of the key; the
-/// state is zeroized on drop.
+/// Keying costs two SHA-1 compressions (the `key ^ ipad` and `key ^ opad` blocks); a key does
+/// them once, and each signature starts from a copy of the keyed state, never from the
+/// secret. `Debug` shows nothing of the key; the keyed state is zeroized on drop.
 #[derive(Clone)]
 pub struct SigningKey {
-    state: KeyedState,
+    core: Core,
 }
 
 impl SigningKey {
     /// Key HMAC-SHA1 with the secret's bytes (its UTF-8 text, used as is, not base64-decoded).
     pub fn new(secret: impl AsRef<[u8]>) -> Self {
-        SigningKey {
-            state: KeyedState::new(secret.as_ref()),
+        // HMAC's key block (RFC 2104): a key longer than the block is hashed first, a shorter
+        // one is padded with zeros, so keying with the block itself is the same MAC and has no
+        // failure case.
+        let secret = secret.as_ref();
+        let mut block = [0u8; BLOCK];
+        if secret.len() > BLOCK {
+            let mut digest: [u8; 20] = Sha1::digest(secret).into();
+            block[..20].copy_from_slice(&digest);
+            digest.zeroize();
+        } else {
+            block[..secret.len()].copy_from_slice(secret);
         }
+        let mut key = Array::from(block);
+        block.zeroize();
+        let core = Core::new(&key);
+        key.zeroize();
+        SigningKey { core }
     }
 
     /// The signature of a request. Allocates nothing for up to 32 parameters.
     pub fn sign<L: Params + ?Sized>(&self, string_to_sign: &StringToSign<'_, L>) -> Signature {
-        let mut mac = self.state.begin();
-        string_to_sign.write_to(&mut mac);
-        Signature(base64_digest(&mac.finish()))
+        let mut sink = Gather::new(self.core.clone());
+        string_to_sign.write_to(&mut sink);
+        Signature(base64_digest(&sink.finish()))
     }
 
     /// Whether `signature` (the base64 text from the header) is this key's signature of the
@@ -84,39 +120,133 @@ impl SigningKey {
 
     /// The raw HMAC-SHA1 of `message` under this key.
     pub(crate) fn mac(&self, message: &[u8]) -> [u8; 20] {
-        self.state.mac(message)
+        let mut sink = Gather::new(self.core.clone());
+        sink.piece(message);
+        sink.finish()
     }
 }
 
-impl Sink for Mac<'_> {
+/// The string to sign on its way into HMAC: pieces are gathered in a stack buffer, and whole
+/// blocks are handed over when it fills and at the end.
+struct Gather {
+    core: Core,
+    buf: [[u8; BLOCK]; BUF_BLOCKS],
+    /// Bytes gathered, always less than `BUF`.
+    pos: usize,
+    /// How far `buf` has held message bytes, for wiping them at the end.
+    used: usize,
+}
+
+impl Gather {
+    #[inline(always)]
+    fn new(core: Core) -> Self {
+        Gather {
+            core,
+            buf: [[0; BLOCK]; BUF_BLOCKS],
+            pos: 0,
+            used: 0,
+        }
+    }
+
+    /// `data` does not fit: complete the block being gathered, hand every gathered block to
+    /// HMAC, then the whole blocks of `data` straight from where they are, and gather the
+    /// rest.
+    #[inline(never)]
+    fn spill(&mut self, data: &[u8]) {
+        let flat = self.buf.as_flattened_mut();
+        let fill = (BLOCK - self.pos % BLOCK) % BLOCK;
+        let (head, data) = data.split_at(fill.min(data.len()));
+        flat[self.pos..self.pos + head.len()].copy_from_slice(head);
+        self.pos += head.len();
+        self.used = BUF;
+        let whole = self.pos / BLOCK;
+        self.core
+            .update_blocks(Array::cast_slice_from_core(&self.buf[..whole]));
+        // `data` was at least the room left, so the gathered bytes ended on a block boundary.
+        debug_assert_eq!(self.pos % BLOCK, 0);
+        self.pos = 0;
+        let (blocks, rest) = Array::slice_as_chunks(data);
+        if !blocks.is_empty() {
+            self.core.update_blocks(blocks);
+        }
+        let flat = self.buf.as_flattened_mut();
+        flat[..rest.len()].copy_from_slice(rest);
+        self.pos = rest.len();
+    }
+
+    /// The MAC. The buffer held message bytes (for a Basic password's MAC, the password):
+    /// they are overwritten with zeros, and the zeros are passed to [`std::hint::black_box`]
+    /// so that the stores are not optimised away (wide stores and one barrier, where
+    /// `zeroize`'s volatile byte-by-byte writes would cost a good part of a compression).
+    #[inline(always)]
+    fn finish(&mut self) -> [u8; 20] {
+        let whole = self.pos / BLOCK;
+        if whole > 0 {
+            self.core
+                .update_blocks(Array::cast_slice_from_core(&self.buf[..whole]));
+        }
+        // The block holding the tail, whole (the padding overwrites what follows the tail):
+        // a fixed-size move rather than a copy of the tail's length.
+        let mut tail = Buffer::<Core>::default();
+        if let Some(block) = self.buf.get(whole) {
+            tail.set(Array::from(*block), self.pos % BLOCK);
+        }
+        let flat = self.buf.as_flattened_mut();
+        let mut out = Output::<Core>::default();
+        self.core.finalize_fixed_core(&mut tail, &mut out);
+        let used = self.used.max(self.pos);
+        flat[..used].fill(0);
+        tail.set(Array::default(), 0);
+        std::hint::black_box((&mut self.buf, &mut tail));
+        out.into()
+    }
+}
+
+impl Sink for Gather {
     #[inline(always)]
     fn piece(&mut self, bytes: &[u8]) {
-        self.update(bytes);
+        let pos = self.pos;
+        if bytes.len() < BUF - pos {
+            copy_short(
+                &mut self.buf.as_flattened_mut()[pos..pos + bytes.len()],
+                bytes,
+            );
+            self.pos = pos + bytes.len();
+        } else {
+            self.spill(bytes);
+        }
     }
 
+    /// The line `key=value\n`: one check of the room left for the four pieces.
     #[inline(always)]
     fn line(&mut self, key: &[u8], value: &[u8]) {
-        self.update_line(key, value);
+        let pos = self.pos;
+        let room = BUF - pos;
+        if key.len() < room && value.len() < room && key.len() + value.len() + 2 < room {
+            let buf = self.buf.as_flattened_mut();
+            let eq = pos + key.len();
+            let nl = eq + 1 + value.len();
+            copy_short(&mut buf[pos..eq], key);
+            buf[eq] = b'=';
+            copy_short(&mut buf[eq + 1..nl], value);
+            buf[nl] = b'\n';
+            self.pos = nl + 1;
+        } else {
+            self.piece(key);
+            self.piece(b"=");
+            self.piece(value);
+            self.piece(b"\n");
+        }
     }
 }
 
-/// Standard padded base64 (RFC 4648 section 4) of a 20-byte digest: six 3-byte groups, then
-/// the last 2 bytes as three characters and `=`. Written out because the general engine's
-/// setup costs more than this whole encoding.
+/// Standard padded base64 (RFC 4648 section 4) of a 20-byte digest.
 #[inline]
 fn base64_digest(digest: &[u8; 20]) -> [u8; SIGNATURE_LEN] {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let char_at = |n: u32, shift: u32| ALPHABET[((n >> shift) & 63) as usize];
-    let mut out = [b'='; SIGNATURE_LEN];
-    let (groups, last) = digest.as_chunks::<3>();
-    for (g, o) in groups.iter().zip(out.as_chunks_mut::<4>().0) {
-        let n = (u32::from(g[0]) << 16) | (u32::from(g[1]) << 8) | u32::from(g[2]);
-        *o = [char_at(n, 18), char_at(n, 12), char_at(n, 6), char_at(n, 0)];
-    }
-    let n = (u32::from(last[0]) << 16) | (u32::from(last[1]) << 8);
-    out[24] = char_at(n, 18);
-    out[25] = char_at(n, 12);
-    out[26] = char_at(n, 6);
+    let mut out = [0u8; SIGNATURE_LEN];
+    // 20 bytes always encode to exactly 28 characters, so this never fails.
+    let written = STANDARD.encode_slice(digest, &mut out).unwrap_or(0);
+    debug_assert_eq!(written, SIGNATURE_LEN);
     out
 }
 
@@ -197,29 +327,104 @@ mod tests {
         );
     }
 
+    fn reference(key: &[u8], msg: &[u8]) -> [u8; 20] {
+        use hmac::{Hmac, Mac};
+        let mut m = Hmac::<Sha1>::new_from_slice(key).unwrap();
+        m.update(msg);
+        m.finalize().into_bytes().into()
+    }
+
     #[test]
-    fn digest_base64_matches_the_base64_crate() {
-        use base64::Engine;
-        use base64::engine::general_purpose::STANDARD;
-        let mut digest = [0u8; 20];
-        for round in 0..=255u8 {
-            for (i, b) in digest.iter_mut().enumerate() {
-                *b = round
-                    .wrapping_mul(31)
-                    .wrapping_add((i as u8).wrapping_mul(97))
-                    ^ ((i as u8) << 3);
+    fn rfc2202_vectors() {
+        // Test case 2 of RFC 2202, spelled out.
+        let expected = [
+            0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2, 0xd2, 0x74, 0x16, 0xd5, 0xf1, 0x84,
+            0xdf, 0x9c, 0x25, 0x9a, 0x7c, 0x79,
+        ];
+        assert_eq!(
+            SigningKey::new(b"Jefe").mac(b"what do ya want for nothing?"),
+            expected
+        );
+        // Test case 6: a key longer than the block is hashed first.
+        let long = [0xaa; 80];
+        let msg = b"Test Using Larger Than Block-Size Key - Hash Key First";
+        let expected = [
+            0xaa, 0x4a, 0xe5, 0xe1, 0x52, 0x72, 0xd0, 0x0e, 0x95, 0x70, 0x56, 0x37, 0xce, 0x8a,
+            0x3b, 0x55, 0xed, 0x40, 0x21, 0x12,
+        ];
+        assert_eq!(SigningKey::new(long).mac(msg), expected);
+    }
+
+    #[test]
+    fn every_length_and_split_matches_the_hmac_crate() {
+        // Past two buffers' worth, so that the buffer spills, and at every length around it.
+        let msg: Vec<u8> = (0..2 * BUF as u32 + 200)
+            .map(|i| (i * 7 + 3) as u8)
+            .collect();
+        let lengths: Vec<usize> = (0..300)
+            .chain(BUF - 80..BUF + 80)
+            .chain((300..msg.len()).step_by(37))
+            .chain(2 * BUF - 10..2 * BUF + 10)
+            .collect();
+        for key_len in [0, 1, 20, 63, 64, 65, 200] {
+            let key = &msg[..key_len];
+            let signing = SigningKey::new(key);
+            for &len in &lengths {
+                let want = reference(key, &msg[..len]);
+                assert_eq!(signing.mac(&msg[..len]), want, "key {key_len} len {len}");
+                // Fed in uneven pieces.
+                let mut g = Gather::new(signing.core.clone());
+                for piece in msg[..len].chunks(len % 13 + 1) {
+                    g.piece(piece);
+                }
+                assert_eq!(g.finish(), want, "pieces, key {key_len} len {len}");
             }
-            if round == 0 {
-                digest = [0; 20];
-            } else if round == 255 {
-                digest = [0xff; 20];
+        }
+    }
+
+    #[test]
+    fn lines_match_pieces() {
+        let bytes: Vec<u8> = (0..700u32).map(|i| (i * 13 + 5) as u8).collect();
+        let signing = SigningKey::new(b"key");
+        // Lines of many lengths, starting at many buffer positions, crossing the buffer's end.
+        for lead in [0, 1, 63, 64, 100, BUF - 40, BUF - 2, BUF - 1] {
+            for (k, v) in [
+                (0, 0),
+                (1, 0),
+                (0, 1),
+                (5, 30),
+                (17, 33),
+                (64, 64),
+                (200, 300),
+                (3, 600),
+            ] {
+                let (key, value) = (&bytes[..k], &bytes[k..k + v]);
+                let mut msg = bytes[..lead].to_vec();
+                msg.extend_from_slice(key);
+                msg.push(b'=');
+                msg.extend_from_slice(value);
+                msg.push(b'\n');
+                msg.extend_from_slice(b"tail");
+                let mut g = Gather::new(signing.core.clone());
+                g.piece(&bytes[..lead]);
+                g.line(key, value);
+                g.piece(b"tail");
+                assert_eq!(
+                    g.finish(),
+                    reference(b"key", &msg),
+                    "lead {lead} key {k} value {v}"
+                );
             }
-            let got = base64_digest(&digest);
-            assert_eq!(
-                std::str::from_utf8(&got).unwrap(),
-                STANDARD.encode(digest),
-                "{digest:?}"
-            );
+        }
+    }
+
+    #[test]
+    fn copy_short_every_length() {
+        let src: Vec<u8> = (0..100u8).collect();
+        for n in 0..=100 {
+            let mut dst = vec![0xee; n];
+            copy_short(&mut dst, &src[..n]);
+            assert_eq!(dst, &src[..n]);
         }
     }
 

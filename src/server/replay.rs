@@ -91,7 +91,9 @@
 //! full, it evicts every expired entry; if it is still full it refuses to decide
 //! ([`ReplayGuardError`], hence 503 by default) rather than forget a live entry, which would
 //! let that request be replayed. A request already recorded is still recognised as a replay
-//! when the guard is full. See [`memory::DEFAULT_CAPACITY`] for the memory cost and sizing.
+//! when the guard is full. Near its cap it is fair: a client holding more than its share is
+//! refused (503) first, while clients with few entries are still recorded. See
+//! [`memory::DEFAULT_CAPACITY`] for the memory cost and sizing.
 //!
 //! # A fleet
 //!

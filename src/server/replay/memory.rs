@@ -1,23 +1,23 @@
-//! [`MemoryReplayGuard`]: the in-process guard, sharded, bounded and evicting by time.
+//! [`MemoryReplayGuard`]: the in-process guard, sharded, dense, bounded, evicting by time, and
+//! fair to light clients when it nears its cap.
 //!
-//! Layout: `shards` mutexes, each holding a hash set of the live entries and their keys grouped
-//! by the second they expire in (an ordered map of per-second buckets, a timing wheel). A
-//! request locks one shard (chosen by a keyed hash of the key), evicts a few (at most 8)
-//! expired entries from the oldest buckets of that shard, then looks its key up and inserts
-//! it, all under that one lock: the decision is atomic. A global counter enforces the cap;
-//! only when it is reached are all shards swept for expired entries (one shard locked at a
-//! time, never two), so no request pays for a full scan unless the guard is full.
+//! Layout: `shards` mutexes, each holding an open-addressing hash table (linear probing,
+//! deletion by backward shift, so no tombstones) of 16-byte slots: a keyed 64-bit digest of
+//! (client id, signature), the second the entry expires, and the client's counter. A request
+//! locks one shard (chosen by the digest), evicts expired entries from the few slots under the
+//! shard's sweeping hand, then looks its digest up and inserts it, all under that one lock: the
+//! decision is atomic. A global counter enforces the cap; only when it is reached are all
+//! shards swept for expired entries (one shard locked at a time, never two), so no request
+//! pays for a full scan unless the guard is full.
 //!
-//! Buckets rather than a binary heap: expiries arrive almost in order (`Date + max_age + 1`),
-//! so inserting appends to a recent bucket and evicting drains the oldest one, both touching
-//! memory in sequence, where each heap pop walks a cache-missing path down to a leaf. With
-//! 300,000 live entries (`replay/memory/guard_only`) a heap took about 2.5 times as long per
-//! call.
+//! A table grows by half when it is 85% full, so just after growing it is 57% full: at the
+//! most entries a shard has held, each cost at most 16 / 0.567 = 28.2 bytes of table, a
+//! density that a hash set of keys plus per-second expiry buckets (55 to 100 bytes an entry)
+//! could not reach.
 
-use std::collections::{BTreeMap, HashSet};
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -25,27 +25,48 @@ use super::{ReplayGuard, ReplayGuardError, ReplayKey, ReplayVerdict};
 use crate::scheme::{Clock, SystemClock};
 use crate::server::BoxFuture;
 
-/// The default cap on live entries of a [`MemoryReplayGuard`]: 2^20 = 1,048,576.
+/// The default cap on live entries of a [`MemoryReplayGuard`]: 3 x 2^20 = 3,145,728.
 ///
-/// **Memory.** An entry is 24 bytes in a hash set plus 16 in an expiry bucket. Measured with
-/// the allocator (`tests/replay.rs`): about 55 bytes per entry just after filling, and at most
-/// about 95 bytes per entry of the cap under sustained traffic (hash-set tombstones and bucket
-/// slack), so budget **100 bytes per entry: about 100 MiB for a full guard at this cap**. The
-/// tables grow as entries arrive and do not shrink, so the cap bounds memory under any
-/// traffic.
+/// **Sizing.** Entries live as long as the date window accepts the request
+/// (`max_age + 1 s` after its `Date`: 301 s with the layer's defaults; up to
+/// `max_age + max_ahead + 1 s` for requests dated ahead), so this cap sustains **10,450
+/// signed requests per second** per node with the default window. Size it as `peak signed
+/// requests per second x (max_age + 1 s)`, or narrow the window.
 ///
-/// **Sizing.** Entries live as long as the date window (`max_age + max_ahead + 1` s at most,
-/// 601 s with the layer's defaults; usually `max_age + 1`), so this cap sustains about 1,700
-/// signed requests per second per node with the default window. Size it as `peak signed
-/// requests per second x (max_age + max_ahead + 1 s)`, or narrow the window.
-pub const DEFAULT_CAPACITY: usize = 1 << 20;
+/// **Memory.** An entry is one 16-byte slot of a hash table that grows by half when 85% full,
+/// so a table holds at most 28.2 bytes per entry at its peak (measured with a counting
+/// allocator: about 20 bytes per live entry at 2 million entries), plus a fixed 4 bytes per
+/// client counter (at most 65,536 counters, 256 KiB). Budget **32 bytes per entry: about 100
+/// MiB for a full guard at this cap**. Tables grow as entries arrive and do not shrink after
+/// a peak, so the cap bounds memory under any traffic.
+pub const DEFAULT_CAPACITY: usize = 3 << 20;
 
 /// The default number of shards (independent locks) of a [`MemoryReplayGuard`]: 64.
 pub const DEFAULT_SHARDS: usize = 64;
 
-/// How many expired entries one request evicts from its shard, at most, when the guard is not
-/// full. More than one, so eviction always outpaces insertion (one per request).
-const EVICT_BUDGET: usize = 8;
+/// How many slots one request's sweeping hand inspects in its shard, at most, when the guard
+/// is not full. A shard's table has at most `entries / 0.567` slots and gets one request per
+/// entry it records, so the hand passes every slot within a ninth of an entry's lifetime: an
+/// expired entry lingers at most that long (33 s with the default window), about 5% more
+/// entries than the live ones on average. A guard that reaches its cap with such entries
+/// sweeps them all at once (each shard at most once a second, since a shard knows its
+/// earliest expiry), so the cap still sustains `capacity / lifetime` requests per second.
+const SWEEP_BUDGET: usize = 16;
+
+/// The top eighth of the cap is where fairness applies: once the guard holds more than
+/// `capacity - capacity / FAIR_RESERVE_DIVISOR` entries, a client holding at least its share
+/// (the cap divided among the clients holding entries or recently refused) is refused.
+const FAIR_RESERVE_DIVISOR: usize = 8;
+
+/// The most client counters; clients are mapped onto them by a keyed hash of their id.
+const MAX_OWNERS: usize = 1 << 16;
+
+/// The most clients remembered as refused by a full guard at once.
+const MAX_WAITING: usize = 256;
+
+/// Tables grow when `len * GROW_DEN > slots * GROW_NUM` after an insert: at 85% full.
+const GROW_NUM: usize = 17;
+const GROW_DEN: usize = 20;
 
 /// An in-memory [`ReplayGuard`] for a single process, with a cap on its memory.
 ///
@@ -67,20 +88,39 @@ const EVICT_BUDGET: usize = 8;
 /// # });
 /// ```
 ///
-/// * **Bounded.** At most [`capacity`](MemoryReplayGuardBuilder::capacity) entries (default
-///   [`DEFAULT_CAPACITY`]; about 100 bytes each at most, see there). The tables grow as entries
-///   arrive and do not shrink after a peak, so the cap is also the bound on memory.
+/// * **Bounded and dense.** At most [`capacity`](MemoryReplayGuardBuilder::capacity) entries
+///   (default [`DEFAULT_CAPACITY`], about 10,450 signed requests per second with the default
+///   window), at most about 32 bytes each (see there). The tables grow as entries arrive and
+///   do not shrink after a peak, so the cap is also the bound on memory.
 /// * **Full.** When a new key arrives and the guard is at its cap, every shard is swept for
 ///   expired entries; if none has expired the guard refuses to decide and returns
 ///   [`ReplayGuardError`], which the layer answers with 503 `replay_guard_unavailable` (unless
 ///   it fails open). It never forgets a live entry to make room, since that would let that
 ///   request be replayed, and a key already recorded is recognised as
 ///   [`Replayed`](ReplayVerdict::Replayed) even when the guard is full.
+/// * **Fair when nearly full.** Each client's entries are counted. Once the guard holds more
+///   than seven eighths of its cap, a client holding at least its share (the cap divided by
+///   the number of clients holding entries, plus those a full guard refused within their
+///   request's lifetime) is refused in the same way, while clients under their share are still
+///   recorded in the last eighth. A client alone can use the whole cap; when another client
+///   then finds it full, that client is remembered, and the room expiring entries free goes
+///   to it rather than to the client over its share. Clients are mapped onto at most 65,536
+///   counters by a keyed hash, so two clients rarely share one (then fairness treats them as
+///   one client; replay detection is unaffected).
 /// * **Expiry.** An entry lives for the `ttl` the layer gives (at least 1 s), rounded up to the
 ///   next whole second of the guard's clock. Give the guard the layer's clock
 ///   ([`clock`](MemoryReplayGuardBuilder::clock)) when the layer has a non-system clock.
-///   Each request evicts a few expired entries of its shard; the tables never hold expired
-///   entries for long, and no request scans them all unless the guard is full.
+///   Each request evicts the expired entries among a few slots of its shard, so the tables
+///   never hold expired entries for long, and no request scans them all unless the guard is
+///   full.
+/// * **Digests, not keys.** An entry holds a 64-bit digest of (client id, signature), keyed
+///   with secrets drawn per guard, so no one can aim for a collision. Identical keys always
+///   give identical digests, so a replay is always recognised; two different keys share a
+///   digest with probability 2^-64, and then the second is refused as a replay although it is
+///   fresh (401, never an admitted replay). With `n` live entries a fresh request meets one of
+///   them with probability about `n / 2^64`: 1.7 x 10^-13 at the default cap, so about one
+///   false refusal in 5.9 x 10^12 requests at that fill (one in 18 years at 10,000 signed
+///   requests per second).
 /// * **Atomic.** The lookup and the insert happen under one shard lock, so of any number of
 ///   concurrent identical requests exactly one is [`Fresh`](ReplayVerdict::Fresh).
 /// * **Single process.** Each process has its own memory; behind a load balancer a replay sent
@@ -91,110 +131,249 @@ pub struct MemoryReplayGuard {
     len: AtomicUsize,
     capacity: usize,
     clock: Arc<dyn Clock>,
-    hash_a: RandomState,
-    hash_b: RandomState,
+    /// Unix second that relative expiries count from.
+    epoch: u64,
+    owners: Owners,
+    digest: RandomState,
+    owner_hash: RandomState,
+    /// Clients a full guard refused while they held nothing, and until when they count.
+    waiting: Mutex<Vec<(u16, u32)>>,
 }
 
 /// A shard on its own cache lines, so that neighbouring locks do not share one.
 #[repr(align(128))]
 struct Padded(Mutex<Shard>);
 
-#[derive(Default)]
-struct Shard {
-    live: HashSet<Slot, BuildHasherDefault<PassThrough>>,
-    /// The `(a, b)` of the slots expiring in each second. May hold stale items (the key was
-    /// recorded again since); an item evicts only a slot whose expiry is its bucket's second.
-    due: BTreeMap<u64, Vec<(u64, u64)>>,
-}
-
-/// One recorded key: two independent 64-bit keyed hashes of (client id, signature) and the
-/// second (Unix time) from which it is expired. Equality and hashing ignore the expiry.
-///
-/// Identical keys always give identical slots, so a replay is always recognised. Two different
-/// keys share a slot only if both 64-bit hashes collide (keyed with secrets drawn per guard, so
-/// no one can aim for it): that would refuse a genuine request, never admit a replay.
-#[derive(Clone, Copy)]
+/// One table slot: `tag == 0` is empty.
+#[derive(Clone, Copy, Default)]
 struct Slot {
-    a: u64,
-    b: u64,
-    expires: u64,
+    /// The keyed digest of (client id, signature), never 0.
+    tag: u64,
+    /// The second (relative to the guard's epoch) from which the entry is expired.
+    expires: u32,
+    /// The client's counter.
+    owner: u16,
 }
 
-impl PartialEq for Slot {
-    fn eq(&self, other: &Self) -> bool {
-        self.a == other.a && self.b == other.b
-    }
+/// Per-client entry counts, and how many clients hold at least one entry.
+struct Owners {
+    live: Box<[AtomicU32]>,
+    active: AtomicUsize,
 }
 
-impl Eq for Slot {}
-
-impl Hash for Slot {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.a);
-    }
-}
-
-/// The slot's `a` is already a keyed hash: use it as is.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Not reached (Slot writes one u64); a correct fallback all the same.
-        for &byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+impl Owners {
+    fn new(count: usize) -> Self {
+        Owners {
+            live: (0..count).map(|_| AtomicU32::new(0)).collect(),
+            active: AtomicUsize::new(0),
         }
     }
 
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+    fn live(&self, owner: u16) -> usize {
+        self.live
+            .get(usize::from(owner))
+            .map_or(0, |n| n.load(Ordering::Relaxed) as usize)
+    }
+
+    fn add(&self, owner: u16) {
+        if let Some(n) = self.live.get(usize::from(owner))
+            && n.fetch_add(1, Ordering::Relaxed) == 0
+        {
+            self.active.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn remove(&self, owner: u16) {
+        if let Some(n) = self.live.get(usize::from(owner))
+            && n.fetch_sub(1, Ordering::Relaxed) == 1
+        {
+            self.active.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+struct Shard {
+    slots: Vec<Slot>,
+    len: usize,
+    /// Where the sweeping hand is.
+    hand: usize,
+    /// No entry expires before this second: a full sweep of a shard whose entries are all
+    /// live costs nothing. Kept by inserts, and made exact again by each full sweep.
+    earliest: u32,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard {
+            slots: Vec::new(),
+            len: 0,
+            hand: 0,
+            earliest: u32::MAX,
+        }
     }
 }
 
 impl Shard {
-    /// Evict up to `budget` expired entries; returns how many live entries were removed.
-    fn evict(&mut self, now: u64, budget: usize) -> usize {
-        let mut removed = 0;
-        let mut popped = 0;
-        while popped < budget {
-            let Some(mut bucket) = self.due.first_entry() else {
-                break;
-            };
-            let at = *bucket.key();
-            if at > now {
-                break;
-            }
-            while popped < budget {
-                let Some((a, b)) = bucket.get_mut().pop() else {
-                    break;
-                };
-                popped += 1;
-                if let Some(slot) = self.live.take(&Slot { a, b, expires: 0 }) {
-                    if slot.expires == at {
-                        removed += 1;
-                    } else {
-                        // Recorded again since: this item is stale.
-                        self.live.insert(slot);
-                    }
-                }
-            }
-            if bucket.get().is_empty() {
-                bucket.remove();
-            }
+    /// The slot a digest starts probing from.
+    #[inline]
+    fn home(&self, tag: u64) -> usize {
+        ((u128::from(tag) * self.slots.len() as u128) >> 64) as usize
+    }
+
+    #[inline]
+    fn next(&self, i: usize) -> usize {
+        if i + 1 == self.slots.len() { 0 } else { i + 1 }
+    }
+
+    /// The index of `tag`'s slot, if it is held.
+    fn find(&self, tag: u64) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
         }
+        let mut i = self.home(tag);
+        loop {
+            let slot = self.slots.get(i)?;
+            if slot.tag == tag {
+                return Some(i);
+            }
+            if slot.tag == 0 {
+                return None;
+            }
+            i = self.next(i);
+        }
+    }
+
+    /// Empty slot `i` and close the gap behind it (backward-shift deletion), so that every
+    /// held digest stays reachable from its home slot without tombstones.
+    fn remove_at(&mut self, mut i: usize) {
+        let n = self.slots.len();
+        let mut j = i;
+        loop {
+            j = self.next(j);
+            let Some(&slot) = self.slots.get(j) else {
+                return;
+            };
+            if slot.tag == 0 || j == i {
+                break;
+            }
+            let home = self.home(slot.tag);
+            // `slot` may move back to `i` unless its home lies cyclically in (i, j].
+            let stays = if i <= j {
+                i < home && home <= j
+            } else {
+                i < home || home <= j
+            };
+            if !stays {
+                self.slots[i] = slot;
+                i = j;
+            }
+            debug_assert!(i < n);
+        }
+        self.slots[i] = Slot::default();
+        self.len -= 1;
+    }
+
+    /// Evict expired entries among the next `budget` slots under the hand (every slot for
+    /// `usize::MAX`); returns how many were evicted.
+    fn sweep(&mut self, now: u32, budget: usize, owners: &Owners) -> usize {
+        let n = self.slots.len();
+        if n == 0 || self.len == 0 {
+            return 0;
+        }
+        let mut removed = 0;
+        let steps = budget.min(n);
+        let mut i = self.hand % n;
+        for _ in 0..steps {
+            // A removal may pull a later slot back into `i`: look at `i` again, a bounded
+            // number of times, before moving on.
+            let mut again = 0;
+            while again < 8 {
+                let slot = self.slots[i];
+                if slot.tag == 0 || slot.expires > now {
+                    break;
+                }
+                owners.remove(slot.owner);
+                self.remove_at(i);
+                removed += 1;
+                again += 1;
+            }
+            i = self.next(i);
+        }
+        self.hand = i;
         removed
     }
 
-    fn insert(&mut self, slot: Slot) {
-        self.live.replace(slot);
-        self.due
-            .entry(slot.expires)
-            .or_default()
-            .push((slot.a, slot.b));
+    /// Evict every expired entry, unless none can have expired yet.
+    fn sweep_all(&mut self, now: u32, owners: &Owners) -> usize {
+        if self.earliest > now {
+            return 0;
+        }
+        let mut removed = 0;
+        let mut earliest = u32::MAX;
+        let mut i = 0;
+        // A removal pulls later entries back into `i` (or, for a run that wraps, from the
+        // table's start to its end, still ahead): `i` is looked at again until it holds a
+        // live entry or nothing. Every step either advances or removes, so this ends.
+        while let Some(&slot) = self.slots.get(i) {
+            if slot.tag != 0 && slot.expires <= now {
+                owners.remove(slot.owner);
+                self.remove_at(i);
+                removed += 1;
+            } else {
+                if slot.tag != 0 {
+                    earliest = earliest.min(slot.expires);
+                }
+                i += 1;
+            }
+        }
+        // Every entry was looked at: those moved back into places already passed came from
+        // places already passed too.
+        self.earliest = earliest;
+        removed
+    }
+
+    /// Insert a digest known to be absent, growing the table when needed. Growing drops the
+    /// expired entries; returns how many.
+    fn insert(&mut self, slot: Slot, now: u32, owners: &Owners) -> usize {
+        let mut removed = 0;
+        if (self.len + 1) * GROW_DEN > self.slots.len() * GROW_NUM {
+            removed = self.grow(now, owners);
+        }
+        self.place(slot);
+        removed
+    }
+
+    fn place(&mut self, slot: Slot) {
+        let mut i = self.home(slot.tag);
+        while self.slots[i].tag != 0 {
+            i = self.next(i);
+        }
+        self.slots[i] = slot;
+        self.len += 1;
+        self.earliest = self.earliest.min(slot.expires);
+    }
+
+    /// Rebuild the table half as large again (at least 8 slots), without its expired entries.
+    #[cold]
+    fn grow(&mut self, now: u32, owners: &Owners) -> usize {
+        let old = std::mem::take(&mut self.slots);
+        let size = (old.len() + old.len() / 2).max(8);
+        self.slots = vec![Slot::default(); size];
+        self.len = 0;
+        self.hand = 0;
+        let mut removed = 0;
+        for slot in old {
+            if slot.tag == 0 {
+                continue;
+            }
+            if slot.expires <= now {
+                owners.remove(slot.owner);
+                removed += 1;
+            } else {
+                self.place(slot);
+            }
+        }
+        removed
     }
 }
 
@@ -233,13 +412,14 @@ impl MemoryReplayGuard {
     /// by itself; useful before reading [`len`](Self::len), or from a maintenance task after a
     /// burst so that memory counts reflect live entries.
     pub fn evict_expired(&self) -> usize {
-        self.sweep(unix_secs_floor(self.clock.now()))
+        let now = self.relative(unix_secs_floor(self.clock.now()));
+        self.sweep(now)
     }
 
-    fn sweep(&self, now: u64) -> usize {
+    fn sweep(&self, now: u32) -> usize {
         let mut total = 0;
         for shard in self.shards.iter() {
-            let removed = lock(&shard.0).evict(now, usize::MAX);
+            let removed = lock(&shard.0).sweep_all(now, &self.owners);
             self.forget(removed);
             total += removed;
         }
@@ -261,30 +441,100 @@ impl MemoryReplayGuard {
             .is_ok()
     }
 
+    /// A Unix second as seconds since the guard's epoch.
+    fn relative(&self, unix: u64) -> u32 {
+        u32::try_from(unix.saturating_sub(self.epoch)).unwrap_or(u32::MAX)
+    }
+
+    /// Whether `owner` may take a new entry, as far as fairness goes: always, unless the guard
+    /// holds more than seven eighths of its cap and the client already holds its share.
+    fn within_share(&self, owner: u16, now: u32) -> bool {
+        let threshold = self.capacity - self.capacity / FAIR_RESERVE_DIVISOR;
+        if self.len() < threshold.max(1) {
+            return true;
+        }
+        let held = self.owners.live(owner);
+        if held == 0 {
+            return true;
+        }
+        let mut clients = self.owners.active.load(Ordering::Relaxed).max(1);
+        {
+            let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+            waiting.retain(|&(o, until)| until > now && self.owners.live(o) == 0);
+            clients += waiting.len();
+        }
+        // A client alone may fill the guard: the full guard's own path (sweep, then refuse)
+        // decides for it.
+        clients == 1 || held < self.capacity / clients
+    }
+
+    /// Remember a client a full guard refused while it held nothing, so that it counts when
+    /// the cap is shared out, until its request would have expired.
+    fn note_waiting(&self, owner: u16, until: u32) {
+        if self.owners.live(owner) != 0 {
+            return;
+        }
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = waiting.iter_mut().find(|(o, _)| *o == owner) {
+            entry.1 = entry.1.max(until);
+        } else if waiting.len() < MAX_WAITING {
+            waiting.push((owner, until));
+        }
+    }
+
+    /// The digest of a key: never 0, which marks an empty slot.
+    fn digest(&self, key: ReplayKey<'_>) -> u64 {
+        self.digest.hash_one((key.client_id, key.signature)).max(1)
+    }
+
+    fn owner(&self, client_id: &str) -> u16 {
+        let mask = self.owners.live.len() - 1;
+        // The mask keeps the index below MAX_OWNERS, so it fits.
+        u16::try_from(self.owner_hash.hash_one(client_id) as usize & mask).unwrap_or(0)
+    }
+
     /// The synchronous decision behind [`ReplayGuard::check_and_record`].
     fn decide(&self, key: ReplayKey<'_>, ttl: Duration) -> Result<ReplayVerdict, ReplayGuardError> {
-        let id = (key.client_id, key.signature);
-        let (a, b) = (self.hash_a.hash_one(id), self.hash_b.hash_one(id));
-        let shard = &self.shards[(b as usize) & (self.shards.len() - 1)].0;
+        let tag = self.digest(key);
+        let owner = self.owner(key.client_id);
+        let shard = &self.shards[(tag as usize) & (self.shards.len() - 1)].0;
         let now_time = self.clock.now();
-        let now = unix_secs_floor(now_time);
-        let expires = unix_secs_ceil(now_time, ttl).max(now + 1);
-        let slot = Slot { a, b, expires };
+        let now_unix = unix_secs_floor(now_time);
+        let now = self.relative(now_unix);
+        let expires = self.relative(unix_secs_ceil(now_time, ttl).max(now_unix + 1));
+        let slot = Slot {
+            tag,
+            expires,
+            owner,
+        };
 
         for attempt in 0..2 {
             {
                 let mut shard = lock(shard);
-                let removed = shard.evict(now, EVICT_BUDGET);
+                let removed = shard.sweep(now, SWEEP_BUDGET, &self.owners);
                 self.forget(removed);
-                match shard.live.get(&slot) {
-                    Some(held) if held.expires > now => return Ok(ReplayVerdict::Replayed),
-                    Some(_) => {
-                        // Expired but not evicted yet: reuse its place (and its unit of the cap).
-                        shard.insert(slot);
+                match shard.find(tag) {
+                    Some(i) if shard.slots[i].expires > now => {
+                        return Ok(ReplayVerdict::Replayed);
+                    }
+                    Some(i) => {
+                        // Expired but not evicted yet: reuse its place (and its unit of the
+                        // cap).
+                        self.owners.remove(shard.slots[i].owner);
+                        self.owners.add(owner);
+                        shard.slots[i] = slot;
+                        shard.earliest = shard.earliest.min(expires);
                         return Ok(ReplayVerdict::Fresh);
                     }
+                    None if !self.within_share(owner, now) => {
+                        return Err(ReplayGuardError::new(OverShare {
+                            capacity: self.capacity,
+                        }));
+                    }
                     None if self.reserve() => {
-                        shard.insert(slot);
+                        let removed = shard.insert(slot, now, &self.owners);
+                        self.owners.add(owner);
+                        self.forget(removed);
                         return Ok(ReplayVerdict::Fresh);
                     }
                     None => {}
@@ -296,6 +546,7 @@ impl MemoryReplayGuard {
                 self.sweep(now);
             }
         }
+        self.note_waiting(owner, expires);
         Err(ReplayGuardError::new(GuardFull {
             capacity: self.capacity,
         }))
@@ -360,13 +611,22 @@ impl MemoryReplayGuardBuilder {
     /// The guard.
     pub fn build(self) -> MemoryReplayGuard {
         let shards = self.shards.clamp(1, 4096).next_power_of_two();
+        let owners = self
+            .capacity
+            .clamp(64, MAX_OWNERS)
+            .next_power_of_two()
+            .min(MAX_OWNERS);
+        let epoch = unix_secs_floor(self.clock.now());
         MemoryReplayGuard {
             shards: (0..shards).map(|_| Padded(Mutex::default())).collect(),
             len: AtomicUsize::new(0),
             capacity: self.capacity,
             clock: self.clock,
-            hash_a: RandomState::new(),
-            hash_b: RandomState::new(),
+            epoch,
+            owners: Owners::new(owners),
+            digest: RandomState::new(),
+            owner_hash: RandomState::new(),
+            waiting: Mutex::new(Vec::new()),
         }
     }
 }
@@ -399,6 +659,25 @@ impl fmt::Display for GuardFull {
 
 impl std::error::Error for GuardFull {}
 
+/// The error for a client over its share of a nearly full guard.
+#[derive(Debug)]
+struct OverShare {
+    capacity: usize,
+}
+
+impl fmt::Display for OverShare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the in-memory replay guard is nearly at its cap of {} entries and this client holds \
+             more than its share; raise the cap or narrow the date window",
+            self.capacity
+        )
+    }
+}
+
+impl std::error::Error for OverShare {}
+
 /// A shard's lock. A panic while it was held cannot leave it inconsistent in a way that admits
 /// a replay (an insert is the last step), so a poisoned lock is used as is.
 fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
@@ -428,37 +707,6 @@ mod tests {
             client_id: "client",
             signature: sig,
         }
-    }
-
-    #[test]
-    fn stale_bucket_items_do_not_evict_a_newer_record() {
-        let clock = ManualClock::at("2026-03-01 12:00:00".parse().unwrap());
-        let guard = MemoryReplayGuard::builder()
-            .shards(1)
-            .clock(clock.clone())
-            .build();
-        let ttl = Duration::from_secs(10);
-        assert_eq!(guard.decide(key("x"), ttl).unwrap(), ReplayVerdict::Fresh);
-        // Expired; recorded again before anything evicted the first record. Fill the shard's
-        // budget with other expired keys first so the first record is still there.
-        for i in 0..EVICT_BUDGET {
-            let sig = format!("filler{i}");
-            guard.decide(key(&sig), Duration::from_secs(1)).unwrap();
-        }
-        clock.advance(10);
-        assert_eq!(guard.decide(key("x"), ttl).unwrap(), ReplayVerdict::Fresh);
-        // The fillers went in that request's eviction; the first record's bucket item is stale.
-        assert_eq!(guard.len(), 1);
-        assert_eq!(guard.evict_expired(), 0);
-        assert_eq!(guard.len(), 1);
-        // The stale item (bucket +10) was drained without removing the new record (+20).
-        assert_eq!(
-            guard.decide(key("x"), ttl).unwrap(),
-            ReplayVerdict::Replayed
-        );
-        clock.advance(10);
-        assert_eq!(guard.evict_expired(), 1);
-        assert!(guard.is_empty());
     }
 
     #[test]
@@ -494,7 +742,7 @@ mod tests {
     }
 
     fn shard_of(guard: &MemoryReplayGuard, sig: &str) -> usize {
-        (guard.hash_b.hash_one(("client", sig)) as usize) & (guard.shards.len() - 1)
+        (guard.digest(key(sig)) as usize) & (guard.shards.len() - 1)
     }
 
     #[test]
@@ -517,6 +765,105 @@ mod tests {
         // Shard 1 has nothing to evict; the sweep finds shard 0's expired entries.
         assert_eq!(guard.decide(key(new), ttl).unwrap(), ReplayVerdict::Fresh);
         assert_eq!(guard.len(), 1);
+    }
+
+    /// The table against a plain model, through inserts, lookups, sweeps and growth, with
+    /// digests crowded into a few home slots so that probe runs wrap and shift.
+    #[test]
+    fn the_table_matches_a_model() {
+        let owners = Owners::new(64);
+        let mut shard = Shard::default();
+        let mut model: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rand = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for now in 0..400u32 {
+            for _ in 0..20 {
+                // Digests from a small set, high bits mostly equal: long runs, wrap-around.
+                let r = rand();
+                let tag = ((r % 300) + 1) | ((r >> 62) << 62);
+                let expires = now + 1 + (rand() % 5) as u32;
+                match shard.find(tag) {
+                    Some(i) => {
+                        assert_eq!(model.get(&tag), Some(&shard.slots[i].expires));
+                        if shard.slots[i].expires <= now {
+                            shard.slots[i].expires = expires;
+                            model.insert(tag, expires);
+                        }
+                    }
+                    None => {
+                        let live_before = model.len();
+                        assert!(!model.contains_key(&tag), "lost {tag}");
+                        owners.add(0);
+                        let removed = shard.insert(
+                            Slot {
+                                tag,
+                                expires,
+                                owner: 0,
+                            },
+                            now,
+                            &owners,
+                        );
+                        model.retain(|_, e| *e > now || removed == 0);
+                        model.insert(tag, expires);
+                        assert!(model.len() <= live_before + 1);
+                    }
+                }
+                let removed = shard.sweep(now, SWEEP_BUDGET, &owners);
+                if removed > 0 {
+                    model.retain(|t, e| *e > now || shard.find(*t).is_some());
+                }
+                assert_eq!(shard.len, model.len());
+            }
+            if now % 50 == 0 {
+                shard.sweep_all(now, &owners);
+                model.retain(|_, e| *e > now);
+                assert_eq!(shard.len, model.len());
+            }
+            for (&tag, &e) in &model {
+                let i = shard.find(tag).expect("every held digest is reachable");
+                assert_eq!(shard.slots[i].expires, e);
+            }
+            assert!(shard.len * GROW_DEN <= shard.slots.len() * GROW_NUM);
+        }
+        assert_eq!(owners.live(0), shard.len);
+    }
+
+    #[test]
+    fn a_full_sweep_skips_a_shard_with_nothing_expired_and_then_removes_every_expired_entry() {
+        let owners = Owners::new(64);
+        let mut shard = Shard::default();
+        // Crowded digests, so that runs are long and wrap around the table's end.
+        for t in 0..40u64 {
+            let tag = (t + 1) | (3 << 62);
+            owners.add(0);
+            shard.insert(
+                Slot {
+                    tag,
+                    expires: 10 + (t % 3) as u32,
+                    owner: 0,
+                },
+                0,
+                &owners,
+            );
+        }
+        assert_eq!(shard.earliest, 10);
+        assert_eq!(shard.sweep_all(9, &owners), 0);
+        assert_eq!(shard.sweep_all(10, &owners), 14);
+        assert_eq!(shard.earliest, 11);
+        assert_eq!(shard.sweep_all(11, &owners), 13);
+        assert_eq!(shard.earliest, 12);
+        for t in 0..40u64 {
+            let held = shard.find((t + 1) | (3 << 62)).is_some();
+            assert_eq!(held, t % 3 == 2, "{t}");
+        }
+        assert_eq!(shard.sweep_all(12, &owners), 13);
+        assert_eq!((shard.len, shard.earliest), (0, u32::MAX));
+        assert_eq!(owners.live(0), 0);
     }
 
     #[test]
