@@ -212,8 +212,8 @@ pub use self::api::{DEFAULT_PAGE_SIZE, Error, JanrainClient, Records};
 pub use self::reqwest::{JanrainResponseExt, JanrainSigner, MAX_REFUSAL_BODY};
 pub use self::response::{ResponseError, janrain_json};
 pub use self::signer::{
-    AuthMode, ConfigError, RequestSigner, SignError, SignOutcome, SignerBuilder, UnlistedHost,
-    UseClient,
+    AsLoginClient, AsUser, AuthMode, ConfigError, RequestSigner, SignError, SignOutcome,
+    SignerBuilder, UnlistedHost, UseClient,
 };
 pub use self::tower::{
     BufferedBody, BufferingFuture, BufferingSign, BufferingSignLayer, ResponseFuture, Sign,

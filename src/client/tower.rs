@@ -29,6 +29,18 @@ pub trait BufferedBody: Body {
     /// Call `f` with the complete body (empty for no body), or return `None` if the body is a
     /// stream.
     fn with_buffered<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R>;
+
+    /// A body of this type holding `bytes`, or `None` if the type cannot hold them (the
+    /// default). The signer uses it to add the `client_id` parameter to the form body of an
+    /// [`AsLoginClient`](super::AsLoginClient) request; when it gives `None`, such a request
+    /// fails with [`SignError::BodyNotRewritable`].
+    fn from_bytes(bytes: Bytes) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        let _ = bytes;
+        None
+    }
 }
 
 impl BufferedBody for Full<Bytes> {
@@ -38,6 +50,10 @@ impl BufferedBody for Full<Bytes> {
             Some(bytes) => f(&bytes),
             None => f(&[]),
         })
+    }
+
+    fn from_bytes(bytes: Bytes) -> Option<Self> {
+        Some(Full::new(bytes))
     }
 }
 
@@ -50,6 +66,10 @@ impl BufferedBody for Empty<Bytes> {
 impl BufferedBody for String {
     fn with_buffered<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
         Some(f(self.as_bytes()))
+    }
+
+    fn from_bytes(bytes: Bytes) -> Option<Self> {
+        String::from_utf8(bytes.into()).ok()
     }
 }
 
