@@ -188,7 +188,8 @@ enum Caller {
 impl fmt::Debug for JanrainClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("JanrainClient");
-        d.field("base_url", &self.base).field("signer", &self.signer);
+        d.field("base_url", &self.base)
+            .field("signer", &self.signer);
         match &self.caller {
             Caller::Signer => {}
             Caller::User(_) => {
@@ -314,11 +315,7 @@ impl JanrainClient {
     /// make), through the signing chain, going out as this client calls: as the signer's API
     /// client, or as set by [`as_user`](JanrainClient::as_user) or
     /// [`as_login_client`](JanrainClient::as_login_client).
-    pub fn request(
-        &self,
-        method: http::Method,
-        operation: &str,
-    ) -> Result<RequestBuilder, Error> {
+    pub fn request(&self, method: http::Method, operation: &str) -> Result<RequestBuilder, Error> {
         let url = self.url(operation)?;
         Ok(self.with_caller(self.http.request(method, url)))
     }

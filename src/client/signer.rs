@@ -754,9 +754,7 @@ impl RequestSigner {
             });
             match signed {
                 Some(result) => result,
-                None => {
-                    self.sign_parts(&target, &mut headers, BodyView::Unreadable, caller, false)
-                }
+                None => self.sign_parts(&target, &mut headers, BodyView::Unreadable, caller, false),
             }
         });
         let result = result.and_then(|signed| {
