@@ -83,6 +83,10 @@ impl BufferedBody for String {
 /// `Date` of every response to a janrain-signed request (see
 /// [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew)); unlike the
 /// reqwest middleware, the layer never retries a refused request.
+///
+/// An [`AsUser`](super::AsUser) or [`AsLoginClient`](super::AsLoginClient) extension on a
+/// request sends it as a user or as a login client instead (see
+/// [Calling as a user or as a login client](super#calling-as-a-user-or-as-a-login-client)).
 #[derive(Clone, Debug)]
 pub struct SignLayer {
     signer: RequestSigner,
