@@ -11,7 +11,12 @@
 //!    reqwest-middleware signer (janrain-signed) or, for login-client operations, with the
 //!    `client_id` parameter, and prints the live permission matrix: `ok`, or the code of the
 //!    refusal.
-//! 3. Makes a few deliberate mistakes and prints the answers.
+//!    A last column calls as a user, with the access token the user flow below obtained
+//!    (janrain-oauth).
+//! 3. Walks a user's flow: an issuer client gets an access token for a user through
+//!    `/access/getAccessToken`, reads and updates that user's `/entity` with it, and is
+//!    refused for another user.
+//! 4. Makes a few deliberate mistakes and prints the answers.
 //!
 //! Exits 0 when every outcome matches the catalog and every mistake gets its expected answer.
 
@@ -27,7 +32,9 @@ use janrain_auth::error::JanrainError;
 use janrain_auth::params::encode_urlencoded;
 use janrain_auth::permissions::{AuthMethod, Catalog, Operation};
 use janrain_auth::scheme::{Datetime, ManualClock, OffsetClock, SystemClock};
-use janrain_auth::server::{ClientsFile, MemoryReplayGuard, MemoryStore, VerifyLayer};
+use janrain_auth::server::{
+    ClientsFile, MemoryReplayGuard, MemoryStore, SharedTokens, TokenIssuer, VerifyLayer,
+};
 use reqwest_middleware::ClientWithMiddleware;
 
 const CLIENTS: &str = include_str!("demo-clients.json");
@@ -54,11 +61,17 @@ const OPERATIONS: [&str; 17] = [
     "/settings/items",
 ];
 
-/// A column of the matrix: a client and the secret it signs with.
+/// A column of the matrix: a client and the secret it signs with, or a user's access token.
 struct Column {
     label: String,
     client: Arc<ApiClient>,
+    /// Call as the user this token was issued for (janrain-oauth) instead of as the client.
+    user_token: Option<String>,
 }
+
+/// The user the demo's user flow acts for, and another one.
+const USER: &str = "7a1b0c9e-5d1f-4a52-9a36-2f6d2b6b1e11";
+const OTHER_USER: &str = "0f3e2d1c-4b5a-4968-8776-655443322110";
 
 /// What came back: `ok`, or a Janrain error code with its HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,8 +146,24 @@ impl Demo {
     async fn call(&self, op: &Operation, column: &Column) -> Outcome {
         let url = format!("{}{}", self.base, op.path());
         let id = column.client.id().as_str();
+        if let Some(token) = &column.user_token {
+            let response = self
+                .plain
+                .post(&url)
+                .header("authorization", format!("OAuth {token}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form(&[("type_name", "user")]))
+                .send()
+                .await;
+            return outcome(response).await;
+        }
         if op.auth().takes_header() {
-            let body = form(&[("type_name", "user")]);
+            let mut params = vec![("type_name", "user")];
+            if op.path() == "/access/getAccessToken" {
+                // The look-alike issues a real token: it needs the user and the login client.
+                params.extend([("uuid", OTHER_USER), ("for_client_id", "login_client")]);
+            }
+            let body = form(&params);
             let response = self
                 .signed
                 .post(&url)
@@ -164,6 +193,18 @@ impl Demo {
 
     /// What the catalog says the call must give.
     fn expected(&self, op: &Operation, column: &Column) -> Outcome {
+        if column.user_token.is_some() {
+            // A user's token reaches the user-record operations (and the open ones) only.
+            return if op.accepts(AuthMethod::OAuth) || op.accepts(AuthMethod::None) {
+                Outcome::Ok
+            } else {
+                Outcome::Refused {
+                    status: 401,
+                    code: 424,
+                    error: "auth_method_not_accepted".into(),
+                }
+            };
+        }
         if op.accepts(AuthMethod::None) || op.permits(column.client.features()) {
             Outcome::Ok
         } else {
@@ -213,15 +254,16 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
         all
     };
     let (store, tokens): (MemoryStore, _) = file.into_parts();
+    let tokens: Arc<dyn TokenIssuer> = Arc::new(SharedTokens::new(tokens));
     let catalog = Catalog::identity_cloud();
     let layer = VerifyLayer::builder(store)
-        .token_verifier(tokens)
+        .token_verifier(tokens.clone())
         .replay_guard(MemoryReplayGuard::new())
         .body_limit(BODY_LIMIT)
         .build();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let app = lookalike::router(&catalog, layer);
+    let app = lookalike::app(&catalog, layer, lookalike::Echo::Verified, tokens);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             eprintln!("demo server: {e}");
@@ -239,6 +281,7 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
             columns.push(Column {
                 label: "rotating(old)".into(),
                 client: client.clone(),
+                user_token: None,
             });
             columns.push(Column {
                 label: "rotating(new)".into(),
@@ -246,12 +289,14 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
                     ApiClient::new(client.id().clone(), new_secret)
                         .with_features(client.features()),
                 ),
+                user_token: None,
             });
         } else {
             let label = client.id().as_str().trim_end_matches("_client").to_owned();
             columns.push(Column {
                 label,
                 client: client.clone(),
+                user_token: None,
             });
         }
     }
@@ -267,6 +312,21 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
         catalog,
     };
 
+    // The user flow first: it obtains the token the janrain-oauth column calls with.
+    let (flow, user_token) = user_flow(&demo, &demo_clients).await?;
+    if let Some(token) = user_token {
+        let login = demo_clients
+            .iter()
+            .find(|c| c.id().as_str() == "login_client")
+            .cloned()
+            .ok_or("no login_client")?;
+        columns.push(Column {
+            label: "oauth(user)".into(),
+            client: login,
+            user_token: Some(token),
+        });
+    }
+
     println!("janrain-auth demo: an Identity Cloud look-alike on {base}");
     println!(
         "{} clients, {} operations in the catalog, replay guard: in memory, body limit: {BODY_LIMIT} bytes\n",
@@ -278,7 +338,8 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
     println!(
         "Permission matrix, live: each cell is the server's answer (ok, or the refusal's code)"
     );
-    println!("to a janrain-signed call, or for login-client operations a call with client_id.\n");
+    println!("to a janrain-signed call, or for login-client operations a call with client_id;");
+    println!("the oauth(user) column calls with a user's access token (janrain-oauth).\n");
     let width = OPERATIONS.iter().map(|p| p.len()).max().unwrap_or(0) + 2;
     let mut header = format!("{:width$}", "operation");
     for column in &columns {
@@ -315,31 +376,38 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
         println!("{line}");
     }
     println!(
-        "\n403 = client_permission_error: the client holds none of the features the operation allows.\n"
+        "\n403 = client_permission_error: the client holds none of the features the operation allows."
     );
+    println!("424 = auth_method_not_accepted: the operation does not take a user's token.\n");
 
-    // Deliberate mistakes.
-    println!("Deliberate mistakes:");
+    // The user flow, then deliberate mistakes.
     let mistakes = mistakes(&demo, &demo_clients).await?;
-    for (what, got, want) in &mistakes {
-        total += 1;
-        let ok = match want {
-            Some((status, code)) => {
-                matches!(got, Outcome::Refused { status: s, code: c, .. } if s == status && c == code)
+    for (heading, steps) in [
+        ("A user's flow (janrain-oauth):", &flow),
+        ("Deliberate mistakes:", &mistakes),
+    ] {
+        println!("{heading}");
+        for (what, got, want) in steps {
+            total += 1;
+            let ok = match want {
+                Some((status, code)) => {
+                    matches!(got, Outcome::Refused { status: s, code: c, .. } if s == status && c == code)
+                }
+                None => *got == Outcome::Ok,
+            };
+            if ok {
+                good += 1;
+            } else {
+                mismatches.push(format!("{what}: got {}", got.describe()));
             }
-            None => *got == Outcome::Ok,
-        };
-        if ok {
-            good += 1;
-        } else {
-            mismatches.push(format!("{what}: got {}", got.describe()));
+            println!(
+                "  {:<62} -> {}{}",
+                what,
+                got.describe(),
+                if ok { "" } else { "   (UNEXPECTED)" }
+            );
         }
-        println!(
-            "  {:<62} -> {}{}",
-            what,
-            got.describe(),
-            if ok { "" } else { "   (UNEXPECTED)" }
-        );
+        println!();
     }
 
     println!();
@@ -373,6 +441,90 @@ fn order(id: &str) -> usize {
 }
 
 type Expectation = Option<(u16, u16)>;
+
+/// An issuer client gets an access token for [`USER`], for the login client; with it, the
+/// user's own record is read and updated, and another user's is refused. The token, if the
+/// server issued one.
+async fn user_flow(
+    demo: &Demo,
+    clients: &[Arc<ApiClient>],
+) -> Result<(Vec<(String, Outcome, Expectation)>, Option<String>), Box<dyn std::error::Error>> {
+    let base = &demo.base;
+    let issuer = clients
+        .iter()
+        .find(|c| c.id().as_str() == "issuer_client")
+        .cloned()
+        .ok_or("no issuer_client")?;
+    let mut out = Vec::new();
+    let response = demo
+        .signed
+        .post(format!("{base}/access/getAccessToken"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("uuid", USER),
+            ("type_name", "user"),
+            ("for_client_id", "login_client"),
+        ]))
+        .with_extension(UseClient(issuer))
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    let answer: serde_json::Value = serde_json::from_slice(&response.bytes().await?)?;
+    let token = answer["access_token"].as_str().map(str::to_owned);
+    let got = match (&token, status) {
+        (Some(_), 200) => Outcome::Ok,
+        _ => Outcome::Broken(format!("HTTP {status}: {answer}")),
+    };
+    out.push((
+        "issuer_client gets an access token for the user (getAccessToken)".into(),
+        got,
+        None,
+    ));
+    let Some(token) = token else {
+        return Ok((out, None));
+    };
+    let as_user = |path: &str, params: &[(&str, &str)]| {
+        demo.plain
+            .post(format!("{base}{path}"))
+            .header("authorization", format!("OAuth {token}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(params))
+            .send()
+    };
+    let got = outcome(as_user("/entity", &[("type_name", "user")]).await).await;
+    out.push((
+        "the user reads their /entity with the token".into(),
+        got,
+        None,
+    ));
+    let got = outcome(
+        as_user(
+            "/entity.update",
+            &[
+                ("type_name", "user"),
+                ("uuid", USER),
+                ("value", r#"{"givenName":"Zoë"}"#),
+            ],
+        )
+        .await,
+    )
+    .await;
+    out.push(("the user updates their own record".into(), got, None));
+    let got = outcome(
+        as_user(
+            "/entity.update",
+            &[("type_name", "user"), ("uuid", OTHER_USER), ("value", "{}")],
+        )
+        .await,
+    )
+    .await;
+    out.push((
+        "the same token names another user's uuid".into(),
+        got,
+        Some((403, 422)),
+    ));
+    Ok((out, Some(token)))
+}
 
 async fn mistakes(
     demo: &Demo,
@@ -479,17 +631,32 @@ async fn mistakes(
         Some((401, 434)),
     ));
 
-    // Auth methods an operation does not take.
-    let got = outcome(
-        demo.plain
-            .post(&find)
-            .header("authorization", "OAuth some-user-token")
-            .body(body.clone())
-            .send()
-            .await,
-    )
-    .await;
-    out.push(("OAuth token on /entity.find".into(), got, Some((401, 205))));
+    // Tokens that do not hold.
+    for (what, token, want) in [
+        (
+            "an unknown token over janrain-oauth",
+            "some-user-token",
+            (401, 412),
+        ),
+        (
+            "an expired token over janrain-oauth",
+            "expired-access-token",
+            (401, 414),
+        ),
+    ] {
+        let got = outcome(
+            demo.plain
+                .post(&find)
+                .header("authorization", format!("OAuth {token}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.clone())
+                .send()
+                .await,
+        )
+        .await;
+        out.push((what.into(), got, Some(want)));
+    }
+    // An auth method an operation does not take.
     let login = clients
         .iter()
         .find(|c| c.id().as_str() == "login_client")
@@ -508,7 +675,7 @@ async fn mistakes(
     out.push((
         "janrain-signed on a login-client operation".into(),
         got,
-        Some((401, 205)),
+        Some((401, 424)),
     ));
 
     // Login-client parameters.

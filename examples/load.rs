@@ -363,10 +363,11 @@ fn plan(kind: Kind, n: u64) -> Plan {
             let mut plan = form(
                 "/entity.find",
                 &[("type_name", "user")],
-                refused(UNAUTHORIZED, 205),
+                refused(UNAUTHORIZED, 412),
             );
+            // janrain-oauth with a token nobody issued.
             plan.headers
-                .push(("authorization", "OAuth demo-access-token".to_owned()));
+                .push(("authorization", "OAuth not-an-issued-token".to_owned()));
             plan
         }
         Kind::SignedOnLoginOperation => {
@@ -377,7 +378,7 @@ fn plan(kind: Kind, n: u64) -> Plan {
                 &date,
                 &[("client_id", "login_client")],
             );
-            plan.expected = refused(UNAUTHORIZED, 205);
+            plan.expected = refused(UNAUTHORIZED, 424);
             plan
         }
         Kind::SignatureMismatch => {

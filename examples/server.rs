@@ -8,14 +8,17 @@
 //!                               [--clients redis://HOST:PORT [--redis-prefix P]
 //!                                [--cache-ttl-seconds N] [--import-clients FILE]]
 //!                               [--echo verified|axum] [--strict-parameters]
-//!                               [--allow-unsigned-bodies]
+//!                               [--allow-unsigned-bodies] [--form-credentials]
 //! ```
 //!
 //! `--echo` says what the handlers echo as `params`: `verified` (default) the parameters the
 //! layer verified, `axum` what a plain axum handler reads (`RawForm`: the form body for POST,
 //! the query string for GET and HEAD). `--strict-parameters` refuses keys holding `=` or line
 //! breaks and values holding line breaks; `--allow-unsigned-bodies` lets signed requests carry
-//! bodies that are not forms.
+//! bodies that are not forms; `--form-credentials` accepts `client_id` + `client_secret` as
+//! form parameters where Basic is accepted. `/access/getAccessToken` issues real access tokens
+//! (kept with the other tokens: in memory, or in Redis), usable at once with janrain-oauth
+//! (`Authorization: OAuth <token>`).
 //!
 //! `--replay` refuses a signed request accepted before (401 `request_replayed`): `memory` keeps
 //! them in this process, `redis://HOST:PORT` (any Redis URL) in a Redis that several servers can
@@ -41,11 +44,11 @@ use std::time::Duration;
 
 use janrain_auth::permissions::Catalog;
 use janrain_auth::server::{
-    ClientStore, ClientsFile, MemoryReplayGuard, RedisClientStore, RedisReplayGuard, TokenVerifier,
-    VerifyLayer,
+    ClientStore, ClientsFile, MemoryReplayGuard, RedisClientStore, RedisReplayGuard, SharedTokens,
+    TokenIssuer, VerifyLayer,
 };
 
-const USAGE: &str = "usage: server [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N] [--body-limit BYTES] [--janrain-status] [--replay memory|redis://HOST:PORT|redis-cluster://HOST:PORT,...] [--clients redis://HOST:PORT [--redis-prefix P] [--cache-ttl-seconds N] [--import-clients FILE]] [--echo verified|axum] [--strict-parameters] [--allow-unsigned-bodies]";
+const USAGE: &str = "usage: server [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N] [--body-limit BYTES] [--janrain-status] [--replay memory|redis://HOST:PORT|redis-cluster://HOST:PORT,...] [--clients redis://HOST:PORT [--redis-prefix P] [--cache-ttl-seconds N] [--import-clients FILE]] [--echo verified|axum] [--strict-parameters] [--allow-unsigned-bodies] [--form-credentials]";
 const DEMO_CLIENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-clients.json");
 
 struct Options {
@@ -58,6 +61,7 @@ struct Options {
     echo: lookalike::Echo,
     strict_parameters: bool,
     allow_unsigned_bodies: bool,
+    form_credentials: bool,
     redis_prefix: String,
     cache_ttl: u64,
     import_clients: Option<String>,
@@ -103,6 +107,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Stri
         echo: lookalike::Echo::Verified,
         strict_parameters: false,
         allow_unsigned_bodies: false,
+        form_credentials: false,
         redis_prefix: "janrain-auth:".to_owned(),
         cache_ttl: 5,
         import_clients: None,
@@ -142,6 +147,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Stri
             }
             "--strict-parameters" => options.strict_parameters = true,
             "--allow-unsigned-bodies" => options.allow_unsigned_bodies = true,
+            "--form-credentials" => options.form_credentials = true,
             "--redis-prefix" => options.redis_prefix = value("--redis-prefix")?,
             "--import-clients" => options.import_clients = Some(value("--import-clients")?),
             "--cache-ttl-seconds" => {
@@ -186,7 +192,8 @@ fn main() -> ExitCode {
         .init();
 
     let mut builder = VerifyLayer::builder(store)
-        .token_verifier(tokens)
+        .token_verifier(tokens.clone())
+        .accept_form_credentials(options.form_credentials)
         .janrain_status(options.janrain_status)
         .strict_parameters(options.strict_parameters)
         .allow_unsigned_bodies(options.allow_unsigned_bodies);
@@ -214,7 +221,12 @@ fn main() -> ExitCode {
             Some(guard)
         }
     };
-    let app = lookalike::router_echoing(&Catalog::identity_cloud(), builder.build(), options.echo);
+    let app = lookalike::app(
+        &Catalog::identity_cloud(),
+        builder.build(),
+        options.echo,
+        tokens,
+    );
 
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -250,7 +262,7 @@ fn main() -> ExitCode {
 }
 
 /// Where clients are looked up and where tokens are checked.
-type Stores = (Arc<dyn ClientStore>, Arc<dyn TokenVerifier>);
+type Stores = (Arc<dyn ClientStore>, Arc<dyn TokenIssuer>);
 
 /// The clients and tokens: from the clients file, or from Redis (`--clients redis://...`),
 /// after writing `--import-clients FILE` into it.
@@ -264,7 +276,7 @@ fn stores(options: &Options) -> Result<Stores, String> {
         }
         let file = ClientsFile::load(&options.clients).map_err(|e| e.to_string())?;
         let (store, tokens) = file.into_parts();
-        return Ok((Arc::new(store), Arc::new(tokens)));
+        return Ok((Arc::new(store), Arc::new(SharedTokens::new(tokens))));
     }
     // The URL may hold a password: messages show the store's redacted form only.
     let build = || {

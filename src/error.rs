@@ -20,7 +20,7 @@
 //! |---|---|---|---|---|
 //! | 100 | `missing_argument` | 400 | a required parameter (`client_id`, `access_token`) is missing | Janrain |
 //! | 200 | `invalid_argument` | 400 | the parameters cannot be read (too many, bad form body) | Janrain |
-//! | 205 | `invalid_auth_method` | 401 | the operation does not accept this way of authenticating | Janrain |
+//! | 205 | `invalid_auth_method` | 401 | an `Authorization` scheme other than Basic, janrain-signed (`Signature`) and janrain-oauth (`OAuth`) | Janrain |
 //! | 230 | `request_too_large` | 413 | the body is over the limit | crate |
 //! | 231 | `request_timeout` | 408 | the body did not arrive in time | crate |
 //! | 232 | `ambiguous_parameters` | 400 | parameters in both the query string and a form body, a form body on GET or HEAD, or `client_id` / `access_token` repeated | crate |
@@ -33,6 +33,8 @@
 //! | 412 | `invalid_access_token` | 401 | the access token is unknown | crate |
 //! | 414 | `access_token_expired` | 401 | the access token has expired | Janrain |
 //! | 419 | `access_token_client_mismatch` | 401 | the access token was issued to another client | crate |
+//! | 422 | `access_token_user_mismatch` | 403 | a request made with a user's access token names another user (`uuid`) or addresses a record by another key (`id`, `key_attribute`) | crate |
+//! | 424 | `auth_method_not_accepted` | 401 | the operation does not accept this way of authenticating (Basic, janrain-signed, janrain-oauth or a login client) | crate |
 //! | 431 | `signature_does_not_match` | 401 | the janrain-signed signature is wrong | Janrain |
 //! | 432 | `invalid_date` | 401 | `Date` missing, or not `YYYY-MM-DD HH:MM:SS` UTC | crate |
 //! | 433 | `date_out_of_window` | 401 | `Date` too far in the past or future (clock skew) | crate |
@@ -73,6 +75,11 @@ impl ErrorCode {
     pub const UNKNOWN_OPERATION: ErrorCode = ErrorCode::new(404, "unknown_operation");
     /// 405 `method_not_allowed` (this crate's code).
     pub const METHOD_NOT_ALLOWED: ErrorCode = ErrorCode::new(405, "method_not_allowed");
+    /// 422 `access_token_user_mismatch` (this crate's code).
+    pub const ACCESS_TOKEN_USER_MISMATCH: ErrorCode =
+        ErrorCode::new(422, "access_token_user_mismatch");
+    /// 424 `auth_method_not_accepted` (this crate's code).
+    pub const AUTH_METHOD_NOT_ACCEPTED: ErrorCode = ErrorCode::new(424, "auth_method_not_accepted");
     /// 412 `invalid_access_token` (this crate's code).
     pub const INVALID_ACCESS_TOKEN: ErrorCode = ErrorCode::new(412, "invalid_access_token");
     /// 414 `access_token_expired`.

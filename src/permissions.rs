@@ -267,19 +267,29 @@ pub enum AuthMethod {
     LoginClientWithToken,
     /// No authentication at all.
     None,
+    /// janrain-oauth: a user's access token, as `Authorization: OAuth <token>` or an
+    /// `access_token` parameter. The request acts for that user only.
+    OAuth,
+    /// The legacy way: `client_id` and `client_secret` as form parameters, where Basic is
+    /// accepted and the layer allows it
+    /// ([`accept_form_credentials`](crate::server::VerifyLayerBuilder::accept_form_credentials)).
+    FormCredentials,
 }
 
 impl AuthMethod {
     /// Every method, in declaration order.
-    pub const ALL: [AuthMethod; 5] = [
+    pub const ALL: [AuthMethod; 7] = [
         AuthMethod::Basic,
         AuthMethod::Signature,
         AuthMethod::LoginClient,
         AuthMethod::LoginClientWithToken,
         AuthMethod::None,
+        AuthMethod::OAuth,
+        AuthMethod::FormCredentials,
     ];
 
-    /// A short name: `basic`, `signature`, `login_client`, `login_client_token`, `none`.
+    /// A short name: `basic`, `signature`, `login_client`, `login_client_token`, `none`,
+    /// `oauth`, `form_credentials`.
     pub const fn as_str(self) -> &'static str {
         match self {
             AuthMethod::Basic => "basic",
@@ -287,6 +297,8 @@ impl AuthMethod {
             AuthMethod::LoginClient => "login_client",
             AuthMethod::LoginClientWithToken => "login_client_token",
             AuthMethod::None => "none",
+            AuthMethod::OAuth => "oauth",
+            AuthMethod::FormCredentials => "form_credentials",
         }
     }
 
@@ -576,7 +588,7 @@ impl FromIterator<Operation> for Catalog {
 }
 
 fn builtin() -> Vec<Operation> {
-    use AuthMethod::{Basic, LoginClient, LoginClientWithToken, Signature};
+    use AuthMethod::{Basic, LoginClient, LoginClientWithToken, OAuth, Signature};
     use Feature::{
         AccessIssuer as AI, DirectAccess as DA, DirectReadAccess as DR, LoginClient as LC,
         Owner as O,
@@ -610,7 +622,12 @@ fn builtin() -> Vec<Operation> {
             &[],
         )
     };
-    let entity = |path, name, allowed: &[Feature]| op(Api::Entity, path, name, header, allowed);
+    // A user's access token (janrain-oauth) reaches the operations on user records, never the
+    // entity types: those change or describe the schema every user shares.
+    let entity =
+        |path, name, allowed: &[Feature]| op(Api::Entity, path, name, header | OAuth, allowed);
+    let entity_type =
+        |path, name, allowed: &[Feature]| op(Api::Entity, path, name, header, allowed);
     let legacy = |path, name, allowed: &[Feature]| op(Api::Legacy, path, name, header, allowed);
     let all = &[O, AI, DA, DR, LC];
 
@@ -673,26 +690,26 @@ fn builtin() -> Vec<Operation> {
             &[O, AI, DA],
         ),
         entity("/entity.delete", "Delete a User Profile", &[DA]),
-        entity("/entityType.list", "List Entity Types", &[O]),
-        entity("/entityType", "View an Entity Type", all),
-        entity("/entityType.create", "Create an Entity Type", &[O]),
-        entity("/entityType.addAttribute", "Create an Attribute", &[O]),
-        entity("/entityType.removeAttribute", "Delete an Attribute", &[O]),
-        entity("/entityType.addRule", "Create a Validation Rule", &[O]),
-        entity("/entityType.rules", "List Your Validation Rules", &[O]),
-        entity("/entityType.removeRule", "Delete a Validation Rule", &[O]),
-        entity("/entityType.getAccessSchema", "List Access Schemas", all),
-        entity(
+        entity_type("/entityType.list", "List Entity Types", &[O]),
+        entity_type("/entityType", "View an Entity Type", all),
+        entity_type("/entityType.create", "Create an Entity Type", &[O]),
+        entity_type("/entityType.addAttribute", "Create an Attribute", &[O]),
+        entity_type("/entityType.removeAttribute", "Delete an Attribute", &[O]),
+        entity_type("/entityType.addRule", "Create a Validation Rule", &[O]),
+        entity_type("/entityType.rules", "List Your Validation Rules", &[O]),
+        entity_type("/entityType.removeRule", "Delete a Validation Rule", &[O]),
+        entity_type("/entityType.getAccessSchema", "List Access Schemas", all),
+        entity_type(
             "/entityType.setAccessSchema",
             "Create an Access Schema",
             &[O],
         ),
-        entity(
+        entity_type(
             "/entityType.setAttributeConstraints",
             "Assign Constraints to an Attribute",
             &[O],
         ),
-        entity(
+        entity_type(
             "/entityType.deleteAccessSchema",
             "Delete an Access Schema",
             &[O],

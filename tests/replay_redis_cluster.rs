@@ -217,3 +217,197 @@ async fn clients_and_tokens_live_on_the_cluster_too() {
     let found = tokens.lookup("cluster-token").await.unwrap().unwrap();
     assert_eq!(found.client_id.as_str(), "login_client");
 }
+
+/// The cluster slot of a key without hash tags: CRC16 (XMODEM) modulo 16384.
+fn slot(key: &str) -> usize {
+    let mut crc: u16 = 0;
+    for &byte in key.as_bytes() {
+        crc ^= u16::from(byte) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    usize::from(crc) % 16_384
+}
+
+/// Tallies of a mixed-traffic phase.
+#[derive(Default, Debug)]
+struct Tally {
+    sent: u64,
+    /// 503s whose keys live on the stopped master: the fail-closed window.
+    fail_closed: u64,
+    /// Any other 5xx.
+    other_5xx: u64,
+    /// An answer other than the one expected.
+    wrong: Vec<String>,
+}
+
+/// Whether `base` accepts a fresh request whose guard key lives on master `master`.
+async fn accepts_on(base: &str, master: usize, owners: &[usize], tag: &str) -> bool {
+    for i in 0.. {
+        let request = Signed::find(&format!("{tag}-{i}"), NOW);
+        if owners[slot(&key(&request))] == master {
+            return request.send(base).await.0 == 200;
+        }
+    }
+    unreachable!()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_traffic_on_two_nodes_fails_closed_only_for_a_stopped_masters_keys() {
+    use janrain_auth::server::{RedisClientStore, VerifyLayer};
+    use std::sync::{Arc, Mutex};
+
+    const WORKERS: usize = 8;
+    const PHASE: Duration = Duration::from_millis(1500);
+    let mut cluster = RedisCluster::start();
+    let stores: Vec<RedisClientStore> = (0..2)
+        .map(|_| {
+            RedisClientStore::cluster(cluster.urls())
+                .key_prefix("janrain-auth-test:mixed:")
+                // Longer than the test: the clients stay cached through the outage.
+                .cache_ttl(Duration::from_secs(60))
+                .timeout(TIMEOUT)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    stores[0].import(support::CLIENTS).await.unwrap();
+    let mut servers = Vec::new();
+    for store in &stores {
+        let layer = VerifyLayer::builder(store.clone())
+            .token_verifier(store.tokens())
+            .clock(clock())
+            .replay_guard(guard(&cluster))
+            .build();
+        servers.push(serve(layer).await);
+    }
+    let servers = Arc::new(servers);
+    let owners = Arc::new(slot_owners(&cluster).await);
+    let token_key = stores[0].tokens().token_key("demo-access-token");
+    // The master to stop: not the one holding the token (whose logins would then all fail).
+    let stopped = (0..3).find(|&m| m != owners[slot(&token_key)]).unwrap();
+
+    let down: Arc<Mutex<Option<usize>>> = Arc::default();
+    let run = |phase: &'static str| {
+        let (servers, owners, down) = (servers.clone(), owners.clone(), down.clone());
+        async move {
+            let tally = Arc::new(Mutex::new(Tally::default()));
+            let deadline = Instant::now() + PHASE;
+            let workers: Vec<_> = (0..WORKERS)
+                .map(|w| {
+                    let (servers, owners, down, tally) =
+                        (servers.clone(), owners.clone(), down.clone(), tally.clone());
+                    tokio::spawn(async move {
+                        let http = reqwest::Client::new();
+                        let mut n = 0usize;
+                        while Instant::now() < deadline {
+                            n += 1;
+                            let base = &servers[(w + n) % 2];
+                            let other = &servers[(w + n + 1) % 2];
+                            // (answer, expected status, expected code, may fail closed)
+                            let mut checks = Vec::new();
+                            match n % 4 {
+                                0 | 1 => {
+                                    let request = Signed::find(&format!("{phase}-{w}-{n}"), NOW);
+                                    let home = owners[slot(&key(&request))];
+                                    let may_fail = *down.lock().unwrap() == Some(home);
+                                    let first = request.send(base).await;
+                                    let accepted = first.0 == 200;
+                                    checks.push((first, 200, 0, may_fail));
+                                    // A refused request was not recorded: no replay to check.
+                                    if accepted {
+                                        let again = request.send(other).await;
+                                        checks.push((again, 401, 434, may_fail));
+                                    }
+                                }
+                                2 => {
+                                    let got = support::send(support::form_post(
+                                        &http,
+                                        format!("{base}/oauth/link_account_native"),
+                                        &[
+                                            ("client_id", "login_client"),
+                                            ("access_token", "demo-access-token"),
+                                        ],
+                                    ))
+                                    .await;
+                                    checks.push((got, 200, 0, false));
+                                }
+                                _ => {
+                                    let mut forged = Signed::find(&format!("forged-{w}-{n}"), NOW);
+                                    forged.secret = "not-the-secret";
+                                    checks.push((forged.send(base).await, 401, 431, false));
+                                }
+                            }
+                            let mut tally = tally.lock().unwrap();
+                            for ((status, body), want, code, may_fail) in checks {
+                                tally.sent += 1;
+                                if status == want && (code == 0 || body["code"] == code) {
+                                    continue;
+                                }
+                                if status == 503 && may_fail && body["code"] == 504 {
+                                    tally.fail_closed += 1;
+                                } else {
+                                    if status >= 500 {
+                                        tally.other_5xx += 1;
+                                    }
+                                    tally.wrong.push(format!("{phase}: {status} {body}"));
+                                }
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for worker in workers {
+                worker.await.unwrap();
+            }
+            Arc::try_unwrap(tally).unwrap().into_inner().unwrap()
+        }
+    };
+
+    let before = run("before").await;
+    cluster.masters[stopped].stop();
+    *down.lock().unwrap() = Some(stopped);
+    let during = run("during").await;
+    cluster.masters[stopped].restart().unwrap();
+    // Both nodes accept requests whose keys live on the returned master again, by themselves.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for (i, base) in servers.iter().enumerate() {
+        while !accepts_on(base, stopped, &owners, &format!("probe-{i}")).await {
+            assert!(Instant::now() < deadline, "node {i} never recovered");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    *down.lock().unwrap() = None;
+    let after = run("after").await;
+
+    for (phase, tally) in [("before", &before), ("during", &during), ("after", &after)] {
+        eprintln!(
+            "{phase}: {} answers in {PHASE:?} ({:.0}/s), {} fail-closed 503, {} other 5xx, {} wrong",
+            tally.sent,
+            tally.sent as f64 / PHASE.as_secs_f64(),
+            tally.fail_closed,
+            tally.other_5xx,
+            tally.wrong.len()
+        );
+        assert!(
+            tally.wrong.is_empty(),
+            "{phase}: {:?}",
+            &tally.wrong[..tally.wrong.len().min(5)]
+        );
+        assert_eq!(tally.other_5xx, 0);
+    }
+    assert_eq!(before.fail_closed + after.fail_closed, 0);
+    assert!(
+        during.fail_closed > 0,
+        "some keys live on the stopped master"
+    );
+    assert!(
+        during.sent > 2 * during.fail_closed,
+        "the other masters kept serving"
+    );
+}

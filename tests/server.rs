@@ -171,7 +171,7 @@ async fn every_auth_method_is_accepted_where_the_operation_allows_it() {
         false,
     ))
     .await;
-    assert_ok(&got, Some("login_client"), "login_client");
+    assert_ok(&got, Some("login_client"), "login_client_token");
     assert_eq!(got.1["params"]["givenName"], "Zoë");
     // No authentication at all.
     let got = send(request(
@@ -258,20 +258,32 @@ async fn credential_failures() {
 #[tokio::test]
 async fn auth_method_not_accepted() {
     let base = server().await;
-    // OAuth on an Entity operation.
+    // A scheme that is none of Basic, Signature and OAuth.
     let got = send(
         request(&base, "/entity.find", &[("type_name", "user")], false)
-            .header("Authorization", "OAuth sometoken"),
+            .header("Authorization", "Bearer sometoken"),
     )
     .await;
     assert_error(&got, 401, 205, "invalid_auth_method");
+    // janrain-oauth where a user's token does not reach (an entity type).
+    let got = send(
+        request(&base, "/entityType", &[("type_name", "user")], false)
+            .header("Authorization", "OAuth sometoken"),
+    )
+    .await;
+    assert_error(&got, 401, 424, "auth_method_not_accepted");
     // janrain-signed where only the login-client parameter is accepted.
     let signed = Signed::new(
         "login_client",
         "/oauth/auth_native",
         &[("client_id", "login_client")],
     );
-    assert_error(&signed.send(&base).await, 401, 205, "invalid_auth_method");
+    assert_error(
+        &signed.send(&base).await,
+        401,
+        424,
+        "auth_method_not_accepted",
+    );
     // Basic on the same.
     let got = send(
         request(
@@ -286,7 +298,7 @@ async fn auth_method_not_accepted() {
         ),
     )
     .await;
-    assert_error(&got, 401, 205, "invalid_auth_method");
+    assert_error(&got, 401, 424, "auth_method_not_accepted");
 }
 
 #[tokio::test]
@@ -584,7 +596,7 @@ async fn login_client_operations() {
         ])
         .await,
         Some("second_login_client"),
-        "login_client",
+        "login_client_token",
     );
     // client_id in the query string works too.
     let got = send(request(

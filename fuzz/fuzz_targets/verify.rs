@@ -70,6 +70,8 @@ const TABLE: &[(u16, &str, u16)] = &[
     (232, "ambiguous_parameters", 400),
     (233, "unsupported_body", 415),
     (234, "ambiguous_parameter_text", 400),
+    (422, "access_token_user_mismatch", 403),
+    (424, "auth_method_not_accepted", 401),
     (402, "invalid_client_credentials", 401),
     (403, "client_permission_error", 403),
     (404, "unknown_operation", 404),
@@ -81,7 +83,7 @@ const TABLE: &[(u16, &str, u16)] = &[
     (432, "invalid_date", 401),
     (433, "date_out_of_window", 401),
     (434, "request_replayed", 401),
-    (500, "unexpected_error", 500),
+    (500, "unexpected_error", 503),
     (504, "replay_guard_unavailable", 503),
 ];
 
@@ -393,11 +395,13 @@ fn check_answer(config: Config, answer: &Answer, sent_body: Option<&[u8]>) -> Ex
                 Expect::Accept(None, "none")
             }
             Some(client) => {
+                // An open operation takes any valid credentials, whatever the features.
+                let open = op.accepts(AuthMethod::None);
                 assert!(
-                    op.permits(client.features()),
+                    open || op.permits(client.features()),
                     "client without the features accepted"
                 );
-                assert!(op.accepts(client.method()));
+                assert!(open || op.accepts(client.method()));
                 let method = client.method().as_str();
                 recheck(config, op, client, seen);
                 Expect::Accept(Some(client.client_id().to_string()), method)
@@ -524,6 +528,10 @@ fn recheck(config: Config, op: &Operation, client: &AuthenticatedClient, seen: &
                     .features
                     .contains(janrain_auth::permissions::Feature::LoginClient)
             );
+        }
+        AuthMethod::OAuth => {
+            // No token of this world names a user, so none may act for one.
+            panic!("accepted janrain-oauth with a token that names no user: {client:?}");
         }
         other => panic!("unexpected method {other:?}"),
     }
@@ -796,8 +804,8 @@ fn signed(config: Config, input: Signed) {
     // The model.
     let expect = if method_refused(config, op, &method) {
         Expect::Refuse(405)
-    } else if !op.accepts(AuthMethod::Signature) {
-        Expect::Refuse(205)
+    } else if !op.accepts(AuthMethod::Signature) && !op.accepts(AuthMethod::None) {
+        Expect::Refuse(424)
     } else {
         match Datetime::parse_bytes(date_text.as_bytes()) {
             Err(_) => Expect::Refuse(432),
@@ -822,7 +830,7 @@ fn signed(config: Config, input: Signed) {
                         .any(|s| hmac_block(s.as_bytes()) == hmac_block(key_text.as_bytes()));
                     if !(form_ok && key_ok) {
                         Expect::Refuse(431)
-                    } else if !op.permits(client.features) {
+                    } else if !op.permits(client.features) && !op.accepts(AuthMethod::None) {
                         Expect::Refuse(403)
                     } else {
                         Expect::Accept(Some(client.id.clone()), "signature")
@@ -892,11 +900,11 @@ fn basic(config: Config, input: BasicReq) {
 
     let expect = if method_refused(config, op, &method) {
         Expect::Refuse(405)
-    } else if !op.accepts(AuthMethod::Basic) {
-        Expect::Refuse(205)
+    } else if !op.accepts(AuthMethod::Basic) && !op.accepts(AuthMethod::None) {
+        Expect::Refuse(424)
     } else if input.unknown_client || !client.secrets.contains(&secret) {
         Expect::Refuse(402)
-    } else if !op.permits(client.features) {
+    } else if !op.permits(client.features) && !op.accepts(AuthMethod::None) {
         Expect::Refuse(403)
     } else {
         Expect::Accept(Some(client.id.clone()), "basic")

@@ -167,6 +167,7 @@ impl VerifyLayerBuilder {
                 realm: Arc::from("janrain"),
                 strict_parameters: false,
                 allow_unsigned_bodies: false,
+                form_credentials: false,
             },
         }
     }
@@ -312,6 +313,19 @@ impl VerifyLayerBuilder {
     /// when your clients never do, and handlers act on parameter boundaries.
     pub fn strict_parameters(mut self, strict: bool) -> Self {
         self.verifier.strict_parameters = strict;
+        self
+    }
+
+    /// Accept the legacy third way of authenticating (default: off): `client_id` and
+    /// `client_secret` as form-body parameters, wherever Basic is accepted. The secret is
+    /// compared in constant time, as Basic's is, and taken out of what the handler receives
+    /// (both [`VerifiedParams`](super::VerifiedParams) and the form body handed on).
+    ///
+    /// Off by default because a secret in a body ends up where bodies are kept: proxy,
+    /// load-balancer and access logs, error reports, request dumps. Prefer Basic or
+    /// janrain-signed; switch this on only for old clients that cannot change.
+    pub fn accept_form_credentials(mut self, accept: bool) -> Self {
+        self.verifier.form_credentials = accept;
         self
     }
 

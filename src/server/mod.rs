@@ -176,8 +176,8 @@ pub use store::redis as redis_store;
 #[cfg(feature = "redis")]
 pub use store::redis::{ImportError, Imported, RedisClientStore, RedisStoreBuilder, RedisTokens};
 pub use store::{
-    BoxFuture, ClientStore, ClientsFile, LoadError, MemoryStore, MemoryTokens, StoreError,
-    StoreFuture, TokenGrant, TokenRecord, TokenVerifier,
+    BoxFuture, ClientStore, ClientsFile, LoadError, MemoryStore, MemoryTokens, SharedTokens,
+    StoreError, StoreFuture, TokenGrant, TokenIssuer, TokenRecord, TokenVerifier,
 };
 pub use verified::VerifiedParams;
 pub use verify::UnknownPaths;
@@ -189,6 +189,7 @@ pub struct AuthenticatedClient {
     client: Arc<ApiClient>,
     method: AuthMethod,
     operation: Cow<'static, str>,
+    user: Option<Arc<str>>,
 }
 
 impl AuthenticatedClient {
@@ -201,7 +202,37 @@ impl AuthenticatedClient {
             client,
             method,
             operation,
+            user: None,
         }
+    }
+
+    pub(crate) fn with_user(mut self, user: Arc<str>) -> Self {
+        self.user = Some(user);
+        self
+    }
+
+    /// An authenticated client for a handler unit test, as the layer would hand it on after
+    /// `method` authenticated `client` for `operation` (and, for janrain-oauth, the `user`
+    /// the access token stands for). Nothing is checked: use it only where no layer runs.
+    pub fn for_test(
+        client: Arc<ApiClient>,
+        method: AuthMethod,
+        operation: impl Into<String>,
+        user: Option<&str>,
+    ) -> Self {
+        AuthenticatedClient {
+            client,
+            method,
+            operation: Cow::Owned(operation.into()),
+            user: user.map(Arc::from),
+        }
+    }
+
+    /// The user (`uuid`) a janrain-oauth request acts for: the user its access token was
+    /// issued for. `None` for every other method. A handler must scope what it does to this
+    /// user; the layer has already refused a `uuid` parameter naming anyone else.
+    pub fn user(&self) -> Option<&str> {
+        self.user.as_deref()
     }
 
     /// The client id.
@@ -214,7 +245,8 @@ impl AuthenticatedClient {
         self.client.features()
     }
 
-    /// How the request authenticated: Basic, Signature, LoginClient or LoginClientWithToken.
+    /// How the request authenticated: Basic, Signature, OAuth, LoginClient,
+    /// LoginClientWithToken or FormCredentials.
     pub fn method(&self) -> AuthMethod {
         self.method
     }

@@ -27,8 +27,15 @@ pub enum RejectionKind {
     MalformedCredentials,
     /// The client id is unknown, or the Basic secret is wrong (indistinguishable on purpose).
     InvalidCredentials,
-    /// The operation does not accept this way of authenticating.
+    /// The operation does not accept this way of authenticating (Basic, janrain-signed,
+    /// janrain-oauth or a login client where another is required).
     AuthMethodNotAccepted,
+    /// The `Authorization` scheme is none of Basic, janrain-signed (`Signature`) and
+    /// janrain-oauth (`OAuth`).
+    UnsupportedAuthScheme,
+    /// A request made with a user's access token names another user (`uuid`), or addresses a
+    /// record by another key (`id`, `key_attribute`).
+    AccessTokenUserMismatch,
     /// The janrain-signed signature does not match.
     SignatureMismatch,
     /// `Date` missing or not `YYYY-MM-DD HH:MM:SS`.
@@ -81,7 +88,9 @@ impl RejectionKind {
             MissingCredentials | MalformedCredentials | InvalidCredentials => {
                 ErrorCode::INVALID_CLIENT_CREDENTIALS
             }
-            AuthMethodNotAccepted => ErrorCode::INVALID_AUTH_METHOD,
+            AuthMethodNotAccepted => ErrorCode::AUTH_METHOD_NOT_ACCEPTED,
+            UnsupportedAuthScheme => ErrorCode::INVALID_AUTH_METHOD,
+            AccessTokenUserMismatch => ErrorCode::ACCESS_TOKEN_USER_MISMATCH,
             SignatureMismatch => ErrorCode::SIGNATURE_DOES_NOT_MATCH,
             InvalidDate => ErrorCode::INVALID_DATE,
             DateOutOfWindow => ErrorCode::DATE_OUT_OF_WINDOW,
@@ -112,6 +121,7 @@ impl RejectionKind {
             | MalformedCredentials
             | InvalidCredentials
             | AuthMethodNotAccepted
+            | UnsupportedAuthScheme
             | SignatureMismatch
             | InvalidDate
             | DateOutOfWindow
@@ -119,7 +129,7 @@ impl RejectionKind {
             | InvalidAccessToken
             | AccessTokenExpired
             | AccessTokenOtherClient => StatusCode::UNAUTHORIZED,
-            PermissionDenied => StatusCode::FORBIDDEN,
+            PermissionDenied | AccessTokenUserMismatch => StatusCode::FORBIDDEN,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             InvalidParameters | MissingArgument | AmbiguousParameters | AmbiguousParameterText => {
@@ -141,6 +151,8 @@ impl RejectionKind {
             MalformedCredentials => "malformed_credentials",
             InvalidCredentials => "invalid_credentials",
             AuthMethodNotAccepted => "auth_method_not_accepted",
+            UnsupportedAuthScheme => "unsupported_auth_scheme",
+            AccessTokenUserMismatch => "access_token_user_mismatch",
             SignatureMismatch => "signature_mismatch",
             InvalidDate => "invalid_date",
             DateOutOfWindow => "date_out_of_window",
@@ -296,6 +308,9 @@ fn challenges(accepts: AuthMethods, realm: &str) -> Vec<HeaderValue> {
     if accepts.contains(AuthMethod::Basic) {
         texts.push(format!("Basic realm=\"{realm}\", charset=\"UTF-8\""));
     }
+    if accepts.contains(AuthMethod::OAuth) {
+        texts.push(format!("OAuth realm=\"{realm}\""));
+    }
     if accepts.contains(AuthMethod::LoginClientWithToken) {
         texts.push(format!(
             "LoginClient realm=\"{realm}\", params=\"client_id access_token\""
@@ -359,6 +374,8 @@ mod tests {
             MalformedCredentials,
             InvalidCredentials,
             AuthMethodNotAccepted,
+            UnsupportedAuthScheme,
+            AccessTokenUserMismatch,
             SignatureMismatch,
             InvalidDate,
             DateOutOfWindow,

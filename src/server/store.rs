@@ -249,6 +249,74 @@ pub trait TokenVerifier: Send + Sync + 'static {
     ) -> StoreFuture<'a, Result<Option<TokenRecord>, StoreError>>;
 }
 
+/// Records access tokens as they are issued, so that the [`TokenVerifier`] of the same store
+/// answers for them at once (on every node sharing the store, for a shared one).
+pub trait TokenIssuer: TokenVerifier {
+    /// Record `token` with `record`. An `Err` means the store could not record it; the token
+    /// must then not be handed out.
+    fn issue<'a>(
+        &'a self,
+        token: &'a str,
+        record: TokenRecord,
+    ) -> StoreFuture<'a, Result<(), StoreError>>;
+}
+
+impl<T: TokenIssuer + ?Sized> TokenIssuer for Arc<T> {
+    fn issue<'a>(
+        &'a self,
+        token: &'a str,
+        record: TokenRecord,
+    ) -> StoreFuture<'a, Result<(), StoreError>> {
+        (**self).issue(token, record)
+    }
+}
+
+/// [`MemoryTokens`] that can be issued while the server runs: share it (`Arc`) between the
+/// layer, which verifies, and the handler that issues.
+#[derive(Default)]
+pub struct SharedTokens {
+    tokens: std::sync::RwLock<MemoryTokens>,
+}
+
+impl SharedTokens {
+    /// Start from `tokens`.
+    pub fn new(tokens: MemoryTokens) -> Self {
+        SharedTokens {
+            tokens: std::sync::RwLock::new(tokens),
+        }
+    }
+}
+
+impl TokenVerifier for SharedTokens {
+    fn lookup<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> StoreFuture<'a, Result<Option<TokenRecord>, StoreError>> {
+        // A poisoned lock still holds a consistent map (inserts are single calls).
+        let tokens = self.tokens.read().unwrap_or_else(|e| e.into_inner());
+        StoreFuture::ready(Ok(tokens.get(token).cloned()))
+    }
+}
+
+impl TokenIssuer for SharedTokens {
+    fn issue<'a>(
+        &'a self,
+        token: &'a str,
+        record: TokenRecord,
+    ) -> StoreFuture<'a, Result<(), StoreError>> {
+        let mut tokens = self.tokens.write().unwrap_or_else(|e| e.into_inner());
+        tokens.insert(token, record);
+        StoreFuture::ready(Ok(()))
+    }
+}
+
+impl fmt::Debug for SharedTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tokens = self.tokens.read().unwrap_or_else(|e| e.into_inner());
+        write!(f, "SharedTokens(<{} redacted>)", tokens.len())
+    }
+}
+
 impl<T: TokenVerifier + ?Sized> TokenVerifier for Arc<T> {
     fn lookup<'a>(
         &'a self,

@@ -82,6 +82,7 @@ pub(crate) struct Verifier {
     pub(crate) realm: Arc<str>,
     pub(crate) strict_parameters: bool,
     pub(crate) allow_unsigned_bodies: bool,
+    pub(crate) form_credentials: bool,
 }
 
 /// The request body after verification: read whole (a form), or not read at all.
@@ -103,11 +104,11 @@ struct Established<'p> {
     name: Cow<'static, str>,
     /// The path the client called, and signed.
     called_path: Cow<'p, str>,
-    credentials: Credentials,
+    credentials: Credentials<'p>,
 }
 
 /// The credentials phase one found and checked as far as it can without the body.
-enum Credentials {
+enum Credentials<'p> {
     /// janrain-signed: the client and date are known; the signature needs the parameters.
     Signed {
         client: Arc<ApiClient>,
@@ -117,10 +118,34 @@ enum Credentials {
     },
     /// Basic: the client is authenticated and permitted.
     Basic(Arc<ApiClient>),
-    /// No header: the parameters name a login client (and maybe carry its access token).
-    LoginClient,
-    /// No header, and the operation needs no authentication.
-    None,
+    /// janrain-oauth with the token in the header: the token is checked against the
+    /// parameters (no second one, the user it names).
+    OAuth(&'p str),
+    /// No header: the parameters hold the credentials, in one of the ways the operation
+    /// accepts.
+    Params(ParamWays),
+}
+
+/// The ways an operation without an `Authorization` header may authenticate by parameters.
+#[derive(Debug, Clone, Copy)]
+struct ParamWays {
+    /// `client_id` + `client_secret` in a form body (legacy, opt-in).
+    form_credentials: bool,
+    /// An `access_token` parameter (janrain-oauth).
+    oauth: bool,
+    /// A login client's `client_id` (and maybe its `access_token`).
+    login_client: bool,
+    /// Nothing at all.
+    none: bool,
+}
+
+/// What phase two established.
+struct Outcome<B> {
+    params: ParamList,
+    held: Held<B>,
+    client: Option<Arc<ApiClient>>,
+    method: AuthMethod,
+    user: Option<Arc<str>>,
 }
 
 impl Verifier {
@@ -195,17 +220,19 @@ impl Verifier {
             return Ok((parts, Held::Untouched(body)));
         };
         let name = established.name.clone();
-        let (params, held, client, method) = self.phase_two(&parts, body, established).await?;
+        let outcome = self.phase_two(&parts, body, established).await?;
         let span = tracing::Span::current();
-        span.record("auth", method.as_str());
-        if let Some(client) = client {
+        span.record("auth", outcome.method.as_str());
+        if let Some(client) = outcome.client {
             span.record("client_id", client.id().as_str());
-            parts
-                .extensions
-                .insert(AuthenticatedClient::new(client, method, name));
+            let mut authenticated = AuthenticatedClient::new(client, outcome.method, name);
+            if let Some(user) = outcome.user {
+                authenticated = authenticated.with_user(user);
+            }
+            parts.extensions.insert(authenticated);
         }
-        parts.extensions.insert(VerifiedParams::new(params));
-        Ok((parts, held))
+        parts.extensions.insert(VerifiedParams::new(outcome.params));
+        Ok((parts, outcome.held))
     }
 
     /// Phase one: everything that needs no body. `None` for an unknown path that is let
@@ -255,6 +282,11 @@ impl Verifier {
             ));
         }
         let credentials = match header {
+            Some(value) if oauth_token(value.as_bytes()).is_some() => {
+                self.require(operation, AuthMethod::OAuth, "janrain-oauth (OAuth)")?;
+                // Checked just above; the header outlives phase two.
+                Credentials::OAuth(oauth_token(value.as_bytes()).unwrap_or_default())
+            }
             Some(value) => {
                 let parsed = Authorization::parse(value.as_bytes()).map_err(|e| {
                     refusal(
@@ -293,9 +325,10 @@ impl Verifier {
                     }
                     Authorization::Other { scheme } => {
                         return Err(refusal(
-                            RejectionKind::AuthMethodNotAccepted,
+                            RejectionKind::UnsupportedAuthScheme,
                             format!(
-                                "the {scheme} authorization scheme is not accepted by {op_path}; {}",
+                                "the {scheme} authorization scheme is none of Basic, Signature \
+                                 (janrain-signed) and OAuth (janrain-oauth); {op_path}: {}",
                                 how_to_authenticate(accepts)
                             ),
                             accepts,
@@ -303,21 +336,25 @@ impl Verifier {
                     }
                 }
             }
-            None if accepts.contains(AuthMethod::LoginClient)
-                || accepts.contains(AuthMethod::LoginClientWithToken) =>
-            {
-                Credentials::LoginClient
-            }
-            None if accepts.contains(AuthMethod::None) => Credentials::None,
             None => {
-                return Err(refusal(
-                    RejectionKind::MissingCredentials,
-                    format!(
-                        "{op_path} needs credentials: {}",
-                        how_to_authenticate(accepts)
-                    ),
-                    accepts,
-                ));
+                let ways = ParamWays {
+                    form_credentials: self.form_credentials && accepts.contains(AuthMethod::Basic),
+                    oauth: accepts.contains(AuthMethod::OAuth),
+                    login_client: accepts.contains(AuthMethod::LoginClient)
+                        || accepts.contains(AuthMethod::LoginClientWithToken),
+                    none: accepts.contains(AuthMethod::None),
+                };
+                if !(ways.form_credentials || ways.oauth || ways.login_client || ways.none) {
+                    return Err(refusal(
+                        RejectionKind::MissingCredentials,
+                        format!(
+                            "{op_path} needs credentials: {}",
+                            how_to_authenticate(accepts)
+                        ),
+                        accepts,
+                    ));
+                }
+                Credentials::Params(ways)
             }
         };
         Ok(Some(Established {
@@ -334,7 +371,7 @@ impl Verifier {
         parts: &Parts,
         body: B,
         established: Established<'_>,
-    ) -> Result<(ParamList, Held<B>, Option<Arc<ApiClient>>, AuthMethod), Rejection>
+    ) -> Result<Outcome<B>, Rejection>
     where
         B: Body,
         B::Error: Into<BoxError>,
@@ -346,6 +383,13 @@ impl Verifier {
         let (params, held) = self
             .parameters(parts, body, signed && !unsigned_body_allowed, accepts)
             .await?;
+        let outcome = |params, held, client, method| Outcome {
+            params,
+            held,
+            client: Some(client),
+            method,
+            user: None,
+        };
         match established.credentials {
             Credentials::Signed {
                 client,
@@ -378,15 +422,158 @@ impl Verifier {
                     self.record(guard.as_ref(), client.id(), &signature, date, now, accepts)
                         .await?;
                 }
-                Ok((params, held, Some(client), AuthMethod::Signature))
+                Ok(outcome(params, held, client, AuthMethod::Signature))
             }
-            Credentials::Basic(client) => Ok((params, held, Some(client), AuthMethod::Basic)),
-            Credentials::LoginClient => {
-                let (client, method) = self.login_client(&params, op).await?;
-                Ok((params, held, Some(client), method))
+            Credentials::Basic(client) => Ok(outcome(params, held, client, AuthMethod::Basic)),
+            Credentials::OAuth(token) => {
+                if params.get(b"access_token").is_some() {
+                    return Err(refusal(
+                        RejectionKind::AmbiguousParameters,
+                        "the access token is both in the Authorization header and in the \
+                         access_token parameter; send it once",
+                        accepts,
+                    ));
+                }
+                self.oauth(token, params, held, op).await
             }
-            Credentials::None => Ok((params, held, None, AuthMethod::None)),
+            Credentials::Params(ways) => {
+                let form_body = matches!(held, Held::Read(_));
+                if ways.form_credentials && form_body && params.get(b"client_secret").is_some() {
+                    return self.form_credentials(params, op).await;
+                }
+                if ways.oauth
+                    && let Some(token) = params.get(b"access_token")
+                {
+                    // Parameters are UTF-8 (checked with the rest).
+                    let token = std::str::from_utf8(token).unwrap_or_default().to_owned();
+                    let token = zeroize::Zeroizing::new(token);
+                    return self.oauth(&token, params, held, op).await;
+                }
+                if ways.login_client {
+                    let (client, method) = self.login_client(&params, op).await?;
+                    return Ok(outcome(params, held, client, method));
+                }
+                if ways.none {
+                    return Ok(Outcome {
+                        params,
+                        held,
+                        client: None,
+                        method: AuthMethod::None,
+                        user: None,
+                    });
+                }
+                Err(refusal(
+                    RejectionKind::MissingCredentials,
+                    format!(
+                        "{} needs credentials: {}",
+                        op.path(),
+                        how_to_authenticate(accepts)
+                    ),
+                    accepts,
+                ))
+            }
         }
+    }
+
+    /// janrain-oauth: the token resolves to a grant (the login client it was issued to, its
+    /// user, its expiry); the request then acts for that user only.
+    async fn oauth<B>(
+        &self,
+        token: &str,
+        params: ParamList,
+        held: Held<B>,
+        op: &Operation,
+    ) -> Result<Outcome<B>, Rejection> {
+        let accepts = op.auth();
+        let reject = |kind, text: &str| refusal(kind, text, accepts);
+        let record = self.token_record(token, accepts).await?;
+        if record.is_expired_at(self.clock.now()) {
+            return Err(reject(
+                RejectionKind::AccessTokenExpired,
+                "the access_token has expired; sign the user in again",
+            ));
+        }
+        if let Some(claimed) = params.get(b"client_id")
+            && claimed != record.client_id.as_str().as_bytes()
+        {
+            return Err(reject(
+                RejectionKind::AccessTokenOtherClient,
+                "the access_token was issued to another client than the client_id sent with it",
+            ));
+        }
+        let Some(user) = record.uuid.as_deref() else {
+            return Err(reject(
+                RejectionKind::InvalidAccessToken,
+                "the access_token was not issued for a user, so it cannot act for one",
+            ));
+        };
+        if let Some(named) = params.get(b"uuid")
+            && named != user.as_bytes()
+        {
+            return Err(reject(
+                RejectionKind::AccessTokenUserMismatch,
+                "the uuid parameter names another user than the one the access_token was \
+                 issued for; a user's token reaches that user's record only",
+            ));
+        }
+        if params.get(b"id").is_some() || params.get(b"key_attribute").is_some() {
+            return Err(reject(
+                RejectionKind::AccessTokenUserMismatch,
+                "a request made with a user's access_token addresses that user; send no id or \
+                 key_attribute (the uuid, if any, must be the token's)",
+            ));
+        }
+        let Some(client) = self.lookup_optional(record.client_id.as_str()).await? else {
+            return Err(reject(
+                RejectionKind::InvalidAccessToken,
+                "the access_token is not valid",
+            ));
+        };
+        tracing::Span::current().record("client_id", client.id().as_str());
+        Ok(Outcome {
+            params,
+            held,
+            client: Some(client),
+            method: AuthMethod::OAuth,
+            user: Some(Arc::from(user)),
+        })
+    }
+
+    /// Legacy form credentials: `client_id` and `client_secret` in a form body, checked as
+    /// Basic is; the secret is then taken out of what the handler sees.
+    async fn form_credentials<B>(
+        &self,
+        params: ParamList,
+        op: &Operation,
+    ) -> Result<Outcome<B>, Rejection> {
+        let accepts = op.auth();
+        let id = params
+            .get(b"client_id")
+            .and_then(|id| std::str::from_utf8(id).ok())
+            .ok_or_else(|| {
+                refusal(
+                    RejectionKind::MissingArgument,
+                    "the client_id parameter is missing; send it with the client_secret",
+                    accepts,
+                )
+            })?;
+        let id = ClientId::new(id).map_err(|_| invalid_credentials(accepts))?;
+        tracing::Span::current().record("client_id", id.as_str());
+        let secret = params
+            .get(b"client_secret")
+            .and_then(|s| std::str::from_utf8(s).ok())
+            .unwrap_or_default();
+        let client = self.basic(&id, secret, op).await?;
+        let params = params.without(&[b"client_secret"]);
+        let pairs: Vec<(&[u8], &[u8])> = params.iter().collect();
+        let body = Bytes::from(crate::params::encode_urlencoded(&pairs));
+        Ok(Outcome {
+            params,
+            held: Held::Read(body),
+            client: Some(client),
+            method: AuthMethod::FormCredentials,
+            user: None,
+        })
     }
 
     /// The request's parameters, from their one place, and its body.
@@ -489,6 +676,7 @@ impl Verifier {
     fn check_parameters(&self, params: &ParamList, accepts: AuthMethods) -> Result<(), Rejection> {
         let mut client_ids = 0;
         let mut tokens = 0;
+        let mut secrets = 0;
         for (key, value) in params.iter() {
             if std::str::from_utf8(key).is_err() || std::str::from_utf8(value).is_err() {
                 return Err(refusal(
@@ -499,6 +687,7 @@ impl Verifier {
             }
             client_ids += usize::from(key == b"client_id");
             tokens += usize::from(key == b"access_token");
+            secrets += usize::from(key == b"client_secret");
             if self.strict_parameters && !is_unambiguous(key, value) {
                 return Err(refusal(
                     RejectionKind::AmbiguousParameterText,
@@ -509,17 +698,17 @@ impl Verifier {
                 ));
             }
         }
-        if client_ids > 1 || tokens > 1 {
+        let repeated = [
+            (client_ids, "client_id"),
+            (tokens, "access_token"),
+            (secrets, "client_secret"),
+        ]
+        .into_iter()
+        .find(|(count, _)| *count > 1);
+        if let Some((_, name)) = repeated {
             return Err(refusal(
                 RejectionKind::AmbiguousParameters,
-                format!(
-                    "the {} parameter appears more than once; send it exactly once",
-                    if client_ids > 1 {
-                        "client_id"
-                    } else {
-                        "access_token"
-                    }
-                ),
+                format!("the {name} parameter appears more than once; send it exactly once"),
                 accepts,
             ));
         }
@@ -591,8 +780,11 @@ impl Verifier {
         }
     }
 
+    /// Whether the operation takes `method`. An operation that needs no authentication takes
+    /// any valid credentials too (clients that sign every call reach it), and they are then
+    /// checked like any other: a wrong signature is never ignored.
     fn require(&self, op: &Operation, method: AuthMethod, name: &str) -> Result<(), Rejection> {
-        if op.accepts(method) {
+        if op.accepts(method) || op.accepts(AuthMethod::None) {
             return Ok(());
         }
         Err(refusal(
@@ -694,7 +886,8 @@ impl Verifier {
     }
 
     fn permit(&self, client: &ApiClient, op: &Operation) -> Result<(), Rejection> {
-        if op.permits(client.features()) {
+        // An operation anyone may call without credentials is open to every client with them.
+        if op.permits(client.features()) || op.accepts(AuthMethod::None) {
             return Ok(());
         }
         Err(refusal(
@@ -808,6 +1001,31 @@ impl Verifier {
         accepts: AuthMethods,
     ) -> Result<(), Rejection> {
         let reject = |kind, text: &str| refusal(kind, text, accepts);
+        // Parameters are UTF-8 (checked with the rest).
+        let token = std::str::from_utf8(token).unwrap_or_default();
+        let record = self.token_record(token, accepts).await?;
+        if record.client_id != *client_id {
+            return Err(reject(
+                RejectionKind::AccessTokenOtherClient,
+                "the access_token was issued to another client; use the login client that obtained it",
+            ));
+        }
+        if record.is_expired_at(self.clock.now()) {
+            return Err(reject(
+                RejectionKind::AccessTokenExpired,
+                "the access_token has expired; sign the user in again",
+            ));
+        }
+        Ok(())
+    }
+
+    /// What the token verifier recorded for `token`: unknown tokens are 412, a verifier that
+    /// cannot answer (or none configured) 503. The token itself is never logged.
+    async fn token_record(
+        &self,
+        token: &str,
+        accepts: AuthMethods,
+    ) -> Result<super::store::TokenRecord, Rejection> {
         let Some(verifier) = &self.tokens else {
             tracing::warn!(
                 "an operation needs an access token but no token verifier is configured"
@@ -817,25 +1035,12 @@ impl Verifier {
                 "access tokens cannot be checked: the server has no token verifier",
             ));
         };
-        let Ok(token) = std::str::from_utf8(token) else {
-            return Err(reject(
-                RejectionKind::InvalidAccessToken,
-                "the access_token is not valid",
-            ));
-        };
         match verifier.lookup(token).await {
-            Ok(Some(record)) if record.client_id != *client_id => Err(reject(
-                RejectionKind::AccessTokenOtherClient,
-                "the access_token was issued to another client; use the login client that obtained it",
-            )),
-            Ok(Some(record)) if record.is_expired_at(self.clock.now()) => Err(reject(
-                RejectionKind::AccessTokenExpired,
-                "the access_token has expired; sign the user in again",
-            )),
-            Ok(Some(_)) => Ok(()),
-            Ok(None) => Err(reject(
+            Ok(Some(record)) => Ok(record),
+            Ok(None) => Err(refusal(
                 RejectionKind::InvalidAccessToken,
                 "the access_token is not valid",
+                accepts,
             )),
             Err(e) => {
                 tracing::warn!(error = %e, "token verifier failed");
@@ -882,6 +1087,18 @@ fn is_preflight(parts: &Parts) -> bool {
         && parts.headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD)
 }
 
+/// The token of an `Authorization: OAuth <token>` header (scheme in any letter case; the
+/// token is one or more visible ASCII characters).
+fn oauth_token(value: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(value).ok()?;
+    let (scheme, token) = text.split_once(' ')?;
+    let token = token.trim_matches(' ');
+    (scheme.eq_ignore_ascii_case("OAuth")
+        && !token.is_empty()
+        && token.bytes().all(|b| b.is_ascii_graphic()))
+    .then_some(token)
+}
+
 /// Mark every `Authorization` value sensitive, so that layers inside this one (and `Debug` of
 /// the headers) never print it.
 fn mark_sensitive(headers: &mut HeaderMap) {
@@ -923,6 +1140,9 @@ fn how_to_authenticate(accepts: AuthMethods) -> String {
     }
     if accepts.contains(AuthMethod::Signature) {
         ways.push("janrain-signed (Authorization: Signature and Date)");
+    }
+    if accepts.contains(AuthMethod::OAuth) {
+        ways.push("a user's access token (Authorization: OAuth, or the access_token parameter)");
     }
     if accepts.contains(AuthMethod::LoginClientWithToken) {
         ways.push("no Authorization header, with the client_id of a login client and an access_token issued to it");

@@ -40,7 +40,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::{ClientStore, LoadError, StoreError, StoreFuture, TokenRecord, TokenVerifier};
+use super::{
+    ClientStore, LoadError, StoreError, StoreFuture, TokenIssuer, TokenRecord, TokenVerifier,
+};
 use crate::credentials::{ApiClient, ClientId, ClientSecret};
 use crate::permissions::Features;
 use crate::scheme::Datetime;
@@ -689,6 +691,16 @@ impl TokenVerifier for RedisTokens {
         token: &'a str,
     ) -> StoreFuture<'a, Result<Option<TokenRecord>, StoreError>> {
         StoreFuture::new(self.fetch(token))
+    }
+}
+
+impl TokenIssuer for RedisTokens {
+    fn issue<'a>(
+        &'a self,
+        token: &'a str,
+        record: TokenRecord,
+    ) -> StoreFuture<'a, Result<(), StoreError>> {
+        StoreFuture::new(async move { RedisTokens::issue(self, token, &record).await })
     }
 }
 
