@@ -419,7 +419,9 @@ impl SignerBuilder {
     }
 
     /// Whether to replace an `Authorization` header the request already has. Default `false`:
-    /// such a request (an OAuth access-token call, say) is sent exactly as it is.
+    /// such a request (one whose header was set by hand, say) is sent exactly as it is, whatever
+    /// its [`UseClient`], [`AsUser`] or [`AsLoginClient`]. With `true` the header is replaced,
+    /// and removed from an [`AsLoginClient`] request, which carries none.
     pub fn overwrite_authorization(mut self, overwrite: bool) -> Self {
         self.overwrite = overwrite;
         self
