@@ -1,12 +1,22 @@
-//! Call Identity Cloud through the crate's client (janrain-signed or Basic) and print the
-//! answer.
+//! Call Identity Cloud through the crate's client (janrain-signed or Basic as an API client,
+//! janrain-oauth as a user, or as a login client) and print the answer.
 //!
 //! ```text
 //! cargo run --example client -- --base-url http://127.0.0.1:8080 --client-id ID --secret SECRET \
 //!     --endpoint /entity.count type_name=user
 //! cargo run --example client -- --base-url http://127.0.0.1:8080 --client-id ID --secret SECRET \
 //!     --find-all type_name=user --json 'attributes=["uuid", "email"]' max_results=100
+//! cargo run --example client -- --base-url http://127.0.0.1:8080 --access-token TOKEN \
+//!     --endpoint /entity type_name=user
+//! cargo run --example client -- --base-url http://127.0.0.1:8080 --client-id LOGIN_CLIENT_ID \
+//!     --login-client --endpoint /oauth/update_profile_native flow=standard access_token=TOKEN
 //! ```
+//!
+//! `--access-token TOKEN` calls as the user the token was issued for
+//! (`Authorization: OAuth TOKEN`, no signature); `--client-id` and `--secret` are then
+//! optional and unused. `--login-client` calls as the login client `--client-id`: its id goes
+//! as the `client_id` parameter, with no `Authorization` header; `--secret` is optional and
+//! unused.
 //!
 //! Parameters are encoded by Janrain's rule and sent as a url-encoded form body (POST), or in
 //! the query string (GET) with `--get`. `key=value` splits at the first `=` and sends the value
@@ -27,17 +37,22 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use janrain_auth::client::{AuthMode, Error, JanrainClient, RequestSigner};
-use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
+use janrain_auth::credentials::{AccessToken, ApiClient, ClientId, ClientSecret};
 use janrain_auth::error::JanrainError;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-pub const USAGE: &str = "usage: client --base-url URL --client-id ID --secret SECRET (--endpoint PATH | --find-all) [--basic] [--get] [key=value ...] [--json key=JSON ...]
+pub const USAGE: &str = "usage: client --base-url URL (--client-id ID --secret SECRET [--basic] | --access-token TOKEN | --client-id ID --login-client) (--endpoint PATH | --find-all) [--get] [key=value ...] [--json key=JSON ...]
 
   --base-url URL     the API's base URL, http:// only (e.g. http://127.0.0.1:8080); its path
                      is a prefix that is not signed
-  --client-id ID     the API client's id
+  --client-id ID     the API client's id (with --login-client: the login client's)
   --secret SECRET    the API client's secret
+  --access-token TOKEN
+                     call as the user TOKEN was issued for: Authorization: OAuth TOKEN, no
+                     signature; --client-id and --secret are then optional and unused
+  --login-client     call as the login client --client-id: client_id sent as a parameter, no
+                     Authorization header; --secret is optional and unused
   --endpoint PATH    the operation, e.g. /entity.count
   --find-all         every record /entity.find finds, paged by id (max_results is the page
                      size); prints one JSON line per record, then records: N
@@ -49,13 +64,22 @@ pub const USAGE: &str = "usage: client --base-url URL --client-id ID --secret SE
 
 struct Args {
     base_url: String,
-    client_id: String,
-    secret: String,
+    caller: Caller,
     endpoint: Option<String>,
     find_all: bool,
     basic: bool,
     get: bool,
     params: Params,
+}
+
+/// Who the calls go out as.
+enum Caller {
+    /// The API client, janrain-signed or Basic.
+    Api { client_id: String, secret: String },
+    /// A user, with an access token.
+    User { token: String },
+    /// A login client, by its id.
+    LoginClient { client_id: String },
 }
 
 /// The parameters in command-line order, serialized as a map.
@@ -74,6 +98,7 @@ impl Serialize for Params {
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
     let (mut base_url, mut client_id, mut secret, mut endpoint) = (None, None, None, None);
     let (mut basic, mut get, mut find_all, mut params) = (false, false, false, Vec::new());
+    let (mut access_token, mut login_client) = (None, false);
     let split = |pair: &str| {
         pair.split_once('=')
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -86,6 +111,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String>
             "--base-url" => base_url = Some(value("--base-url")?),
             "--client-id" => client_id = Some(value("--client-id")?),
             "--secret" => secret = Some(value("--secret")?),
+            "--access-token" => access_token = Some(value("--access-token")?),
+            "--login-client" => login_client = true,
             "--endpoint" => endpoint = Some(value("--endpoint")?),
             "--basic" => basic = true,
             "--get" => get = true,
@@ -117,10 +144,26 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String>
         return Err("--endpoint (or --find-all) is required".into());
     }
     let need = |v: Option<String>, name: &str| v.ok_or_else(|| format!("{name} is required"));
+    let caller = match (access_token, login_client) {
+        (Some(_), true) => {
+            return Err("--access-token and --login-client are two ways to call; choose one (a login-client call that needs a token takes it as the parameter access_token=TOKEN)".into());
+        }
+        (Some(_), false) | (None, true) if basic => {
+            return Err("--basic is for an API client's secret; leave it out with --access-token or --login-client".into());
+        }
+        // --client-id and --secret, if given, are not used.
+        (Some(token), false) => Caller::User { token },
+        (None, true) => Caller::LoginClient {
+            client_id: need(client_id, "--client-id (the login client's)")?,
+        },
+        (None, false) => Caller::Api {
+            client_id: need(client_id, "--client-id")?,
+            secret: need(secret, "--secret (or --access-token, or --login-client)")?,
+        },
+    };
     Ok(Some(Args {
         base_url: need(base_url, "--base-url")?,
-        client_id: need(client_id, "--client-id")?,
-        secret: need(secret, "--secret")?,
+        caller,
         endpoint,
         find_all,
         basic,
@@ -183,20 +226,42 @@ async fn execute(args: impl Iterator<Item = String>, out: &mut dyn Write) -> Res
         )));
     }
     let client_id =
-        ClientId::new(&args.client_id).map_err(|e| Failure::Usage(format!("--client-id: {e}")))?;
-    let secret =
-        ClientSecret::new(args.secret).map_err(|e| Failure::Usage(format!("--secret: {e}")))?;
+        |id: &str| ClientId::new(id).map_err(|e| Failure::Usage(format!("--client-id: {e}")));
+    // A signer needs an API client; calls as a user or as a login client never use its
+    // secret, so those get a stand-in.
+    let unused = || ClientSecret::new("unused").map_err(|e| Failure::Usage(e.to_string()));
+    let api = match &args.caller {
+        Caller::Api {
+            client_id: id,
+            secret,
+        } => ApiClient::new(
+            client_id(id)?,
+            ClientSecret::new(secret.as_str())
+                .map_err(|e| Failure::Usage(format!("--secret: {e}")))?,
+        ),
+        Caller::User { .. } => ApiClient::new(client_id("unused")?, unused()?),
+        Caller::LoginClient { client_id: id } => ApiClient::new(client_id(id)?, unused()?),
+    };
     let mode = if args.basic {
         AuthMode::Basic
     } else {
         AuthMode::Signed
     };
-    let signer = RequestSigner::builder(ApiClient::new(client_id, secret))
+    let signer = RequestSigner::builder(api)
         .mode(mode)
         .base_url(&args.base_url)
         .build()
         .map_err(|e| Failure::Usage(e.to_string()))?;
     let janrain = JanrainClient::new(signer).map_err(|e| Failure::Usage(e.to_string()))?;
+    let janrain = match &args.caller {
+        Caller::Api { .. } => janrain,
+        Caller::User { token } => {
+            let token = AccessToken::new(token.as_str())
+                .map_err(|e| Failure::Usage(format!("--access-token: {e}")))?;
+            janrain.as_user(token)
+        }
+        Caller::LoginClient { client_id: id } => janrain.as_login_client(client_id(id)?),
+    };
 
     if args.find_all {
         let mut records = janrain.find_all::<_, Value>(&args.params);
@@ -210,12 +275,10 @@ async fn execute(args: impl Iterator<Item = String>, out: &mut dyn Write) -> Res
     }
     let endpoint = args.endpoint.as_deref().unwrap_or_default();
     if args.get {
-        // The client shapes POSTs; a GET goes through its signing chain by hand.
-        let url = janrain.url(endpoint)?;
+        // `call` shapes POSTs; a GET is a request the client prepares and the caller shapes.
         let params = janrain_auth::client::encode::to_params(&args.params).map_err(Error::from)?;
         let response = janrain
-            .http()
-            .get(&url)
+            .request(http::Method::GET, endpoint)?
             .query(&params)
             .send()
             .await

@@ -53,6 +53,19 @@ pub enum CredentialsError {
     /// The client secret is empty.
     #[error("client secret is empty")]
     EmptySecret,
+    /// The access token is empty.
+    #[error("access token is empty")]
+    EmptyAccessToken,
+    /// The access token is longer than [`MAX_ACCESS_TOKEN_LEN`].
+    #[error("access token is longer than {MAX_ACCESS_TOKEN_LEN} bytes")]
+    AccessTokenTooLong,
+    /// The access token holds a byte that cannot appear in one (a space, a control or
+    /// non-ASCII byte). The byte itself is not named: it is part of a secret.
+    #[error("access token may only hold visible ASCII characters (not at position {position})")]
+    AccessTokenCharacter {
+        /// Zero-based byte offset.
+        position: usize,
+    },
 }
 
 /// The id of an API client: 1 to 256 visible ASCII characters, no `:` (it separates the id
@@ -332,6 +345,93 @@ impl<'de> Deserialize<'de> for ApiClient {
     }
 }
 
+/// Longest access token accepted, in bytes. Janrain's tokens are 16 to 32 characters; the
+/// limit leaves room for other issuers' longer ones.
+pub const MAX_ACCESS_TOKEN_LEN: usize = 4096;
+
+/// A user's OAuth access token, as a login client obtains it (`/oauth/auth_native`,
+/// `/oauth/token`, `/access/getAccessToken`): 1 to [`MAX_ACCESS_TOKEN_LEN`] visible ASCII
+/// characters, so that it fits an `Authorization: OAuth <token>` header as one word.
+///
+/// Like a [`ClientSecret`], it is a credential: `Debug` and `Display` print `<redacted>`, the
+/// bytes are zeroized on drop, and [`AccessToken::expose`] is the one way to read it.
+///
+/// ```
+/// use janrain_auth::credentials::AccessToken;
+///
+/// let token: AccessToken = "y2bz7eq8xx7mkdqk".parse()?;
+/// assert_eq!(format!("{token:?} {token}"), "AccessToken(<redacted>) <redacted>");
+/// assert!(AccessToken::new("two words").is_err());
+/// # Ok::<(), janrain_auth::credentials::CredentialsError>(())
+/// ```
+#[derive(Clone)]
+pub struct AccessToken(Box<str>);
+
+impl AccessToken {
+    /// Validate and wrap a token.
+    pub fn new(token: impl Into<String>) -> Result<Self, CredentialsError> {
+        let mut token: String = token.into();
+        if let Err(e) = Self::check(&token) {
+            token.zeroize();
+            return Err(e);
+        }
+        Ok(AccessToken(token.into_boxed_str()))
+    }
+
+    /// Check that `token` would make a valid [`AccessToken`], without allocating.
+    pub fn check(token: &str) -> Result<(), CredentialsError> {
+        if token.is_empty() {
+            return Err(CredentialsError::EmptyAccessToken);
+        }
+        if token.len() > MAX_ACCESS_TOKEN_LEN {
+            return Err(CredentialsError::AccessTokenTooLong);
+        }
+        match token.bytes().position(|b| !b.is_ascii_graphic()) {
+            Some(position) => Err(CredentialsError::AccessTokenCharacter { position }),
+            None => Ok(()),
+        }
+    }
+
+    /// The token's text.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for AccessToken {
+    type Err = CredentialsError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AccessToken::new(s)
+    }
+}
+
+impl Drop for AccessToken {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken(<redacted>)")
+    }
+}
+
+impl fmt::Display for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl<'de> Deserialize<'de> for AccessToken {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut s = String::deserialize(d)?;
+        let token = AccessToken::new(std::mem::take(&mut s)).map_err(serde::de::Error::custom);
+        s.zeroize();
+        token
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,5 +527,34 @@ mod tests {
                 .to_string();
             assert!(!err.contains("\"s\""), "{err}");
         }
+    }
+
+    #[test]
+    fn access_tokens_are_checked_and_redacted() {
+        let t = AccessToken::new("y2bz7eq8xx7mkdqk").unwrap();
+        assert_eq!(t.expose(), "y2bz7eq8xx7mkdqk");
+        assert_eq!(format!("{t} {t:?}"), "<redacted> AccessToken(<redacted>)");
+        assert_eq!(
+            AccessToken::new("").err(),
+            Some(CredentialsError::EmptyAccessToken)
+        );
+        assert_eq!(
+            AccessToken::new("ab cd").err(),
+            Some(CredentialsError::AccessTokenCharacter { position: 2 })
+        );
+        assert_eq!(
+            AccessToken::new("tok\r\n").err(),
+            Some(CredentialsError::AccessTokenCharacter { position: 3 })
+        );
+        assert_eq!(
+            AccessToken::new("x".repeat(MAX_ACCESS_TOKEN_LEN + 1)).err(),
+            Some(CredentialsError::AccessTokenTooLong)
+        );
+        let err = serde_json::from_str::<AccessToken>(r#""secret token""#)
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("secret"), "{err}");
+        let t: AccessToken = serde_json::from_str(r#""abc""#).unwrap();
+        assert_eq!(t.expose(), "abc");
     }
 }

@@ -1,5 +1,6 @@
 //! The `client` example, run in process against the Identity Cloud look-alike over real HTTP
-//! on 127.0.0.1: `--json`, `--find-all`, `--get`, and the one-line Janrain error.
+//! on 127.0.0.1: `--json`, `--find-all`, `--get`, and the one-line Janrain error; and against a
+//! server that records what it receives: `--access-token` and `--login-client`.
 
 #[allow(dead_code)]
 #[path = "../examples/client.rs"]
@@ -9,6 +10,7 @@ mod common_client;
 
 use common_client::api_client;
 use common_client::cloud::{Cloud, CloudConfig, start_cloud, users};
+use common_client::recorder::{Recorder, start_recorder};
 use janrain_auth::scheme::SystemClock;
 use serde_json::{Value, json};
 
@@ -18,17 +20,17 @@ async fn cloud(records: i64) -> Cloud {
     start_cloud(config).await
 }
 
-/// Run the example; (exit status, stdout, stderr).
+/// Run the example as the API client `c`; (exit status, stdout, stderr).
 async fn run(cloud: &Cloud, args: &[&str]) -> (u8, String, String) {
     let base = cloud.url("");
-    let mut all = vec![
-        "--base-url",
-        base.as_str(),
-        "--client-id",
-        "c",
-        "--secret",
-        "s",
-    ];
+    let mut all = vec!["--client-id", "c", "--secret", "s"];
+    all.extend_from_slice(args);
+    run_at(&base, &all).await
+}
+
+/// Run the example with `--base-url base` and `args` only; (exit status, stdout, stderr).
+async fn run_at(base: &str, args: &[&str]) -> (u8, String, String) {
+    let mut all = vec!["--base-url", base];
     all.extend_from_slice(args);
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = client_example::run(all.iter().map(|a| a.to_string()), &mut out, &mut err).await;
@@ -37,6 +39,184 @@ async fn run(cloud: &Cloud, args: &[&str]) -> (u8, String, String) {
         String::from_utf8(out).unwrap(),
         String::from_utf8(err).unwrap(),
     )
+}
+
+async fn recorder_run(recorder: &Recorder, args: &[&str]) -> (u8, String, String) {
+    recorder.clear();
+    run_at(&recorder.url(""), args).await
+}
+
+/// `--access-token TOKEN` sends `Authorization: OAuth TOKEN` and nothing of an API client (no
+/// `Date`, no `client_id`), with or without `--client-id`/`--secret`, on POST, GET and
+/// `--find-all`.
+#[tokio::test]
+async fn access_token_calls_as_the_user() {
+    let recorder = start_recorder().await;
+    for extra in [&[][..], &["--client-id", "c", "--secret", "s"]] {
+        let mut args = vec![
+            "--access-token",
+            "example-token-19",
+            "--endpoint",
+            "/entity",
+            "type_name=user",
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = recorder_run(&recorder, &args).await;
+        assert_eq!(code, 0, "{err}");
+        let answer: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(answer["params"], json!([["type_name", "user"]]));
+        let got = recorder.only();
+        assert_eq!(got.authorization, ["OAuth example-token-19"], "{got:?}");
+        assert_eq!(got.date, None);
+        assert!(got.values("client_id").is_empty());
+    }
+
+    let (code, out, err) = recorder_run(
+        &recorder,
+        &[
+            "--access-token",
+            "example-token-19",
+            "--get",
+            "--endpoint",
+            "/entity",
+            "type_name=user",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("HTTP 200"), "{out}");
+    let got = recorder.only();
+    assert_eq!(
+        (got.method.as_str(), got.query.as_deref()),
+        ("GET", Some("type_name=user"))
+    );
+    assert_eq!(got.authorization, ["OAuth example-token-19"]);
+
+    // find_all asks for a page as the user (the recorder's answer has no results).
+    let (code, _, _) = recorder_run(
+        &recorder,
+        &[
+            "--access-token",
+            "example-token-19",
+            "--find-all",
+            "type_name=user",
+        ],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert_eq!(recorder.only().authorization, ["OAuth example-token-19"]);
+}
+
+/// `--login-client` sends `--client-id` as the `client_id` parameter (form body on POST, query
+/// string with `--get`) and no `Authorization` header, with or without `--secret`.
+#[tokio::test]
+async fn login_client_sends_client_id() {
+    let recorder = start_recorder().await;
+    for extra in [&[][..], &["--secret", "s"]] {
+        let mut args = vec![
+            "--client-id",
+            "login_c",
+            "--login-client",
+            "--endpoint",
+            "/oauth/update_profile_native",
+            "flow=standard",
+            "access_token=tok",
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = recorder_run(&recorder, &args).await;
+        assert_eq!(code, 0, "{err}");
+        let answer: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            answer["params"],
+            json!([
+                ["flow", "standard"],
+                ["access_token", "tok"],
+                ["client_id", "login_c"]
+            ])
+        );
+        let got = recorder.only();
+        assert!(got.authorization.is_empty(), "{got:?}");
+        assert_eq!(got.date, None);
+        assert_eq!(got.query, None);
+    }
+
+    let (code, _, err) = recorder_run(
+        &recorder,
+        &[
+            "--client-id",
+            "login_c",
+            "--login-client",
+            "--get",
+            "--endpoint",
+            "/oauth/auth_native",
+            "flow=standard",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let got = recorder.only();
+    assert_eq!(
+        got.query.as_deref(),
+        Some("flow=standard&client_id=login_c")
+    );
+    assert!(got.authorization.is_empty());
+
+    // A client_id among the parameters would be a second one: refused, nothing sent.
+    let (code, _, err) = recorder_run(
+        &recorder,
+        &[
+            "--client-id",
+            "login_c",
+            "--login-client",
+            "--endpoint",
+            "/oauth/auth_native",
+            "client_id=other",
+        ],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("client_id"), "{err}");
+    assert!(recorder.seen().is_empty());
+}
+
+/// The ways to call are checked before anything is sent.
+#[tokio::test]
+async fn ways_to_call_are_checked() {
+    let recorder = start_recorder().await;
+    for bad in [
+        &[
+            "--access-token",
+            "t",
+            "--login-client",
+            "--client-id",
+            "c",
+            "--endpoint",
+            "/x",
+        ][..],
+        &["--access-token", "two words", "--endpoint", "/x"],
+        &["--access-token", "t", "--basic", "--endpoint", "/x"],
+        &["--login-client", "--endpoint", "/x"],
+        &[
+            "--login-client",
+            "--client-id",
+            "c",
+            "--basic",
+            "--endpoint",
+            "/x",
+        ],
+        &["--client-id", "c", "--endpoint", "/x"],
+        &["--access-token"],
+    ] {
+        let (code, out, err) = recorder_run(&recorder, bad).await;
+        assert_eq!(code, 2, "{bad:?}: {out}{err}");
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(err.contains("usage: client"), "{err}");
+        assert!(
+            !err.contains("two words"),
+            "a bad token is not echoed: {err}"
+        );
+    }
+    assert!(recorder.seen().is_empty());
 }
 
 /// `--json` values are parsed and encoded by Janrain's rule; plain values go as they are; the

@@ -5,19 +5,21 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::StatusCode;
 use http::header::CONTENT_TYPE;
-use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
+use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, RequestBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::encode::{EncodeError, to_json_text, to_params};
 use super::reqwest::JanrainSigner;
-use super::signer::{ConfigError, RequestSigner, SignError};
+use super::signer::{AsLoginClient, AsUser, ConfigError, RequestSigner, SignError};
+use crate::credentials::{AccessToken, ClientId};
 use crate::error::JanrainError;
 use crate::params::encode_urlencoded;
 
@@ -159,20 +161,45 @@ impl Error {
 /// # Ok(())
 /// # }
 /// ```
+///
+/// [`JanrainClient::as_user`] and [`JanrainClient::as_login_client`] give a client that makes
+/// every call as a user (janrain-oauth) or as a login client instead.
 #[derive(Clone)]
 pub struct JanrainClient {
     http: ClientWithMiddleware,
     signer: RequestSigner,
     /// The base URL without its trailing slashes.
-    base: Box<str>,
+    base: Arc<str>,
+    /// Who the calls go out as.
+    caller: Caller,
+}
+
+/// Who a [`JanrainClient`]'s calls go out as.
+#[derive(Clone)]
+enum Caller {
+    /// The signer's API client.
+    Signer,
+    /// A user, with this access token.
+    User(AccessToken),
+    /// A login client, with this id as the `client_id` parameter.
+    LoginClient(ClientId),
 }
 
 impl fmt::Debug for JanrainClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JanrainClient")
-            .field("base_url", &self.base)
-            .field("signer", &self.signer)
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("JanrainClient");
+        d.field("base_url", &self.base)
+            .field("signer", &self.signer);
+        match &self.caller {
+            Caller::Signer => {}
+            Caller::User(_) => {
+                d.field("as_user", &format_args!("<redacted access token>"));
+            }
+            Caller::LoginClient(id) => {
+                d.field("as_login_client", id);
+            }
+        }
+        d.finish_non_exhaustive()
     }
 }
 
@@ -222,7 +249,84 @@ impl JanrainClient {
             .ok_or(ConfigError::NoBaseUrl)?
             .trim_end_matches('/')
             .into();
-        Ok(JanrainClient { http, signer, base })
+        Ok(JanrainClient {
+            http,
+            signer,
+            base,
+            caller: Caller::Signer,
+        })
+    }
+
+    /// The same client, making every call ([`call`](JanrainClient::call),
+    /// [`find_all`](JanrainClient::find_all), [`request`](JanrainClient::request)) as the user
+    /// `token` was issued for: `Authorization: OAuth <token>`, no signature (see
+    /// [`AsUser`]). Cheap: the connection pool and the signer are shared.
+    ///
+    /// ```no_run
+    /// # async fn run(janrain: janrain_auth::client::JanrainClient) -> Result<(), Box<dyn std::error::Error>> {
+    /// use janrain_auth::credentials::AccessToken;
+    ///
+    /// let user = janrain.as_user(AccessToken::new("y2bz7eq8xx7mkdqk")?);
+    /// let me: serde_json::Value = user.call("entity", &serde_json::json!({"type_name": "user"})).await?;
+    /// # let _ = me;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn as_user(&self, token: AccessToken) -> JanrainClient {
+        JanrainClient {
+            caller: Caller::User(token),
+            ..self.clone()
+        }
+    }
+
+    /// The same client, making every call as the login client `client_id`: no
+    /// `Authorization` header, and the `client_id` parameter added (see [`AsLoginClient`]).
+    /// Parameters such as `access_token` are the call's own.
+    ///
+    /// ```no_run
+    /// # async fn run(janrain: janrain_auth::client::JanrainClient) -> Result<(), Box<dyn std::error::Error>> {
+    /// let login = janrain.as_login_client("login_client_id".parse()?);
+    /// let params = serde_json::json!({
+    ///     "flow": "standard",
+    ///     "form": "editProfileForm",
+    ///     "access_token": "y2bz7eq8xx7mkdqk",
+    /// });
+    /// let answer: serde_json::Value = login.call("oauth/update_profile_native", &params).await?;
+    /// # let _ = answer;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn as_login_client(&self, client_id: ClientId) -> JanrainClient {
+        JanrainClient {
+            caller: Caller::LoginClient(client_id),
+            ..self.clone()
+        }
+    }
+
+    /// The same client, making its calls as the signer's API client again.
+    pub fn as_api_client(&self) -> JanrainClient {
+        JanrainClient {
+            caller: Caller::Signer,
+            ..self.clone()
+        }
+    }
+
+    /// A request to `operation` (a GET, say, which [`call`](JanrainClient::call) does not
+    /// make), through the signing chain, going out as this client calls: as the signer's API
+    /// client, or as set by [`as_user`](JanrainClient::as_user) or
+    /// [`as_login_client`](JanrainClient::as_login_client).
+    pub fn request(&self, method: http::Method, operation: &str) -> Result<RequestBuilder, Error> {
+        let url = self.url(operation)?;
+        Ok(self.with_caller(self.http.request(method, url)))
+    }
+
+    /// Put this client's way of calling on a request.
+    fn with_caller(&self, request: RequestBuilder) -> RequestBuilder {
+        match &self.caller {
+            Caller::Signer => request,
+            Caller::User(token) => request.with_extension(AsUser(token.clone())),
+            Caller::LoginClient(id) => request.with_extension(AsLoginClient(id.clone())),
+        }
     }
 
     /// The signer (its learned clock offset, say).
@@ -230,8 +334,11 @@ impl JanrainClient {
         &self.signer
     }
 
-    /// The reqwest-middleware client, for requests the client does not shape (a GET, a
-    /// per-request [`UseClient`](super::UseClient)).
+    /// The reqwest-middleware client, for requests the client does not shape (a
+    /// per-request [`UseClient`](super::UseClient), a URL outside the base URL). Its requests
+    /// go out as the signer's API client unless told otherwise; see
+    /// [`JanrainClient::request`] for one that follows [`as_user`](JanrainClient::as_user) and
+    /// [`as_login_client`](JanrainClient::as_login_client).
     pub fn http(&self) -> &ClientWithMiddleware {
         &self.http
     }
@@ -280,8 +387,7 @@ impl JanrainClient {
         params: &[(String, String)],
     ) -> Result<(StatusCode, Value), Error> {
         let response = self
-            .http
-            .post(url)
+            .with_caller(self.http.post(url))
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(encode_urlencoded(params))
             .send()

@@ -11,7 +11,9 @@
 //! Both front ends share one core, the [`RequestSigner`], so they sign identically:
 //!
 //! * **who signs**: the signer's [`ApiClient`](crate::credentials::ApiClient), or the one in a
-//!   [`UseClient`] request extension; with its first secret;
+//!   [`UseClient`] request extension; with its first secret. A request can instead go out as a
+//!   user or as a login client: see
+//!   [Calling as a user or as a login client](#calling-as-a-user-or-as-a-login-client);
 //! * **how**: [`AuthMode::Signed`] (janrain-signed, the default) or [`AuthMode::Basic`];
 //! * **the endpoint**: the URL path, percent-encoded as it goes on the wire, with the base path
 //!   removed. The base path is the [base URL](SignerBuilder::base_url)'s path without its
@@ -29,8 +31,8 @@
 //!   plus the clock offset learned from the server's answers (see
 //!   [`SignerBuilder::learn_clock_skew`]);
 //! * **the headers**: `Date` and `Authorization` (marked sensitive, never logged). A request
-//!   that already has an `Authorization` header (an OAuth access-token call, say) is left
-//!   exactly as it is, unless [`SignerBuilder::overwrite_authorization`] is set;
+//!   that already has an `Authorization` header (one set by hand, say) is left exactly as it
+//!   is, unless [`SignerBuilder::overwrite_authorization`] is set;
 //! * **where credentials may go**: the base URL's scheme, host and port, plus any
 //!   [`allow_host`](SignerBuilder::allow_host), or any host with
 //!   [`allow_any_host`](SignerBuilder::allow_any_host). A signer with none of these does not
@@ -67,6 +69,76 @@
 //! assert!(err.to_string().contains("https://attacker.example"));
 //! assert!(elsewhere.headers().get("authorization").is_none());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Calling as a user or as a login client
+//!
+//! Besides calling as an API client, Identity Cloud is called two more ways, chosen per
+//! request with an extension in the place of [`UseClient`] (the `http::Request`'s extensions
+//! for the tower layers, `RequestBuilder::with_extension` for reqwest-middleware), or for
+//! every call of a [`JanrainClient`] with [`JanrainClient::as_user`] and
+//! [`JanrainClient::as_login_client`]:
+//!
+//! * **as a user** (janrain-oauth), with [`AsUser`] and the user's
+//!   [`AccessToken`](crate::credentials::AccessToken): `Authorization: OAuth <token>`, marked
+//!   sensitive; no signature, no `Date`, no client secret, and the body is not read. This is
+//!   how `/entity*` operations are called on a user's behalf; the server scopes them to that
+//!   user.
+//! * **as a login client**, with [`AsLoginClient`] and the login client's id: no
+//!   `Authorization` header; the `client_id` parameter is added to the form body when the
+//!   request has one (a non-empty `application/x-www-form-urlencoded` body), else to the query
+//!   string. Other parameters, `access_token` included, are the request's own. A request that
+//!   already has a `client_id` parameter fails with [`SignError::RepeatedClientId`] (the server
+//!   refuses a repeated one); parameters must be readable as for janrain-signed
+//!   ([`SignError::BodyNotBuffered`], [`SignError::AmbiguousParameters`]). With the tower
+//!   layer, adding to a form body rebuilds the body ([`BufferedBody::from_bytes`]:
+//!   `Full<Bytes>`, `String`, and whatever [`SignLayer::buffering`] collects).
+//!
+//! Both obey the rest of the signer's configuration: the host allowlist (a token goes only
+//! where credentials may go), [`UnlistedHost`], and the rule for a request that already has an
+//! `Authorization` header. A request carries at most one of [`UseClient`], [`AsUser`] and
+//! [`AsLoginClient`] ([`SignError::ConflictingCredentials`] otherwise). An access token is
+//! redacted in `Debug` and `Display`, zeroized on drop, and never written to a trace.
+//!
+//! ```no_run
+//! # #[cfg(feature = "reqwest")]
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use janrain_auth::client::{AsUser, JanrainClient, JanrainSigner, RequestSigner};
+//! use janrain_auth::credentials::{AccessToken, ApiClient, ClientSecret};
+//! use serde_json::{Value, json};
+//!
+//! let api = ApiClient::new("my_client_id".parse()?, ClientSecret::new("my_secret")?);
+//! let signer = RequestSigner::builder(api).base_url("https://myapp.janraincapture.com").build()?;
+//! let janrain = JanrainClient::new(signer.clone())?;
+//! let token = AccessToken::new("y2bz7eq8xx7mkdqk")?;
+//!
+//! // Every call of this view goes out as the user.
+//! let user = janrain.as_user(token.clone());
+//! let me: Value = user.call("entity", &json!({"type_name": "user"})).await?;
+//!
+//! // A login-client operation: client_id is added, the token is a parameter of the call.
+//! let login = janrain.as_login_client("login_client_id".parse()?);
+//! let params = json!({
+//!     "flow": "standard",
+//!     "form": "editProfileForm",
+//!     "access_token": token.expose(),
+//!     "displayName": "Zoë",
+//! });
+//! let updated: Value = login.call("oauth/update_profile_native", &params).await?;
+//!
+//! // The same, one request at a time, through the middleware.
+//! let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+//!     .with(JanrainSigner::new(signer))
+//!     .build();
+//! let response = client
+//!     .post("https://myapp.janraincapture.com/entity")
+//!     .form(&[("type_name", "user")])
+//!     .with_extension(AsUser(token))
+//!     .send()
+//!     .await?;
+//! # let _ = (me, updated, response);
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! # With a tower client (hyper-util)
@@ -212,8 +284,8 @@ pub use self::api::{DEFAULT_PAGE_SIZE, Error, JanrainClient, Records};
 pub use self::reqwest::{JanrainResponseExt, JanrainSigner, MAX_REFUSAL_BODY};
 pub use self::response::{ResponseError, janrain_json};
 pub use self::signer::{
-    AuthMode, ConfigError, RequestSigner, SignError, SignOutcome, SignerBuilder, UnlistedHost,
-    UseClient,
+    AsLoginClient, AsUser, AuthMode, ConfigError, RequestSigner, SignError, SignOutcome,
+    SignerBuilder, UnlistedHost, UseClient,
 };
 pub use self::tower::{
     BufferedBody, BufferingFuture, BufferingSign, BufferingSignLayer, ResponseFuture, Sign,

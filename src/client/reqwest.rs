@@ -2,7 +2,6 @@
 //! Janrain responses.
 
 use std::future::Future;
-use std::sync::Arc;
 
 use ::reqwest::{Request, Response, ResponseBuilderExt, StatusCode};
 use http::Extensions;
@@ -10,8 +9,9 @@ use http::header::DATE;
 use reqwest_middleware::{Middleware, Next};
 
 use super::response::{ResponseError, janrain_json};
-use super::signer::{AuthMode, BodyView, RequestSigner, SignError, SignOutcome, Target, UseClient};
-use crate::credentials::ApiClient;
+use super::signer::{
+    AuthMode, BodyView, Caller, RequestSigner, Rewrite, SignError, SignOutcome, Target,
+};
 use crate::error::JanrainError;
 use crate::scheme::Datetime;
 
@@ -22,8 +22,11 @@ pub const MAX_REFUSAL_BODY: u64 = 16 * 1024;
 
 /// A reqwest-middleware [`Middleware`] that signs every request with a [`RequestSigner`].
 ///
-/// * The client is the signer's, or the one in a [`UseClient`] middleware extension
-///   (`reqwest_middleware::RequestBuilder::with_extension`).
+/// * The client is the signer's, or the one in a [`UseClient`](super::UseClient) middleware
+///   extension (`reqwest_middleware::RequestBuilder::with_extension`). An
+///   [`AsUser`](super::AsUser) extension sends the request as a user, an
+///   [`AsLoginClient`](super::AsLoginClient) one as a login client (see
+///   [Calling as a user or as a login client](super#calling-as-a-user-or-as-a-login-client)).
 /// * A request that cannot be signed fails with `reqwest_middleware::Error::Middleware`, whose
 ///   message is the [`SignError`]'s (the error downcasts to it).
 /// * Clock skew: the signer learns the server's clock from the `Date` of every response to a
@@ -104,21 +107,22 @@ impl From<RequestSigner> for JanrainSigner {
 
 impl RequestSigner {
     /// Sign a `reqwest::Request` in place exactly as [`JanrainSigner`] does before sending it:
-    /// with the client of a [`UseClient`] in `extensions` (the middleware extensions), or the
-    /// signer's own.
+    /// with the client of a [`UseClient`](super::UseClient) in `extensions` (the middleware
+    /// extensions), or the signer's own; as a user for an [`AsUser`](super::AsUser), as a login
+    /// client for an [`AsLoginClient`](super::AsLoginClient) (which may change the URL's query
+    /// or the body).
     pub fn sign_reqwest(
         &self,
         request: &mut Request,
         extensions: &Extensions,
     ) -> Result<SignOutcome, SignError> {
-        let chosen = extensions.get::<UseClient>().map(|u| u.0.clone());
-        self.sign_reqwest_with(request, chosen.as_ref(), false)
+        self.sign_reqwest_with(request, Caller::of(extensions)?, false)
     }
 
     fn sign_reqwest_with(
         &self,
         request: &mut Request,
-        chosen: Option<&Arc<ApiClient>>,
+        caller: Caller<'_>,
         force: bool,
     ) -> Result<SignOutcome, SignError> {
         // Take the headers out (no allocation) while the URL and the body are read.
@@ -139,9 +143,15 @@ impl RequestSigner {
                 None => BodyView::Unreadable,
             },
         };
-        let result = self.sign_parts(&target, &mut headers, body, chosen, force);
+        let result = self.sign_parts(&target, &mut headers, body, caller, force);
         *request.headers_mut() = headers;
-        result
+        let signed = result?;
+        match signed.rewrite {
+            None => {}
+            Some(Rewrite::Query(query)) => request.url_mut().set_query(Some(&query)),
+            Some(Rewrite::Body(bytes)) => *request.body_mut() = Some(bytes.into()),
+        }
+        Ok(signed.outcome)
     }
 }
 
@@ -153,11 +163,12 @@ impl Middleware for JanrainSigner {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
-        let chosen = extensions.get::<UseClient>().map(|u| u.0.clone());
         let offset_used = self.signer.clock_offset();
-        let outcome = self
-            .signer
-            .sign_reqwest_with(&mut request, chosen.as_ref(), false)
+        let (outcome, chosen) = Caller::of(extensions)
+            .and_then(|caller| {
+                let outcome = self.signer.sign_reqwest_with(&mut request, caller, false)?;
+                Ok((outcome, caller.client()))
+            })
             .map_err(reqwest_middleware::Error::middleware)?;
         let learn = outcome == SignOutcome::Signed
             && self.signer.mode() == AuthMode::Signed
@@ -192,7 +203,7 @@ impl Middleware for JanrainSigner {
             "server refused a request whose Date was off its clock; corrected the clock and retrying once"
         );
         self.signer
-            .sign_reqwest_with(&mut retry, chosen.as_ref(), true)
+            .sign_reqwest_with(&mut retry, chosen.as_ref().into(), true)
             .map_err(reqwest_middleware::Error::middleware)?;
         next.run(retry, extensions).await
     }

@@ -5,12 +5,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use http::header::{AUTHORIZATION, DATE};
-use http::{HeaderMap, HeaderValue, Uri};
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, DATE};
+use http::{Extensions, HeaderMap, HeaderValue, Uri};
 
 use crate::body::BodyKind;
-use crate::credentials::ApiClient;
-use crate::params::{ParamList, ParamsError};
+use crate::credentials::{AccessToken, ApiClient, ClientId};
+use crate::params::{ParamList, ParamsError, encode_urlencoded};
 use crate::scheme::{
     Clock, Datetime, DatetimeError, StringToSign, SystemClock, basic_header, signature_header,
 };
@@ -48,9 +48,118 @@ pub enum UnlistedHost {
 /// (`RequestBuilder::with_extension`; a `reqwest::Request`'s own extensions are not readable
 /// from outside reqwest). Without it the signer's own client signs.
 ///
-/// The host allowlist applies all the same.
+/// The host allowlist applies all the same. A request carries at most one of [`UseClient`],
+/// [`AsUser`] and [`AsLoginClient`] ([`SignError::ConflictingCredentials`] otherwise).
 #[derive(Clone, Debug)]
 pub struct UseClient(pub Arc<ApiClient>);
+
+/// Per-request choice to send a request as a user (janrain-oauth): the request goes out with
+/// `Authorization: OAuth <token>` (marked sensitive), without a signature or a `Date`, and no
+/// client secret is used. The body is never read, so any body will do. Put it where
+/// [`UseClient`] goes: the `http::Request`'s extensions for the tower layer, the middleware
+/// extensions for reqwest-middleware.
+///
+/// The token is a credential: the host allowlist applies exactly as for signing, and the
+/// token never appears in `Debug` output, errors or traces. The rule for a request that
+/// already has an `Authorization` header is the signer's
+/// ([`SignerBuilder::overwrite_authorization`]).
+///
+/// ```
+/// use janrain_auth::client::{AsUser, RequestSigner, SignOutcome};
+/// use janrain_auth::credentials::{AccessToken, ApiClient, ClientSecret};
+///
+/// let api = ApiClient::new("my_client_id".parse()?, ClientSecret::new("my_secret")?);
+/// let signer = RequestSigner::builder(api).base_url("https://myapp.janraincapture.com").build()?;
+/// let mut request = http::Request::post("https://myapp.janraincapture.com/entity")
+///     .header("content-type", "application/x-www-form-urlencoded")
+///     .extension(AsUser(AccessToken::new("y2bz7eq8xx7mkdqk")?))
+///     .body(String::from("type_name=user"))?;
+/// assert_eq!(signer.sign_http(&mut request)?, SignOutcome::AsUser);
+/// assert_eq!(request.headers()["authorization"], "OAuth y2bz7eq8xx7mkdqk");
+/// assert!(request.headers()["authorization"].is_sensitive());
+/// assert!(request.headers().get("date").is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct AsUser(pub AccessToken);
+
+/// Per-request choice to send a request as a login client, for the operations a login client
+/// calls with its id alone (`/oauth/auth_native`, `/oauth/update_profile_native`, ...): no
+/// `Authorization` header is set, and the `client_id` parameter is added, to the form body when
+/// the request has one (a non-empty body whose `Content-Type` is
+/// `application/x-www-form-urlencoded`), else to the query string. Put it where [`UseClient`]
+/// goes.
+///
+/// * Any other parameter (an `access_token`, say) is the request's own.
+/// * A request that already carries a `client_id` parameter fails with
+///   [`SignError::RepeatedClientId`]: the server refuses a repeated `client_id`.
+/// * The parameters must be readable, as for janrain-signed: a body that is a stream fails with
+///   [`SignError::BodyNotBuffered`], parameters in both the query string and a form body with
+///   [`SignError::AmbiguousParameters`]. With the tower layer, adding to a form body needs a
+///   body type that can be rebuilt ([`BufferedBody::from_bytes`](super::BufferedBody::from_bytes)).
+/// * The host allowlist applies as for signing (the request often carries a user's token).
+///
+/// ```
+/// use janrain_auth::client::{AsLoginClient, RequestSigner, SignOutcome};
+/// use janrain_auth::credentials::{ApiClient, ClientSecret};
+///
+/// let api = ApiClient::new("my_client_id".parse()?, ClientSecret::new("my_secret")?);
+/// let signer = RequestSigner::builder(api).base_url("https://myapp.janraincapture.com").build()?;
+/// let mut request = http::Request::post("https://myapp.janraincapture.com/oauth/update_profile_native")
+///     .header("content-type", "application/x-www-form-urlencoded")
+///     .extension(AsLoginClient("login_client_id".parse()?))
+///     .body(String::from("flow=standard&access_token=y2bz7eq8xx7mkdqk"))?;
+/// assert_eq!(signer.sign_http(&mut request)?, SignOutcome::AsLoginClient);
+/// assert_eq!(request.body(), "flow=standard&access_token=y2bz7eq8xx7mkdqk&client_id=login_client_id");
+/// assert!(request.headers().get("authorization").is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct AsLoginClient(pub ClientId);
+
+/// Who a request goes out as, from its extensions.
+#[derive(Clone, Copy)]
+pub(crate) enum Caller<'a> {
+    /// The signer's own client signs.
+    Signer,
+    /// Another API client signs ([`UseClient`]).
+    Client(&'a Arc<ApiClient>),
+    /// A user's access token ([`AsUser`]).
+    User(&'a AccessToken),
+    /// A login client's id as a parameter ([`AsLoginClient`]).
+    LoginClient(&'a ClientId),
+}
+
+impl<'a> From<Option<&'a Arc<ApiClient>>> for Caller<'a> {
+    fn from(client: Option<&'a Arc<ApiClient>>) -> Self {
+        client.map_or(Caller::Signer, Caller::Client)
+    }
+}
+
+impl<'a> Caller<'a> {
+    /// The choice a request's extensions make: at most one of [`UseClient`], [`AsUser`] and
+    /// [`AsLoginClient`].
+    pub(crate) fn of(extensions: &'a Extensions) -> Result<Self, SignError> {
+        let client = extensions.get::<UseClient>();
+        let user = extensions.get::<AsUser>();
+        let login = extensions.get::<AsLoginClient>();
+        match (client, user, login) {
+            (None, None, None) => Ok(Caller::Signer),
+            (Some(c), None, None) => Ok(Caller::Client(&c.0)),
+            (None, Some(u), None) => Ok(Caller::User(&u.0)),
+            (None, None, Some(l)) => Ok(Caller::LoginClient(&l.0)),
+            _ => Err(SignError::ConflictingCredentials),
+        }
+    }
+
+    /// The API client chosen by [`UseClient`], for a second attempt of a signed request.
+    pub(crate) fn client(&self) -> Option<Arc<ApiClient>> {
+        match self {
+            Caller::Client(c) => Some(Arc::clone(c)),
+            _ => None,
+        }
+    }
+}
 
 /// What the signer did to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +167,10 @@ pub struct UseClient(pub Arc<ApiClient>);
 pub enum SignOutcome {
     /// `Authorization` (and, for janrain-signed, `Date`) were set.
     Signed,
+    /// `Authorization: OAuth <token>` was set, for an [`AsUser`] request.
+    AsUser,
+    /// The `client_id` parameter was added, for an [`AsLoginClient`] request.
+    AsLoginClient,
     /// The request already carried an `Authorization` header and the signer is not configured
     /// to overwrite it: the request was left exactly as it was.
     KeptAuthorization,
@@ -73,7 +186,7 @@ pub enum SignOutcome {
 pub enum SignError {
     /// The request goes to a host the signer may not send credentials to.
     #[error(
-        "refusing to send Janrain API-client credentials to {host}: it is neither the base URL's host nor an allowed host (configure it with SignerBuilder::base_url or allow_host, or choose UnlistedHost::SendUnsigned)"
+        "refusing to send Janrain credentials to {host}: it is neither the base URL's host nor an allowed host (configure it with SignerBuilder::base_url or allow_host, or choose UnlistedHost::SendUnsigned)"
     )]
     HostNotAllowed {
         /// `scheme://host:port` of the request.
@@ -125,6 +238,25 @@ pub enum SignError {
     /// The clock (plus the learned offset) gives an instant outside the years 0000-9999.
     #[error("the clock gives a time that cannot be put in the Date header: {0}")]
     Clock(#[from] DatetimeError),
+    /// The request carries more than one of [`UseClient`], [`AsUser`] and [`AsLoginClient`].
+    #[error(
+        "the request carries more than one of UseClient, AsUser and AsLoginClient; choose one way for it to authenticate"
+    )]
+    ConflictingCredentials,
+    /// An [`AsLoginClient`] request already carries a `client_id` parameter.
+    #[error(
+        "the request already has a client_id parameter, and AsLoginClient adds one: the server refuses a repeated client_id, so leave it out of the parameters (or send the request without AsLoginClient)"
+    )]
+    RepeatedClientId,
+    /// The `client_id` of an [`AsLoginClient`] request belongs in the form body, and the
+    /// body's type cannot be rebuilt with it.
+    #[error(
+        "cannot add client_id to this request's form body: its body type cannot be rebuilt from bytes (use http_body_util::Full<Bytes> or String, or SignLayer::buffering)"
+    )]
+    BodyNotRewritable,
+    /// The `client_id` parameter could not be added to the request URI.
+    #[error("cannot add client_id to the request URI: {0}")]
+    Uri(&'static str),
 }
 
 /// Why a [`SignerBuilder`] could not build a signer.
@@ -287,7 +419,9 @@ impl SignerBuilder {
     }
 
     /// Whether to replace an `Authorization` header the request already has. Default `false`:
-    /// such a request (an OAuth access-token call, say) is sent exactly as it is.
+    /// such a request (one whose header was set by hand, say) is sent exactly as it is, whatever
+    /// its [`UseClient`], [`AsUser`] or [`AsLoginClient`]. With `true` the header is replaced,
+    /// and removed from an [`AsLoginClient`] request, which carries none.
     pub fn overwrite_authorization(mut self, overwrite: bool) -> Self {
         self.overwrite = overwrite;
         self
@@ -599,52 +733,73 @@ impl RequestSigner {
     }
 
     /// Sign an `http::Request` whose body is in memory, as [`crate::client::SignLayer`] does:
-    /// the client from a [`UseClient`] extension or the signer's own.
+    /// with the client of a [`UseClient`] extension or the signer's own; as a user for an
+    /// [`AsUser`] extension, as a login client for an [`AsLoginClient`] one (which may change
+    /// the URI's query or the body).
     pub fn sign_http<B: crate::client::BufferedBody>(
         &self,
         request: &mut http::Request<B>,
     ) -> Result<SignOutcome, SignError> {
-        let chosen = request.extensions().get::<UseClient>().map(|u| u.0.clone());
-        // The request lends one part at a time: take the headers out (no allocation) while the
-        // URI and the body are read, and put them back whatever happens.
+        // The request lends one part at a time: take the headers and the extensions out (no
+        // allocation) while the URI and the body are read, and put them back whatever happens.
         let mut headers = std::mem::take(request.headers_mut());
-        let target = uri_target(request.uri());
-        let signed = request.body().with_buffered(|bytes| {
-            let view = if bytes.is_empty() {
-                BodyView::Empty
-            } else {
-                BodyView::Bytes(bytes)
-            };
-            self.sign_parts(&target, &mut headers, view, chosen.as_ref(), false)
+        let extensions = std::mem::take(request.extensions_mut());
+        let result = Caller::of(&extensions).and_then(|caller| {
+            let target = uri_target(request.uri());
+            let signed = request.body().with_buffered(|bytes| {
+                let view = if bytes.is_empty() {
+                    BodyView::Empty
+                } else {
+                    BodyView::Bytes(bytes)
+                };
+                self.sign_parts(&target, &mut headers, view, caller, false)
+            });
+            match signed {
+                Some(result) => result,
+                None => self.sign_parts(&target, &mut headers, BodyView::Unreadable, caller, false),
+            }
         });
-        let result = match signed {
-            Some(result) => result,
-            None => self.sign_parts(
-                &target,
-                &mut headers,
-                BodyView::Unreadable,
-                chosen.as_ref(),
-                false,
-            ),
-        };
+        let result = result.and_then(|signed| {
+            match signed.rewrite {
+                None => {}
+                Some(Rewrite::Query(query)) => {
+                    let uri = with_query(request.uri(), &query)?;
+                    *request.uri_mut() = uri;
+                }
+                Some(Rewrite::Body(bytes)) => {
+                    *request.body_mut() =
+                        B::from_bytes(bytes.into()).ok_or(SignError::BodyNotRewritable)?;
+                }
+            }
+            Ok(signed.outcome)
+        });
         *request.headers_mut() = headers;
+        *request.extensions_mut() = extensions;
         result
     }
 
     /// Apply the configuration to one request. `force` signs even over an existing
     /// `Authorization` (the middleware's own retry, which carries the first attempt's header).
+    /// A login-client request comes back with the query or body to send instead (its
+    /// `Content-Length`, if the request has one, already set to match).
     pub(crate) fn sign_parts(
         &self,
         target: &Target<'_>,
         headers: &mut HeaderMap,
         body: BodyView<'_>,
-        chosen: Option<&Arc<ApiClient>>,
+        caller: Caller<'_>,
         force: bool,
-    ) -> Result<SignOutcome, SignError> {
+    ) -> Result<Signed, SignError> {
         let i = &*self.inner;
+        let done = |outcome| {
+            Ok(Signed {
+                outcome,
+                rewrite: None,
+            })
+        };
         if !force && !i.overwrite && headers.contains_key(AUTHORIZATION) {
             tracing::debug!("request already has an Authorization header; left unsigned");
-            return Ok(SignOutcome::KeptAuthorization);
+            return done(SignOutcome::KeptAuthorization);
         }
         if !i.any_host {
             let (Some(scheme), Some(host)) = (target.scheme, target.host) else {
@@ -654,7 +809,7 @@ impl RequestSigner {
                 return match i.unlisted {
                     UnlistedHost::SendUnsigned => {
                         tracing::debug!(host, "host not allowed; request sent without credentials");
-                        Ok(SignOutcome::SentUnsigned)
+                        done(SignOutcome::SentUnsigned)
                     }
                     UnlistedHost::Fail => Err(SignError::HostNotAllowed {
                         host: match target.port {
@@ -665,7 +820,24 @@ impl RequestSigner {
                 };
             }
         }
-        let client = chosen.unwrap_or(&i.client);
+        let client = match caller {
+            Caller::Signer => &i.client,
+            Caller::Client(client) => client,
+            Caller::User(token) => {
+                headers.insert(AUTHORIZATION, oauth_header(token));
+                tracing::debug!("request sent as a user (janrain-oauth)");
+                return done(SignOutcome::AsUser);
+            }
+            Caller::LoginClient(id) => {
+                let rewrite = add_client_id(target, headers, body, id)?;
+                headers.remove(AUTHORIZATION);
+                tracing::debug!(client_id = %id, "request sent as a login client");
+                return Ok(Signed {
+                    outcome: SignOutcome::AsLoginClient,
+                    rewrite: Some(rewrite),
+                });
+            }
+        };
         match i.mode {
             AuthMode::Basic => {
                 headers.insert(AUTHORIZATION, basic_header(client.id(), client.secret()));
@@ -673,30 +845,7 @@ impl RequestSigner {
             }
             AuthMode::Signed => {
                 let endpoint = self.endpoint(target.path)?;
-                // The client signs its own parameters: no limit beyond memory.
-                let mut params = ParamList::with_limit(usize::MAX);
-                if let Some(query) = target.query {
-                    params.extend_urlencoded(query.as_bytes())?;
-                }
-                // The same rule the verification layer applies: a form body holds the
-                // parameters, and then the query string must hold none.
-                match (crate::body::body_kind(headers), body) {
-                    (BodyKind::LooksLikeForm, _) => {
-                        return Err(SignError::AmbiguousParameters(
-                            "the Content-Type begins like application/x-www-form-urlencoded but is not it",
-                        ));
-                    }
-                    (BodyKind::Form, BodyView::Bytes(bytes)) if !bytes.is_empty() => {
-                        if !params.is_empty() {
-                            return Err(SignError::AmbiguousParameters(
-                                "it has parameters in both the query string and the form body",
-                            ));
-                        }
-                        params.extend_urlencoded(bytes)?;
-                    }
-                    (_, BodyView::Unreadable) => return Err(SignError::BodyNotBuffered),
-                    _ => {}
-                }
+                let (params, _) = request_params(target, headers, body)?;
                 let date = self.now()?.to_bytes();
                 // ASCII digits and separators by construction.
                 let date_text = std::str::from_utf8(&date).unwrap_or_default();
@@ -716,8 +865,128 @@ impl RequestSigner {
                 );
             }
         }
-        Ok(SignOutcome::Signed)
+        done(SignOutcome::Signed)
     }
+}
+
+/// What [`RequestSigner::sign_parts`] did, and what the front end must change in the request.
+pub(crate) struct Signed {
+    pub(crate) outcome: SignOutcome,
+    pub(crate) rewrite: Option<Rewrite>,
+}
+
+/// A part of the request to replace.
+pub(crate) enum Rewrite {
+    /// The whole query string (without the `?`).
+    Query(String),
+    /// The whole body.
+    Body(Vec<u8>),
+}
+
+/// Where a request's parameters are.
+#[derive(Clone, Copy)]
+enum Place<'a> {
+    /// In the query string (or nowhere).
+    Query,
+    /// In this form body.
+    Form(&'a [u8]),
+}
+
+/// A request's parameters as the server will read them, by the rule the verification layer
+/// applies: the query string's pairs, or a form body's (and then the query string must hold
+/// none). A body that cannot be read might hold parameters, and is refused.
+fn request_params<'b>(
+    target: &Target<'_>,
+    headers: &HeaderMap,
+    body: BodyView<'b>,
+) -> Result<(ParamList, Place<'b>), SignError> {
+    // The client sends its own parameters: no limit beyond memory.
+    let mut params = ParamList::with_limit(usize::MAX);
+    if let Some(query) = target.query {
+        params.extend_urlencoded(query.as_bytes())?;
+    }
+    match (crate::body::body_kind(headers), body) {
+        (BodyKind::LooksLikeForm, _) => Err(SignError::AmbiguousParameters(
+            "the Content-Type begins like application/x-www-form-urlencoded but is not it",
+        )),
+        (BodyKind::Form, BodyView::Bytes(bytes)) if !bytes.is_empty() => {
+            if !params.is_empty() {
+                return Err(SignError::AmbiguousParameters(
+                    "it has parameters in both the query string and the form body",
+                ));
+            }
+            params.extend_urlencoded(bytes)?;
+            Ok((params, Place::Form(bytes)))
+        }
+        (_, BodyView::Unreadable) => Err(SignError::BodyNotBuffered),
+        _ => Ok((params, Place::Query)),
+    }
+}
+
+/// The query string or form body of a login-client request: the request's own, with
+/// `client_id=<id>` appended where its parameters are. The `Content-Length`, if set, follows
+/// the body.
+fn add_client_id(
+    target: &Target<'_>,
+    headers: &mut HeaderMap,
+    body: BodyView<'_>,
+    id: &ClientId,
+) -> Result<Rewrite, SignError> {
+    let (params, place) = request_params(target, headers, body)?;
+    if params.get(b"client_id").is_some() {
+        return Err(SignError::RepeatedClientId);
+    }
+    let pair = encode_urlencoded(&[("client_id", id.as_str())]);
+    let join = |existing: &[u8], out: &mut Vec<u8>| {
+        out.extend_from_slice(existing);
+        if !existing.is_empty() && !existing.ends_with(b"&") {
+            out.push(b'&');
+        }
+        out.extend_from_slice(pair.as_bytes());
+    };
+    match place {
+        Place::Form(bytes) => {
+            let mut out = Vec::with_capacity(bytes.len() + 1 + pair.len());
+            join(bytes, &mut out);
+            if headers.contains_key(CONTENT_LENGTH) {
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(out.len()));
+            }
+            Ok(Rewrite::Body(out))
+        }
+        Place::Query => {
+            let query = target.query.unwrap_or_default();
+            let mut out = Vec::with_capacity(query.len() + 1 + pair.len());
+            join(query.as_bytes(), &mut out);
+            // A valid query string and url-encoded ASCII make a valid query string.
+            String::from_utf8(out)
+                .map(Rewrite::Query)
+                .map_err(|_| SignError::Uri("the query string is not text"))
+        }
+    }
+}
+
+/// `Authorization: OAuth <token>`, marked sensitive; the copy made on the way is zeroized.
+fn oauth_header(token: &AccessToken) -> HeaderValue {
+    let mut text = Vec::with_capacity(6 + token.expose().len());
+    text.extend_from_slice(b"OAuth ");
+    text.extend_from_slice(token.expose().as_bytes());
+    // A token is visible ASCII by construction, so the value is always valid.
+    let mut value = HeaderValue::from_bytes(&text).unwrap_or(HeaderValue::from_static("OAuth"));
+    value.set_sensitive(true);
+    zeroize::Zeroize::zeroize(&mut text);
+    value
+}
+
+/// `uri` with its query string replaced by `query`.
+fn with_query(uri: &Uri, query: &str) -> Result<Uri, SignError> {
+    let path_and_query = format!("{}?{query}", uri.path());
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(
+        path_and_query
+            .parse()
+            .map_err(|_| SignError::Uri("the new query string does not parse"))?,
+    );
+    Uri::from_parts(parts).map_err(|_| SignError::Uri("the new URI does not parse"))
 }
 
 /// Largest clock offset, in seconds, learned from a response `Date`: a day.

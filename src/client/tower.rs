@@ -29,6 +29,18 @@ pub trait BufferedBody: Body {
     /// Call `f` with the complete body (empty for no body), or return `None` if the body is a
     /// stream.
     fn with_buffered<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R>;
+
+    /// A body of this type holding `bytes`, or `None` if the type cannot hold them (the
+    /// default). The signer uses it to add the `client_id` parameter to the form body of an
+    /// [`AsLoginClient`](super::AsLoginClient) request; when it gives `None`, such a request
+    /// fails with [`SignError::BodyNotRewritable`].
+    fn from_bytes(bytes: Bytes) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        let _ = bytes;
+        None
+    }
 }
 
 impl BufferedBody for Full<Bytes> {
@@ -38,6 +50,10 @@ impl BufferedBody for Full<Bytes> {
             Some(bytes) => f(&bytes),
             None => f(&[]),
         })
+    }
+
+    fn from_bytes(bytes: Bytes) -> Option<Self> {
+        Some(Full::new(bytes))
     }
 }
 
@@ -51,6 +67,10 @@ impl BufferedBody for String {
     fn with_buffered<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
         Some(f(self.as_bytes()))
     }
+
+    fn from_bytes(bytes: Bytes) -> Option<Self> {
+        String::from_utf8(bytes.into()).ok()
+    }
 }
 
 /// A [`Layer`] that signs every request with a [`RequestSigner`], for any tower HTTP client
@@ -63,6 +83,10 @@ impl BufferedBody for String {
 /// `Date` of every response to a janrain-signed request (see
 /// [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew)); unlike the
 /// reqwest middleware, the layer never retries a refused request.
+///
+/// An [`AsUser`](super::AsUser) or [`AsLoginClient`](super::AsLoginClient) extension on a
+/// request sends it as a user or as a login client instead (see
+/// [Calling as a user or as a login client](super#calling-as-a-user-or-as-a-login-client)).
 #[derive(Clone, Debug)]
 pub struct SignLayer {
     signer: RequestSigner,

@@ -5,6 +5,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod cloud;
+pub mod recorder;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
