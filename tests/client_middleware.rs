@@ -23,7 +23,10 @@ fn with_signer(signer: RequestSigner) -> ClientWithMiddleware {
 
 fn at(text: &str) -> Datetime {
     text.parse()
-        .or_else(|_| Datetime::from_http_date(text))
+        .or_else(|_| {
+            let time = httpdate::parse_http_date(text).map_err(|_| ())?;
+            Datetime::from_system_time(time).map_err(|_| ())
+        })
         .unwrap()
 }
 

@@ -153,6 +153,7 @@ impl<'a> Caller<'a> {
     }
 
     /// The API client chosen by [`UseClient`], for a second attempt of a signed request.
+    #[cfg(feature = "reqwest")]
     pub(crate) fn client(&self) -> Option<Arc<ApiClient>> {
         match self {
             Caller::Client(c) => Some(Arc::clone(c)),

@@ -29,8 +29,8 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_PAD_INDIFFERENT};
 use http::HeaderValue;
 
+use super::ids::{ClientId, ClientSecret, CredentialsError};
 use super::signer::{SIGNATURE_LEN, Signature};
-use crate::credentials::{ClientId, ClientSecret, CredentialsError};
 
 /// Longest base64 Basic credentials accepted, in bytes.
 pub const MAX_BASIC_LEN: usize = 2048;

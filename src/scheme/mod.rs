@@ -24,6 +24,7 @@
 mod canonical;
 mod date;
 mod header;
+pub(crate) mod ids;
 mod signer;
 
 pub use canonical::{Canonicalization, Param, ParamOrder, Params, StringToSign};

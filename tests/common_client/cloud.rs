@@ -220,7 +220,7 @@ async fn front(State(shared): State<Shared>, request: Request, next: Next) -> Re
     let date = shared
         .date_header
         .clone()
-        .unwrap_or_else(|| now.to_http_date());
+        .unwrap_or_else(|| httpdate::fmt_http_date(now.to_system_time()));
     response
         .headers_mut()
         .insert(header::DATE, HeaderValue::from_str(&date).unwrap());
