@@ -528,3 +528,86 @@ proptest! {
         });
     }
 }
+
+/// The look-alike, in both echo modes (its handlers reading `VerifiedParams`, or reading the
+/// request as a plain axum app does with `RawForm`): every `stat: ok` answer echoes exactly
+/// the parameters that were signed (or the checked login-client parameters with the rest).
+#[tokio::test]
+async fn the_lookalike_echoes_what_was_verified_in_both_modes() {
+    use janrain_auth::permissions::Catalog;
+    use support::lookalike::{Echo, router_echoing};
+    let http = reqwest::Client::new();
+    let signed = [
+        ("uuid", "u1"),
+        ("value", "{\"a\": \"b=c\"}"),
+        ("tag", "x"),
+        ("tag", "y"),
+    ];
+    for echo in [Echo::Verified, Echo::Axum] {
+        let base = serve_app(router_echoing(
+            &Catalog::identity_cloud(),
+            builder(&clock()).build(),
+            echo,
+        ))
+        .await;
+        // A signed form POST.
+        let got = send(signed_post(
+            &http,
+            &base,
+            "/entity.update",
+            &signed,
+            "",
+            Some(FORM),
+            encode_urlencoded(&signed),
+        ))
+        .await;
+        assert_ok(&got);
+        let want = json!({"uuid": "u1", "value": "{\"a\": \"b=c\"}", "tag": ["x", "y"]});
+        assert_eq!(got.1["params"], want, "{echo:?}");
+        // A signed GET with the parameters in the query.
+        let got = send(
+            http.get(format!(
+                "{base}/entity.update?{}",
+                encode_urlencoded(&signed)
+            ))
+            .header("Date", NOW)
+            .header(
+                "Authorization",
+                authorization(DIRECT.0, DIRECT.1, "/entity.update", NOW, &signed),
+            ),
+        )
+        .await;
+        assert_ok(&got);
+        assert_eq!(got.1["params"], want, "{echo:?}");
+        // A login-client operation.
+        let login = [
+            ("client_id", "login_client"),
+            ("access_token", "demo-access-token"),
+            ("email", "x"),
+        ];
+        let got = send(support::form_post(
+            &http,
+            format!("{base}/oauth/update_profile_native"),
+            &login,
+        ))
+        .await;
+        assert_ok(&got);
+        assert_eq!(
+            got.1["params"],
+            json!({"client_id": "login_client", "access_token": "demo-access-token", "email": "x"}),
+            "{echo:?}"
+        );
+        // Everything the reproductions sent is refused in this mode too.
+        let got = send(signed_post(
+            &http,
+            &base,
+            "/entity.update",
+            &[],
+            "",
+            Some("application/x-www-form-urlencodedX"),
+            EVIL,
+        ))
+        .await;
+        assert_error(&got, 415, 233, "unsupported_body");
+    }
+}

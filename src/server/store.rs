@@ -431,6 +431,19 @@ pub enum LoadError {
 }
 
 /// The JSON clients file: API clients and (optionally) access tokens issued to them.
+///
+/// ```json
+/// {"clients": [{"client_id": "reader_client", "secrets": ["first", "next"],
+///               "features": ["direct_read_access"]}],
+///  "tokens":  [{"access_token": "...", "client_id": "login_client",
+///               "expires_at": "2030-01-01 00:00:00", "uuid": "..."}]}
+/// ```
+///
+/// `secrets`: one or more (any of them is accepted, for rotation); `features`: any of
+/// `owner`, `access_issuer`, `direct_access`, `direct_read_access`, `login_client`,
+/// `metadata`; `tokens` (optional): `expires_at` in UTC as `YYYY-MM-DD HH:MM:SS`, `uuid` (the
+/// user the token stands for) optional. Unknown fields are refused. The [guide](crate::guide)
+/// explains each field.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientsFile {
