@@ -2,8 +2,10 @@
 //! HTTP status, and on 401 a `WWW-Authenticate` challenge.
 //!
 //! The code table is in [`crate::error`]. Descriptions say what to fix; they never contain a
-//! secret or a signature, and "unknown client" reads exactly like "wrong secret", so the answer
-//! does not reveal whether a client id exists.
+//! secret, a signature or a token. What is hidden and what is not: an unknown client id and a
+//! wrong Basic secret get the same answer (402, same description) and cost the same MAC work;
+//! but a janrain-signed request from a known id with a wrong signature gets 431, as Janrain
+//! answers, so client ids can be probed: they are not secrets.
 
 use std::fmt;
 use std::sync::Arc;
@@ -25,7 +27,7 @@ pub enum RejectionKind {
     MissingCredentials,
     /// The `Authorization` header could not be parsed.
     MalformedCredentials,
-    /// The client id is unknown, or the Basic secret is wrong (indistinguishable on purpose).
+    /// The client id is unknown, or the Basic secret is wrong: the same answer for both.
     InvalidCredentials,
     /// The operation does not accept this way of authenticating (Basic, janrain-signed,
     /// janrain-oauth or a login client where another is required).
