@@ -39,7 +39,7 @@
 //! | 432 | `invalid_date` | 401 | `Date` missing, or not `YYYY-MM-DD HH:MM:SS` UTC | crate |
 //! | 433 | `date_out_of_window` | 401 | `Date` too far in the past or future (clock skew) | crate |
 //! | 434 | `request_replayed` | 401 | the same signed request was already accepted | crate |
-//! | 500 | `unexpected_error` | 500 | an internal failure (a client store error) | Janrain |
+//! | 500 | `unexpected_error` | 503 | the client store or token verifier cannot answer (in time), or the server is misconfigured (no token verifier, a route not behind the layer): try again later | Janrain |
 //! | 504 | `replay_guard_unavailable` | 503 | the replay guard's store cannot be reached | crate |
 
 use std::fmt;

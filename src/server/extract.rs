@@ -10,7 +10,8 @@ use super::{AuthenticatedClient, Rejection, RejectionKind, VerifiedParams};
 
 /// The extractor found no [`AuthenticatedClient`] (or [`VerifiedParams`]): the route is not
 /// behind a [`VerifyLayer`](super::VerifyLayer), or (for the client) the operation needs no
-/// authentication. A server misconfiguration, answered with 500 and the Janrain envelope.
+/// authentication. A server misconfiguration, answered with 503 `unexpected_error` and the Janrain
+/// envelope.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
 #[error("no authenticated client: the route is not behind VerifyLayer")]
 pub struct MissingAuthentication;

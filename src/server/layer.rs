@@ -261,7 +261,7 @@ impl VerifyLayerBuilder {
     }
 
     /// Check access tokens of login-client operations with `verifier`. Without one, those
-    /// operations are refused with 500 (the server cannot check tokens).
+    /// operations are refused with 503 `unexpected_error` (the server cannot check tokens).
     pub fn token_verifier(mut self, verifier: impl TokenVerifier) -> Self {
         self.verifier.tokens = Some(Arc::new(verifier));
         self
