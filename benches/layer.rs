@@ -5,7 +5,10 @@
 //!
 //! `cargo bench --bench layer`
 
+mod support;
+
 use std::hint::black_box;
+use support::{DATE, PARAMS};
 
 use axum::Router;
 use axum::body::Body;
@@ -18,19 +21,6 @@ use janrain_auth::permissions::Feature;
 use janrain_auth::scheme::{ManualClock, SigningKey, StringToSign, signature_header};
 use janrain_auth::server::{MemoryStore, VerifyLayer};
 use tower::{Service, ServiceExt};
-
-const DATE: &str = "2026-03-01 12:00:00";
-const PARAMS: [(&str, &str); 6] = [
-    ("type_name", "user"),
-    ("uuid", "7d19b8a2-5c4e-4f7b-9a61-2f0c3e8d1b44"),
-    (
-        "attributes",
-        r#"["uuid", "email", "givenName", "familyName"]"#,
-    ),
-    ("value", r#"{"givenName": "Zoë", "familyName": "Example"}"#),
-    ("include_record", "true"),
-    ("created", "2016-02-26 19:08:44"),
-];
 
 async fn handler(body: String) -> String {
     black_box(body);

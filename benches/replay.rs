@@ -24,11 +24,14 @@
 //!
 //! `cargo bench --bench replay -- --warm-up-time 1 --measurement-time 3`
 
+mod support;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
+use support::{CLIENT_ID, DATE, PARAMS, SECRET};
 
 use axum::Router;
 use axum::body::Body;
@@ -44,20 +47,6 @@ use janrain_auth::server::{
 };
 use tower::ServiceExt;
 
-const DATE: &str = "2026-03-01 12:00:00";
-const CLIENT_ID: &str = "apkrahlfumwse2e9nvrrotv6vchuptzw";
-const SECRET: &str = "rylicq8ydkz0vmki3gqaoxbk4gyrr05t";
-const PARAMS: [(&str, &str); 6] = [
-    ("type_name", "user"),
-    ("uuid", "7d19b8a2-5c4e-4f7b-9a61-2f0c3e8d1b44"),
-    (
-        "attributes",
-        r#"["uuid", "email", "givenName", "familyName"]"#,
-    ),
-    ("value", r#"{"givenName": "Zoë", "familyName": "Example"}"#),
-    ("include_record", "true"),
-    ("created", "2016-02-26 19:08:44"),
-];
 /// Requests per second of the guard's clock in the memory benchmarks.
 const PER_SECOND: u64 = 1024;
 /// Live entries at the steady state: the default window keeps an entry 301 s.

@@ -22,10 +22,13 @@
 #[allow(dead_code)]
 mod redis_servers;
 
+mod support;
+
 use std::hint::black_box;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
+use support::{DATE, PARAMS, SECRET};
 
 use axum::Router;
 use axum::body::Body;
@@ -38,20 +41,6 @@ use janrain_auth::permissions::{Feature, Features};
 use janrain_auth::scheme::{ManualClock, SigningKey, StringToSign, signature_header};
 use janrain_auth::server::{ClientStore, MemoryStore, RedisClientStore, VerifyLayer};
 use tower::ServiceExt;
-
-const DATE: &str = "2026-03-01 12:00:00";
-const SECRET: &str = "rylicq8ydkz0vmki3gqaoxbk4gyrr05t";
-const PARAMS: [(&str, &str); 6] = [
-    ("type_name", "user"),
-    ("uuid", "7d19b8a2-5c4e-4f7b-9a61-2f0c3e8d1b44"),
-    (
-        "attributes",
-        r#"["uuid", "email", "givenName", "familyName"]"#,
-    ),
-    ("value", r#"{"givenName": "Zoë", "familyName": "Example"}"#),
-    ("include_record", "true"),
-    ("created", "2016-02-26 19:08:44"),
-];
 
 async fn handler(body: String) -> &'static str {
     black_box(body);

@@ -13,9 +13,12 @@
 //! from other processes falls on both alike. Every response must be 200. Only loopback
 //! addresses are used, and the run ends after the time given (at most 600 s per router).
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{CLIENT_ID, DATE, PARAMS, SECRET};
 
 use axum::Router;
 use axum::routing::post;
@@ -29,21 +32,6 @@ use janrain_auth::permissions::Feature;
 use janrain_auth::scheme::{ManualClock, SigningKey, StringToSign, signature_header};
 use janrain_auth::server::{MemoryStore, VerifyLayer};
 
-const DATE: &str = "2026-03-01 12:00:00";
-const CLIENT_ID: &str = "apkrahlfumwse2e9nvrrotv6vchuptzw";
-const SECRET: &str = "rylicq8ydkz0vmki3gqaoxbk4gyrr05t";
-/// The typical signed form POST of `benches/layer.rs`.
-const PARAMS: [(&str, &str); 6] = [
-    ("type_name", "user"),
-    ("uuid", "7d19b8a2-5c4e-4f7b-9a61-2f0c3e8d1b44"),
-    (
-        "attributes",
-        r#"["uuid", "email", "givenName", "familyName"]"#,
-    ),
-    ("value", r#"{"givenName": "Zoë", "familyName": "Example"}"#),
-    ("include_record", "true"),
-    ("created", "2016-02-26 19:08:44"),
-];
 /// Rounds per router: the routers take turns, one round each.
 const ROUNDS: u32 = 4;
 
