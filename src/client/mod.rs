@@ -265,14 +265,17 @@
 //! # }
 //! ```
 
+mod allowlist;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 mod api;
+mod caller;
 pub mod encode;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 mod reqwest;
 mod response;
+mod rewrite;
 mod signer;
 mod tower;
 

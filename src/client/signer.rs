@@ -5,12 +5,15 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use http::header::{AUTHORIZATION, CONTENT_LENGTH, DATE};
-use http::{Extensions, HeaderMap, HeaderValue, Uri};
+use http::header::{AUTHORIZATION, DATE};
+use http::{HeaderMap, HeaderValue, Uri};
 
-use crate::body::BodyKind;
-use crate::credentials::{AccessToken, ApiClient, ClientId};
-use crate::params::{ParamList, ParamsError, encode_urlencoded};
+use super::allowlist::{AllowedHost, parse_base_url, parse_host};
+pub(crate) use super::caller::Caller;
+pub use super::caller::{AsLoginClient, AsUser, UseClient};
+use super::rewrite::{add_client_id, oauth_header, request_params, with_query};
+use crate::credentials::ApiClient;
+use crate::params::ParamsError;
 use crate::scheme::{
     Clock, Datetime, DatetimeError, StringToSign, SystemClock, basic_header, signature_header,
 };
@@ -41,125 +44,6 @@ pub enum UnlistedHost {
     /// Send the request on unchanged, without credentials: for a client shared between the
     /// Janrain API and other services.
     SendUnsigned,
-}
-
-/// Per-request choice of the API client that signs: put it in the `http::Request`'s extensions
-/// for the tower layer, or in the middleware extensions for reqwest-middleware
-/// (`RequestBuilder::with_extension`; a `reqwest::Request`'s own extensions are not readable
-/// from outside reqwest). Without it the signer's own client signs.
-///
-/// The host allowlist applies all the same. A request carries at most one of [`UseClient`],
-/// [`AsUser`] and [`AsLoginClient`] ([`SignError::ConflictingCredentials`] otherwise).
-#[derive(Clone, Debug)]
-pub struct UseClient(pub Arc<ApiClient>);
-
-/// Per-request choice to send a request as a user (janrain-oauth): the request goes out with
-/// `Authorization: OAuth <token>` (marked sensitive), without a signature or a `Date`, and no
-/// client secret is used. The body is never read, so any body will do. Put it where
-/// [`UseClient`] goes: the `http::Request`'s extensions for the tower layer, the middleware
-/// extensions for reqwest-middleware.
-///
-/// The token is a credential: the host allowlist applies exactly as for signing, and the
-/// token never appears in `Debug` output, errors or traces. The rule for a request that
-/// already has an `Authorization` header is the signer's
-/// ([`SignerBuilder::overwrite_authorization`]).
-///
-/// ```
-/// use janrain_auth::client::{AsUser, RequestSigner, SignOutcome};
-/// use janrain_auth::credentials::{AccessToken, ApiClient, ClientSecret};
-///
-/// let api = ApiClient::new("my_client_id".parse()?, ClientSecret::new("my_secret")?);
-/// let signer = RequestSigner::builder(api).base_url("https://myapp.janraincapture.com").build()?;
-/// let mut request = http::Request::post("https://myapp.janraincapture.com/entity")
-///     .header("content-type", "application/x-www-form-urlencoded")
-///     .extension(AsUser(AccessToken::new("y2bz7eq8xx7mkdqk")?))
-///     .body(String::from("type_name=user"))?;
-/// assert_eq!(signer.sign_http(&mut request)?, SignOutcome::AsUser);
-/// assert_eq!(request.headers()["authorization"], "OAuth y2bz7eq8xx7mkdqk");
-/// assert!(request.headers()["authorization"].is_sensitive());
-/// assert!(request.headers().get("date").is_none());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct AsUser(pub AccessToken);
-
-/// Per-request choice to send a request as a login client, for the operations a login client
-/// calls with its id alone (`/oauth/auth_native`, `/oauth/update_profile_native`, ...): no
-/// `Authorization` header is set, and the `client_id` parameter is added, to the form body when
-/// the request has one (a non-empty body whose `Content-Type` is
-/// `application/x-www-form-urlencoded`), else to the query string. Put it where [`UseClient`]
-/// goes.
-///
-/// * Any other parameter (an `access_token`, say) is the request's own.
-/// * A request that already carries a `client_id` parameter fails with
-///   [`SignError::RepeatedClientId`]: the server refuses a repeated `client_id`.
-/// * The parameters must be readable, as for janrain-signed: a body that is a stream fails with
-///   [`SignError::BodyNotBuffered`], parameters in both the query string and a form body with
-///   [`SignError::AmbiguousParameters`]. With the tower layer, adding to a form body needs a
-///   body type that can be rebuilt ([`BufferedBody::from_bytes`](super::BufferedBody::from_bytes)).
-/// * The host allowlist applies as for signing (the request often carries a user's token).
-///
-/// ```
-/// use janrain_auth::client::{AsLoginClient, RequestSigner, SignOutcome};
-/// use janrain_auth::credentials::{ApiClient, ClientSecret};
-///
-/// let api = ApiClient::new("my_client_id".parse()?, ClientSecret::new("my_secret")?);
-/// let signer = RequestSigner::builder(api).base_url("https://myapp.janraincapture.com").build()?;
-/// let mut request = http::Request::post("https://myapp.janraincapture.com/oauth/update_profile_native")
-///     .header("content-type", "application/x-www-form-urlencoded")
-///     .extension(AsLoginClient("login_client_id".parse()?))
-///     .body(String::from("flow=standard&access_token=y2bz7eq8xx7mkdqk"))?;
-/// assert_eq!(signer.sign_http(&mut request)?, SignOutcome::AsLoginClient);
-/// assert_eq!(request.body(), "flow=standard&access_token=y2bz7eq8xx7mkdqk&client_id=login_client_id");
-/// assert!(request.headers().get("authorization").is_none());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct AsLoginClient(pub ClientId);
-
-/// Who a request goes out as, from its extensions.
-#[derive(Clone, Copy)]
-pub(crate) enum Caller<'a> {
-    /// The signer's own client signs.
-    Signer,
-    /// Another API client signs ([`UseClient`]).
-    Client(&'a Arc<ApiClient>),
-    /// A user's access token ([`AsUser`]).
-    User(&'a AccessToken),
-    /// A login client's id as a parameter ([`AsLoginClient`]).
-    LoginClient(&'a ClientId),
-}
-
-impl<'a> From<Option<&'a Arc<ApiClient>>> for Caller<'a> {
-    fn from(client: Option<&'a Arc<ApiClient>>) -> Self {
-        client.map_or(Caller::Signer, Caller::Client)
-    }
-}
-
-impl<'a> Caller<'a> {
-    /// The choice a request's extensions make: at most one of [`UseClient`], [`AsUser`] and
-    /// [`AsLoginClient`].
-    pub(crate) fn of(extensions: &'a Extensions) -> Result<Self, SignError> {
-        let client = extensions.get::<UseClient>();
-        let user = extensions.get::<AsUser>();
-        let login = extensions.get::<AsLoginClient>();
-        match (client, user, login) {
-            (None, None, None) => Ok(Caller::Signer),
-            (Some(c), None, None) => Ok(Caller::Client(&c.0)),
-            (None, Some(u), None) => Ok(Caller::User(&u.0)),
-            (None, None, Some(l)) => Ok(Caller::LoginClient(&l.0)),
-            _ => Err(SignError::ConflictingCredentials),
-        }
-    }
-
-    /// The API client chosen by [`UseClient`], for a second attempt of a signed request.
-    #[cfg(feature = "reqwest")]
-    pub(crate) fn client(&self) -> Option<Arc<ApiClient>> {
-        match self {
-            Caller::Client(c) => Some(Arc::clone(c)),
-            _ => None,
-        }
-    }
 }
 
 /// What the signer did to a request.
@@ -291,40 +175,6 @@ pub enum ConfigError {
         "the Identity Cloud client calls operations under the signer's base URL, and this signer has none: set SignerBuilder::base_url"
     )]
     NoBaseUrl,
-}
-
-/// One allowed destination.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct AllowedHost {
-    /// Lowercase scheme, when the entry came from a base URL.
-    scheme: Option<String>,
-    /// Lowercase host (IPv6 in brackets).
-    host: String,
-    /// The port; `None` means the default port of the request's scheme.
-    port: Option<u16>,
-}
-
-impl AllowedHost {
-    fn matches(&self, scheme: &str, host: &str, port: Option<u16>) -> bool {
-        if let Some(s) = &self.scheme
-            && !s.eq_ignore_ascii_case(scheme)
-        {
-            return false;
-        }
-        let effective = port.or_else(|| default_port(scheme));
-        let wanted = self.port.or_else(|| default_port(scheme));
-        self.host.eq_ignore_ascii_case(host) && effective.is_some() && effective == wanted
-    }
-}
-
-fn default_port(scheme: &str) -> Option<u16> {
-    if scheme.eq_ignore_ascii_case("https") {
-        Some(443)
-    } else if scheme.eq_ignore_ascii_case("http") {
-        Some(80)
-    } else {
-        None
-    }
 }
 
 /// Builds a [`RequestSigner`]. Start with [`RequestSigner::builder`].
@@ -496,50 +346,6 @@ impl SignerBuilder {
             }),
         })
     }
-}
-
-fn parse_base_url(url: &str) -> Result<(AllowedHost, String), ConfigError> {
-    let bad = |reason| ConfigError::BaseUrl {
-        url: url.to_owned(),
-        reason,
-    };
-    if url.contains('#') {
-        return Err(bad("it has a fragment"));
-    }
-    let uri: Uri = url.parse().map_err(|_| bad("it does not parse as a URI"))?;
-    let scheme = uri.scheme_str().ok_or(bad("it has no scheme"))?;
-    if default_port(scheme).is_none() {
-        return Err(bad("the scheme is not http or https"));
-    }
-    let authority = uri.authority().ok_or(bad("it has no host"))?;
-    if authority.as_str().contains('@') {
-        return Err(bad("it carries user information"));
-    }
-    if uri.query().is_some() {
-        return Err(bad("it has a query"));
-    }
-    let host = AllowedHost {
-        scheme: Some(scheme.to_ascii_lowercase()),
-        host: authority.host().to_ascii_lowercase(),
-        port: authority.port_u16().or_else(|| default_port(scheme)),
-    };
-    Ok((host, uri.path().to_owned()))
-}
-
-fn parse_host(h: &str) -> Result<AllowedHost, ConfigError> {
-    let bad = || ConfigError::Host { host: h.to_owned() };
-    if h.is_empty() || h.contains(['@', '/', '?', '#']) {
-        return Err(bad());
-    }
-    let authority: http::uri::Authority = h.parse().map_err(|_| bad())?;
-    if authority.host().is_empty() {
-        return Err(bad());
-    }
-    Ok(AllowedHost {
-        scheme: None,
-        host: authority.host().to_ascii_lowercase(),
-        port: authority.port_u16(),
-    })
 }
 
 fn normalize_prefix(p: &str) -> Option<Box<str>> {
@@ -882,112 +688,6 @@ pub(crate) enum Rewrite {
     Query(String),
     /// The whole body.
     Body(Vec<u8>),
-}
-
-/// Where a request's parameters are.
-#[derive(Clone, Copy)]
-enum Place<'a> {
-    /// In the query string (or nowhere).
-    Query,
-    /// In this form body.
-    Form(&'a [u8]),
-}
-
-/// A request's parameters as the server will read them, by the rule the verification layer
-/// applies: the query string's pairs, or a form body's (and then the query string must hold
-/// none). A body that cannot be read might hold parameters, and is refused.
-fn request_params<'b>(
-    target: &Target<'_>,
-    headers: &HeaderMap,
-    body: BodyView<'b>,
-) -> Result<(ParamList, Place<'b>), SignError> {
-    // The client sends its own parameters: no limit beyond memory.
-    let mut params = ParamList::with_limit(usize::MAX);
-    if let Some(query) = target.query {
-        params.extend_urlencoded(query.as_bytes())?;
-    }
-    match (crate::body::body_kind(headers), body) {
-        (BodyKind::LooksLikeForm, _) => Err(SignError::AmbiguousParameters(
-            "the Content-Type begins like application/x-www-form-urlencoded but is not it",
-        )),
-        (BodyKind::Form, BodyView::Bytes(bytes)) if !bytes.is_empty() => {
-            if !params.is_empty() {
-                return Err(SignError::AmbiguousParameters(
-                    "it has parameters in both the query string and the form body",
-                ));
-            }
-            params.extend_urlencoded(bytes)?;
-            Ok((params, Place::Form(bytes)))
-        }
-        (_, BodyView::Unreadable) => Err(SignError::BodyNotBuffered),
-        _ => Ok((params, Place::Query)),
-    }
-}
-
-/// The query string or form body of a login-client request: the request's own, with
-/// `client_id=<id>` appended where its parameters are. The `Content-Length`, if set, follows
-/// the body.
-fn add_client_id(
-    target: &Target<'_>,
-    headers: &mut HeaderMap,
-    body: BodyView<'_>,
-    id: &ClientId,
-) -> Result<Rewrite, SignError> {
-    let (params, place) = request_params(target, headers, body)?;
-    if params.get(b"client_id").is_some() {
-        return Err(SignError::RepeatedClientId);
-    }
-    let pair = encode_urlencoded(&[("client_id", id.as_str())]);
-    let join = |existing: &[u8], out: &mut Vec<u8>| {
-        out.extend_from_slice(existing);
-        if !existing.is_empty() && !existing.ends_with(b"&") {
-            out.push(b'&');
-        }
-        out.extend_from_slice(pair.as_bytes());
-    };
-    match place {
-        Place::Form(bytes) => {
-            let mut out = Vec::with_capacity(bytes.len() + 1 + pair.len());
-            join(bytes, &mut out);
-            if headers.contains_key(CONTENT_LENGTH) {
-                headers.insert(CONTENT_LENGTH, HeaderValue::from(out.len()));
-            }
-            Ok(Rewrite::Body(out))
-        }
-        Place::Query => {
-            let query = target.query.unwrap_or_default();
-            let mut out = Vec::with_capacity(query.len() + 1 + pair.len());
-            join(query.as_bytes(), &mut out);
-            // A valid query string and url-encoded ASCII make a valid query string.
-            String::from_utf8(out)
-                .map(Rewrite::Query)
-                .map_err(|_| SignError::Uri("the query string is not text"))
-        }
-    }
-}
-
-/// `Authorization: OAuth <token>`, marked sensitive; the copy made on the way is zeroized.
-fn oauth_header(token: &AccessToken) -> HeaderValue {
-    let mut text = Vec::with_capacity(6 + token.expose().len());
-    text.extend_from_slice(b"OAuth ");
-    text.extend_from_slice(token.expose().as_bytes());
-    // A token is visible ASCII by construction, so the value is always valid.
-    let mut value = HeaderValue::from_bytes(&text).unwrap_or(HeaderValue::from_static("OAuth"));
-    value.set_sensitive(true);
-    zeroize::Zeroize::zeroize(&mut text);
-    value
-}
-
-/// `uri` with its query string replaced by `query`.
-fn with_query(uri: &Uri, query: &str) -> Result<Uri, SignError> {
-    let path_and_query = format!("{}?{query}", uri.path());
-    let mut parts = uri.clone().into_parts();
-    parts.path_and_query = Some(
-        path_and_query
-            .parse()
-            .map_err(|_| SignError::Uri("the new query string does not parse"))?,
-    );
-    Uri::from_parts(parts).map_err(|_| SignError::Uri("the new URI does not parse"))
 }
 
 /// Largest clock offset, in seconds, learned from a response `Date`: a day.

@@ -1,0 +1,117 @@
+//! What the signer does to a request's parameters beyond signing them: find them by the
+//! verifier's rule (one place: a form body or the query string), add a login client's
+//! `client_id` where they are, and build the `Authorization: OAuth` header of a user's call.
+
+use http::header::CONTENT_LENGTH;
+use http::{HeaderMap, HeaderValue, Uri};
+
+use super::signer::{BodyView, Rewrite, SignError, Target};
+use crate::body::BodyKind;
+use crate::credentials::{AccessToken, ClientId};
+use crate::params::{ParamList, encode_urlencoded};
+
+/// Where a request's parameters are.
+#[derive(Clone, Copy)]
+pub(super) enum Place<'a> {
+    /// In the query string (or nowhere).
+    Query,
+    /// In this form body.
+    Form(&'a [u8]),
+}
+
+/// A request's parameters as the server will read them, by the rule the verification layer
+/// applies: the query string's pairs, or a form body's (and then the query string must hold
+/// none). A body that cannot be read might hold parameters, and is refused.
+pub(super) fn request_params<'b>(
+    target: &Target<'_>,
+    headers: &HeaderMap,
+    body: BodyView<'b>,
+) -> Result<(ParamList, Place<'b>), SignError> {
+    // The client sends its own parameters: no limit beyond memory.
+    let mut params = ParamList::with_limit(usize::MAX);
+    if let Some(query) = target.query {
+        params.extend_urlencoded(query.as_bytes())?;
+    }
+    match (crate::body::body_kind(headers), body) {
+        (BodyKind::LooksLikeForm, _) => Err(SignError::AmbiguousParameters(
+            "the Content-Type begins like application/x-www-form-urlencoded but is not it",
+        )),
+        (BodyKind::Form, BodyView::Bytes(bytes)) if !bytes.is_empty() => {
+            if !params.is_empty() {
+                return Err(SignError::AmbiguousParameters(
+                    "it has parameters in both the query string and the form body",
+                ));
+            }
+            params.extend_urlencoded(bytes)?;
+            Ok((params, Place::Form(bytes)))
+        }
+        (_, BodyView::Unreadable) => Err(SignError::BodyNotBuffered),
+        _ => Ok((params, Place::Query)),
+    }
+}
+
+/// The query string or form body of a login-client request: the request's own, with
+/// `client_id=<id>` appended where its parameters are. The `Content-Length`, if set, follows
+/// the body.
+pub(super) fn add_client_id(
+    target: &Target<'_>,
+    headers: &mut HeaderMap,
+    body: BodyView<'_>,
+    id: &ClientId,
+) -> Result<Rewrite, SignError> {
+    let (params, place) = request_params(target, headers, body)?;
+    if params.get(b"client_id").is_some() {
+        return Err(SignError::RepeatedClientId);
+    }
+    let pair = encode_urlencoded(&[("client_id", id.as_str())]);
+    let join = |existing: &[u8], out: &mut Vec<u8>| {
+        out.extend_from_slice(existing);
+        if !existing.is_empty() && !existing.ends_with(b"&") {
+            out.push(b'&');
+        }
+        out.extend_from_slice(pair.as_bytes());
+    };
+    match place {
+        Place::Form(bytes) => {
+            let mut out = Vec::with_capacity(bytes.len() + 1 + pair.len());
+            join(bytes, &mut out);
+            if headers.contains_key(CONTENT_LENGTH) {
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(out.len()));
+            }
+            Ok(Rewrite::Body(out))
+        }
+        Place::Query => {
+            let query = target.query.unwrap_or_default();
+            let mut out = Vec::with_capacity(query.len() + 1 + pair.len());
+            join(query.as_bytes(), &mut out);
+            // A valid query string and url-encoded ASCII make a valid query string.
+            String::from_utf8(out)
+                .map(Rewrite::Query)
+                .map_err(|_| SignError::Uri("the query string is not text"))
+        }
+    }
+}
+
+/// `Authorization: OAuth <token>`, marked sensitive; the copy made on the way is zeroized.
+pub(super) fn oauth_header(token: &AccessToken) -> HeaderValue {
+    let mut text = Vec::with_capacity(6 + token.expose().len());
+    text.extend_from_slice(b"OAuth ");
+    text.extend_from_slice(token.expose().as_bytes());
+    // A token is visible ASCII by construction, so the value is always valid.
+    let mut value = HeaderValue::from_bytes(&text).unwrap_or(HeaderValue::from_static("OAuth"));
+    value.set_sensitive(true);
+    zeroize::Zeroize::zeroize(&mut text);
+    value
+}
+
+/// `uri` with its query string replaced by `query`.
+pub(super) fn with_query(uri: &Uri, query: &str) -> Result<Uri, SignError> {
+    let path_and_query = format!("{}?{query}", uri.path());
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(
+        path_and_query
+            .parse()
+            .map_err(|_| SignError::Uri("the new query string does not parse"))?,
+    );
+    Uri::from_parts(parts).map_err(|_| SignError::Uri("the new URI does not parse"))
+}
