@@ -26,6 +26,7 @@ mod date;
 mod header;
 pub(crate) mod ids;
 mod signer;
+mod sort;
 
 pub use canonical::{Canonicalization, Param, ParamOrder, Params, StringToSign};
 pub use date::{
