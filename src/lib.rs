@@ -5,6 +5,10 @@
 //! **permission matrix** of every Identity Cloud operation, a tower verification layer for axum
 //! servers, and outbound signing for tower clients and reqwest-middleware chains.
 //!
+//! Where to start: calling Identity Cloud, [`client::JanrainClient`] (feature `reqwest`);
+//! serving, [`server`] (its documentation opens with the recommended axum stack); signing by
+//! hand, [`scheme`].
+//!
 //! * [`server`]: the verification layer for axum and other tower servers.
 //! * [`client`]: outbound signing as a tower layer and a reqwest-middleware middleware.
 //! * [`scheme`]: the pure scheme core (string to sign, signing keys, headers, the `Date`).
@@ -14,6 +18,19 @@
 //! * [`error`]: the Janrain error envelope and every error code the crate answers with.
 //! * [`guide`]: the string to sign, the crate's choices where Janrain is silent, the clients
 //!   file.
+//!
+//! # How the crate is layered
+//!
+//! Each layer uses only the ones below it:
+//!
+//! ```text
+//! server/ (verification layer, stores, replay guards)   client/ (signer, middleware, JanrainClient)
+//!        \________________________  ___________________________/   (never import each other)
+//!                                 \/
+//!        credentials, permissions, params, error, body (what both directions do to requests)
+//!                                 |
+//!        scheme/ (string to sign, HMAC, headers, dates, ids): pure, no I/O, imports nothing above
+//! ```
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 #![warn(rust_2018_idioms, clippy::all)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
