@@ -5,9 +5,10 @@
 //! TRACE level.
 
 mod common_client;
+#[path = "support/traces.rs"]
+mod traces;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use common_client::api_client;
@@ -29,41 +30,9 @@ const FORM: &str = "application/x-www-form-urlencoded";
 const SECRET: &str = "api-secret-never-sent-3f1a";
 
 // ---------------------------------------------------------------------------------------------
-// Every trace of the process, captured at TRACE.
+// Every trace of the process, captured at TRACE (support/traces.rs).
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
-
-/// The process-wide subscriber; every test starts it, so every test's traces are captured.
-fn captured() -> &'static Captured {
-    static CAPTURED: OnceLock<Captured> = OnceLock::new();
-    CAPTURED.get_or_init(|| {
-        let captured = Captured::default();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
-            .with_writer(captured.clone())
-            .init();
-        captured
-    })
-}
+use traces::captured;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
@@ -903,7 +872,7 @@ async fn tokens_stay_out_of_debug_and_traces() {
     assert!(debug[3].contains("as_user"), "{}", debug[3]);
 
     // Traces: the events are there, the token is not.
-    let text = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let text = captured.text();
     assert!(
         text.contains("request sent as a user"),
         "the crate's own events are captured"

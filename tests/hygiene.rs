@@ -14,9 +14,12 @@
 #[allow(dead_code)]
 #[path = "../examples/load.rs"]
 mod load;
+#[path = "support/traces.rs"]
+mod traces;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use traces::captured;
+
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -52,44 +55,6 @@ const TOKENS: &[&str] = &[
 
 // ---------------------------------------------------------------------------------------------
 // Capturing every trace of the process.
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
-
-/// The process-wide subscriber: TRACE, every span's fields on every event and on close.
-fn captured() -> &'static Captured {
-    static CAPTURED: OnceLock<Captured> = OnceLock::new();
-    CAPTURED.get_or_init(|| {
-        let captured = Captured::default();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-            .with_writer(captured.clone())
-            .init();
-        captured
-    })
-}
-
-fn text_of(captured: &Captured) -> String {
-    String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned()
-}
 
 /// Every secret and token the demo clients hold, plus those sent on purpose.
 fn secrets() -> Vec<String> {
@@ -332,7 +297,7 @@ async fn traces_hold_no_secret_signature_or_token() {
 
     // Give the server tasks a moment to finish their last events.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let text = text_of(captured);
+    let text = captured.text();
     if let Some(path) = std::env::var_os("HYGIENE_TRACE_FILE") {
         std::fs::write(path, &text).unwrap();
     }

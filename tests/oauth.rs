@@ -324,7 +324,7 @@ async fn a_handler_reading_the_body_does_not_see_the_form_secret() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_token_in_traces() {
-    let logs = trace_capture();
+    let logs = support::traces::captured();
     let base = server(|b| b).await;
     let http = reqwest::Client::new();
     let token = issue(&base, &http).await;
@@ -339,34 +339,11 @@ async fn no_token_in_traces() {
         &[],
     ))
     .await;
-    let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    let text = logs.text();
     assert!(text.contains("janrain_verify"), "no traces were captured");
     assert!(!text.contains(&token), "an issued token in the traces");
     assert!(
         !text.contains("never-issued-secret-token"),
         "a presented token in the traces"
     );
-}
-
-/// Everything this test binary traces, at TRACE, with span fields.
-fn trace_capture() -> Arc<std::sync::Mutex<Vec<u8>>> {
-    #[derive(Clone)]
-    struct Sink(Arc<std::sync::Mutex<Vec<u8>>>);
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let logs = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = Sink(logs.clone());
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_writer(move || sink.clone())
-        .init();
-    logs
 }

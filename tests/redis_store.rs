@@ -6,8 +6,10 @@
 
 mod support;
 
+use support::proxy::Proxy;
+
 use std::hash::{BuildHasher, RandomState};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use janrain_auth::credentials::{ClientId, ClientSecret};
@@ -22,7 +24,6 @@ use support::{
     CLIENTS, NOW, READER, Signed, assert_error, assert_ok, clock, form_post, send, serve,
 };
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 use support::redis_servers::DeleteOnDrop;
 
@@ -380,60 +381,6 @@ async fn tokens_issued_on_one_node_are_verified_on_another() {
             .await
             .unwrap()
     );
-}
-
-/// A TCP proxy to Redis that can be stopped (listener and every connection dropped) and started
-/// again on the same port.
-struct Proxy {
-    port: u16,
-    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
-}
-
-impl Proxy {
-    async fn new() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        Proxy {
-            port: listener.local_addr().unwrap().port(),
-            tasks: Arc::default(),
-        }
-    }
-
-    async fn start(&self) {
-        let listener = loop {
-            match TcpListener::bind(("127.0.0.1", self.port)).await {
-                Ok(listener) => break listener,
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-            }
-        };
-        let target = redis::Client::open(redis_url())
-            .unwrap()
-            .get_connection_info()
-            .addr()
-            .to_string();
-        let tasks = self.tasks.clone();
-        let accept = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                let target = target.clone();
-                let relay = tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                tasks.lock().unwrap().push(relay);
-            }
-        });
-        self.tasks.lock().unwrap().push(accept);
-    }
-
-    fn stop(&self) {
-        for task in self.tasks.lock().unwrap().drain(..) {
-            task.abort();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
 }
 
 #[tokio::test]

@@ -6,8 +6,9 @@
 
 mod support;
 
+use support::proxy::Proxy;
+
 use std::hash::{BuildHasher, RandomState};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use janrain_auth::server::{RedisReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict};
@@ -17,7 +18,6 @@ use support::{
     captured_logs, clock, log_lines_with, race, send_unrecordable, serve,
 };
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 fn redis_url() -> String {
     support::redis_servers::standalone_url()
@@ -341,54 +341,9 @@ async fn a_hung_redis_delays_a_request_by_the_timeout_at_most() {
     held.abort();
 }
 
-/// A TCP proxy to Redis that can be stopped (listener and every connection dropped) and started
-/// again on the same port: Redis going away and coming back, without touching the real one.
-struct Proxy {
-    port: u16,
-    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
-}
-
-impl Proxy {
-    async fn start(&self) {
-        let listener = loop {
-            match TcpListener::bind(("127.0.0.1", self.port)).await {
-                Ok(listener) => break listener,
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-            }
-        };
-        let target = redis::Client::open(redis_url())
-            .unwrap()
-            .get_connection_info()
-            .addr()
-            .to_string();
-        let tasks = self.tasks.clone();
-        let accept = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                let target = target.clone();
-                let relay = tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                tasks.lock().unwrap().push(relay);
-            }
-        });
-        self.tasks.lock().unwrap().push(accept);
-    }
-
-    fn stop(&self) {
-        for task in self.tasks.lock().unwrap().drain(..) {
-            task.abort();
-        }
-    }
-}
-
 #[tokio::test]
 async fn the_guard_connects_when_redis_comes_up_and_reconnects_after_it_goes_away() {
-    let proxy = Proxy {
-        port: closed_port().await,
-        tasks: Arc::default(),
-    };
+    let proxy = Proxy::on_port(closed_port().await);
     let prefix = prefix("reconnect");
     let guard = RedisReplayGuard::builder(format!("redis://127.0.0.1:{}", proxy.port))
         .key_prefix(&prefix)

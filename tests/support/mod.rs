@@ -6,7 +6,9 @@
 
 #[path = "../../examples/support/lookalike.rs"]
 pub mod lookalike;
+pub mod proxy;
 pub mod redis_servers;
+pub mod traces;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
