@@ -8,7 +8,7 @@
 mod support;
 
 use std::hint::black_box;
-use support::{DATE, PARAMS};
+use support::{CLIENT_ID, DATE, PARAMS, SECRET, signed_post};
 
 use axum::Router;
 use axum::body::Body;
@@ -18,7 +18,7 @@ use http::Request;
 use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
 use janrain_auth::params::encode_urlencoded;
 use janrain_auth::permissions::Feature;
-use janrain_auth::scheme::{ManualClock, SigningKey, StringToSign, signature_header};
+use janrain_auth::scheme::ManualClock;
 use janrain_auth::server::{MemoryStore, VerifyLayer};
 use tower::{Service, ServiceExt};
 
@@ -29,17 +29,10 @@ async fn handler(body: String) -> String {
 
 fn bench(c: &mut Criterion) {
     let client = ApiClient::new(
-        ClientId::new("apkrahlfumwse2e9nvrrotv6vchuptzw").unwrap(),
-        ClientSecret::new("rylicq8ydkz0vmki3gqaoxbk4gyrr05t").unwrap(),
+        ClientId::new(CLIENT_ID).unwrap(),
+        ClientSecret::new(SECRET).unwrap(),
     )
     .with_feature(Feature::DirectAccess);
-    let sig = SigningKey::new("rylicq8ydkz0vmki3gqaoxbk4gyrr05t").sign(&StringToSign::new(
-        "/entity.update",
-        DATE,
-        &PARAMS,
-    ));
-    let authorization = signature_header(client.id(), &sig);
-    let body = bytes::Bytes::from(encode_urlencoded(&PARAMS));
     let layer = VerifyLayer::builder(MemoryStore::new().with(client))
         .clock(ManualClock::at(DATE.parse().unwrap()))
         .build();
@@ -48,15 +41,9 @@ fn bench(c: &mut Criterion) {
         .route("/entity.update", post(handler))
         .layer(layer);
 
-    let request = || {
-        Request::post("/entity.update")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("content-length", body.len())
-            .header("date", DATE)
-            .header("authorization", authorization.clone())
-            .body(Body::from(body.clone()))
-            .unwrap()
-    };
+    let request = signed_post("/entity.update", CLIENT_ID);
+    // The form body alone, for the decoder's own bench.
+    let body = encode_urlencoded(&PARAMS);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -93,7 +80,10 @@ fn bench(c: &mut Criterion) {
     // The parameter decoder alone, on the same form body.
     group.bench_function("decode_form/typical", |b| {
         b.iter(|| {
-            black_box(janrain_auth::params::ParamList::from_urlencoded(black_box(&body)).unwrap())
+            black_box(
+                janrain_auth::params::ParamList::from_urlencoded(black_box(body.as_bytes()))
+                    .unwrap(),
+            )
         })
     });
     group.finish();

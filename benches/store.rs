@@ -28,17 +28,14 @@ use std::hint::black_box;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
-use support::{DATE, PARAMS, SECRET};
+use support::{DATE, SECRET, signed_post};
 
 use axum::Router;
-use axum::body::Body;
 use axum::routing::post;
 use criterion::{Criterion, criterion_group, criterion_main};
-use http::Request;
 use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
-use janrain_auth::params::encode_urlencoded;
 use janrain_auth::permissions::{Feature, Features};
-use janrain_auth::scheme::{ManualClock, SigningKey, StringToSign, signature_header};
+use janrain_auth::scheme::ManualClock;
 use janrain_auth::server::{ClientStore, MemoryStore, RedisClientStore, VerifyLayer};
 use tower::ServiceExt;
 
@@ -140,21 +137,7 @@ fn bench(c: &mut Criterion) {
 
     // One signed request, rebuilt per iteration (a request is consumed): the same work for
     // both layers.
-    let client = ClientId::new(&ids[0]).unwrap();
-    let body = encode_urlencoded(&PARAMS);
-    let authorization = signature_header(
-        &client,
-        &SigningKey::new(SECRET).sign(&StringToSign::new("/entity.find", DATE, &PARAMS)),
-    );
-    let request = || {
-        Request::post("/entity.find")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("content-length", body.len())
-            .header("date", DATE)
-            .header("authorization", authorization.clone())
-            .body(Body::from(body.clone()))
-            .unwrap()
-    };
+    let request = signed_post("/entity.find", &ids[0]);
     for (name, app) in [
         ("layer_memory", app(memory.clone())),
         ("layer_redis_cached", app(cached.clone())),

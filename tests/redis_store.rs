@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::proxy::Proxy;
+use support::proxy::{Proxy, hung_redis};
 
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
@@ -23,7 +23,6 @@ use serde_json::Value;
 use support::{
     CLIENTS, NOW, READER, Signed, assert_error, assert_ok, clock, form_post, send, serve,
 };
-use tokio::net::TcpListener;
 
 use support::redis_servers::DeleteOnDrop;
 
@@ -444,14 +443,7 @@ async fn redis_down_cached_clients_serve_until_their_ttl_then_everything_fails_c
 
 #[tokio::test]
 async fn a_hung_redis_delays_a_lookup_by_the_timeout_at_most() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let held = tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            open.push(socket);
-        }
-    });
+    let (port, held) = hung_redis().await;
     let store = RedisClientStore::builder(format!("redis://127.0.0.1:{port}"))
         .timeout(Duration::from_millis(200))
         .build()

@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::proxy::Proxy;
+use support::proxy::{Proxy, hung_redis};
 
 use std::hash::{BuildHasher, RandomState};
 use std::time::{Duration, Instant, SystemTime};
@@ -315,14 +315,7 @@ async fn unreachable_redis_fail_open_lets_requests_through_with_a_warning() {
 #[tokio::test]
 async fn a_hung_redis_delays_a_request_by_the_timeout_at_most() {
     // Accepts connections and never answers.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let held = tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            open.push(socket);
-        }
-    });
+    let (port, held) = hung_redis().await;
     let guard = RedisReplayGuard::builder(format!("redis://127.0.0.1:{port}"))
         .timeout(Duration::from_millis(200))
         .build()

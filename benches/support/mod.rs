@@ -21,3 +21,28 @@ pub const PARAMS: [(&str, &str); 6] = [
     ("include_record", "true"),
     ("created", "2016-02-26 19:08:44"),
 ];
+
+/// The typical request to `path`, signed by `client_id` with [`SECRET`] at [`DATE`], as a
+/// maker of fresh copies (a request is consumed by each call): a form POST of [`PARAMS`].
+pub fn signed_post(
+    path: &'static str,
+    client_id: &str,
+) -> impl Fn() -> http::Request<axum::body::Body> {
+    use janrain_auth::credentials::ClientId;
+    use janrain_auth::params::encode_urlencoded;
+    use janrain_auth::scheme::{SigningKey, StringToSign, signature_header};
+
+    let client = ClientId::new(client_id).expect("a valid client id");
+    let signature = SigningKey::new(SECRET).sign(&StringToSign::new(path, DATE, &PARAMS));
+    let authorization = signature_header(&client, &signature);
+    let body = bytes::Bytes::from(encode_urlencoded(&PARAMS));
+    move || {
+        http::Request::post(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("content-length", body.len())
+            .header("date", DATE)
+            .header("authorization", authorization.clone())
+            .body(axum::body::Body::from(body.clone()))
+            .expect("a valid request")
+    }
+}

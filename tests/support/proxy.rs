@@ -72,3 +72,17 @@ impl Proxy {
         format!("redis://127.0.0.1:{}", self.port)
     }
 }
+
+/// A "Redis" that accepts connections and never answers: the port, and the task holding every
+/// connection open (abort it to let them go).
+pub async fn hung_redis() -> (u16, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    (port, held)
+}

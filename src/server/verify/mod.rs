@@ -296,13 +296,13 @@ impl Verifier {
                 accepts,
             ));
         }
-        let credentials = match header {
-            Some(value) if oauth_token(value.as_bytes()).is_some() => {
+        let oauth = header.and_then(|value| oauth_token(value.as_bytes()));
+        let credentials = match (header, oauth) {
+            (Some(_), Some(token)) => {
                 self.require(operation, AuthMethod::OAuth, "janrain-oauth (OAuth)")?;
-                // Checked just above; the header outlives phase two.
-                Credentials::OAuth(oauth_token(value.as_bytes()).unwrap_or_default())
+                Credentials::OAuth(token)
             }
-            Some(value) => {
+            (Some(value), None) => {
                 let parsed = Authorization::parse(value.as_bytes()).map_err(|e| {
                     refusal(
                         RejectionKind::MalformedCredentials,
@@ -351,7 +351,7 @@ impl Verifier {
                     }
                 }
             }
-            None => {
+            (None, _) => {
                 let ways = ParamWays {
                     form_credentials: self.form_credentials && accepts.contains(AuthMethod::Basic),
                     oauth: accepts.contains(AuthMethod::OAuth),
