@@ -326,10 +326,13 @@ async fn a_hung_redis_delays_a_request_by_the_timeout_at_most() {
         let started = Instant::now();
         assert_unavailable(&find(tag).send(&base).await);
         let took = started.elapsed();
-        assert!(
-            took >= Duration::from_millis(150) && took < Duration::from_millis(1500),
-            "{took:?}"
-        );
+        // The first request really waits for the hung Redis, up to the timeout; a later one
+        // may wait as long, or be refused at once while the connection is being replaced
+        // (both fail closed). None waits much longer than the timeout.
+        if tag == "first" {
+            assert!(took >= Duration::from_millis(150), "{tag}: {took:?}");
+        }
+        assert!(took < Duration::from_millis(1500), "{tag}: {took:?}");
     }
     held.abort();
 }
