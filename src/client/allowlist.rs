@@ -4,7 +4,7 @@
 
 use http::Uri;
 
-use super::signer::ConfigError;
+use super::error::ConfigError;
 
 /// One allowed destination.
 #[derive(Debug, Clone, PartialEq, Eq)]

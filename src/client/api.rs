@@ -16,9 +16,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::caller::{AsLoginClient, AsUser};
 use super::encode::{EncodeError, to_json_text, to_params};
+use super::error::{ConfigError, SignError};
+use super::request_signer::RequestSigner;
 use super::reqwest::JanrainSigner;
-use super::signer::{AsLoginClient, AsUser, ConfigError, RequestSigner, SignError};
 use crate::credentials::{AccessToken, ClientId};
 use crate::error::JanrainError;
 use crate::params::encode_urlencoded;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use http::Extensions;
 
-use super::signer::SignError;
+use super::error::SignError;
 use crate::credentials::{AccessToken, ApiClient, ClientId};
 
 /// Per-request choice of the API client that signs: put it in the `http::Request`'s extensions

@@ -269,27 +269,29 @@ mod allowlist;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 mod api;
+mod builder;
 mod caller;
 pub mod encode;
+mod error;
+mod request_signer;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 mod reqwest;
 mod response;
 mod rewrite;
-mod signer;
 mod tower;
 
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use self::api::{DEFAULT_PAGE_SIZE, Error, JanrainClient, Records};
+pub use self::builder::{AuthMode, SignerBuilder, UnlistedHost};
+pub use self::caller::{AsLoginClient, AsUser, UseClient};
+pub use self::error::{ConfigError, SignError};
+pub use self::request_signer::{RequestSigner, SignOutcome};
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use self::reqwest::{JanrainResponseExt, JanrainSigner, MAX_REFUSAL_BODY};
 pub use self::response::{ResponseError, janrain_json};
-pub use self::signer::{
-    AsLoginClient, AsUser, AuthMode, ConfigError, RequestSigner, SignError, SignOutcome,
-    SignerBuilder, UnlistedHost, UseClient,
-};
 pub use self::tower::{
     BufferedBody, BufferingFuture, BufferingSign, BufferingSignLayer, ResponseFuture, Sign,
     SignLayer, buffer_request,

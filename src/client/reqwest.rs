@@ -8,10 +8,11 @@ use http::Extensions;
 use http::header::DATE;
 use reqwest_middleware::{Middleware, Next};
 
+use super::builder::AuthMode;
+use super::caller::Caller;
+use super::error::SignError;
+use super::request_signer::{BodyView, RequestSigner, Rewrite, SignOutcome, Target};
 use super::response::{ResponseError, janrain_json};
-use super::signer::{
-    AuthMode, BodyView, Caller, RequestSigner, Rewrite, SignError, SignOutcome, Target,
-};
 use crate::error::JanrainError;
 use crate::scheme::Datetime;
 

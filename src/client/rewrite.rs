@@ -5,7 +5,8 @@
 use http::header::CONTENT_LENGTH;
 use http::{HeaderMap, HeaderValue, Uri};
 
-use super::signer::{BodyView, Rewrite, SignError, Target};
+use super::error::SignError;
+use super::request_signer::{BodyView, Rewrite, Target};
 use crate::body::BodyKind;
 use crate::credentials::{AccessToken, ClientId};
 use crate::params::{ParamList, encode_urlencoded};

@@ -15,7 +15,9 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::BoxError;
-use super::signer::{AuthMode, RequestSigner, SignError, SignOutcome};
+use super::builder::AuthMode;
+use super::error::SignError;
+use super::request_signer::{RequestSigner, SignOutcome};
 use crate::body::CollectError;
 
 /// A request body whose bytes can be read without consuming it, so the signer can sign the
