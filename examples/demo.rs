@@ -26,7 +26,7 @@ mod lookalike;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use janrain_auth::client::{AuthMode, JanrainSigner, RequestSigner, UseClient};
+use janrain_auth::client::{AuthMode, ClockSkewRetry, JanrainSigner, RequestSigner, UseClient};
 use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
 use janrain_auth::error::JanrainError;
 use janrain_auth::params::encode_urlencoded;
@@ -548,6 +548,7 @@ async fn mistakes(
         |client: Arc<ApiClient>| RequestSigner::builder(client).base_url(base.as_str());
     let with = |signer: RequestSigner| {
         reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+            .with(ClockSkewRetry::new())
             .with(JanrainSigner::new(signer))
             .build()
     };

@@ -9,7 +9,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use common_client::{ServerConfig, api_client, start, vector_params, vectors};
 use janrain_auth::client::{
-    AuthMode, JanrainResponseExt, JanrainSigner, RequestSigner, SignError, UnlistedHost, UseClient,
+    AuthMode, ClockSkewRetry, JanrainResponseExt, JanrainSigner, RequestSigner, SignError,
+    UnlistedHost, UseClient,
 };
 use janrain_auth::scheme::{Datetime, ManualClock};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
@@ -17,6 +18,14 @@ use serde_json::Value;
 
 fn with_signer(signer: RequestSigner) -> ClientWithMiddleware {
     ClientBuilder::new(reqwest::Client::new())
+        .with(JanrainSigner::new(signer))
+        .build()
+}
+
+/// The signer with the clock-skew retry outside it, as `JanrainClient` chains them.
+fn with_skew_retry(signer: RequestSigner) -> ClientWithMiddleware {
+    ClientBuilder::new(reqwest::Client::new())
+        .with(ClockSkewRetry::new())
         .with(JanrainSigner::new(signer))
         .build()
 }
@@ -197,8 +206,9 @@ async fn base_path_prefix_is_removed() {
 }
 
 /// A server whose clock runs ten minutes behind refuses the first request (433) and says its
-/// time in the response `Date`; the middleware learns the offset, the retry succeeds, and the
-/// next request succeeds the first time. Both with HTTP 401 refusals and Janrain's HTTP 200.
+/// time in the response `Date`; the signer learns the offset, the retry middleware outside it
+/// sends the request once more, re-signed, and the next request succeeds the first time. Both
+/// with HTTP 401 refusals and Janrain's HTTP 200.
 #[tokio::test]
 async fn clock_skew_is_learned_and_retried_once() {
     for janrain_status in [false, true] {
@@ -214,6 +224,7 @@ async fn clock_skew_is_learned_and_retried_once() {
             .unwrap();
         let middleware = JanrainSigner::new(signer);
         let client = ClientBuilder::new(reqwest::Client::new())
+            .with(ClockSkewRetry::new())
             .with(middleware.clone())
             .build();
 
@@ -254,7 +265,7 @@ async fn clock_skew_is_learned_and_retried_once() {
 }
 
 /// Refusals that are not about the date are neither retried nor swallowed: the caller reads
-/// the server's envelope (the middleware read the body and rebuilt the response, URL included).
+/// the server's envelope, with its status, headers and URL.
 #[tokio::test]
 async fn other_refusals_reach_the_caller_intact() {
     let clock = ManualClock::at(at("2021-03-04 05:06:07"));
@@ -268,7 +279,7 @@ async fn other_refusals_reach_the_caller_intact() {
             .build()
             .unwrap();
         let url = server.url("/entity.find?x=1");
-        let response = with_signer(signer).post(&url).send().await.unwrap();
+        let response = with_skew_retry(signer).post(&url).send().await.unwrap();
         assert_eq!(response.url().as_str(), url);
         assert_eq!(response.status(), if janrain_status { 200 } else { 401 });
         // The rebuilt response keeps the server's headers.
@@ -297,7 +308,7 @@ async fn skew_learning_can_be_turned_off() {
         .learn_clock_skew(false)
         .build()
         .unwrap();
-    let response = with_signer(signer.clone())
+    let response = with_skew_retry(signer.clone())
         .post(server.url("/entity.find"))
         .send()
         .await
@@ -305,6 +316,142 @@ async fn skew_learning_can_be_turned_off() {
     let err = response.janrain_json().await.unwrap_err();
     assert_eq!(err.janrain().map(|e| e.code), Some(433));
     assert_eq!(signer.clock_offset(), 0);
+    assert_eq!(server.seen().len(), 1);
+}
+
+/// A server ten minutes behind, refusing stale dates with HTTP 401, and a signer whose clock
+/// says `2021-03-04 05:06:07`.
+async fn ten_minutes_behind() -> (common_client::TestServer, RequestSigner) {
+    let server = start(ServerConfig::new(
+        vec![api_client("c", "s")],
+        ManualClock::at(at("2021-03-04 04:56:07")),
+    ))
+    .await;
+    let signer = RequestSigner::builder(api_client("c", "s"))
+        .base_url(server.url("/"))
+        .clock(ManualClock::at(at("2021-03-04 05:06:07")))
+        .build()
+        .unwrap();
+    (server, signer)
+}
+
+/// The signer on its own only signs: it learns the server's clock from the refusal, hands the
+/// refusal on, and sends nothing twice; the next request carries the server's time.
+#[tokio::test]
+async fn the_signer_alone_learns_the_clock_but_never_retries() {
+    let (server, signer) = ten_minutes_behind().await;
+    let client = with_signer(signer.clone());
+    let url = server.url("/entity.find");
+    let response = client.post(&url).form(&[("a", "1")]).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    let err = response.janrain_json().await.unwrap_err();
+    assert_eq!(err.janrain().map(|e| e.code), Some(433));
+    assert_eq!(signer.clock_offset(), -600);
+    assert_eq!(server.seen().len(), 1, "not retried");
+
+    let response = client.post(&url).form(&[("a", "1")]).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let seen = server.seen();
+    assert_eq!(seen[1].date.as_deref(), Some("2021-03-04 04:56:07"));
+}
+
+/// Reads a streaming body into memory, so that the signer further in can sign it: the request
+/// the retry middleware outside it sees cannot be copied.
+struct BufferStreams;
+
+#[async_trait::async_trait]
+impl reqwest_middleware::Middleware for BufferStreams {
+    async fn handle(
+        &self,
+        mut request: reqwest::Request,
+        extensions: &mut http::Extensions,
+        next: reqwest_middleware::Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        if let Some(body) = request.body_mut().take() {
+            let bytes = http_body_util::BodyExt::collect(body)
+                .await
+                .map_err(reqwest_middleware::Error::middleware)?
+                .to_bytes();
+            *request.body_mut() = Some(bytes.into());
+        }
+        next.run(request, extensions).await
+    }
+}
+
+/// A request whose body cannot be copied is sent once, and the date refusal reaches the caller
+/// as the server sent it; the signer still learns the clock.
+#[tokio::test]
+async fn a_request_that_cannot_be_copied_is_not_retried() {
+    let (server, signer) = ten_minutes_behind().await;
+    let client = ClientBuilder::new(reqwest::Client::new())
+        .with(ClockSkewRetry::new())
+        .with(BufferStreams)
+        .with(JanrainSigner::new(signer.clone()))
+        .build();
+    let stream = reqwest::Body::wrap(http_body_util::Full::new(Bytes::from_static(
+        b"type_name=user",
+    )));
+    let url = server.url("/entity.find");
+    let response = client
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(stream)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.url().as_str(), url);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert!(response.headers().contains_key("www-authenticate"));
+    let err = response.janrain_json().await.unwrap_err();
+    assert_eq!(err.janrain().map(|e| e.code), Some(433), "{err}");
+    assert_eq!(signer.clock_offset(), -600);
+    assert_eq!(server.seen().len(), 1, "not retried");
+
+    // The same request in memory is retried, re-signed with the server's time.
+    server.clear();
+    signer.set_clock_offset(0);
+    let response = client
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("type_name=user")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[1].date.as_deref(), Some("2021-03-04 04:56:07"));
+}
+
+/// Placed inside the signer, the retry middleware sees no signed attempt and does nothing;
+/// neither does it retry what the signer did not janrain-sign (Basic, a user's call).
+#[tokio::test]
+async fn the_retry_only_acts_outside_a_signer_that_signed() {
+    let (server, signer) = ten_minutes_behind().await;
+    let url = server.url("/entity.find");
+    let inside = ClientBuilder::new(reqwest::Client::new())
+        .with(JanrainSigner::new(signer.clone()))
+        .with(ClockSkewRetry::new())
+        .build();
+    let response = inside.post(&url).form(&[("a", "1")]).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(server.seen().len(), 1, "not retried");
+
+    server.clear();
+    signer.set_clock_offset(0);
+    let basic = RequestSigner::builder(api_client("c", "s"))
+        .base_url(server.url("/"))
+        .mode(AuthMode::Basic)
+        .build()
+        .unwrap();
+    let response = with_skew_retry(basic)
+        .post(&url)
+        .form(&[("a", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
     assert_eq!(server.seen().len(), 1);
 }
 

@@ -25,7 +25,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::Request;
 use http_body_util::Full;
-use janrain_auth::client::{AuthMode, JanrainSigner, RequestSigner, SignLayer, UseClient};
+use janrain_auth::client::{
+    AuthMode, ClockSkewRetry, JanrainSigner, RequestSigner, SignLayer, UseClient,
+};
 use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
 use janrain_auth::params::ParamList;
 use janrain_auth::permissions::{Catalog, Feature};
@@ -248,6 +250,7 @@ async fn traces_hold_no_secret_signature_or_token() {
             .build()
             .unwrap();
         let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+            .with(ClockSkewRetry::new())
             .with(JanrainSigner::new(signer.clone()))
             .build();
         let response = client

@@ -21,6 +21,7 @@ use super::encode::{EncodeError, to_json_text, to_params};
 use super::error::{ConfigError, SignError};
 use super::request_signer::RequestSigner;
 use super::reqwest::JanrainSigner;
+use super::skew_retry::ClockSkewRetry;
 use crate::credentials::{AccessToken, ClientId};
 use crate::error::JanrainError;
 use crate::params::encode_urlencoded;
@@ -128,7 +129,7 @@ impl Error {
 /// into any `DeserializeOwned` type, and one [`Error`] type.
 ///
 /// It is a thin layer over a `reqwest_middleware::ClientWithMiddleware` whose innermost
-/// middleware is a [`JanrainSigner`]: your own middleware (retries, tracing) applies to every
+/// middlewares are a [`ClockSkewRetry`] and a [`JanrainSigner`]: your own middleware (retries, tracing) applies to every
 /// call, and every attempt is signed afresh. Cheap to clone; clones share the connection pool
 /// and the learned clock offset.
 ///
@@ -215,9 +216,9 @@ impl JanrainClient {
         Self::from_builder(ClientBuilder::new(::reqwest::Client::new()), signer)
     }
 
-    /// A client over your reqwest-middleware chain: a [`JanrainSigner`] with `signer` is added
-    /// last, innermost, so that your middleware (retries, tracing) wraps it and every attempt is
-    /// signed afresh.
+    /// A client over your reqwest-middleware chain: a [`ClockSkewRetry`] and then a
+    /// [`JanrainSigner`] with `signer` are added last, innermost, so that your middleware
+    /// (retries, tracing) wraps them and every attempt is signed afresh.
     ///
     /// ```
     /// use janrain_auth::client::{JanrainClient, RequestSigner};
@@ -235,13 +236,17 @@ impl JanrainClient {
         builder: ClientBuilder,
         signer: RequestSigner,
     ) -> Result<Self, ConfigError> {
-        let http = builder.with(JanrainSigner::new(signer.clone())).build();
+        let http = builder
+            .with(ClockSkewRetry::new())
+            .with(JanrainSigner::new(signer.clone()))
+            .build();
         Self::from_middleware(http, signer)
     }
 
     /// A client over a chain you built that already signs with `signer` (a [`JanrainSigner`]
-    /// made from it, or from a clone of it, innermost). The client cannot check the chain: a
-    /// chain without the signer sends unsigned requests.
+    /// made from it, or from a clone of it, innermost; a [`ClockSkewRetry`] just outside it
+    /// retries date refusals as [`JanrainClient::from_builder`] does). The client cannot check
+    /// the chain: a chain without the signer sends unsigned requests.
     pub fn from_middleware(
         http: ClientWithMiddleware,
         signer: RequestSigner,

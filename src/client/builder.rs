@@ -49,7 +49,7 @@ pub enum UnlistedHost {
 /// | [`unlisted_host`](Self::unlisted_host) | [`UnlistedHost::Fail`] | a request elsewhere is an error |
 /// | [`overwrite_authorization`](Self::overwrite_authorization) | `false` | a request with its own `Authorization` is left alone |
 /// | [`clock`](Self::clock) | [`SystemClock`] | where "now" comes from |
-/// | [`learn_clock_skew`](Self::learn_clock_skew) | `true` | the reqwest middleware corrects its clock from date refusals and retries once |
+/// | [`learn_clock_skew`](Self::learn_clock_skew) | `true` | the `Date` follows the server's clock, learned from its answers |
 #[must_use]
 pub struct SignerBuilder {
     client: Arc<ApiClient>,
@@ -160,14 +160,16 @@ impl SignerBuilder {
     /// and is ignored too. Responses to requests the signer did not sign (a host that is not
     /// allowed, with [`UnlistedHost::SendUnsigned`]) teach nothing.
     ///
-    /// **The retry on first contact**: when a janrain-signed request is refused (HTTP 401 or
-    /// 403, or a `stat:error` answer with an authentication code, 400 to 499, at any status)
-    /// and the refusal's `Date` shows that the request's `Date` was more than a minute off (or
-    /// the code is this crate's own date refusal, 432 or 433), the reqwest middleware signs the
-    /// request again with the corrected time and sends it once more, whatever the code.
+    /// **The retry on first contact**: the offset is learned by the signer itself, from every
+    /// answer, and is shared by its clones and every middleware that holds one. Retrying a
+    /// request the server refused for its `Date` is another middleware's job,
+    /// [`ClockSkewRetry`](super::ClockSkewRetry) (feature `reqwest`), which
+    /// [`JanrainClient`](super::JanrainClient) installs: on such a refusal it sends the request
+    /// through the signer once more, and the signer signs it with the corrected time.
     ///
     /// **Switching it off**: `false` keeps the offset at what
-    /// [`RequestSigner::set_clock_offset`] sets (0 by default) and never retries.
+    /// [`RequestSigner::set_clock_offset`] sets (0 by default); with nothing learned,
+    /// [`ClockSkewRetry`](super::ClockSkewRetry) never retries.
     pub fn learn_clock_skew(mut self, learn: bool) -> Self {
         self.learn_skew = learn;
         self

@@ -96,12 +96,6 @@ pub(crate) enum Caller<'a> {
     LoginClient(&'a ClientId),
 }
 
-impl<'a> From<Option<&'a Arc<ApiClient>>> for Caller<'a> {
-    fn from(client: Option<&'a Arc<ApiClient>>) -> Self {
-        client.map_or(Caller::Signer, Caller::Client)
-    }
-}
-
 impl<'a> Caller<'a> {
     /// The choice a request's extensions make: at most one of [`UseClient`], [`AsUser`] and
     /// [`AsLoginClient`].
@@ -115,15 +109,6 @@ impl<'a> Caller<'a> {
             (None, Some(u), None) => Ok(Caller::User(&u.0)),
             (None, None, Some(l)) => Ok(Caller::LoginClient(&l.0)),
             _ => Err(SignError::ConflictingCredentials),
-        }
-    }
-
-    /// The API client chosen by [`UseClient`], for a second attempt of a signed request.
-    #[cfg(feature = "reqwest")]
-    pub(crate) fn client(&self) -> Option<Arc<ApiClient>> {
-        match self {
-            Caller::Client(c) => Some(Arc::clone(c)),
-            _ => None,
         }
     }
 }

@@ -5,6 +5,8 @@
 //!   URL: parameters from any `Serialize` struct or map, answers into any `Deserialize` type, a
 //!   single [`Error`] type that keeps Janrain's whole error object, and `entity.find` paged as a
 //!   stream ([`JanrainClient::find_all`]). See [Calling Identity Cloud](#calling-identity-cloud-feature-reqwest).
+//! * [`ClockSkewRetry`] (feature `reqwest`) sends a request refused for a `Date` off the
+//!   server's clock once more, after the signer inside it has learned the server's time.
 //! * [`encode`] writes parameter values the way Janrain's own Python client does (lists and
 //!   objects as JSON text, `true`/`false`, numbers in decimal), for any request builder.
 //!
@@ -29,7 +31,9 @@
 //!   might read parameters from it;
 //! * **the time**: `Date: YYYY-MM-DD HH:MM:SS` in UTC from the [clock](SignerBuilder::clock),
 //!   plus the clock offset learned from the server's answers (see
-//!   [`SignerBuilder::learn_clock_skew`]);
+//!   [`SignerBuilder::learn_clock_skew`]). Retrying a request refused for its `Date` is the
+//!   job of a middleware of its own, [`ClockSkewRetry`] (feature `reqwest`), placed outside the
+//!   signer;
 //! * **the headers**: `Date` and `Authorization` (marked sensitive, never logged). A request
 //!   that already has an `Authorization` header (one set by hand, say) is left exactly as it
 //!   is, unless [`SignerBuilder::overwrite_authorization`] is set;
@@ -279,6 +283,9 @@ mod request_signer;
 mod reqwest;
 mod response;
 mod rewrite;
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+mod skew_retry;
 mod tower;
 
 #[cfg(feature = "reqwest")]
@@ -290,8 +297,11 @@ pub use self::error::{ConfigError, SignError};
 pub use self::request_signer::{RequestSigner, SignOutcome};
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
-pub use self::reqwest::{JanrainResponseExt, JanrainSigner, MAX_REFUSAL_BODY};
+pub use self::reqwest::{JanrainResponseExt, JanrainSigner};
 pub use self::response::{ResponseError, janrain_json};
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use self::skew_retry::{ClockSkewRetry, MAX_REFUSAL_BODY};
 pub use self::tower::{
     BufferedBody, BufferingFuture, BufferingSign, BufferingSignLayer, ResponseFuture, Sign,
     SignLayer, buffer_request,

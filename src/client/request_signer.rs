@@ -99,7 +99,7 @@ pub(crate) enum BodyView<'a> {
 }
 
 impl RequestSigner {
-    /// The base URL, as given to [`SignerBuilder::base_url`].
+    /// The base URL, as given to [`SignerBuilder::base_url`](super::SignerBuilder::base_url).
     pub fn base_url(&self) -> Option<&str> {
         self.inner.base_url.as_deref()
     }
@@ -119,7 +119,7 @@ impl RequestSigner {
         self.inner.prefix.as_deref()
     }
 
-    /// Whether the signer learns the server's clock (see [`SignerBuilder::learn_clock_skew`]).
+    /// Whether the signer learns the server's clock (see [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew)).
     pub fn learns_clock_skew(&self) -> bool {
         self.inner.learn_skew
     }
@@ -135,7 +135,7 @@ impl RequestSigner {
     }
 
     /// Take a server's current time as given, unconditionally (no bounds, whatever
-    /// [`SignerBuilder::learn_clock_skew`] says): store `server_now - local_now` and return it.
+    /// [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew) says): store `server_now - local_now` and return it.
     /// [`RequestSigner::observe_response`] does this from a response's `Date`, with bounds.
     pub fn learn_server_date(&self, server_now: Datetime) -> Result<i64, SignError> {
         let local = Datetime::from_system_time(self.inner.clock.now())?;
@@ -170,6 +170,14 @@ impl RequestSigner {
             self.set_clock_offset(offset);
         }
         Some(server)
+    }
+
+    /// Whether the answer to a request signed with `outcome` teaches the clock: only
+    /// janrain-signed requests that were signed, and only when learning is on.
+    pub(crate) fn learns_from(&self, outcome: SignOutcome) -> bool {
+        outcome == SignOutcome::Signed
+            && self.inner.mode == AuthMode::Signed
+            && self.inner.learn_skew
     }
 
     /// The time the next `Date` will show: the clock plus the learned offset.
@@ -225,11 +233,11 @@ impl RequestSigner {
                 } else {
                     BodyView::Bytes(bytes)
                 };
-                self.sign_parts(&target, &mut headers, view, caller, false)
+                self.sign_parts(&target, &mut headers, view, caller)
             });
             match signed {
                 Some(result) => result,
-                None => self.sign_parts(&target, &mut headers, BodyView::Unreadable, caller, false),
+                None => self.sign_parts(&target, &mut headers, BodyView::Unreadable, caller),
             }
         });
         let result = result.and_then(|signed| {
@@ -251,9 +259,7 @@ impl RequestSigner {
         result
     }
 
-    /// Apply the configuration to one request. `force` signs even over an existing
-    /// `Authorization` (the middleware's own retry, which carries the first attempt's header).
-    /// A login-client request comes back with the query or body to send instead (its
+    /// Apply the configuration to one request. A login-client request comes back with the query or body to send instead (its
     /// `Content-Length`, if the request has one, already set to match).
     pub(crate) fn sign_parts(
         &self,
@@ -261,7 +267,6 @@ impl RequestSigner {
         headers: &mut HeaderMap,
         body: BodyView<'_>,
         caller: Caller<'_>,
-        force: bool,
     ) -> Result<Signed, SignError> {
         let i = &*self.inner;
         let done = |outcome| {
@@ -270,7 +275,7 @@ impl RequestSigner {
                 rewrite: None,
             })
         };
-        if !force && !i.overwrite && headers.contains_key(AUTHORIZATION) {
+        if !i.overwrite && headers.contains_key(AUTHORIZATION) {
             tracing::debug!("request already has an Authorization header; left unsigned");
             return done(SignOutcome::KeptAuthorization);
         }

@@ -3,23 +3,16 @@
 
 use std::future::Future;
 
-use ::reqwest::{Request, Response, ResponseBuilderExt, StatusCode};
+use ::reqwest::{Request, Response};
 use http::Extensions;
 use http::header::DATE;
 use reqwest_middleware::{Middleware, Next};
 
-use super::builder::AuthMode;
 use super::caller::Caller;
 use super::error::SignError;
 use super::request_signer::{BodyView, RequestSigner, Rewrite, SignOutcome, Target};
 use super::response::{ResponseError, janrain_json};
-use crate::error::JanrainError;
 use crate::scheme::Datetime;
-
-/// Largest response body the middleware reads to look for a date refusal (it reads one only
-/// when the response's `Date` shows the request's was off). Larger responses (and responses
-/// without a `Content-Length`) are passed on untouched.
-pub const MAX_REFUSAL_BODY: u64 = 16 * 1024;
 
 /// A reqwest-middleware [`Middleware`] that signs every request with a [`RequestSigner`].
 ///
@@ -30,22 +23,20 @@ pub const MAX_REFUSAL_BODY: u64 = 16 * 1024;
 ///   [Calling as a user or as a login client](super#calling-as-a-user-or-as-a-login-client)).
 /// * A request that cannot be signed fails with `reqwest_middleware::Error::Middleware`, whose
 ///   message is the [`SignError`]'s (the error downcasts to it).
-/// * Clock skew: the signer learns the server's clock from the `Date` of every response to a
-///   janrain-signed request, so later requests carry the server's time. When a request is
-///   refused (HTTP 401 or 403, or a `stat:error` answer with a code from 400 to 499, whatever
-///   the code) and the refusal's `Date` shows that the request's `Date` was more than a minute
-///   off, the middleware re-signs the request with the corrected time and sends it once more.
-///   Error bodies are read for this only when the status does not tell and the body is JSON of
-///   at most [`MAX_REFUSAL_BODY`] bytes. What is learned, its bounds and how to turn it off:
-///   [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew). A refusal
-///   that is not retried reaches the caller with its body intact.
+/// * Clock: the signer learns the server's clock from the `Date` of every response to a
+///   janrain-signed request, so later requests carry the server's time (see
+///   [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew)). The
+///   middleware never reads a response body and never sends a request twice: to retry a
+///   request refused for a `Date` out of the server's window, with the corrected clock, put a
+///   [`ClockSkewRetry`](super::ClockSkewRetry) outside it ([`JanrainClient`](super::JanrainClient)
+///   does).
 ///
-/// Attach it **after** (inside) any retry middleware, so that every attempt is signed afresh
-/// with a new `Date` (a retried copy of a signed request carries the old `Date` and, behind a
-/// replay guard, is refused as a replay):
+/// Attach it **after** (inside) any retry middleware, [`ClockSkewRetry`](super::ClockSkewRetry)
+/// included, so that every attempt is signed afresh with a new `Date` (a retried copy of a
+/// signed request carries the old `Date` and, behind a replay guard, is refused as a replay):
 ///
 /// ```
-/// use janrain_auth::client::{JanrainSigner, RequestSigner};
+/// use janrain_auth::client::{ClockSkewRetry, JanrainSigner, RequestSigner};
 /// use janrain_auth::credentials::{ApiClient, ClientSecret};
 /// use reqwest_middleware::{ClientBuilder, Middleware, Next};
 ///
@@ -75,6 +66,7 @@ pub const MAX_REFUSAL_BODY: u64 = 16 * 1024;
 ///     .build()?;
 /// let client = ClientBuilder::new(reqwest::Client::new())
 ///     .with(RetryOnce) // outer: decides whether to try again
+///     .with(ClockSkewRetry::new()) // retries a refused Date once the clock is corrected
 ///     .with(JanrainSigner::new(signer)) // inner: signs each attempt
 ///     .build();
 /// # let _ = client;
@@ -82,7 +74,7 @@ pub const MAX_REFUSAL_BODY: u64 = 16 * 1024;
 /// ```
 ///
 /// With reqwest-retry the chain is the same:
-/// `ClientBuilder::new(reqwest::Client::new()).with(RetryTransientMiddleware::new_with_policy(policy)).with(JanrainSigner::new(signer))`.
+/// `ClientBuilder::new(reqwest::Client::new()).with(RetryTransientMiddleware::new_with_policy(policy)).with(ClockSkewRetry::new()).with(JanrainSigner::new(signer))`.
 #[derive(Clone, Debug)]
 pub struct JanrainSigner {
     signer: RequestSigner,
@@ -117,14 +109,13 @@ impl RequestSigner {
         request: &mut Request,
         extensions: &Extensions,
     ) -> Result<SignOutcome, SignError> {
-        self.sign_reqwest_with(request, Caller::of(extensions)?, false)
+        self.sign_reqwest_with(request, Caller::of(extensions)?)
     }
 
     fn sign_reqwest_with(
         &self,
         request: &mut Request,
         caller: Caller<'_>,
-        force: bool,
     ) -> Result<SignOutcome, SignError> {
         // Take the headers out (no allocation) while the URL and the body are read.
         let mut headers = std::mem::take(request.headers_mut());
@@ -144,7 +135,7 @@ impl RequestSigner {
                 None => BodyView::Unreadable,
             },
         };
-        let result = self.sign_parts(&target, &mut headers, body, caller, force);
+        let result = self.sign_parts(&target, &mut headers, body, caller);
         *request.headers_mut() = headers;
         let signed = result?;
         match signed.rewrite {
@@ -165,100 +156,41 @@ impl Middleware for JanrainSigner {
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
         let offset_used = self.signer.clock_offset();
-        let (outcome, chosen) = Caller::of(extensions)
-            .and_then(|caller| {
-                let outcome = self.signer.sign_reqwest_with(&mut request, caller, false)?;
-                Ok((outcome, caller.client()))
-            })
+        let outcome = Caller::of(extensions)
+            .and_then(|caller| self.signer.sign_reqwest_with(&mut request, caller))
             .map_err(reqwest_middleware::Error::middleware)?;
-        let learn = outcome == SignOutcome::Signed
-            && self.signer.mode() == AuthMode::Signed
-            && self.signer.learns_clock_skew();
-        if !learn {
+        if !self.signer.learns_from(outcome) {
             return next.run(request, extensions).await;
         }
         let sent_at = request
             .headers()
             .get(DATE)
             .and_then(|v| Datetime::parse_bytes(v.as_bytes()).ok());
-        // The body is in memory (signing read it), so the copy always succeeds.
-        let retry = request.try_clone();
-        let response = next.clone().run(request, extensions).await?;
-        let Some(server_now) = self.signer.observe_response(response.headers()) else {
-            return Ok(response);
-        };
-        // Only an answer that moved the clock can make a second attempt go differently.
-        let learned = self.signer.clock_offset();
-        let Some(mut retry) = retry.filter(|_| learned != offset_used) else {
-            return Ok(response);
-        };
-        let far_off = sent_at.is_some_and(|sent| {
-            (server_now.unix_seconds() - sent.unix_seconds()).abs() > REFUSAL_SKEW_SECS
+        let response = next.run(request, extensions).await?;
+        let server_now = self.signer.observe_response(response.headers());
+        extensions.insert(SignedAttempt {
+            sent_at,
+            server_now,
+            offset_used,
+            offset_now: self.signer.clock_offset(),
         });
-        let (response, refused) = date_refusal(response, far_off).await?;
-        if !refused {
-            return Ok(response);
-        }
-        tracing::info!(
-            clock_offset_secs = learned,
-            "server refused a request whose Date was off its clock; corrected the clock and retrying once"
-        );
-        self.signer
-            .sign_reqwest_with(&mut retry, chosen.as_ref().into(), true)
-            .map_err(reqwest_middleware::Error::middleware)?;
-        next.run(retry, extensions).await
+        Ok(response)
     }
 }
 
-/// How far, in seconds, a request's `Date` may be from the server's before a refusal of any
-/// kind counts as a refusal of the `Date`.
-const REFUSAL_SKEW_SECS: i64 = 60;
-
-/// Whether `response` refuses the request because of its `Date`: a refusal (HTTP 401 or 403,
-/// or a `stat:error` answer with a code from 400 to 499 at any status) when the request's `Date`
-/// was `far_off` the server's clock, or this crate's own date codes (432, 433) in any case. The
-/// body is read only when the status alone does not tell, and only for bodies of a known, small
-/// length whose `Content-Type` is JSON (or absent); the response handed back is equivalent to
-/// the one received.
-async fn date_refusal(
-    mut response: Response,
-    far_off: bool,
-) -> reqwest_middleware::Result<(Response, bool)> {
-    let status = response.status();
-    if far_off && (status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN) {
-        return Ok((response, true));
-    }
-    if response
-        .content_length()
-        .is_none_or(|n| n > MAX_REFUSAL_BODY)
-    {
-        return Ok((response, false));
-    }
-    let json = response
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v.to_ascii_lowercase().contains("json"));
-    if !json {
-        return Ok((response, false));
-    }
-    let version = response.version();
-    let url = response.url().clone();
-    let headers = std::mem::take(response.headers_mut());
-    let extensions = std::mem::take(response.extensions_mut());
-    let body = response.bytes().await?;
-    let refused = JanrainError::from_body(&body)
-        .is_some_and(|e| e.is_date_error() || (far_off && (400..500).contains(&e.code)));
-    // `ResponseBuilderExt::url` keeps `Response::url` as it was.
-    let mut rebuilt = http::Response::builder()
-        .url(url)
-        .body(body)
-        .map_err(reqwest_middleware::Error::middleware)?;
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    rebuilt.extensions_mut().extend(extensions);
-    Ok((Response::from(rebuilt), refused))
+/// What [`JanrainSigner`] leaves in the middleware extensions after the answer to a request it
+/// janrain-signed: what a [`ClockSkewRetry`](super::ClockSkewRetry) further out needs to tell
+/// whether a second attempt would go differently. Private, so nothing else can forge it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct SignedAttempt {
+    /// The request's `Date`.
+    pub(super) sent_at: Option<Datetime>,
+    /// The server's time from the answer's `Date`, when it was readable and within bounds.
+    pub(super) server_now: Option<Datetime>,
+    /// The clock offset the request was signed with.
+    pub(super) offset_used: i64,
+    /// The clock offset once the answer was seen: what a second attempt is signed with.
+    pub(super) offset_now: i64,
 }
 
 /// Read a `reqwest::Response` as a Janrain answer: `stat:error` envelopes (HTTP 200 included)

@@ -15,7 +15,6 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::BoxError;
-use super::builder::AuthMode;
 use super::error::SignError;
 use super::request_signer::{RequestSigner, SignOutcome};
 use crate::body::CollectError;
@@ -83,8 +82,10 @@ impl BufferedBody for String {
 /// signed never reaches it and fails with a [`SignError`] (boxed: the service's error type is
 /// [`BoxError`], downcast to tell them apart). The signer follows the server's clock from the
 /// `Date` of every response to a janrain-signed request (see
-/// [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew)); unlike the
-/// reqwest middleware, the layer never retries a refused request.
+/// [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew)). It never
+/// sends a request twice; there is no tower counterpart of the reqwest
+/// [`ClockSkewRetry`](super::ClockSkewRetry), so a request refused for its `Date` reaches the
+/// caller, and the next one carries the corrected time.
 ///
 /// An [`AsUser`](super::AsUser) or [`AsLoginClient`](super::AsLoginClient) extension on a
 /// request sends it as a user or as a login client instead (see
@@ -185,12 +186,9 @@ where
 }
 
 /// The signer to learn the server's clock from the answer to a request signed with
-/// `outcome`: only janrain-signed requests that were signed, when learning is on.
+/// `outcome`, if that answer teaches it.
 fn learns_from(signer: &RequestSigner, outcome: SignOutcome) -> Option<RequestSigner> {
-    (outcome == SignOutcome::Signed
-        && signer.mode() == AuthMode::Signed
-        && signer.learns_clock_skew())
-    .then(|| signer.clone())
+    signer.learns_from(outcome).then(|| signer.clone())
 }
 
 /// The future of [`Sign`]: the inner service's, or the signing error. The response's `Date`
