@@ -245,7 +245,7 @@ async fn execute(args: impl Iterator<Item = String>, out: &mut dyn Write) -> Res
     let mode = if args.basic {
         AuthMode::Basic
     } else {
-        AuthMode::Signed
+        AuthMode::Signature
     };
     let signer = RequestSigner::builder(api)
         .mode(mode)

@@ -241,7 +241,7 @@ async fn traces_hold_no_secret_signature_or_token() {
         )
         .with_feature(Feature::DirectReadAccess),
     );
-    for mode in [AuthMode::Signed, AuthMode::Basic] {
+    for mode in [AuthMode::Signature, AuthMode::Basic] {
         let slow = janrain_auth::scheme::OffsetClock::new(janrain_auth::scheme::SystemClock, -3600);
         let signer = RequestSigner::builder(outbound.clone())
             .base_url(base.clone())
@@ -587,7 +587,7 @@ async fn outbound_authorization_is_sensitive() {
         ClientId::new("out_client").unwrap(),
         ClientSecret::new("out-secret-2d9f").unwrap(),
     ));
-    for mode in [AuthMode::Signed, AuthMode::Basic] {
+    for mode in [AuthMode::Signature, AuthMode::Basic] {
         let signer = RequestSigner::builder(api.clone())
             .base_url("http://127.0.0.1:9")
             .mode(mode)

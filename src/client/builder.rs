@@ -10,7 +10,9 @@ use super::request_signer::{Inner, RequestSigner};
 use crate::credentials::ApiClient;
 use crate::scheme::{Clock, SystemClock};
 
-/// How outbound requests authenticate.
+/// How outbound requests authenticate. The variants are named as the server side names the
+/// same schemes ([`AuthMethod`](crate::permissions::AuthMethod)): `Signature` and `Basic`, the
+/// words of the `Authorization` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum AuthMode {
@@ -18,7 +20,7 @@ pub enum AuthMode {
     /// `Authorization: Signature <client_id>:<base64 HMAC-SHA1>`. The default: the secret never
     /// travels, and a captured request is only good within the server's date window.
     #[default]
-    Signed,
+    Signature,
     /// `Authorization: Basic base64(client_id:client_secret)`. The secret travels with every
     /// request: use it over HTTPS only. No `Date` is set and the body is never read.
     Basic,
@@ -42,7 +44,7 @@ pub enum UnlistedHost {
 ///
 /// | option | default | |
 /// |---|---|---|
-/// | [`mode`](Self::mode) | [`AuthMode::Signed`] | janrain-signed; Basic on request |
+/// | [`mode`](Self::mode) | [`AuthMode::Signature`] | janrain-signed; Basic on request |
 /// | [`base_url`](Self::base_url) | none | allows its scheme, host and port, and makes its path the prefix |
 /// | [`path_prefix`](Self::path_prefix) | the base URL's path | removed from the request path to give the signed endpoint |
 /// | [`allow_host`](Self::allow_host) / [`allow_any_host`](Self::allow_any_host) | none | more destinations for credentials |
@@ -221,7 +223,7 @@ impl RequestSigner {
     pub fn builder(client: impl Into<Arc<ApiClient>>) -> SignerBuilder {
         SignerBuilder {
             client: client.into(),
-            mode: AuthMode::Signed,
+            mode: AuthMode::Signature,
             base_url: None,
             prefix: None,
             hosts: Vec::new(),

@@ -16,7 +16,7 @@
 //!   [`UseClient`] request extension; with its first secret. A request can instead go out as a
 //!   user or as a login client: see
 //!   [Calling as a user or as a login client](#calling-as-a-user-or-as-a-login-client);
-//! * **how**: [`AuthMode::Signed`] (janrain-signed, the default) or [`AuthMode::Basic`];
+//! * **how**: [`AuthMode::Signature`] (janrain-signed, the default) or [`AuthMode::Basic`];
 //! * **the endpoint**: the URL path, percent-encoded as it goes on the wire, with the base path
 //!   removed. The base path is the [base URL](SignerBuilder::base_url)'s path without its
 //!   trailing slash (spec R5): with the base URL `https://app.janraincapture.com/capture/`, a

@@ -176,7 +176,7 @@ impl RequestSigner {
     /// janrain-signed requests that were signed, and only when learning is on.
     pub(crate) fn learns_from(&self, outcome: SignOutcome) -> bool {
         outcome == SignOutcome::Signed
-            && self.inner.mode == AuthMode::Signed
+            && self.inner.mode == AuthMode::Signature
             && self.inner.learn_skew
     }
 
@@ -321,7 +321,7 @@ impl RequestSigner {
                 headers.insert(AUTHORIZATION, basic_header(client.id(), client.secret()));
                 tracing::debug!(client_id = %client.id(), "Basic credentials set");
             }
-            AuthMode::Signed => {
+            AuthMode::Signature => {
                 let endpoint = self.endpoint(target.path)?;
                 let (params, _) = request_params(target, headers, body)?;
                 let date = self.now()?.to_bytes();
