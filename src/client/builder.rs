@@ -30,7 +30,7 @@ pub enum AuthMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum UnlistedHost {
-    /// Fail the request with [`SignError::HostNotAllowed`]. The default: a misconfigured base
+    /// Fail the request with [`SignError::HostNotAllowed`](super::SignError::HostNotAllowed). The default: a misconfigured base
     /// URL shows up as an error that names the host, never as a request that silently went out
     /// without (or with the wrong) credentials.
     #[default]
@@ -105,7 +105,7 @@ impl SignerBuilder {
     /// The part of the URL path to remove before signing, e.g. `/capture`; `""` for none. A
     /// leading `/` is added and trailing ones are removed. The prefix matches whole path segments
     /// (`/capture` matches `/capture/entity`, not `/captures/entity`); a request outside it fails
-    /// with [`SignError::PathOutsidePrefix`]. Overrides the base URL's path.
+    /// with [`SignError::PathOutsidePrefix`](super::SignError::PathOutsidePrefix). Overrides the base URL's path.
     pub fn path_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = Some(prefix.into());
         self
