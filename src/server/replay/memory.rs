@@ -15,15 +15,23 @@
 //! density that a hash set of keys plus per-second expiry buckets (55 to 100 bytes an entry)
 //! could not reach.
 
+mod fairness;
+mod table;
+#[cfg(test)]
+mod tests;
+
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{ReplayGuard, ReplayGuardError, ReplayKey, ReplayVerdict};
 use crate::scheme::{Clock, SystemClock};
 use crate::server::BoxFuture;
+
+use self::fairness::{MAX_OWNERS, OverShare, Owners};
+use self::table::{Shard, Slot};
 
 /// The default cap on live entries of a [`MemoryReplayGuard`]: 3 x 2^20 = 3,145,728.
 ///
@@ -52,21 +60,6 @@ pub const DEFAULT_SHARDS: usize = 64;
 /// sweeps them all at once (each shard at most once a second, since a shard knows its
 /// earliest expiry), so the cap still sustains `capacity / lifetime` requests per second.
 const SWEEP_BUDGET: usize = 16;
-
-/// The top eighth of the cap is where fairness applies: once the guard holds more than
-/// `capacity - capacity / FAIR_RESERVE_DIVISOR` entries, a client holding at least its share
-/// (the cap divided among the clients holding entries or recently refused) is refused.
-const FAIR_RESERVE_DIVISOR: usize = 8;
-
-/// The most client counters; clients are mapped onto them by a keyed hash of their id.
-const MAX_OWNERS: usize = 1 << 16;
-
-/// The most clients remembered as refused by a full guard at once.
-const MAX_WAITING: usize = 256;
-
-/// Tables grow when `len * GROW_DEN > slots * GROW_NUM` after an insert: at 85% full.
-const GROW_NUM: usize = 17;
-const GROW_DEN: usize = 20;
 
 /// An in-memory [`ReplayGuard`] for a single process, with a cap on its memory.
 ///
@@ -144,239 +137,6 @@ pub struct MemoryReplayGuard {
 #[repr(align(128))]
 struct Padded(Mutex<Shard>);
 
-/// One table slot: `tag == 0` is empty.
-#[derive(Clone, Copy, Default)]
-struct Slot {
-    /// The keyed digest of (client id, signature), never 0.
-    tag: u64,
-    /// The second (relative to the guard's epoch) from which the entry is expired.
-    expires: u32,
-    /// The client's counter.
-    owner: u16,
-}
-
-/// Per-client entry counts, and how many clients hold at least one entry.
-struct Owners {
-    live: Box<[AtomicU32]>,
-    active: AtomicUsize,
-}
-
-impl Owners {
-    fn new(count: usize) -> Self {
-        Owners {
-            live: (0..count).map(|_| AtomicU32::new(0)).collect(),
-            active: AtomicUsize::new(0),
-        }
-    }
-
-    fn live(&self, owner: u16) -> usize {
-        self.live
-            .get(usize::from(owner))
-            .map_or(0, |n| n.load(Ordering::Relaxed) as usize)
-    }
-
-    fn add(&self, owner: u16) {
-        if let Some(n) = self.live.get(usize::from(owner))
-            && n.fetch_add(1, Ordering::Relaxed) == 0
-        {
-            self.active.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    fn remove(&self, owner: u16) {
-        if let Some(n) = self.live.get(usize::from(owner))
-            && n.fetch_sub(1, Ordering::Relaxed) == 1
-        {
-            self.active.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-}
-
-struct Shard {
-    slots: Vec<Slot>,
-    len: usize,
-    /// Where the sweeping hand is.
-    hand: usize,
-    /// No entry expires before this second: a full sweep of a shard whose entries are all
-    /// live costs nothing. Kept by inserts, and made exact again by each full sweep.
-    earliest: u32,
-}
-
-impl Default for Shard {
-    fn default() -> Self {
-        Shard {
-            slots: Vec::new(),
-            len: 0,
-            hand: 0,
-            earliest: u32::MAX,
-        }
-    }
-}
-
-impl Shard {
-    /// The slot a digest starts probing from.
-    #[inline]
-    fn home(&self, tag: u64) -> usize {
-        ((u128::from(tag) * self.slots.len() as u128) >> 64) as usize
-    }
-
-    #[inline]
-    fn next(&self, i: usize) -> usize {
-        if i + 1 == self.slots.len() { 0 } else { i + 1 }
-    }
-
-    /// The index of `tag`'s slot, if it is held.
-    fn find(&self, tag: u64) -> Option<usize> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mut i = self.home(tag);
-        loop {
-            let slot = self.slots.get(i)?;
-            if slot.tag == tag {
-                return Some(i);
-            }
-            if slot.tag == 0 {
-                return None;
-            }
-            i = self.next(i);
-        }
-    }
-
-    /// Empty slot `i` and close the gap behind it (backward-shift deletion), so that every
-    /// held digest stays reachable from its home slot without tombstones.
-    fn remove_at(&mut self, mut i: usize) {
-        let n = self.slots.len();
-        let mut j = i;
-        loop {
-            j = self.next(j);
-            let Some(&slot) = self.slots.get(j) else {
-                return;
-            };
-            if slot.tag == 0 || j == i {
-                break;
-            }
-            let home = self.home(slot.tag);
-            // `slot` may move back to `i` unless its home lies cyclically in (i, j].
-            let stays = if i <= j {
-                i < home && home <= j
-            } else {
-                i < home || home <= j
-            };
-            if !stays {
-                self.slots[i] = slot;
-                i = j;
-            }
-            debug_assert!(i < n);
-        }
-        self.slots[i] = Slot::default();
-        self.len -= 1;
-    }
-
-    /// Evict expired entries among the next `budget` slots under the hand (every slot for
-    /// `usize::MAX`); returns how many were evicted.
-    fn sweep(&mut self, now: u32, budget: usize, owners: &Owners) -> usize {
-        let n = self.slots.len();
-        if n == 0 || self.len == 0 {
-            return 0;
-        }
-        let mut removed = 0;
-        let steps = budget.min(n);
-        let mut i = self.hand % n;
-        for _ in 0..steps {
-            // A removal may pull a later slot back into `i`: look at `i` again, a bounded
-            // number of times, before moving on.
-            let mut again = 0;
-            while again < 8 {
-                let slot = self.slots[i];
-                if slot.tag == 0 || slot.expires > now {
-                    break;
-                }
-                owners.remove(slot.owner);
-                self.remove_at(i);
-                removed += 1;
-                again += 1;
-            }
-            i = self.next(i);
-        }
-        self.hand = i;
-        removed
-    }
-
-    /// Evict every expired entry, unless none can have expired yet.
-    fn sweep_all(&mut self, now: u32, owners: &Owners) -> usize {
-        if self.earliest > now {
-            return 0;
-        }
-        let mut removed = 0;
-        let mut earliest = u32::MAX;
-        let mut i = 0;
-        // A removal pulls later entries back into `i` (or, for a run that wraps, from the
-        // table's start to its end, still ahead): `i` is looked at again until it holds a
-        // live entry or nothing. Every step either advances or removes, so this ends.
-        while let Some(&slot) = self.slots.get(i) {
-            if slot.tag != 0 && slot.expires <= now {
-                owners.remove(slot.owner);
-                self.remove_at(i);
-                removed += 1;
-            } else {
-                if slot.tag != 0 {
-                    earliest = earliest.min(slot.expires);
-                }
-                i += 1;
-            }
-        }
-        // Every entry was looked at: those moved back into places already passed came from
-        // places already passed too.
-        self.earliest = earliest;
-        removed
-    }
-
-    /// Insert a digest known to be absent, growing the table when needed. Growing drops the
-    /// expired entries; returns how many.
-    fn insert(&mut self, slot: Slot, now: u32, owners: &Owners) -> usize {
-        let mut removed = 0;
-        if (self.len + 1) * GROW_DEN > self.slots.len() * GROW_NUM {
-            removed = self.grow(now, owners);
-        }
-        self.place(slot);
-        removed
-    }
-
-    fn place(&mut self, slot: Slot) {
-        let mut i = self.home(slot.tag);
-        while self.slots[i].tag != 0 {
-            i = self.next(i);
-        }
-        self.slots[i] = slot;
-        self.len += 1;
-        self.earliest = self.earliest.min(slot.expires);
-    }
-
-    /// Rebuild the table half as large again (at least 8 slots), without its expired entries.
-    #[cold]
-    fn grow(&mut self, now: u32, owners: &Owners) -> usize {
-        let old = std::mem::take(&mut self.slots);
-        let size = (old.len() + old.len() / 2).max(8);
-        self.slots = vec![Slot::default(); size];
-        self.len = 0;
-        self.hand = 0;
-        let mut removed = 0;
-        for slot in old {
-            if slot.tag == 0 {
-                continue;
-            }
-            if slot.expires <= now {
-                owners.remove(slot.owner);
-                removed += 1;
-            } else {
-                self.place(slot);
-            }
-        }
-        removed
-    }
-}
-
 impl MemoryReplayGuard {
     /// A guard with every default: [`DEFAULT_CAPACITY`], [`DEFAULT_SHARDS`], the system clock.
     pub fn new() -> Self {
@@ -444,42 +204,6 @@ impl MemoryReplayGuard {
     /// A Unix second as seconds since the guard's epoch.
     fn relative(&self, unix: u64) -> u32 {
         u32::try_from(unix.saturating_sub(self.epoch)).unwrap_or(u32::MAX)
-    }
-
-    /// Whether `owner` may take a new entry, as far as fairness goes: always, unless the guard
-    /// holds more than seven eighths of its cap and the client already holds its share.
-    fn within_share(&self, owner: u16, now: u32) -> bool {
-        let threshold = self.capacity - self.capacity / FAIR_RESERVE_DIVISOR;
-        if self.len() < threshold.max(1) {
-            return true;
-        }
-        let held = self.owners.live(owner);
-        if held == 0 {
-            return true;
-        }
-        let mut clients = self.owners.active.load(Ordering::Relaxed).max(1);
-        {
-            let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-            waiting.retain(|&(o, until)| until > now && self.owners.live(o) == 0);
-            clients += waiting.len();
-        }
-        // A client alone may fill the guard: the full guard's own path (sweep, then refuse)
-        // decides for it.
-        clients == 1 || held < self.capacity / clients
-    }
-
-    /// Remember a client a full guard refused while it held nothing, so that it counts when
-    /// the cap is shared out, until its request would have expired.
-    fn note_waiting(&self, owner: u16, until: u32) {
-        if self.owners.live(owner) != 0 {
-            return;
-        }
-        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(entry) = waiting.iter_mut().find(|(o, _)| *o == owner) {
-            entry.1 = entry.1.max(until);
-        } else if waiting.len() < MAX_WAITING {
-            waiting.push((owner, until));
-        }
     }
 
     /// The digest of a key: never 0, which marks an empty slot.
@@ -659,25 +383,6 @@ impl fmt::Display for GuardFull {
 
 impl std::error::Error for GuardFull {}
 
-/// The error for a client over its share of a nearly full guard.
-#[derive(Debug)]
-struct OverShare {
-    capacity: usize,
-}
-
-impl fmt::Display for OverShare {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the in-memory replay guard is nearly at its cap of {} entries and this client holds \
-             more than its share; raise the cap or narrow the date window",
-            self.capacity
-        )
-    }
-}
-
-impl std::error::Error for OverShare {}
-
 /// A shard's lock. A panic while it was held cannot leave it inconsistent in a way that admits
 /// a replay (an insert is the last step), so a poisoned lock is used as is.
 fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
@@ -695,195 +400,4 @@ fn unix_secs_ceil(t: SystemTime, ttl: Duration) -> u64 {
     let end = since.saturating_add(ttl);
     end.as_secs()
         .saturating_add(u64::from(end.subsec_nanos() > 0))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scheme::ManualClock;
-
-    fn key(sig: &str) -> ReplayKey<'_> {
-        ReplayKey {
-            client_id: "client",
-            signature: sig,
-        }
-    }
-
-    #[test]
-    fn ttl_is_rounded_up_to_whole_seconds_and_at_least_one() {
-        let clock = ManualClock::at("2026-03-01 12:00:00".parse().unwrap());
-        let guard = MemoryReplayGuard::builder().clock(clock.clone()).build();
-        assert_eq!(
-            guard.decide(key("z"), Duration::ZERO).unwrap(),
-            ReplayVerdict::Fresh
-        );
-        assert_eq!(
-            guard.decide(key("z"), Duration::ZERO).unwrap(),
-            ReplayVerdict::Replayed
-        );
-        assert_eq!(
-            guard.decide(key("h"), Duration::from_millis(1500)).unwrap(),
-            ReplayVerdict::Fresh
-        );
-        clock.advance(1);
-        assert_eq!(
-            guard.decide(key("z"), Duration::ZERO).unwrap(),
-            ReplayVerdict::Fresh
-        );
-        assert_eq!(
-            guard.decide(key("h"), Duration::ZERO).unwrap(),
-            ReplayVerdict::Replayed
-        );
-        clock.advance(1);
-        assert_eq!(
-            guard.decide(key("h"), Duration::ZERO).unwrap(),
-            ReplayVerdict::Fresh
-        );
-    }
-
-    fn shard_of(guard: &MemoryReplayGuard, sig: &str) -> usize {
-        (guard.digest(key(sig)) as usize) & (guard.shards.len() - 1)
-    }
-
-    #[test]
-    fn a_full_guard_sweeps_other_shards_for_room() {
-        let clock = ManualClock::at("2026-03-01 12:00:00".parse().unwrap());
-        let guard = MemoryReplayGuard::builder()
-            .capacity(2)
-            .shards(2)
-            .clock(clock.clone())
-            .build();
-        let names: Vec<String> = (0..64).map(|i| format!("sig{i}")).collect();
-        let zero: Vec<&String> = names.iter().filter(|s| shard_of(&guard, s) == 0).collect();
-        let one: Vec<&String> = names.iter().filter(|s| shard_of(&guard, s) == 1).collect();
-        let (old_a, old_b, new) = (zero[0], zero[1], one[0]);
-        let ttl = Duration::from_secs(1);
-        assert_eq!(guard.decide(key(old_a), ttl).unwrap(), ReplayVerdict::Fresh);
-        assert_eq!(guard.decide(key(old_b), ttl).unwrap(), ReplayVerdict::Fresh);
-        assert!(guard.decide(key(new), ttl).is_err(), "full");
-        clock.advance(1);
-        // Shard 1 has nothing to evict; the sweep finds shard 0's expired entries.
-        assert_eq!(guard.decide(key(new), ttl).unwrap(), ReplayVerdict::Fresh);
-        assert_eq!(guard.len(), 1);
-    }
-
-    /// The table against a plain model, through inserts, lookups, sweeps and growth, with
-    /// digests crowded into a few home slots so that probe runs wrap and shift.
-    #[test]
-    fn the_table_matches_a_model() {
-        let owners = Owners::new(64);
-        let mut shard = Shard::default();
-        let mut model: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut rand = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        for now in 0..400u32 {
-            for _ in 0..20 {
-                // Digests from a small set, high bits mostly equal: long runs, wrap-around.
-                let r = rand();
-                let tag = ((r % 300) + 1) | ((r >> 62) << 62);
-                let expires = now + 1 + (rand() % 5) as u32;
-                match shard.find(tag) {
-                    Some(i) => {
-                        assert_eq!(model.get(&tag), Some(&shard.slots[i].expires));
-                        if shard.slots[i].expires <= now {
-                            shard.slots[i].expires = expires;
-                            model.insert(tag, expires);
-                        }
-                    }
-                    None => {
-                        let live_before = model.len();
-                        assert!(!model.contains_key(&tag), "lost {tag}");
-                        owners.add(0);
-                        let removed = shard.insert(
-                            Slot {
-                                tag,
-                                expires,
-                                owner: 0,
-                            },
-                            now,
-                            &owners,
-                        );
-                        model.retain(|_, e| *e > now || removed == 0);
-                        model.insert(tag, expires);
-                        assert!(model.len() <= live_before + 1);
-                    }
-                }
-                let removed = shard.sweep(now, SWEEP_BUDGET, &owners);
-                if removed > 0 {
-                    model.retain(|t, e| *e > now || shard.find(*t).is_some());
-                }
-                assert_eq!(shard.len, model.len());
-            }
-            if now % 50 == 0 {
-                shard.sweep_all(now, &owners);
-                model.retain(|_, e| *e > now);
-                assert_eq!(shard.len, model.len());
-            }
-            for (&tag, &e) in &model {
-                let i = shard.find(tag).expect("every held digest is reachable");
-                assert_eq!(shard.slots[i].expires, e);
-            }
-            assert!(shard.len * GROW_DEN <= shard.slots.len() * GROW_NUM);
-        }
-        assert_eq!(owners.live(0), shard.len);
-    }
-
-    #[test]
-    fn a_full_sweep_skips_a_shard_with_nothing_expired_and_then_removes_every_expired_entry() {
-        let owners = Owners::new(64);
-        let mut shard = Shard::default();
-        // Crowded digests, so that runs are long and wrap around the table's end.
-        for t in 0..40u64 {
-            let tag = (t + 1) | (3 << 62);
-            owners.add(0);
-            shard.insert(
-                Slot {
-                    tag,
-                    expires: 10 + (t % 3) as u32,
-                    owner: 0,
-                },
-                0,
-                &owners,
-            );
-        }
-        assert_eq!(shard.earliest, 10);
-        assert_eq!(shard.sweep_all(9, &owners), 0);
-        assert_eq!(shard.sweep_all(10, &owners), 14);
-        assert_eq!(shard.earliest, 11);
-        assert_eq!(shard.sweep_all(11, &owners), 13);
-        assert_eq!(shard.earliest, 12);
-        for t in 0..40u64 {
-            let held = shard.find((t + 1) | (3 << 62)).is_some();
-            assert_eq!(held, t % 3 == 2, "{t}");
-        }
-        assert_eq!(shard.sweep_all(12, &owners), 13);
-        assert_eq!((shard.len, shard.earliest), (0, u32::MAX));
-        assert_eq!(owners.live(0), 0);
-    }
-
-    #[test]
-    fn shard_count_is_a_power_of_two() {
-        for (asked, got) in [
-            (0, 1),
-            (1, 1),
-            (3, 4),
-            (64, 64),
-            (100, 128),
-            (1 << 20, 4096),
-        ] {
-            assert_eq!(
-                MemoryReplayGuard::builder()
-                    .shards(asked)
-                    .build()
-                    .shards
-                    .len(),
-                got
-            );
-        }
-    }
 }
