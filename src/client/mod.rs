@@ -238,12 +238,16 @@
 //! # #[cfg(feature = "reqwest")]
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use janrain_auth::client::{JanrainResponseExt, JanrainSigner, RequestSigner, UseClient};
+//! use janrain_auth::client::{
+//!     ClockSkewRetry, JanrainResponseExt, JanrainSigner, RequestSigner, UseClient,
+//! };
 //! use janrain_auth::credentials::{ApiClient, ClientSecret};
 //!
 //! let api = ApiClient::new("my_client_id".parse()?, ClientSecret::new("my_secret")?);
 //! let signer = RequestSigner::builder(api).base_url("https://myapp.janraincapture.com").build()?;
+//! // The skew retry outside the signer: a request refused for its Date goes once more.
 //! let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+//!     .with(ClockSkewRetry::new())
 //!     .with(JanrainSigner::new(signer))
 //!     .build();
 //!
