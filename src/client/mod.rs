@@ -19,7 +19,7 @@
 //! * **how**: [`AuthMode::Signature`] (janrain-signed, the default) or [`AuthMode::Basic`];
 //! * **the endpoint**: the URL path, percent-encoded as it goes on the wire, with the base path
 //!   removed. The base path is the [base URL](SignerBuilder::base_url)'s path without its
-//!   trailing slash (spec R5): with the base URL `https://app.janraincapture.com/capture/`, a
+//!   trailing slash: with the base URL `https://app.janraincapture.com/capture/`, a
 //!   request to `https://app.janraincapture.com/capture/entity.find` signs `/entity.find`. The
 //!   request's own path is signed as it is, a trailing slash included, because that is what the
 //!   server sees;
