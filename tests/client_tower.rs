@@ -17,7 +17,8 @@ use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use janrain_auth::client::{
-    BoxError, RequestSigner, SignError, SignLayer, SignOutcome, UseClient, janrain_json,
+    BoxError, BufferedBody, ClockSkewRetryLayer, RequestSigner, SignError, SignLayer, SignOutcome,
+    UseClient, janrain_json,
 };
 use janrain_auth::params::encode_urlencoded;
 use janrain_auth::scheme::{Datetime, ManualClock};
@@ -339,4 +340,142 @@ fn ambiguous_parameters_are_not_signed() {
         assert!(matches!(err, SignError::AmbiguousParameters(_)), "{err}");
         assert!(!request.headers().contains_key("authorization"));
     }
+}
+
+/// A server ten minutes behind (refusing stale dates with HTTP 401, or with Janrain's HTTP 200
+/// when `janrain_status`), and a signer whose clock says `2021-03-04 05:06:07`.
+async fn ten_minutes_behind(janrain_status: bool) -> (TestServer, RequestSigner) {
+    let mut config = ServerConfig::new(
+        vec![api_client("c", "s")],
+        ManualClock::at(at("2021-03-04 04:56:07")),
+    );
+    config.janrain_status = janrain_status;
+    let server = start(config).await;
+    let signer = RequestSigner::builder(api_client("c", "s"))
+        .base_url(server.url("/"))
+        .clock(ManualClock::at(at("2021-03-04 05:06:07")))
+        .build()
+        .unwrap();
+    (server, signer)
+}
+
+fn form_post<B: From<&'static str>>(server: &TestServer) -> Request<B> {
+    Request::post(server.url("/entity.find"))
+        .header("content-type", FORM)
+        .body(B::from("type_name=user"))
+        .unwrap()
+}
+
+/// The retry layer outside the signer: a request refused for its `Date` goes once more,
+/// re-signed with the server's time (HTTP 401 refusals read by status, Janrain's HTTP 200 ones
+/// by their body); the next request is signed right the first time. The signer alone learns
+/// the clock but hands the refusal on.
+#[tokio::test]
+async fn the_skew_retry_layer_retries_a_date_refusal_once() {
+    for janrain_status in [false, true] {
+        let (server, signer) = ten_minutes_behind(janrain_status).await;
+        let http = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let client = ServiceBuilder::new()
+            .layer(ClockSkewRetryLayer::new())
+            .layer(SignLayer::new(signer.clone()))
+            .service(http.clone());
+        let response = client.clone().oneshot(form_post(&server)).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(read(response).await["stat"], "ok");
+        assert_eq!(signer.clock_offset(), -600);
+        let seen = server.seen();
+        assert_eq!(seen.len(), 2, "refused once, then accepted");
+        assert_eq!(seen[0].date.as_deref(), Some("2021-03-04 05:06:07"));
+        assert_eq!(seen[1].date.as_deref(), Some("2021-03-04 04:56:07"));
+        assert_ne!(seen[0].authorization, seen[1].authorization);
+
+        client.oneshot(form_post(&server)).await.unwrap();
+        assert_eq!(server.seen().len(), 3, "accepted the first time");
+
+        // The signer alone: learns, does not retry.
+        server.clear();
+        signer.set_clock_offset(0);
+        let alone = ServiceBuilder::new()
+            .layer(SignLayer::new(signer.clone()))
+            .service(http);
+        let response = alone.oneshot(form_post(&server)).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let err = janrain_json(status, &body).unwrap_err();
+        assert_eq!(err.janrain().map(|e| e.code), Some(433));
+        assert_eq!(signer.clock_offset(), -600);
+        assert_eq!(server.seen().len(), 1, "not retried");
+    }
+}
+
+/// A form body that can be read but not rebuilt from bytes, so it cannot be copied.
+struct Unrebuildable(Full<Bytes>);
+
+impl From<&'static str> for Unrebuildable {
+    fn from(text: &'static str) -> Self {
+        Unrebuildable(Full::new(Bytes::from_static(text.as_bytes())))
+    }
+}
+
+impl Body for Unrebuildable {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Pin::new(&mut self.0).poll_frame(cx)
+    }
+}
+
+impl BufferedBody for Unrebuildable {
+    fn with_buffered<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        self.0.with_buffered(f)
+    }
+}
+
+/// A request whose body cannot be copied is sent once, and its refusal reaches the caller as
+/// the server sent it (status, headers, body); so is a refusal that is not about the date.
+#[tokio::test]
+async fn the_skew_retry_layer_hands_on_what_it_does_not_retry() {
+    for janrain_status in [false, true] {
+        let (server, signer) = ten_minutes_behind(janrain_status).await;
+        let client = ServiceBuilder::new()
+            .layer(ClockSkewRetryLayer::new())
+            .layer(SignLayer::new(signer.clone()))
+            .service(Client::builder(TokioExecutor::new()).build_http::<Unrebuildable>());
+        let response = client.oneshot(form_post(&server)).await.unwrap();
+        assert_eq!(
+            response.status(),
+            if janrain_status { 200 } else { 401 },
+            "{janrain_status}"
+        );
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let err = janrain_json(status, &body).unwrap_err();
+        assert_eq!(err.janrain().map(|e| e.code), Some(433));
+        assert_eq!(signer.clock_offset(), -600, "the clock is still learned");
+        assert_eq!(server.seen().len(), 1, "not retried");
+    }
+
+    // A wrong secret with matching clocks: refused with 431, read, and handed on whole.
+    let (server, _) = server_and_signer("c", "right", "2021-03-04 05:06:07").await;
+    let wrong = RequestSigner::builder(api_client("c", "wrong"))
+        .base_url(server.url("/"))
+        .clock(ManualClock::at(at("2021-03-04 05:06:07")))
+        .build()
+        .unwrap();
+    let client = ServiceBuilder::new()
+        .layer(ClockSkewRetryLayer::new())
+        .layer(SignLayer::new(wrong))
+        .service(Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>());
+    let response = client.oneshot(form_post(&server)).await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(response.headers().contains_key("www-authenticate"));
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let err = janrain_json(http::StatusCode::UNAUTHORIZED, &body).unwrap_err();
+    assert_eq!(err.janrain().map(|e| e.code), Some(431));
+    assert_eq!(server.seen().len(), 1, "not retried");
 }

@@ -164,14 +164,16 @@ impl SignerBuilder {
     ///
     /// **The retry on first contact**: the offset is learned by the signer itself, from every
     /// answer, and is shared by its clones and every middleware that holds one. Retrying a
-    /// request the server refused for its `Date` is another middleware's job,
+    /// request the server refused for its `Date` is another middleware's job:
     /// [`ClockSkewRetry`](super::ClockSkewRetry) (feature `reqwest`), which
-    /// [`JanrainClient`](super::JanrainClient) installs: on such a refusal it sends the request
-    /// through the signer once more, and the signer signs it with the corrected time.
+    /// [`JanrainClient`](super::JanrainClient) installs, or
+    /// [`ClockSkewRetryLayer`](super::ClockSkewRetryLayer) for tower clients. On such a refusal
+    /// it sends the request through the signer once more, and the signer signs it with the
+    /// corrected time.
     ///
     /// **Switching it off**: `false` keeps the offset at what
-    /// [`RequestSigner::set_clock_offset`] sets (0 by default); with nothing learned,
-    /// [`ClockSkewRetry`](super::ClockSkewRetry) never retries.
+    /// [`RequestSigner::set_clock_offset`] sets (0 by default); with nothing learned, the
+    /// retry middlewares never retry.
     pub fn learn_clock_skew(mut self, learn: bool) -> Self {
         self.learn_skew = learn;
         self

@@ -5,8 +5,9 @@
 //!   URL: parameters from any `Serialize` struct or map, answers into any `Deserialize` type, a
 //!   single [`Error`] type that keeps Janrain's whole error object, and `entity.find` paged as a
 //!   stream ([`JanrainClient::find_all`]). See [Calling Identity Cloud](#calling-identity-cloud-feature-reqwest).
-//! * [`ClockSkewRetry`] (feature `reqwest`) sends a request refused for a `Date` off the
-//!   server's clock once more, after the signer inside it has learned the server's time.
+//! * [`ClockSkewRetry`] (feature `reqwest`) and [`ClockSkewRetryLayer`] (tower) send a request
+//!   refused for a `Date` off the server's clock once more, after the signer inside them has
+//!   learned the server's time.
 //! * [`encode`] writes parameter values the way Janrain's own Python client does (lists and
 //!   objects as JSON text, `true`/`false`, numbers in decimal), for any request builder.
 //!
@@ -32,8 +33,8 @@
 //! * **the time**: `Date: YYYY-MM-DD HH:MM:SS` in UTC from the [clock](SignerBuilder::clock),
 //!   plus the clock offset learned from the server's answers (see
 //!   [`SignerBuilder::learn_clock_skew`]). Retrying a request refused for its `Date` is the
-//!   job of a middleware of its own, [`ClockSkewRetry`] (feature `reqwest`), placed outside the
-//!   signer;
+//!   job of a middleware of its own, [`ClockSkewRetry`] (feature `reqwest`) or
+//!   [`ClockSkewRetryLayer`], placed outside the signer;
 //! * **the headers**: `Date` and `Authorization` (marked sensitive, never logged). A request
 //!   that already has an `Authorization` header (one set by hand, say) is left exactly as it
 //!   is, unless [`SignerBuilder::overwrite_authorization`] is set;
@@ -287,8 +288,6 @@ mod request_signer;
 mod reqwest;
 mod response;
 mod rewrite;
-#[cfg(feature = "reqwest")]
-#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 mod skew_retry;
 mod tower;
 
@@ -305,7 +304,10 @@ pub use self::reqwest::{JanrainResponseExt, JanrainSigner};
 pub use self::response::{ResponseError, janrain_json};
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
-pub use self::skew_retry::{ClockSkewRetry, MAX_REFUSAL_BODY};
+pub use self::skew_retry::ClockSkewRetry;
+pub use self::skew_retry::{
+    ClockSkewRetryLayer, ClockSkewRetryService, MAX_REFUSAL_BODY, SkewRetryBody, SkewRetryFuture,
+};
 pub use self::tower::{
     BufferedBody, BufferingFuture, BufferingSign, BufferingSignLayer, ResponseFuture, Sign,
     SignLayer, buffer_request,

@@ -5,14 +5,13 @@ use std::future::Future;
 
 use ::reqwest::{Request, Response};
 use http::Extensions;
-use http::header::DATE;
 use reqwest_middleware::{Middleware, Next};
 
 use super::caller::Caller;
 use super::error::SignError;
 use super::request_signer::{BodyView, RequestSigner, Rewrite, SignOutcome, Target};
 use super::response::{ResponseError, janrain_json};
-use crate::scheme::Datetime;
+use super::skew_retry::Sending;
 
 /// A reqwest-middleware [`Middleware`] that signs every request with a [`RequestSigner`].
 ///
@@ -162,35 +161,11 @@ impl Middleware for JanrainSigner {
         if !self.signer.learns_from(outcome) {
             return next.run(request, extensions).await;
         }
-        let sent_at = request
-            .headers()
-            .get(DATE)
-            .and_then(|v| Datetime::parse_bytes(v.as_bytes()).ok());
+        let sending = Sending::new(&self.signer, offset_used, request.headers());
         let response = next.run(request, extensions).await?;
-        let server_now = self.signer.observe_response(response.headers());
-        extensions.insert(SignedAttempt {
-            sent_at,
-            server_now,
-            offset_used,
-            offset_now: self.signer.clock_offset(),
-        });
+        extensions.insert(sending.answered(response.headers()));
         Ok(response)
     }
-}
-
-/// What [`JanrainSigner`] leaves in the middleware extensions after the answer to a request it
-/// janrain-signed: what a [`ClockSkewRetry`](super::ClockSkewRetry) further out needs to tell
-/// whether a second attempt would go differently. Private, so nothing else can forge it.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct SignedAttempt {
-    /// The request's `Date`.
-    pub(super) sent_at: Option<Datetime>,
-    /// The server's time from the answer's `Date`, when it was readable and within bounds.
-    pub(super) server_now: Option<Datetime>,
-    /// The clock offset the request was signed with.
-    pub(super) offset_used: i64,
-    /// The clock offset once the answer was seen: what a second attempt is signed with.
-    pub(super) offset_now: i64,
 }
 
 /// Read a `reqwest::Response` as a Janrain answer: `stat:error` envelopes (HTTP 200 included)

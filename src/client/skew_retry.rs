@@ -1,188 +1,116 @@
-//! [`ClockSkewRetry`]: a reqwest-middleware middleware that sends a request once more when the
-//! server refused it for a `Date` off its clock, after the signer inside has learned the
-//! server's time.
+//! Retrying, once, a request the server refused for a `Date` off its clock, after the signer
+//! inside has learned the server's time: [`ClockSkewRetry`] for reqwest-middleware chains and
+//! [`ClockSkewRetryLayer`] for tower clients.
+//!
+//! The two front ends share what is decided here. The signer, after the answer to a request it
+//! janrain-signed, leaves a [`SignedAttempt`] where the retry further out finds it (the
+//! middleware extensions; the response's extensions for tower): when the request was sent, with
+//! which clock offset, and what the answer taught. The retry then asks the same questions of
+//! the answer's status and, when those do not tell, of its small JSON body.
 
-use ::reqwest::{Request, Response, ResponseBuilderExt, StatusCode};
-use http::Extensions;
-use reqwest_middleware::{Middleware, Next};
+use http::header::{CONTENT_TYPE, DATE};
+use http::{HeaderMap, StatusCode};
 
-use super::reqwest::SignedAttempt;
+use super::request_signer::RequestSigner;
 use crate::error::JanrainError;
+use crate::scheme::Datetime;
 
-/// Largest response body [`ClockSkewRetry`] reads to look for a date refusal (it reads one only
-/// when the response's `Date` shows the request's was off and the status alone does not tell).
-/// Larger responses (and responses without a `Content-Length`) are passed on untouched.
+#[cfg(feature = "reqwest")]
+mod reqwest;
+mod tower;
+
+#[cfg(feature = "reqwest")]
+pub use self::reqwest::ClockSkewRetry;
+pub use self::tower::{ClockSkewRetryLayer, ClockSkewRetryService, SkewRetryBody, SkewRetryFuture};
+
+/// Largest response body the clock-skew retry reads to look for a date refusal (it reads one
+/// only when the response's `Date` shows the request's was off and the status alone does not
+/// tell). Larger responses (and responses of unknown length) are passed on untouched.
 pub const MAX_REFUSAL_BODY: u64 = 16 * 1024;
 
 /// How far, in seconds, a request's `Date` may be from the server's before a refusal of any
 /// kind counts as a refusal of the `Date`.
 const REFUSAL_SKEW_SECS: i64 = 60;
 
-/// A reqwest-middleware [`Middleware`] that retries, once, a janrain-signed request the server
-/// refused because its `Date` was off the server's clock.
-///
-/// It goes **outside** (before, in `ClientBuilder::with` order) a
-/// [`JanrainSigner`](super::JanrainSigner), and works with whichever signer is inside:
-///
-/// 1. it keeps a copy of the request (before it is signed) and runs the rest of the chain;
-/// 2. the signer signs, and learns the server's clock from the answer's `Date` (as it does for
-///    every answer, see
-///    [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew));
-/// 3. when that answer moved the signer's clock and is a refusal of the request's `Date`, the
-///    copy is sent through the rest of the chain once more, so the signer signs it with the
-///    corrected time.
-///
-/// A refusal of the `Date` is HTTP 401 or 403, or a `stat:error` answer with a code from 400 to
-/// 499 at any status, when the answer's `Date` shows the request's was more than a minute off;
-/// or this crate's own date codes (432, 433) in any case. The body is read for this only when
-/// the status does not tell and the body is JSON (or untyped) of at most [`MAX_REFUSAL_BODY`]
-/// bytes; it is then handed on as it arrived, status, headers and URL included.
-///
-/// Nothing is retried when the signer did not janrain-sign the request (Basic mode, a user or
-/// login-client request, a request with its own `Authorization`, a host that is not allowed),
-/// when it learns no clock ([`learn_clock_skew(false)`](super::SignerBuilder::learn_clock_skew)),
-/// or when the request cannot be copied (a streaming body): the answer is handed on intact.
-/// Placed inside the signer, it sees no signed attempt and does nothing.
-///
-/// [`JanrainClient`](super::JanrainClient) installs it. With reqwest-retry, put the transient
-/// retry outermost, then this middleware, then the signer, so that every attempt is signed
-/// afresh with its own `Date` (a copy of a signed request carries the old `Date` and, behind a
-/// replay guard, is refused as a replay):
-///
-/// ```
-/// use janrain_auth::client::{ClockSkewRetry, JanrainSigner, RequestSigner};
-/// use janrain_auth::credentials::{ApiClient, ClientSecret};
-/// use reqwest_middleware::{ClientBuilder, Middleware, Next};
-///
-/// /// A stand-in for `reqwest_retry::RetryTransientMiddleware`: retries 5xx once.
-/// struct RetryOnce;
-///
-/// #[async_trait::async_trait]
-/// impl Middleware for RetryOnce {
-///     async fn handle(
-///         &self,
-///         req: reqwest::Request,
-///         ext: &mut http::Extensions,
-///         next: Next<'_>,
-///     ) -> reqwest_middleware::Result<reqwest::Response> {
-///         let copy = req.try_clone();
-///         let response = next.clone().run(req, ext).await?;
-///         match copy {
-///             Some(copy) if response.status().is_server_error() => next.run(copy, ext).await,
-///             _ => Ok(response),
-///         }
-///     }
-/// }
-///
-/// let api = ApiClient::new("my_client_id".parse()?, ClientSecret::new("my_secret")?);
-/// let signer = RequestSigner::builder(api)
-///     .base_url("https://myapp.janraincapture.com")
-///     .build()?;
-/// let client = ClientBuilder::new(reqwest::Client::new())
-///     .with(RetryOnce) // outermost: transient failures
-///     .with(ClockSkewRetry::new()) // then: a refused Date, once the clock is corrected
-///     .with(JanrainSigner::new(signer)) // innermost: signs each attempt
-///     .build();
-/// # let _ = client;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-///
-/// With reqwest-retry the chain is the same:
-/// `ClientBuilder::new(reqwest::Client::new()).with(RetryTransientMiddleware::new_with_policy(policy)).with(ClockSkewRetry::new()).with(JanrainSigner::new(signer))`.
-#[derive(Clone, Copy, Debug, Default)]
-#[non_exhaustive]
-pub struct ClockSkewRetry;
-
-impl ClockSkewRetry {
-    /// The middleware.
-    pub fn new() -> Self {
-        ClockSkewRetry
-    }
+/// A janrain-signed request on its way out: what the signer must remember to report on its
+/// answer.
+pub(crate) struct Sending {
+    signer: RequestSigner,
+    sent_at: Option<Datetime>,
+    offset_used: i64,
 }
 
-#[async_trait::async_trait]
-impl Middleware for ClockSkewRetry {
-    async fn handle(
-        &self,
-        request: Request,
-        extensions: &mut Extensions,
-        next: Next<'_>,
-    ) -> reqwest_middleware::Result<Response> {
-        let Some(copy) = request.try_clone() else {
-            return next.run(request, extensions).await;
-        };
-        extensions.remove::<SignedAttempt>();
-        let response = next.clone().run(request, extensions).await?;
-        let Some(attempt) = extensions.remove::<SignedAttempt>() else {
-            return Ok(response);
-        };
-        // Only an answer that moved the clock can make a second attempt go differently.
-        let Some(server_now) = attempt
-            .server_now
-            .filter(|_| attempt.offset_now != attempt.offset_used)
-        else {
-            return Ok(response);
-        };
-        let far_off = attempt.sent_at.is_some_and(|sent| {
-            (server_now.unix_seconds() - sent.unix_seconds()).abs() > REFUSAL_SKEW_SECS
-        });
-        let (response, refused) = date_refusal(response, far_off).await?;
-        if !refused {
-            return Ok(response);
+impl Sending {
+    /// A request signed by `signer` with the clock offset `offset_used`, with these headers.
+    pub(crate) fn new(signer: &RequestSigner, offset_used: i64, headers: &HeaderMap) -> Self {
+        Sending {
+            signer: signer.clone(),
+            sent_at: headers
+                .get(DATE)
+                .and_then(|v| Datetime::parse_bytes(v.as_bytes()).ok()),
+            offset_used,
         }
-        tracing::info!(
-            clock_offset_secs = attempt.offset_now,
-            "server refused a request whose Date was off its clock; corrected the clock and retrying once"
-        );
-        let response = next.run(copy, extensions).await;
-        extensions.remove::<SignedAttempt>();
-        response
+    }
+
+    /// The answer arrived: the signer learns from its `Date`, and the attempt is reported.
+    pub(crate) fn answered(self, headers: &HeaderMap) -> SignedAttempt {
+        let server_now = self.signer.observe_response(headers);
+        SignedAttempt {
+            sent_at: self.sent_at,
+            server_now,
+            offset_used: self.offset_used,
+            offset_now: self.signer.clock_offset(),
+        }
     }
 }
 
-/// Whether `response` refuses the request because of its `Date`: a refusal (HTTP 401 or 403,
-/// or a `stat:error` answer with a code from 400 to 499 at any status) when the request's `Date`
-/// was `far_off` the server's clock, or this crate's own date codes (432, 433) in any case. The
-/// body is read only when the status alone does not tell, and only for bodies of a known, small
-/// length whose `Content-Type` is JSON (or absent); the response handed back is equivalent to
-/// the one received.
-async fn date_refusal(
-    mut response: Response,
-    far_off: bool,
-) -> reqwest_middleware::Result<(Response, bool)> {
-    let status = response.status();
-    if far_off && (status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN) {
-        return Ok((response, true));
+/// What the signer reports about the answer to a request it janrain-signed. Private to the
+/// crate, so nothing else can forge it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SignedAttempt {
+    /// The request's `Date`.
+    sent_at: Option<Datetime>,
+    /// The server's time from the answer's `Date`, when it was readable and within bounds.
+    server_now: Option<Datetime>,
+    /// The clock offset the request was signed with.
+    offset_used: i64,
+    /// The clock offset once the answer was seen: what a second attempt is signed with.
+    pub(crate) offset_now: i64,
+}
+
+impl SignedAttempt {
+    /// `None` when a second attempt cannot go differently (the answer did not move the clock,
+    /// or had no usable `Date`); else whether the request's `Date` was more than a minute off
+    /// the server's clock.
+    pub(crate) fn far_off(&self) -> Option<bool> {
+        let server_now = self
+            .server_now
+            .filter(|_| self.offset_now != self.offset_used)?;
+        Some(self.sent_at.is_some_and(|sent| {
+            (server_now.unix_seconds() - sent.unix_seconds()).abs() > REFUSAL_SKEW_SECS
+        }))
     }
-    if response
-        .content_length()
-        .is_none_or(|n| n > MAX_REFUSAL_BODY)
-    {
-        return Ok((response, false));
-    }
-    let json = response
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v.to_ascii_lowercase().contains("json"));
-    if !json {
-        return Ok((response, false));
-    }
-    let version = response.version();
-    let url = response.url().clone();
-    let headers = std::mem::take(response.headers_mut());
-    let extensions = std::mem::take(response.extensions_mut());
-    let body = response.bytes().await?;
-    let refused = JanrainError::from_body(&body)
-        .is_some_and(|e| e.is_date_error() || (far_off && (400..500).contains(&e.code)));
-    // `ResponseBuilderExt::url` keeps `Response::url` as it was.
-    let mut rebuilt = http::Response::builder()
-        .url(url)
-        .body(body)
-        .map_err(reqwest_middleware::Error::middleware)?;
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    rebuilt.extensions_mut().extend(extensions);
-    Ok((Response::from(rebuilt), refused))
+}
+
+/// Whether the status alone says the `Date` was refused: HTTP 401 or 403 for a request whose
+/// `Date` was `far_off`.
+fn refused_by_status(status: StatusCode, far_off: bool) -> bool {
+    far_off && (status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN)
+}
+
+/// Whether a body of `length` bytes with these headers is worth reading for a Janrain error:
+/// a known length of at most [`MAX_REFUSAL_BODY`], and a JSON `Content-Type` (or none).
+fn body_worth_reading(length: Option<u64>, headers: &HeaderMap) -> bool {
+    length.is_some_and(|n| n <= MAX_REFUSAL_BODY)
+        && headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| v.to_ascii_lowercase().contains("json"))
+}
+
+/// Whether a body refuses the `Date`: this crate's own date codes (432, 433), or, for a request
+/// whose `Date` was `far_off`, any `stat:error` code from 400 to 499.
+fn refused_by_body(body: &[u8], far_off: bool) -> bool {
+    JanrainError::from_body(body)
+        .is_some_and(|e| e.is_date_error() || (far_off && (400..500).contains(&e.code)))
 }

@@ -17,6 +17,7 @@ use tower_service::Service;
 use super::BoxError;
 use super::error::SignError;
 use super::request_signer::{RequestSigner, SignOutcome};
+use super::skew_retry::Sending;
 use crate::body::CollectError;
 
 /// A request body whose bytes can be read without consuming it, so the signer can sign the
@@ -34,7 +35,9 @@ pub trait BufferedBody: Body {
     /// A body of this type holding `bytes`, or `None` if the type cannot hold them (the
     /// default). The signer uses it to add the `client_id` parameter to the form body of an
     /// [`AsLoginClient`](super::AsLoginClient) request; when it gives `None`, such a request
-    /// fails with [`SignError::BodyNotRewritable`].
+    /// fails with [`SignError::BodyNotRewritable`]. A
+    /// [`ClockSkewRetryLayer`](super::ClockSkewRetryLayer) uses it to copy a request it may
+    /// send twice; when it gives `None`, the request is never retried.
     fn from_bytes(bytes: Bytes) -> Option<Self>
     where
         Self: Sized,
@@ -62,6 +65,10 @@ impl BufferedBody for Empty<Bytes> {
     fn with_buffered<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
         Some(f(&[]))
     }
+
+    fn from_bytes(bytes: Bytes) -> Option<Self> {
+        bytes.is_empty().then(Empty::new)
+    }
 }
 
 impl BufferedBody for String {
@@ -83,9 +90,8 @@ impl BufferedBody for String {
 /// [`BoxError`], downcast to tell them apart). The signer follows the server's clock from the
 /// `Date` of every response to a janrain-signed request (see
 /// [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew)). It never
-/// sends a request twice; there is no tower counterpart of the reqwest
-/// [`ClockSkewRetry`](super::ClockSkewRetry), so a request refused for its `Date` reaches the
-/// caller, and the next one carries the corrected time.
+/// sends a request twice: to retry a request refused for a `Date` out of the server's window,
+/// put a [`ClockSkewRetryLayer`](super::ClockSkewRetryLayer) outside it.
 ///
 /// An [`AsUser`](super::AsUser) or [`AsLoginClient`](super::AsLoginClient) extension on a
 /// request sends it as a user or as a login client instead (see
@@ -170,12 +176,13 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let offset_used = self.signer.clock_offset();
         match self.signer.sign_http(&mut request) {
             Ok(outcome) => ResponseFuture {
+                learn: sending(&self.signer, outcome, offset_used, &request),
                 state: State::Inner {
                     future: self.inner.call(request),
                 },
-                learn: learns_from(&self.signer, outcome),
             },
             Err(error) => ResponseFuture {
                 state: State::Failed { error: Some(error) },
@@ -185,10 +192,24 @@ where
     }
 }
 
-/// The signer to learn the server's clock from the answer to a request signed with
-/// `outcome`, if that answer teaches it.
-fn learns_from(signer: &RequestSigner, outcome: SignOutcome) -> Option<RequestSigner> {
-    signer.learns_from(outcome).then(|| signer.clone())
+/// What to remember about a request signed with `outcome`, if its answer teaches the clock.
+fn sending<B>(
+    signer: &RequestSigner,
+    outcome: SignOutcome,
+    offset_used: i64,
+    request: &Request<B>,
+) -> Option<Sending> {
+    signer
+        .learns_from(outcome)
+        .then(|| Sending::new(signer, offset_used, request.headers()))
+}
+
+/// The answer to a janrain-signed request: the signer learns from its `Date`, and the attempt
+/// is reported in its extensions for a [`ClockSkewRetryLayer`](super::ClockSkewRetryLayer)
+/// further out.
+fn answered<RB>(sending: Sending, response: &mut http::Response<RB>) {
+    let attempt = sending.answered(response.headers());
+    response.extensions_mut().insert(attempt);
 }
 
 /// The future of [`Sign`]: the inner service's, or the signing error. The response's `Date`
@@ -197,7 +218,7 @@ fn learns_from(signer: &RequestSigner, outcome: SignOutcome) -> Option<RequestSi
 pub struct ResponseFuture<F> {
     #[pin]
     state: State<F>,
-    learn: Option<RequestSigner>,
+    learn: Option<Sending>,
 }
 
 #[pin_project(project = StateProj)]
@@ -238,9 +259,9 @@ where
                 None => "ResponseFuture polled after completion".into(),
             })),
             StateProj::Inner { future } => {
-                let response = std::task::ready!(future.poll(cx)).map_err(Into::into)?;
-                if let Some(signer) = this.learn.take() {
-                    signer.observe_response(response.headers());
+                let mut response = std::task::ready!(future.poll(cx)).map_err(Into::into)?;
+                if let Some(sending) = this.learn.take() {
+                    answered(sending, &mut response);
                 }
                 Poll::Ready(Ok(response))
             }
@@ -368,10 +389,12 @@ where
         let limit = self.limit;
         Box::pin(async move {
             let mut request = buffer_request(request, limit).await?;
+            let offset_used = signer.clock_offset();
             let outcome = signer.sign_http(&mut request)?;
-            let response = inner.call(request).await.map_err(Into::into)?;
-            if let Some(signer) = learns_from(&signer, outcome) {
-                signer.observe_response(response.headers());
+            let learn = sending(&signer, outcome, offset_used, &request);
+            let mut response = inner.call(request).await.map_err(Into::into)?;
+            if let Some(sending) = learn {
+                answered(sending, &mut response);
             }
             Ok(response)
         })
