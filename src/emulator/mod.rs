@@ -1,0 +1,401 @@
+//! An Identity Cloud emulator in your process, to test the code that calls Identity Cloud
+//! against a real HTTP server on loopback.
+//!
+//! [`Emulator::builder`] takes the API clients (a [`ClientsFile`] or any [`ClientStore`]), the
+//! access tokens, the operation [`Catalog`] and the verification layer's options;
+//! [`EmulatorBuilder::start`] serves every operation of the catalog on a free port of
+//! 127.0.0.1, behind the crate's [`VerifyLayer`]. A request is therefore authenticated and
+//! authorized exactly as the layer does it in production, and refused with the same Janrain
+//! errors.
+//!
+//! What an accepted request gets, unless a test says otherwise:
+//!
+//! * every operation echoes what it was called with:
+//!   `{"stat":"ok","operation":..,"client_id":..,"auth":..,"params":{..}}` (a repeated key as
+//!   an array of its values, and `uuid` for a call as a user), the parameters being those the
+//!   layer verified (or, with [`Echo::Axum`], those a plain axum handler reads);
+//! * with [`EmulatorBuilder::tokens`], `/access/getAccessToken` issues real access tokens:
+//!   an issuer client sends `uuid`, `type_name` and `for_client_id` (the login client the
+//!   token is for) and gets `{"stat":"ok","access_token":"...","expires_in":3600}`, accepted
+//!   at once over janrain-oauth.
+//!
+//! [`EmulatorBuilder::on`] replaces the answer of any operation with a closure: canned
+//! records, scripted errors, a status of your choice. The closure sees the authenticated
+//! client and the verified parameters ([`Call`]) and returns a [`Reply`].
+//!
+//! ```
+//! # #[cfg(feature = "reqwest")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use janrain_auth::client::{JanrainClient, RequestSigner};
+//! use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
+//! use janrain_auth::emulator::{Emulator, Reply};
+//! use janrain_auth::permissions::Feature;
+//! use janrain_auth::server::MemoryStore;
+//! use serde_json::{Value, json};
+//!
+//! let reader = ApiClient::new(ClientId::new("reader")?, ClientSecret::new("reader-secret")?)
+//!     .with_feature(Feature::DirectReadAccess);
+//! let emulator = Emulator::builder()
+//!     .clients(MemoryStore::from_iter([reader.clone()]))
+//!     // A canned answer for entity.count, a scripted error for entity.
+//!     .on("/entity.count", |_call| json!({"stat": "ok", "total_count": 42}))
+//!     .on("/entity", |call| Reply::janrain(310, "record_not_found", format!(
+//!         "no {} record with that uuid", call.param("type_name").unwrap_or("user"),
+//!     )))
+//!     .start()
+//!     .await?;
+//!
+//! // The code under test, pointed at the emulator.
+//! let janrain = JanrainClient::new(
+//!     RequestSigner::builder(reader).base_url(emulator.base_url()).build()?,
+//! )?;
+//! let count: Value = janrain.call("entity.count", &json!({"type_name": "user"})).await?;
+//! assert_eq!(count["total_count"], 42);
+//! let missing = janrain.call::<_, Value>("entity", &json!({"type_name": "user", "uuid": "x"})).await;
+//! assert_eq!(missing.unwrap_err().code(), Some(310));
+//! // Any other operation echoes what the layer verified.
+//! let found: Value = janrain.call("entity.find", &json!({"type_name": "user"})).await?;
+//! assert_eq!(found["client_id"], "reader");
+//! assert_eq!(found["params"]["type_name"], "user");
+//! // The layer still refuses what Identity Cloud would: the reader may not update.
+//! let refused = janrain.call::<_, Value>("entity.update", &json!({"type_name": "user"})).await;
+//! assert_eq!(refused.unwrap_err().code(), Some(403));
+//!
+//! emulator.shutdown().await?;
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "reqwest"))]
+//! # fn main() {}
+//! ```
+//!
+//! [`EmulatorBuilder::router`] gives the same service as an axum `Router`, to mount in a
+//! server of your own (the `server` example does). To unit-test your own handlers without a
+//! server, build their inputs with [`AuthenticatedClient::for_test`],
+//! [`VerifiedParams::for_test`], and a correctly signed `http::Request` for a router test
+//! with [`SignedRequest`].
+//!
+//! [`AuthenticatedClient::for_test`]: crate::server::AuthenticatedClient::for_test
+//! [`VerifiedParams::for_test`]: crate::server::VerifiedParams::for_test
+
+mod answer;
+mod signed;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::response::IntoResponse;
+use axum::routing::{MethodRouter, get};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::permissions::Catalog;
+use crate::server::{
+    ClientStore, ClientsFile, MemoryStore, SharedTokens, TokenIssuer, VerifyLayer,
+    VerifyLayerBuilder,
+};
+
+pub use answer::{Call, Echo, Reply, TOKEN_LIFETIME};
+pub use signed::{SignedRequest, SignedRequestError};
+
+use answer::Handler;
+
+/// The path at which the emulator issues access tokens.
+const GET_ACCESS_TOKEN: &str = "/access/getAccessToken";
+
+/// The Identity Cloud emulator: see the [module documentation](self).
+#[derive(Debug, Clone, Copy)]
+pub struct Emulator;
+
+impl Emulator {
+    /// A builder with no clients, no tokens, the whole Identity Cloud catalog, the layer's
+    /// defaults and the [`Echo::Verified`] answers.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder {
+            clients: Arc::new(MemoryStore::new()),
+            tokens: None,
+            catalog: Catalog::identity_cloud(),
+            layer: LayerChoice::Configure(Vec::new()),
+            echo: Echo::Verified,
+            extra_paths: Vec::new(),
+            replaced: BTreeMap::new(),
+        }
+    }
+}
+
+type Configure = Box<dyn FnOnce(VerifyLayerBuilder) -> VerifyLayerBuilder + Send>;
+
+/// How the verification layer in front of the operations is made.
+enum LayerChoice {
+    /// From the emulator's clients and tokens, then these changes in order.
+    Configure(Vec<Configure>),
+    /// This one, as it is.
+    Given(VerifyLayer),
+}
+
+/// Configures an [`Emulator`]; [`start`](EmulatorBuilder::start) serves it.
+pub struct EmulatorBuilder {
+    clients: Arc<dyn ClientStore>,
+    tokens: Option<Arc<dyn TokenIssuer>>,
+    catalog: Catalog,
+    layer: LayerChoice,
+    echo: Echo,
+    extra_paths: Vec<String>,
+    replaced: BTreeMap<String, Handler>,
+}
+
+impl fmt::Debug for EmulatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorBuilder")
+            .field("tokens", &self.tokens.is_some())
+            .field("operations", &self.catalog.len())
+            .field(
+                "layer",
+                &match self.layer {
+                    LayerChoice::Configure(_) => "built from the emulator's clients",
+                    LayerChoice::Given(_) => "given",
+                },
+            )
+            .field("echo", &self.echo)
+            .field("extra_paths", &self.extra_paths)
+            .field("replaced", &self.replaced.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmulatorBuilder {
+    /// The API clients the layer authenticates (a [`MemoryStore`], a Redis store, any
+    /// [`ClientStore`]).
+    pub fn clients(mut self, store: impl ClientStore) -> Self {
+        self.clients = Arc::new(store);
+        self
+    }
+
+    /// The clients and the access tokens of a clients file: the layer authenticates them,
+    /// and `/access/getAccessToken` issues tokens next to them.
+    pub fn clients_file(self, file: ClientsFile) -> Self {
+        let (store, tokens) = file.into_parts();
+        self.clients(store).tokens(SharedTokens::new(tokens))
+    }
+
+    /// The access tokens: the layer verifies janrain-oauth and login-client tokens with them,
+    /// and `/access/getAccessToken` issues new ones into them. Without tokens, that operation
+    /// echoes like the others.
+    pub fn tokens(mut self, tokens: impl TokenIssuer) -> Self {
+        self.tokens = Some(Arc::new(tokens));
+        self
+    }
+
+    /// The operations served and their permissions (default: [`Catalog::identity_cloud`]).
+    pub fn catalog(mut self, catalog: Catalog) -> Self {
+        self.catalog = catalog;
+        self
+    }
+
+    /// Change the verification layer's options (clock, date window, body limit, replay
+    /// guard, ...): `configure` gets the builder made from the emulator's clients, tokens and
+    /// catalog. Calls add up, in order.
+    pub fn configure_layer(
+        mut self,
+        configure: impl FnOnce(VerifyLayerBuilder) -> VerifyLayerBuilder + Send + 'static,
+    ) -> Self {
+        match &mut self.layer {
+            LayerChoice::Configure(steps) => steps.push(Box::new(configure)),
+            LayerChoice::Given(_) => {
+                self.layer = LayerChoice::Configure(vec![Box::new(configure)]);
+            }
+        }
+        self
+    }
+
+    /// Put `layer` in front of the operations, as it is: the emulator's clients, tokens and
+    /// layer options are then not used by the layer (the tokens still serve
+    /// `/access/getAccessToken`). Replaces [`configure_layer`](Self::configure_layer).
+    pub fn layer(mut self, layer: VerifyLayer) -> Self {
+        self.layer = LayerChoice::Given(layer);
+        self
+    }
+
+    /// Where the default answers read the parameters they echo (default
+    /// [`Echo::Verified`]).
+    pub fn echo(mut self, echo: Echo) -> Self {
+        self.echo = echo;
+        self
+    }
+
+    /// Also serve `path`, which is not in the catalog, with the default answer (the layer
+    /// refuses it unless its policy knows the path or allows unknown paths).
+    pub fn echo_at(mut self, path: impl Into<String>) -> Self {
+        self.extra_paths.push(path.into());
+        self
+    }
+
+    /// Answer `path` (an operation of the catalog, or any other path) with `answer` instead
+    /// of the default, on GET and POST. `answer` runs after the layer accepted the request;
+    /// it returns anything that becomes a [`Reply`]: a `serde_json::Value`, a
+    /// [`JanrainError`](crate::error::JanrainError), a `Result` of them, or a `Reply` with
+    /// the status of your choice.
+    pub fn on<R: Into<Reply>>(
+        mut self,
+        path: impl Into<String>,
+        answer: impl Fn(Call) -> R + Send + Sync + 'static,
+    ) -> Self {
+        let handler: Handler = Arc::new(move |call| answer(call).into());
+        self.replaced.insert(path.into(), handler);
+        self
+    }
+
+    /// The operations and their answers as an axum `Router`, without the verification layer:
+    /// to put behind a layer of your own.
+    pub fn routes(&self) -> Router {
+        let mut router = Router::new();
+        let paths = self
+            .catalog
+            .iter()
+            .map(|op| op.path())
+            .chain(self.extra_paths.iter().map(String::as_str))
+            .chain(self.replaced.keys().map(String::as_str));
+        let mut seen = std::collections::BTreeSet::new();
+        for path in paths {
+            if seen.insert(path) {
+                router = router.route(path, self.answer_for(path));
+            }
+        }
+        router
+    }
+
+    /// The answer of `path`: replaced, issuing tokens, or the echo.
+    fn answer_for(&self, path: &str) -> MethodRouter {
+        if let Some(handler) = self.replaced.get(path) {
+            let handler = handler.clone();
+            let answer = move |request: Request| {
+                let handler = handler.clone();
+                async move { answer::replaced(&handler, request).into_response() }
+            };
+            return get(answer.clone()).post(answer);
+        }
+        if let (GET_ACCESS_TOKEN, Some(issuer)) = (path, &self.tokens) {
+            let issuer = issuer.clone();
+            let answer = move |request: Request| {
+                let issuer = issuer.clone();
+                async move {
+                    answer::get_access_token(issuer.as_ref(), request)
+                        .await
+                        .into_response()
+                }
+            };
+            return get(answer.clone()).post(answer);
+        }
+        match self.echo {
+            Echo::Verified => {
+                let answer = |request: Request| async move { answer::echo_verified(&request) };
+                get(answer).post(answer)
+            }
+            Echo::Axum => get(answer::echo_axum).post(answer::echo_axum),
+        }
+    }
+
+    /// The whole emulator as an axum `Router`: the operations behind the verification layer,
+    /// to mount in a server of your own.
+    pub fn router(self) -> Router {
+        let routes = self.routes();
+        routes.layer(self.into_layer())
+    }
+
+    /// The verification layer, made as the builder says.
+    fn into_layer(self) -> VerifyLayer {
+        match self.layer {
+            LayerChoice::Given(layer) => layer,
+            LayerChoice::Configure(steps) => {
+                let mut builder = VerifyLayer::builder(self.clients).catalog(self.catalog);
+                if let Some(tokens) = self.tokens {
+                    builder = builder.token_verifier(tokens);
+                }
+                steps
+                    .into_iter()
+                    .fold(builder, |builder, step| step(builder))
+            }
+            .build(),
+        }
+    }
+
+    /// Serve the emulator on a free port of 127.0.0.1, in a task of the current tokio
+    /// runtime, until the handle is dropped or [`shut down`](RunningEmulator::shutdown).
+    pub async fn start(self) -> io::Result<RunningEmulator> {
+        self.start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Serve the emulator on `addr` (port 0: a free one), as [`start`](Self::start) does.
+    pub async fn start_on(self, addr: SocketAddr) -> io::Result<RunningEmulator> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let app = self.router();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    // A dropped sender stops the server too.
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(RunningEmulator {
+            addr,
+            base_url: format!("http://{addr}"),
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+/// A running [`Emulator`]. Dropping it stops the server (requests in flight finish);
+/// [`shutdown`](Self::shutdown) also waits until it has stopped.
+#[derive(Debug)]
+pub struct RunningEmulator {
+    addr: SocketAddr,
+    base_url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl RunningEmulator {
+    /// The address the emulator listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash: the base URL for a client.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The URL of `path` (which begins with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Stop accepting connections, let the requests in flight finish, and wait until the
+    /// server has stopped. The error is the server's, if it failed.
+    pub async fn shutdown(mut self) -> io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.map_err(io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
