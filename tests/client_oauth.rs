@@ -5,8 +5,7 @@
 //! TRACE level.
 
 mod common_client;
-#[path = "support/traces.rs"]
-mod traces;
+mod support;
 
 use std::sync::{Arc, Mutex};
 
@@ -32,7 +31,7 @@ const SECRET: &str = "api-secret-never-sent-3f1a";
 // ---------------------------------------------------------------------------------------------
 // Every trace of the process, captured at TRACE (support/traces.rs).
 
-use traces::captured;
+use support::traces::captured;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.

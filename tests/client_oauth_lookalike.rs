@@ -16,10 +16,9 @@ use janrain_auth::client::{
     AsUser, Error, JanrainClient, JanrainResponseExt, RequestSigner, SignLayer,
 };
 use janrain_auth::credentials::{AccessToken, ApiClient, ClientId, ClientSecret};
-use janrain_auth::permissions::Catalog;
+use janrain_auth::emulator::Emulator;
 use janrain_auth::server::{ClientsFile, SharedTokens, TokenIssuer, VerifyLayer};
 use serde_json::{Value, json};
-use support::lookalike::{Echo, app};
 use support::{CLIENTS, clock, serve_app};
 use tower::{ServiceBuilder, ServiceExt};
 
@@ -34,13 +33,7 @@ async fn lookalike() -> String {
         .token_verifier(tokens.clone())
         .clock(clock())
         .build();
-    serve_app(app(
-        &Catalog::identity_cloud(),
-        layer,
-        Echo::Verified,
-        tokens,
-    ))
-    .await
+    serve_app(Emulator::builder().layer(layer).tokens(tokens).router()).await
 }
 
 /// A client signing as the demo issuer client, on the look-alike's clock.

@@ -2,16 +2,13 @@
 //! verification layer answers each within its documented body timeout, never reads past its
 //! body limit, and keeps serving everyone else meanwhile.
 
-#[path = "../examples/support/lookalike.rs"]
-mod lookalike;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use janrain_auth::credentials::ClientId;
+use janrain_auth::emulator::Emulator;
 use janrain_auth::error::JanrainError;
 use janrain_auth::params::encode_urlencoded;
-use janrain_auth::permissions::Catalog;
 use janrain_auth::scheme::{ManualClock, SigningKey, StringToSign, signature_header};
 use janrain_auth::server::{ClientsFile, VerifyLayer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -30,7 +27,7 @@ async fn server() -> SocketAddr {
         .body_timeout(BODY_TIMEOUT)
         .body_limit(BODY_LIMIT)
         .build();
-    let app = lookalike::router(&Catalog::identity_cloud(), layer);
+    let app = Emulator::builder().layer(layer).router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -7,11 +7,10 @@ mod support;
 
 use std::sync::Arc;
 
-use janrain_auth::permissions::Catalog;
+use janrain_auth::emulator::Emulator;
 use janrain_auth::server::{
     ClientsFile, SharedTokens, TokenIssuer, VerifyLayer, VerifyLayerBuilder,
 };
-use support::lookalike::{Echo, app};
 use support::{
     CLIENTS, NOW, READER, assert_error, assert_ok, authorization, clock, form_post, send, serve_app,
 };
@@ -29,13 +28,7 @@ async fn server(configure: impl FnOnce(VerifyLayerBuilder) -> VerifyLayerBuilder
             .clock(clock()),
     )
     .build();
-    serve_app(app(
-        &Catalog::identity_cloud(),
-        layer,
-        Echo::Verified,
-        tokens,
-    ))
-    .await
+    serve_app(Emulator::builder().layer(layer).tokens(tokens).router()).await
 }
 
 /// A token for [`USER`], issued to the login client by the issuer client.

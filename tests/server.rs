@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use axum::Router;
 use janrain_auth::credentials::ClientId;
+use janrain_auth::emulator::Emulator;
 use janrain_auth::params::encode_urlencoded;
 use janrain_auth::permissions::{Catalog, Feature, Features};
 use janrain_auth::scheme::{
@@ -39,11 +40,7 @@ fn builder() -> VerifyLayerBuilder {
 }
 
 async fn server_with(builder: VerifyLayerBuilder) -> String {
-    serve(support::lookalike::router(
-        &Catalog::identity_cloud(),
-        builder.build(),
-    ))
-    .await
+    serve(Emulator::builder().layer(builder.build()).router()).await
 }
 
 async fn server() -> String {
@@ -700,11 +697,9 @@ async fn janrain_status_answers_errors_with_200() {
 
 #[tokio::test]
 async fn unknown_paths_are_denied_by_default() {
-    let app = support::lookalike::routes(&Catalog::identity_cloud())
-        .route(
-            "/custom.thing",
-            axum::routing::post(support::lookalike::echo_verified),
-        )
+    let app = Emulator::builder()
+        .echo_at("/custom.thing")
+        .routes()
         .layer(builder().build());
     let base = serve(app).await;
     let got = Signed::new("owner_client", "/custom.thing", &[])
@@ -712,20 +707,15 @@ async fn unknown_paths_are_denied_by_default() {
         .await;
     assert_error(&got, 404, 404, "unknown_operation");
     // Added to the policy, it works like any operation.
-    let app = support::lookalike::routes(&Catalog::identity_cloud())
-        .route(
-            "/custom.thing",
-            axum::routing::post(support::lookalike::echo_verified),
-        )
-        .layer(
-            builder()
-                .operation(janrain_auth::permissions::Operation::new(
-                    "/custom.thing",
-                    janrain_auth::permissions::AuthMethods::HEADER,
-                    Feature::Owner.into(),
-                ))
-                .build(),
-        );
+    let app = Emulator::builder().echo_at("/custom.thing").routes().layer(
+        builder()
+            .operation(janrain_auth::permissions::Operation::new(
+                "/custom.thing",
+                janrain_auth::permissions::AuthMethods::HEADER,
+                Feature::Owner.into(),
+            ))
+            .build(),
+    );
     let base = serve(app).await;
     assert_ok(
         &Signed::new("owner_client", "/custom.thing", &[])
@@ -746,11 +736,12 @@ async fn unknown_paths_are_denied_by_default() {
 
 #[tokio::test]
 async fn nested_routers_and_route_layer() {
-    let catalog = Catalog::identity_cloud();
     // Layer inside the nest: it sees /entity.find, the client signed /capture/entity.find.
     let app = Router::new().nest(
         "/capture",
-        support::lookalike::router(&catalog, builder().nested_under("/capture").build()),
+        Emulator::builder()
+            .layer(builder().nested_under("/capture").build())
+            .router(),
     );
     let base = serve(app).await;
     let signed = Signed::new(
@@ -769,7 +760,7 @@ async fn nested_routers_and_route_layer() {
 
     // Layer on the outer router, stripping the prefix.
     let app = Router::new()
-        .nest("/capture", support::lookalike::routes(&catalog))
+        .nest("/capture", Emulator::builder().routes())
         .layer(builder().strip_prefix("/capture/").build());
     let base = serve(app).await;
     assert_ok(
@@ -779,7 +770,8 @@ async fn nested_routers_and_route_layer() {
     );
 
     // route_layer: only matched routes are verified; a public route on the same router is not.
-    let app = support::lookalike::routes(&catalog)
+    let app = Emulator::builder()
+        .routes()
         .route_layer(builder().build())
         .route("/health", axum::routing::get(|| async { "ok" }));
     let base = serve(app).await;

@@ -417,8 +417,7 @@ async fn strict_mode_refuses_ambiguous_text() {
 /// Every error answer carries an `error_description`, the look-alike's own included.
 #[tokio::test]
 async fn every_error_has_a_description() {
-    use janrain_auth::permissions::Catalog;
-    use support::lookalike::{Echo, router_echoing};
+    use janrain_auth::emulator::{Echo, Emulator};
     let http = reqwest::Client::new();
     let many: Vec<(String, String)> = (0..1025)
         .map(|i| (format!("k{i}"), "v".to_owned()))
@@ -426,11 +425,12 @@ async fn every_error_has_a_description() {
     // The layer's own refusal (over its 1024-parameter limit).
     let layer = support::serve(builder(&clock()).build()).await;
     // The look-alike's handler reading with axum and its own 1024-parameter limit.
-    let handler = serve_app(router_echoing(
-        &Catalog::identity_cloud(),
-        builder(&clock()).max_params(2048).build(),
-        Echo::Axum,
-    ))
+    let handler = serve_app(
+        Emulator::builder()
+            .layer(builder(&clock()).max_params(2048).build())
+            .echo(Echo::Axum)
+            .router(),
+    )
     .await;
     for base in [layer, handler] {
         let got = send(
@@ -534,8 +534,7 @@ proptest! {
 /// the parameters that were signed (or the checked login-client parameters with the rest).
 #[tokio::test]
 async fn the_lookalike_echoes_what_was_verified_in_both_modes() {
-    use janrain_auth::permissions::Catalog;
-    use support::lookalike::{Echo, router_echoing};
+    use janrain_auth::emulator::{Echo, Emulator};
     let http = reqwest::Client::new();
     let signed = [
         ("uuid", "u1"),
@@ -544,11 +543,12 @@ async fn the_lookalike_echoes_what_was_verified_in_both_modes() {
         ("tag", "y"),
     ];
     for echo in [Echo::Verified, Echo::Axum] {
-        let base = serve_app(router_echoing(
-            &Catalog::identity_cloud(),
-            builder(&clock()).build(),
-            echo,
-        ))
+        let base = serve_app(
+            Emulator::builder()
+                .layer(builder(&clock()).build())
+                .echo(echo)
+                .router(),
+        )
         .await;
         // A signed form POST.
         let got = send(signed_post(

@@ -1,11 +1,9 @@
-//! What the server-side integration tests share: the look-alike app on a loopback port, the
+//! What the server-side integration tests share: the emulator on a loopback port, the
 //! demo clients, janrain-signed requests built by hand, answers read as Janrain envelopes, and
 //! captured logs.
 
 #![allow(dead_code)]
 
-#[path = "../../examples/support/lookalike.rs"]
-pub mod lookalike;
 pub mod proxy;
 pub mod redis_servers;
 pub mod traces;
@@ -15,9 +13,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::Router;
 use janrain_auth::credentials::ClientId;
+use janrain_auth::emulator::Emulator;
 use janrain_auth::error::JanrainError;
 use janrain_auth::params::encode_urlencoded;
-use janrain_auth::permissions::Catalog;
 use janrain_auth::scheme::{ManualClock, Params, SigningKey, StringToSign, signature_header};
 use janrain_auth::server::{ClientsFile, VerifyLayer, VerifyLayerBuilder};
 use serde_json::Value;
@@ -52,7 +50,7 @@ pub async fn serve_app(app: Router) -> String {
 
 /// Serve every catalog operation behind `layer`; its base URL.
 pub async fn serve(layer: VerifyLayer) -> String {
-    serve_app(lookalike::router(&Catalog::identity_cloud(), layer)).await
+    serve_app(Emulator::builder().layer(layer).router()).await
 }
 
 /// The `Authorization` value of a janrain-signed request.
