@@ -2,7 +2,7 @@
 //! credentials are marked.
 //!
 //! * Every trace event and span of a run of good and bad requests of every kind (the load
-//!   example's mix, a failing client store, a full replay guard, an unreachable Redis whose URL
+//!   harness's mix, a failing client store, a full replay guard, an unreachable Redis whose URL
 //!   holds a password, outbound signing with clock-skew correction) is captured at TRACE level:
 //!   no secret, signature, `Authorization` value or access token appears in it, while client
 //!   ids and outcomes do.
@@ -11,13 +11,10 @@
 //! * Outbound `Authorization` headers are marked sensitive on the tower and the reqwest paths,
 //!   janrain-signed and Basic.
 
-#[allow(dead_code)]
-#[path = "../examples/load.rs"]
-mod load;
-#[path = "support/traces.rs"]
-mod traces;
+mod support;
 
-use traces::captured;
+use janrain_auth_load as load;
+use support::traces::captured;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -27,8 +24,9 @@ use http::Request;
 use http_body_util::Full;
 use janrain_auth::client::{AuthMode, JanrainSigner, RequestSigner, SignLayer, UseClient};
 use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
+use janrain_auth::emulator::Emulator;
 use janrain_auth::params::ParamList;
-use janrain_auth::permissions::{Catalog, Feature};
+use janrain_auth::permissions::Feature;
 use janrain_auth::scheme::{
     Authorization, ManualClock, SigningKey, StringToSign, basic_header, signature_header,
 };
@@ -102,7 +100,7 @@ impl ClientStore for BrokenStore {
 }
 
 async fn serve(layer: VerifyLayer) -> String {
-    let app = load::lookalike::router(&Catalog::identity_cloud(), layer);
+    let app = Emulator::builder().layer(layer).router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -1,12 +1,10 @@
-//! A short run of the load example (`examples/load.rs`): every kind of valid and invalid
-//! request at once against the look-alike server on loopback, with the replay guard off and
+//! A short run of the load harness (`tools/load`): every kind of valid and invalid
+//! request at once against the emulator on loopback, with the replay guard off and
 //! on. Every answer must match the error table, none may be 5xx, and memory must stay flat.
 
-#[allow(dead_code)]
-#[path = "../examples/load.rs"]
-mod load;
-
 use std::time::Duration;
+
+use janrain_auth_load as load;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_traffic_is_answered_correctly_with_and_without_the_replay_guard() {

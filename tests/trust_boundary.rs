@@ -414,7 +414,7 @@ async fn strict_mode_refuses_ambiguous_text() {
     }
 }
 
-/// Every error answer carries an `error_description`, the look-alike's own included.
+/// Every error answer carries an `error_description`, the emulator's own included.
 #[tokio::test]
 async fn every_error_has_a_description() {
     use janrain_auth::emulator::{Echo, Emulator};
@@ -424,7 +424,7 @@ async fn every_error_has_a_description() {
         .collect();
     // The layer's own refusal (over its 1024-parameter limit).
     let layer = support::serve(builder(&clock()).build()).await;
-    // The look-alike's handler reading with axum and its own 1024-parameter limit.
+    // The emulator's handler reading with axum and its own 1024-parameter limit.
     let handler = serve_app(
         Emulator::builder()
             .layer(builder(&clock()).max_params(2048).build())

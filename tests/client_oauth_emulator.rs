@@ -1,5 +1,5 @@
 //! The calling side against the crate's own verifier of janrain-oauth, over real HTTP: the
-//! Identity Cloud look-alike issues a token through `/access/getAccessToken` to a
+//! crate's Identity Cloud emulator issues a token through `/access/getAccessToken` to a
 //! `JanrainClient` signing as an issuer client; the token then reads that user's record
 //! through `JanrainClient::as_user`, the reqwest middleware and the tower layer, and is
 //! refused for another user; a login client calls its operations with `as_login_client`.
@@ -25,8 +25,8 @@ use tower::{ServiceBuilder, ServiceExt};
 const USER: &str = "7a1b0c9e-5d1f-4a52-9a36-2f6d2b6b1e11";
 const OTHER_USER: &str = "0b8c2d4e-0000-4000-8000-000000000002";
 
-/// The look-alike with token issuing; its base URL.
-async fn lookalike() -> String {
+/// The emulator with token issuing; its base URL.
+async fn emulator() -> String {
     let (store, tokens) = ClientsFile::from_json(CLIENTS).unwrap().into_parts();
     let tokens: Arc<dyn TokenIssuer> = Arc::new(SharedTokens::new(tokens));
     let layer = VerifyLayer::builder(store)
@@ -36,7 +36,7 @@ async fn lookalike() -> String {
     serve_app(Emulator::builder().layer(layer).tokens(tokens).router()).await
 }
 
-/// A client signing as the demo issuer client, on the look-alike's clock.
+/// A client signing as the demo issuer client, on the emulator's clock.
 fn issuer(base: &str) -> JanrainClient {
     let api = ApiClient::new(
         ClientId::new("issuer_client").unwrap(),
@@ -70,7 +70,7 @@ async fn issue(janrain: &JanrainClient) -> AccessToken {
 
 #[tokio::test]
 async fn a_token_issued_to_a_client_reads_its_users_record() {
-    let base = lookalike().await;
+    let base = emulator().await;
     let janrain = issuer(&base);
     let token = issue(&janrain).await;
 
@@ -156,7 +156,7 @@ async fn a_token_issued_to_a_client_reads_its_users_record() {
 
 #[tokio::test]
 async fn a_login_client_calls_with_its_id() {
-    let base = lookalike().await;
+    let base = emulator().await;
     let janrain = issuer(&base);
     let token = issue(&janrain).await;
     let login = janrain.as_login_client(ClientId::new("login_client").unwrap());
