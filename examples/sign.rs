@@ -225,7 +225,7 @@ fn execute(args: Args, now: impl FnOnce() -> SystemTime) -> Outcome {
     ))
 }
 
-/// Why `endpoint` is not a root-anchored URL path (spec R5).
+/// Why `endpoint` is not a root-anchored URL path: the string to sign begins with it.
 fn check_endpoint(endpoint: &str) -> Result<(), &'static str> {
     if !endpoint.starts_with('/') {
         return Err("it must start with '/'");

@@ -20,21 +20,7 @@ use support::{Signed, assert_error, assert_ok, assert_replayed, form_post, send}
 
 /// The built example, if `cargo test` built it.
 fn example_binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let path = exe
-        .parent()?
-        .parent()?
-        .join("examples")
-        .join(format!("server{}", std::env::consts::EXE_SUFFIX));
-    if path.is_file() {
-        Some(path)
-    } else {
-        eprintln!(
-            "note: {} is not built (run the whole `cargo test`, or `cargo build --example server`); skipping",
-            path.display()
-        );
-        None
-    }
+    support::example_binary("server")
 }
 
 /// A running example server, killed when dropped.
