@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::extract::{FromRequest, RawForm, Request};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
@@ -45,12 +45,18 @@ impl std::str::FromStr for Echo {
 /// (see [`EmulatorBuilder::on`](super::EmulatorBuilder::on)) sees it.
 #[derive(Debug, Clone)]
 pub struct Call {
+    method: Method,
     path: String,
     client: Option<AuthenticatedClient>,
     params: Option<VerifiedParams>,
 }
 
 impl Call {
+    /// The request's method (a replacement answer is called whatever the method).
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
     /// The path the request was routed on (after any prefix the router removed).
     pub fn path(&self) -> &str {
         &self.path
@@ -77,10 +83,12 @@ impl Call {
 ///
 /// Built from a `serde_json::Value` (`200`, the value as it is), a [`JanrainError`] (`200`,
 /// the `stat:error` envelope, as Identity Cloud answers most operation errors), or a `Result`
-/// of either; [`Reply::with_status`] changes the status.
+/// of either; [`Reply::with_status`] changes the status. [`Reply::other`] answers what is not
+/// JSON at all (a proxy's error page, say).
 #[derive(Debug, Clone)]
 pub struct Reply {
     status: StatusCode,
+    content_type: &'static str,
     body: String,
 }
 
@@ -89,6 +97,7 @@ impl Reply {
     pub fn json(value: &Value) -> Self {
         Reply {
             status: StatusCode::OK,
+            content_type: JSON,
             body: value.to_string(),
         }
     }
@@ -97,6 +106,7 @@ impl Reply {
     pub fn error(error: &JanrainError) -> Self {
         Reply {
             status: StatusCode::OK,
+            content_type: JSON,
             body: error.to_json(),
         }
     }
@@ -113,6 +123,15 @@ impl Reply {
         })
     }
 
+    /// `status` with `body` of `content_type`, as it is.
+    pub fn other(status: StatusCode, content_type: &'static str, body: impl Into<String>) -> Self {
+        Reply {
+            status,
+            content_type,
+            body: body.into(),
+        }
+    }
+
     /// The same body with `status`.
     pub fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
@@ -124,7 +143,12 @@ impl Reply {
         self.status
     }
 
-    /// The JSON body.
+    /// The `Content-Type`: `application/json` unless made by [`Reply::other`].
+    pub fn content_type(&self) -> &'static str {
+        self.content_type
+    }
+
+    /// The body.
     pub fn body(&self) -> &str {
         &self.body
     }
@@ -155,12 +179,14 @@ impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         (
             self.status,
-            [(header::CONTENT_TYPE, "application/json")],
+            [(header::CONTENT_TYPE, self.content_type)],
             self.body,
         )
             .into_response()
     }
 }
+
+const JSON: &str = "application/json";
 
 /// A replacement answer, as [`EmulatorBuilder::on`](super::EmulatorBuilder::on) stores it.
 pub(super) type Handler = Arc<dyn Fn(Call) -> Reply + Send + Sync>;
@@ -168,6 +194,7 @@ pub(super) type Handler = Arc<dyn Fn(Call) -> Reply + Send + Sync>;
 /// Run a replacement answer on a request that passed the layer.
 pub(super) fn replaced(handler: &Handler, request: Request) -> Reply {
     let call = Call {
+        method: request.method().clone(),
         path: request.uri().path().to_owned(),
         client: request.extensions().get::<AuthenticatedClient>().cloned(),
         params: request.extensions().get::<VerifiedParams>().cloned(),

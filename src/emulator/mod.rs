@@ -90,7 +90,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::Request;
 use axum::response::IntoResponse;
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, any, get};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -236,7 +236,7 @@ impl EmulatorBuilder {
     }
 
     /// Answer `path` (an operation of the catalog, or any other path) with `answer` instead
-    /// of the default, on GET and POST. `answer` runs after the layer accepted the request;
+    /// of the default, whatever the method. `answer` runs after the layer accepted the request;
     /// it returns anything that becomes a [`Reply`]: a `serde_json::Value`, a
     /// [`JanrainError`](crate::error::JanrainError), a `Result` of them, or a `Reply` with
     /// the status of your choice.
@@ -277,7 +277,7 @@ impl EmulatorBuilder {
                 let handler = handler.clone();
                 async move { answer::replaced(&handler, request).into_response() }
             };
-            return get(answer.clone()).post(answer);
+            return any(answer);
         }
         if let (GET_ACCESS_TOKEN, Some(issuer)) = (path, &self.tokens) {
             let issuer = issuer.clone();

@@ -1,7 +1,8 @@
-//! An Identity Cloud look-alike for the client tests, on 127.0.0.1: it verifies janrain-signed
-//! requests with the crate's `VerifyLayer`, but judges the `Date` itself, against its own
-//! clock (which may run off the client's), and refuses a stale one the way a server that does not
-//! know this crate's codes would: HTTP 401 with `invalid_client_credentials`, or HTTP 200 with
+//! An Identity Cloud look-alike for the client tests, on 127.0.0.1: the crate's emulator with
+//! canned answers. It verifies janrain-signed requests with the emulator's `VerifyLayer`, but
+//! judges the `Date` itself, in front of it, against its own clock (which may run off the
+//! client's), and refuses a stale one the way a server that does not know this crate's codes
+//! would: HTTP 401 with `invalid_client_credentials`, or HTTP 200 with
 //! `client_permission_error`. Every answer carries the server's clock in its `Date` header.
 //! It serves paged `entity.find`, `entity.count`, `entity.update` (which rejects a bad `value`
 //! with `argument_name`), and `oauth/token` (HTTP 400 with `expected_value`/`supplied_value`).
@@ -9,18 +10,17 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, post};
 use janrain_auth::credentials::ApiClient;
+use janrain_auth::emulator::{Call, Emulator, Reply};
 use janrain_auth::params::ParamList;
 use janrain_auth::permissions::{AuthMethods, Catalog, Feature, Features, Operation};
 use janrain_auth::scheme::{Clock, Datetime};
-use janrain_auth::server::{MemoryStore, UnknownPaths, VerifyLayer};
+use janrain_auth::server::{MemoryStore, UnknownPaths};
 use serde_json::{Value, json};
 
 /// How the look-alike refuses a request whose `Date` is off its clock.
@@ -129,12 +129,7 @@ pub async fn start_cloud(config: CloudConfig) -> Cloud {
     // The layer checks signatures only: its own date window is a day wide, so every `Date`
     // decision (and its answer) is the look-alike's.
     let day = Duration::from_secs(86_400);
-    let verify = VerifyLayer::builder(store)
-        .catalog(Catalog::empty())
-        .unknown_paths(UnknownPaths::Authenticate(operation))
-        .clock(config.clock.clone())
-        .date_window(day, day)
-        .build();
+    let clock = config.clock.clone();
     let shared = Shared {
         seen: Arc::new(Mutex::new(Vec::new())),
         clock: config.clock,
@@ -143,15 +138,34 @@ pub async fn start_cloud(config: CloudConfig) -> Cloud {
         records: Arc::new(config.records),
         date_header: config.date_header,
     };
-    let app = Router::new()
-        .route("/entity.find", post(find))
-        .route("/entity.count", post(count))
-        .route("/entity.update", any(update))
-        .route("/oauth/token", post(token))
-        .route("/broken", any(broken))
-        .layer(verify)
-        .layer(from_fn_with_state(shared.clone(), front))
-        .with_state(shared.clone());
+    let records = shared.records.clone();
+    let counted = shared.records.clone();
+    let app = Emulator::builder()
+        .clients(store)
+        .catalog(Catalog::empty())
+        .configure_layer(move |layer| {
+            layer
+                .unknown_paths(UnknownPaths::Authenticate(operation))
+                .clock(clock)
+                .date_window(day, day)
+        })
+        .on("/entity.find", move |call| {
+            post_only(&call, |c| find(&records, c))
+        })
+        .on("/entity.count", move |call| {
+            post_only(&call, |c| count(&counted, c))
+        })
+        .on("/entity.update", |call| update(&call))
+        .on("/oauth/token", |call| post_only(&call, token))
+        .on("/broken", |_call| {
+            Reply::other(
+                StatusCode::BAD_GATEWAY,
+                "text/html",
+                "<html>bad gateway</html>",
+            )
+        })
+        .router()
+        .layer(from_fn_with_state(shared.clone(), front));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
@@ -229,8 +243,24 @@ async fn front(State(shared): State<Shared>, request: Request, next: Next) -> Re
     response
 }
 
-fn params_of(bytes: &[u8]) -> Vec<(String, String)> {
-    ParamList::from_urlencoded(bytes).unwrap().to_pairs_lossy()
+/// `answer` for a POST, 405 for any other method.
+fn post_only(call: &Call, answer: impl FnOnce(&Call) -> Reply) -> Reply {
+    if call.method() == Method::POST {
+        answer(call)
+    } else {
+        Reply::other(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "")
+    }
+}
+
+/// The verified parameters of `call`, in order.
+fn params_of(call: &Call) -> Vec<(String, String)> {
+    call.params()
+        .map(|p| {
+            p.iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -240,8 +270,8 @@ fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn invalid_argument(name: &str, description: &str) -> Response {
-    axum::Json(json!({
+fn invalid_argument(name: &str, description: &str) -> Reply {
+    Reply::json(&json!({
         "stat": "error",
         "code": 200,
         "error": "invalid_argument",
@@ -249,14 +279,13 @@ fn invalid_argument(name: &str, description: &str) -> Response {
         "error_description": description,
         "request_id": "arg0000000000000",
     }))
-    .into_response()
 }
 
 /// `entity.find` over the records: `sort_on` must be `["id"]`; the filter understands
 /// `group = 'x'`, `id > N`, and `(group = 'x') and id > N`; `max_results` is the page size;
 /// `attributes` picks fields.
-async fn find(State(shared): State<Shared>, body: axum::body::Bytes) -> Response {
-    let params = params_of(&body);
+fn find(records: &[Value], call: &Call) -> Reply {
+    let params = params_of(call);
     if param(&params, "sort_on") != Some(r#"["id"]"#) {
         return invalid_argument("sort_on", "this test server pages on id only");
     }
@@ -291,10 +320,14 @@ async fn find(State(shared): State<Shared>, body: axum::body::Bytes) -> Response
             }
         }
     }
-    let attributes: Option<Vec<String>> =
-        param(&params, "attributes").map(|a| serde_json::from_str(a).unwrap());
-    let results: Vec<Value> = shared
-        .records
+    let attributes: Option<Vec<String>> = match param(&params, "attributes") {
+        Some(a) => match serde_json::from_str(a) {
+            Ok(names) => Some(names),
+            Err(_) => return invalid_argument("attributes", "attributes must be a JSON list"),
+        },
+        None => None,
+    };
+    let results: Vec<Value> = records
         .iter()
         .filter(|r| group.as_deref().is_none_or(|g| r["group"] == g))
         .filter(|r| after.is_none_or(|a| r["id"].as_i64().unwrap() > a))
@@ -309,59 +342,40 @@ async fn find(State(shared): State<Shared>, body: axum::body::Bytes) -> Response
             None => r.clone(),
         })
         .collect();
-    axum::Json(json!({"stat": "ok", "result_count": results.len(), "results": results}))
-        .into_response()
+    Reply::json(&json!({"stat": "ok", "result_count": results.len(), "results": results}))
 }
 
-async fn count(State(shared): State<Shared>, body: axum::body::Bytes) -> Response {
-    let params = params_of(&body);
-    if param(&params, "type_name") != Some("user") {
+fn count(records: &[Value], call: &Call) -> Reply {
+    if call.param("type_name") != Some("user") {
         return invalid_argument("type_name", "unknown entity type");
     }
-    axum::Json(json!({"stat": "ok", "total_count": shared.records.len()})).into_response()
+    Reply::json(&json!({"stat": "ok", "total_count": records.len()}))
 }
 
-/// `entity.update` (any method, parameters from the query and the body): `value` must be a
+/// `entity.update` (any method, parameters from the query or the body): `value` must be a
 /// JSON object; the answer echoes every parameter.
-async fn update(uri: axum::http::Uri, body: axum::body::Bytes) -> Response {
-    let mut params = params_of(uri.query().unwrap_or_default().as_bytes());
-    params.extend(params_of(&body));
+fn update(call: &Call) -> Reply {
+    let params = params_of(call);
     let value = param(&params, "value").map(serde_json::from_str::<Value>);
     match value {
         Some(Ok(Value::Object(_))) => {}
         _ => return invalid_argument("value", "value must be a JSON object"),
     }
-    axum::Json(json!({"stat": "ok", "params": params})).into_response()
+    Reply::json(&json!({"stat": "ok", "params": params}))
 }
 
 /// `oauth/token` refuses every redirect URI but one, with HTTP 400 as Janrain's OAuth
 /// operations do.
-async fn token(body: axum::body::Bytes) -> Response {
-    let params = params_of(&body);
-    let supplied = param(&params, "redirect_uri")
-        .unwrap_or_default()
-        .to_owned();
-    (
-        StatusCode::BAD_REQUEST,
-        axum::Json(json!({
-            "stat": "error",
-            "code": 420,
-            "error": "redirect_uri_mismatch",
-            "error_description": "redirect_uri does not match",
-            "expected_value": "https://app.example/callback",
-            "supplied_value": supplied,
-            "request_id": "tok0000000000000",
-        })),
-    )
-        .into_response()
-}
-
-/// A proxy's error page.
-async fn broken() -> Response {
-    (
-        StatusCode::BAD_GATEWAY,
-        [(header::CONTENT_TYPE, "text/html")],
-        "<html>bad gateway</html>",
-    )
-        .into_response()
+fn token(call: &Call) -> Reply {
+    let supplied = call.param("redirect_uri").unwrap_or_default();
+    Reply::json(&json!({
+        "stat": "error",
+        "code": 420,
+        "error": "redirect_uri_mismatch",
+        "error_description": "redirect_uri does not match",
+        "expected_value": "https://app.example/callback",
+        "supplied_value": supplied,
+        "request_id": "tok0000000000000",
+    }))
+    .with_status(StatusCode::BAD_REQUEST)
 }
