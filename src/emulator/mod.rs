@@ -1,9 +1,9 @@
 //! An Identity Cloud emulator in your process, to test the code that calls Identity Cloud
 //! against a real HTTP server on loopback.
 //!
-//! [`Emulator::builder`] takes the API clients (a [`ClientsFile`] or any [`ClientStore`]), the
-//! access tokens, the operation [`Catalog`] and the verification layer's options;
-//! [`EmulatorBuilder::start`] serves every operation of the catalog on a free port of
+//! [`Emulator::builder`] takes the API clients (one by one, a [`ClientsFile`] or any
+//! [`ClientStore`]), the access tokens, the operation [`Catalog`] and the verification layer's
+//! options; [`EmulatorBuilder::start`] serves every operation of the catalog on a free port of
 //! 127.0.0.1, behind the crate's [`VerifyLayer`]. A request is therefore authenticated and
 //! authorized exactly as the layer does it in production, and refused with the same Janrain
 //! errors.
@@ -31,13 +31,12 @@
 //! use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
 //! use janrain_auth::emulator::{Emulator, Reply};
 //! use janrain_auth::permissions::Feature;
-//! use janrain_auth::server::MemoryStore;
 //! use serde_json::{Value, json};
 //!
 //! let reader = ApiClient::new(ClientId::new("reader")?, ClientSecret::new("reader-secret")?)
 //!     .with_feature(Feature::DirectReadAccess);
 //! let emulator = Emulator::builder()
-//!     .clients(MemoryStore::from_iter([reader.clone()]))
+//!     .client(reader.clone())
 //!     // A canned answer for entity.count, a scripted error for entity.
 //!     .on("/entity.count", |_call| json!({"stat": "ok", "total_count": 42}))
 //!     .on("/entity", |call| Reply::janrain(310, "record_not_found", format!(
@@ -94,6 +93,7 @@ use axum::routing::{MethodRouter, any, get};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::credentials::ApiClient;
 use crate::permissions::Catalog;
 use crate::server::{
     ClientStore, ClientsFile, MemoryStore, SharedTokens, TokenIssuer, VerifyLayer,
@@ -117,7 +117,7 @@ impl Emulator {
     /// defaults and the [`Echo::Verified`] answers.
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder {
-            clients: Arc::new(MemoryStore::new()),
+            clients: Clients::Memory(MemoryStore::new()),
             tokens: None,
             catalog: Catalog::identity_cloud(),
             layer: LayerChoice::Configure(Vec::new()),
@@ -126,6 +126,14 @@ impl Emulator {
             replaced: BTreeMap::new(),
         }
     }
+}
+
+/// Where the layer looks clients up.
+enum Clients {
+    /// The emulator's own, added with [`EmulatorBuilder::client`].
+    Memory(MemoryStore),
+    /// A store given to [`EmulatorBuilder::clients`].
+    Store(Arc<dyn ClientStore>),
 }
 
 type Configure = Box<dyn FnOnce(VerifyLayerBuilder) -> VerifyLayerBuilder + Send>;
@@ -140,7 +148,7 @@ enum LayerChoice {
 
 /// Configures an [`Emulator`]; [`start`](EmulatorBuilder::start) serves it.
 pub struct EmulatorBuilder {
-    clients: Arc<dyn ClientStore>,
+    clients: Clients,
     tokens: Option<Arc<dyn TokenIssuer>>,
     catalog: Catalog,
     layer: LayerChoice,
@@ -169,10 +177,20 @@ impl fmt::Debug for EmulatorBuilder {
 }
 
 impl EmulatorBuilder {
+    /// One more API client the layer authenticates, kept in memory (after
+    /// [`clients`](Self::clients), it replaces the store given there).
+    pub fn client(mut self, client: ApiClient) -> Self {
+        self.clients = match self.clients {
+            Clients::Memory(store) => Clients::Memory(store.with(client)),
+            Clients::Store(_) => Clients::Memory(MemoryStore::new().with(client)),
+        };
+        self
+    }
+
     /// The API clients the layer authenticates (a [`MemoryStore`], a Redis store, any
-    /// [`ClientStore`]).
+    /// [`ClientStore`]), instead of those added with [`client`](Self::client).
     pub fn clients(mut self, store: impl ClientStore) -> Self {
-        self.clients = Arc::new(store);
+        self.clients = Clients::Store(Arc::new(store));
         self
     }
 
@@ -185,7 +203,8 @@ impl EmulatorBuilder {
 
     /// The access tokens: the layer verifies janrain-oauth and login-client tokens with them,
     /// and `/access/getAccessToken` issues new ones into them. Without tokens, that operation
-    /// echoes like the others.
+    /// echoes like the others. For [`MemoryTokens`](crate::server::MemoryTokens), pass
+    /// `SharedTokens::new(tokens)`.
     pub fn tokens(mut self, tokens: impl TokenIssuer) -> Self {
         self.tokens = Some(Arc::new(tokens));
         self
@@ -312,7 +331,11 @@ impl EmulatorBuilder {
         match self.layer {
             LayerChoice::Given(layer) => layer,
             LayerChoice::Configure(steps) => {
-                let mut builder = VerifyLayer::builder(self.clients).catalog(self.catalog);
+                let mut builder = match self.clients {
+                    Clients::Memory(store) => VerifyLayer::builder(store),
+                    Clients::Store(store) => VerifyLayer::builder(store),
+                }
+                .catalog(self.catalog);
                 if let Some(tokens) = self.tokens {
                     builder = builder.token_verifier(tokens);
                 }
