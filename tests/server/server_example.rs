@@ -3,10 +3,10 @@
 //! `--import-clients`) and a Redis Cluster for replays (`--replay redis-cluster://...`).
 //!
 //! `cargo test` builds the examples before it runs the integration tests; when the example is
-//! not built (`cargo test --test redis_server_example` alone), the test says so and checks
+//! not built (`cargo test --test server` alone), the test says so and checks
 //! nothing.
 
-mod support;
+use janrain_auth_test_support as support;
 
 use std::hash::{BuildHasher, RandomState};
 use std::io::{BufRead, BufReader};

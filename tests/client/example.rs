@@ -4,10 +4,10 @@
 //! `--access-token` and `--login-client`.
 //!
 //! `cargo test` builds the examples before it runs the integration tests; when only this test
-//! is built (`cargo test --test client_api_example`), the tests say so and check nothing.
+//! is built (`cargo test --test client`), the tests say so and check nothing.
 
-mod common_client;
-mod support;
+use janrain_auth_test_support as support;
+use janrain_auth_test_support::client as common_client;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

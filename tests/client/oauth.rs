@@ -4,8 +4,8 @@
 //! repeated-`client_id` refusal, and that a token shows up in no `Debug` output and no trace at
 //! TRACE level.
 
-mod common_client;
-mod support;
+use janrain_auth_test_support as support;
+use janrain_auth_test_support::client as common_client;
 
 use std::sync::{Arc, Mutex};
 

@@ -1,7 +1,7 @@
 //! The verification layer end to end: a real axum server on loopback, called with a real
 //! reqwest client (and raw TCP where a client would not misbehave enough).
 
-mod support;
+use janrain_auth_test_support as support;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -2,9 +2,9 @@
 //!
 //! `cargo test` builds the examples before it runs the integration tests, so the binary sits in
 //! `target/<profile>/examples/`, next to this test's `deps/` directory. When only this test is
-//! built (`cargo test --test sign_example`), the tests say so and check nothing.
+//! built (`cargo test --test scheme`), the tests say so and check nothing.
 
-mod support;
+use janrain_auth_test_support as support;
 
 use std::ffi::OsString;
 use std::path::PathBuf;

@@ -1,71 +1,16 @@
 //! Signing and verifying a typical request allocates nothing, and neither does writing the
 //! string to sign into a buffer with room.
 //!
-//! A counting global allocator counts the allocations made by the current thread while a
-//! thread-local flag is up, so the test harness's other threads (and other tests running in
-//! parallel) never disturb the count.
+//! The binary's counting allocator (`counting.rs`) counts the allocations made by the current
+//! thread while a thread-local flag is up, so the test harness's other threads (and other tests
+//! running in parallel) never disturb the count.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::hint::black_box;
 
+use crate::counting::allocations;
 use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
 use janrain_auth::params::{ParamList, encode_urlencoded};
 use janrain_auth::scheme::{Canonicalization, ParamOrder, SigningKey, StringToSign};
-
-struct Counting;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note_allocation() {
-    // `try_with`: the allocator also runs while thread-locals are being torn down.
-    let counting = COUNTING.try_with(Cell::get).unwrap_or(false);
-    if counting {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-    }
-}
-
-// SAFETY: every method forwards to the system allocator unchanged; counting touches only
-// const-initialised thread-locals, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_allocation();
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// How many allocations `f` makes on this thread.
-fn allocations<R>(f: impl FnOnce() -> R) -> (usize, R) {
-    ALLOCATIONS.with(|n| n.set(0));
-    COUNTING.with(|c| c.set(true));
-    let result = black_box(f());
-    COUNTING.with(|c| c.set(false));
-    (ALLOCATIONS.with(Cell::get), result)
-}
 
 const SECRET: &str = "rylicq8ydkz0vmki3gqaoxbk4gyrr05t";
 const ENDPOINT: &str = "/oauth/auth_native_traditional";

@@ -1,7 +1,7 @@
 //! The tower layer with hyper-util's legacy client against a real axum server behind the
 //! crate's `VerifyLayer`, over real HTTP on 127.0.0.1; and the two front ends side by side.
 
-mod common_client;
+use janrain_auth_test_support::client as common_client;
 
 use std::collections::VecDeque;
 use std::convert::Infallible;

@@ -4,7 +4,7 @@
 //! the requests whose keys live on it fail closed (503) within the guard's timeout while the
 //! others keep working, until it returns.
 
-mod support;
+use janrain_auth_test_support as support;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

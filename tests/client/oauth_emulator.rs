@@ -4,7 +4,7 @@
 //! through `JanrainClient::as_user`, the reqwest middleware and the tower layer, and is
 //! refused for another user; a login client calls its operations with `as_login_client`.
 
-mod support;
+use janrain_auth_test_support as support;
 
 use std::sync::Arc;
 

@@ -182,7 +182,7 @@ pub fn api_client(id: &str, secret: &str) -> ApiClient {
 
 /// The reference vectors of tests/data/vectors.json.
 pub fn vectors() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vectors.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/vectors.json");
     let text = std::fs::read_to_string(path).unwrap();
     let doc: Value = serde_json::from_str(&text).unwrap();
     doc["vectors"].as_array().unwrap().clone()

@@ -2,7 +2,7 @@
 //! calls, errors with every field, paging `entity.find`, and a server clock ten minutes off
 //! that refuses stale requests without this crate's date codes.
 
-mod common_client;
+use janrain_auth_test_support::client as common_client;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -4,7 +4,7 @@
 //! Every test uses a fresh random key prefix, so tests never see each other's keys, and nothing
 //! here sleeps for more than about two seconds.
 
-mod support;
+use janrain_auth_test_support as support;
 
 use support::proxy::{Proxy, hung_redis};
 

@@ -3,7 +3,7 @@
 //! `middleware::from_fn`, tower-http's `AsyncRequireAuthorizationLayer`) giving the same
 //! answers, and CORS preflights. All over real HTTP.
 
-mod support;
+use janrain_auth_test_support as support;
 
 use std::io::Write;
 use std::time::Duration;

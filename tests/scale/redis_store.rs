@@ -4,7 +4,7 @@
 //! tokens issued on one node and verified on the other, and Redis going away and coming back.
 //! Every test uses its own random key prefix.
 
-mod support;
+use janrain_auth_test_support as support;
 
 use support::proxy::{Proxy, hung_redis};
 

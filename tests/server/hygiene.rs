@@ -11,7 +11,7 @@
 //! * Outbound `Authorization` headers are marked sensitive on the tower and the reqwest paths,
 //!   janrain-signed and Basic.
 
-mod support;
+use janrain_auth_test_support as support;
 
 use janrain_auth_load as load;
 use support::traces::captured;
@@ -36,7 +36,7 @@ use janrain_auth::server::{
 };
 use tower::{Service, ServiceBuilder, ServiceExt};
 
-const CLIENTS: &str = include_str!("../examples/demo-clients.json");
+const CLIENTS: &str = include_str!("../../examples/demo-clients.json");
 const REDIS_PASSWORD: &str = "redis-password-k9x2";
 /// Secrets used on purpose by the traffic below (wrong ones included).
 const EXTRA_SECRETS: &[&str] = &[

@@ -6,9 +6,13 @@ use std::time::Duration;
 
 use janrain_auth_load as load;
 
+use crate::counting::memory_exclusive_async;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_traffic_is_answered_correctly_with_and_without_the_replay_guard() {
-    // One after the other: the memory figures are the whole process's.
+    // One after the other, and alone in the process: the memory figures are the whole
+    // process's.
+    let _alone = memory_exclusive_async().await;
     for replay in [false, true] {
         let report = load::run(load::Options {
             duration: Duration::from_secs(3),

@@ -2,12 +2,13 @@
 //! axum servers on loopback called with reqwest, two layers of one process sharing one guard.
 //! Time is a `ManualClock` shared by the layers and the guard, so nothing sleeps.
 
-mod support;
+use janrain_auth_test_support as support;
 
 use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use crate::counting::{held_now, memory_exclusive};
 use janrain_auth::error::JanrainError;
 use janrain_auth::scheme::{Datetime, ManualClock};
 use janrain_auth::server::{MemoryReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict};
@@ -419,36 +420,6 @@ fn clients_sharing_a_secret_do_not_share_entries() {
 // ---------------------------------------------------------------------------------------------
 // Memory.
 
-/// Counts the bytes held by allocations of the current thread, so that tests running on other
-/// threads do not disturb the measurement.
-struct CountingAllocator;
-
-thread_local! {
-    static HELD: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
-}
-
-fn held(delta: isize) {
-    let _ = HELD.try_with(|held| held.set(held.get() + delta));
-}
-
-unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        held(layout.size() as isize);
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        held(-(layout.size() as isize));
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        held(new_size as isize - layout.size() as isize);
-        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
-
 /// A 28-character signature, unique per `n`, written without allocating.
 fn numbered(n: u64) -> [u8; 28] {
     let mut sig = *b"AAAAAAAAAAAA0000000000000000";
@@ -458,12 +429,9 @@ fn numbered(n: u64) -> [u8; 28] {
     sig
 }
 
-fn held_now() -> isize {
-    HELD.with(|h| h.get())
-}
-
 #[test]
 fn two_million_live_entries_take_at_most_32_bytes_each_and_churn_does_not_grow_them() {
+    let _alone = memory_exclusive();
     const N: u64 = 2_000_000;
     let clock = clock();
     let before = held_now();
@@ -509,6 +477,7 @@ fn two_million_live_entries_take_at_most_32_bytes_each_and_churn_does_not_grow_t
 
 #[test]
 fn memory_stays_dense_under_steady_traffic_near_the_cap() {
+    let _alone = memory_exclusive();
     // A new request every tick, entries expiring as they arrive, the guard held just under its
     // cap for three lifetimes.
     const CAP: usize = 50_000;

@@ -2,7 +2,7 @@
 //! sees, access tokens issued and accepted, the server's end on `shutdown` and on drop, and
 //! `SignedRequest` through a router behind the layer.
 
-mod support;
+use janrain_auth_test_support as support;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,9 +1,10 @@
-//! What the server-side integration tests share: the emulator on a loopback port, the
+//! What the test binaries share (`tests/{scheme,server,client,scale}`): the emulator on a loopback port, the
 //! demo clients, janrain-signed requests built by hand, answers read as Janrain envelopes, and
 //! captured logs.
 
 #![allow(dead_code)]
 
+pub mod client;
 pub mod proxy;
 pub mod redis_servers;
 pub mod traces;

@@ -3,7 +3,7 @@
 //! issued by `/access/getAccessToken` and usable at once; credentials on operations that need
 //! none; legacy form credentials, opt-in; and no token in traces.
 
-mod support;
+use janrain_auth_test_support as support;
 
 use std::sync::Arc;
 

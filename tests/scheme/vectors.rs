@@ -15,7 +15,7 @@ use janrain_auth::scheme::{
 };
 use serde::Deserialize;
 
-const VECTORS: &str = include_str!("data/vectors.json");
+const VECTORS: &str = include_str!("../data/vectors.json");
 
 #[derive(Deserialize)]
 struct File {

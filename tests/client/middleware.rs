@@ -1,7 +1,7 @@
 //! The reqwest middleware against a real axum server behind the crate's `VerifyLayer`, over
 //! real HTTP on 127.0.0.1.
 
-mod common_client;
+use janrain_auth_test_support::client as common_client;
 
 use std::sync::Arc;
 use std::time::Duration;

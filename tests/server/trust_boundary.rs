@@ -4,7 +4,7 @@
 //! attack below is sent over real HTTP to a real axum app; each is refused, or the handler
 //! sees exactly the signed parameters.
 
-mod support;
+use janrain_auth_test_support as support;
 
 use std::collections::HashMap;
 

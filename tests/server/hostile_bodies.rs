@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const NOW: &str = "2026-03-01 12:00:00";
-const CLIENTS: &str = include_str!("../examples/demo-clients.json");
+const CLIENTS: &str = include_str!("../../examples/demo-clients.json");
 const BODY_TIMEOUT: Duration = Duration::from_millis(500);
 const BODY_LIMIT: usize = 1024;
 
