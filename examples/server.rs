@@ -37,10 +37,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use janrain_auth::emulator::{Echo, Emulator};
+use janrain_auth::emulator::{Echo, Emulator, EmulatorBuilder};
 use janrain_auth::server::{
     ClientStore, ClientsFile, MemoryReplayGuard, RedisClientStore, RedisReplayGuard, SharedTokens,
-    TokenIssuer,
+    TokenIssuer, VerifyLayerBuilder,
 };
 
 const USAGE: &str = "usage: server [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N] [--body-limit BYTES] [--janrain-status] [--replay memory|redis://HOST:PORT|redis-cluster://HOST:PORT,...] [--clients redis://HOST:PORT [--redis-prefix P] [--cache-ttl-seconds N] [--import-clients FILE]] [--echo verified|axum] [--strict-parameters] [--allow-unsigned-bodies] [--form-credentials]";
@@ -49,14 +49,9 @@ const DEMO_CLIENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-c
 struct Options {
     addr: SocketAddr,
     clients: String,
-    skew: Option<u64>,
-    body_limit: Option<usize>,
-    janrain_status: bool,
     replay: Option<Replay>,
-    echo: Echo,
-    strict_parameters: bool,
-    allow_unsigned_bodies: bool,
-    form_credentials: bool,
+    /// The emulator, with the layer options and the echo mode of the flags.
+    emulator: EmulatorBuilder,
     redis_prefix: String,
     cache_ttl: u64,
     import_clients: Option<String>,
@@ -95,14 +90,8 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Stri
     let mut options = Options {
         addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
         clients: DEMO_CLIENTS.to_owned(),
-        skew: None,
-        body_limit: None,
-        janrain_status: false,
         replay: None,
-        echo: Echo::Verified,
-        strict_parameters: false,
-        allow_unsigned_bodies: false,
-        form_credentials: false,
+        emulator: Emulator::builder(),
         redis_prefix: "janrain-auth:".to_owned(),
         cache_ttl: 5,
         import_clients: None,
@@ -118,23 +107,28 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Stri
             }
             "--clients" => options.clients = value("--clients")?,
             "--skew-seconds" => {
-                let what = "a number of seconds";
-                options.skew = Some(parsed("--skew-seconds", value("--skew-seconds")?, what)?);
+                let v = value("--skew-seconds")?;
+                let window =
+                    Duration::from_secs(parsed("--skew-seconds", v, "a number of seconds")?);
+                options.layer(move |layer| layer.date_window(window, window));
             }
             "--body-limit" => {
-                let what = "a number of bytes";
-                options.body_limit = Some(parsed("--body-limit", value("--body-limit")?, what)?);
+                let v = value("--body-limit")?;
+                let limit = parsed("--body-limit", v, "a number of bytes")?;
+                options.layer(move |layer| layer.body_limit(limit));
             }
-            "--janrain-status" => options.janrain_status = true,
+            "--janrain-status" => options.layer(|layer| layer.janrain_status(true)),
             "--replay" => options.replay = Some(parse_replay(&value("--replay")?)?),
             "--echo" => {
-                options.echo = value("--echo")?
+                let echo: Echo = value("--echo")?
                     .parse()
-                    .map_err(|e| format!("--echo: {e}"))?
+                    .map_err(|e| format!("--echo: {e}"))?;
+                options.emulator =
+                    std::mem::replace(&mut options.emulator, Emulator::builder()).echo(echo);
             }
-            "--strict-parameters" => options.strict_parameters = true,
-            "--allow-unsigned-bodies" => options.allow_unsigned_bodies = true,
-            "--form-credentials" => options.form_credentials = true,
+            "--strict-parameters" => options.layer(|layer| layer.strict_parameters(true)),
+            "--allow-unsigned-bodies" => options.layer(|layer| layer.allow_unsigned_bodies(true)),
+            "--form-credentials" => options.layer(|layer| layer.accept_form_credentials(true)),
             "--redis-prefix" => options.redis_prefix = value("--redis-prefix")?,
             "--import-clients" => options.import_clients = Some(value("--import-clients")?),
             "--cache-ttl-seconds" => {
@@ -145,6 +139,17 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Stri
         }
     }
     Ok(Some(options))
+}
+
+impl Options {
+    /// Add `step` to the verification layer's options.
+    fn layer(
+        &mut self,
+        step: impl FnOnce(VerifyLayerBuilder) -> VerifyLayerBuilder + Send + 'static,
+    ) {
+        let emulator = std::mem::replace(&mut self.emulator, Emulator::builder());
+        self.emulator = emulator.configure_layer(step);
+    }
 }
 
 /// `value` read as a `T`, or a message naming the flag and `what` it should be.
@@ -183,28 +188,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
-    let (form_credentials, janrain_status) = (options.form_credentials, options.janrain_status);
-    let (strict, unsigned_bodies) = (options.strict_parameters, options.allow_unsigned_bodies);
-    let (skew, body_limit) = (options.skew, options.body_limit);
-    let mut emulator = Emulator::builder()
-        .clients(store)
-        .tokens(tokens)
-        .echo(options.echo)
-        .configure_layer(move |mut builder| {
-            builder = builder
-                .accept_form_credentials(form_credentials)
-                .janrain_status(janrain_status)
-                .strict_parameters(strict)
-                .allow_unsigned_bodies(unsigned_bodies);
-            if let Some(skew) = skew {
-                let window = Duration::from_secs(skew);
-                builder = builder.date_window(window, window);
-            }
-            match body_limit {
-                Some(limit) => builder.body_limit(limit),
-                None => builder,
-            }
-        });
+    let mut emulator = options.emulator.clients(store).tokens(tokens);
     let redis = match options.replay {
         None => None,
         Some(Replay::Memory) => {
