@@ -85,7 +85,9 @@ impl Call {
 /// the `stat:error` envelope, as Identity Cloud answers most operation errors), or a `Result`
 /// of either; [`Reply::with_status`] changes the status. [`Reply::other`] answers what is not
 /// JSON at all (a proxy's error page, say).
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the status, the type and the length of the body: a body may hold a token.
+#[derive(Clone)]
 pub struct Reply {
     status: StatusCode,
     content_type: &'static str,
@@ -151,6 +153,16 @@ impl Reply {
     /// The body.
     pub fn body(&self) -> &str {
         &self.body
+    }
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .finish()
     }
 }
 

@@ -1,5 +1,6 @@
 //! Correctly signed requests for handler tests, made by the client's own signer.
 
+use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -36,7 +37,9 @@ use crate::scheme::{Datetime, ManualClock};
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the parameters' keys only: values may be passwords or tokens.
+#[derive(Clone)]
 pub struct SignedRequest {
     client: Arc<ApiClient>,
     path: String,
@@ -44,6 +47,22 @@ pub struct SignedRequest {
     at: Option<Datetime>,
     method: Method,
     basic: bool,
+}
+
+impl fmt::Debug for SignedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedRequest")
+            .field("client", &self.client)
+            .field("path", &self.path)
+            .field(
+                "keys",
+                &self.params.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("at", &self.at)
+            .field("method", &self.method)
+            .field("basic", &self.basic)
+            .finish()
+    }
 }
 
 /// Why a [`SignedRequest`] could not be built.

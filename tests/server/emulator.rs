@@ -243,3 +243,18 @@ async fn signed_requests_pass_the_layer() {
     let (status, got) = answer(app, forged).await;
     assert_eq!((status, got["code"].as_u64()), (401, Some(431)), "{got}");
 }
+
+#[test]
+fn debug_shows_no_values() {
+    let request =
+        SignedRequest::new(reader(), "/entity.update").param("password", "hunter2-secret-value");
+    let text = format!("{request:?}");
+    assert!(
+        text.contains("password") && !text.contains("hunter2"),
+        "{text}"
+    );
+    assert!(!text.contains(READER.1), "{text}");
+    let reply = Reply::json(&json!({"access_token": "token-3f1a9c"}));
+    let text = format!("{reply:?}");
+    assert!(!text.contains("token-3f1a9c"), "{text}");
+}
