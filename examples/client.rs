@@ -42,7 +42,7 @@ use janrain_auth::error::JanrainError;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-pub const USAGE: &str = "usage: client --base-url URL (--client-id ID --secret SECRET [--basic] | --access-token TOKEN | --client-id ID --login-client) (--endpoint PATH | --find-all) [--get] [key=value ...] [--json key=JSON ...]
+const USAGE: &str = "usage: client --base-url URL (--client-id ID --secret SECRET [--basic] | --access-token TOKEN | --client-id ID --login-client) (--endpoint PATH | --find-all) [--get] [key=value ...] [--json key=JSON ...]
 
   --base-url URL     the API's base URL, http:// only (e.g. http://127.0.0.1:8080); its path
                      is a prefix that is not signed
@@ -174,7 +174,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String>
 
 /// Run the example with `args` (without the program name), writing to `out` and `err`; the
 /// exit status.
-pub async fn run(
+async fn run(
     args: impl IntoIterator<Item = String>,
     out: &mut dyn Write,
     err: &mut dyn Write,

@@ -1,4 +1,5 @@
-//! An Identity Cloud look-alike: every operation of the catalog, behind the verification layer.
+//! The crate's Identity Cloud emulator as a standalone server: every operation of the catalog,
+//! behind the verification layer.
 //!
 //! ```text
 //! cargo run --example server -- [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N]
@@ -11,14 +12,11 @@
 //!                               [--allow-unsigned-bodies] [--form-credentials]
 //! ```
 //!
-//! `--echo` says what the handlers echo as `params`: `verified` (default) the parameters the
-//! layer verified, `axum` what a plain axum handler reads (`RawForm`: the form body for POST,
-//! the query string for GET and HEAD). `--strict-parameters` refuses keys holding `=` or line
-//! breaks and values holding line breaks; `--allow-unsigned-bodies` lets signed requests carry
-//! bodies that are not forms; `--form-credentials` accepts `client_id` + `client_secret` as
-//! form parameters where Basic is accepted. `/access/getAccessToken` issues real access tokens
-//! (kept with the other tokens: in memory, or in Redis), usable at once with janrain-oauth
-//! (`Authorization: OAuth <token>`).
+//! The answers are the emulator's (`janrain_auth::emulator`): each operation echoes its
+//! verified parameters (`--echo axum`: what a plain axum handler reads), and
+//! `/access/getAccessToken` issues real access tokens (kept with the other tokens). Layer
+//! options: `--strict-parameters`, `--allow-unsigned-bodies`, `--form-credentials`
+//! (`client_id` + `client_secret` as form parameters where Basic is accepted).
 //!
 //! `--replay` refuses a signed request accepted before (401 `request_replayed`): `memory` keeps
 //! them in this process, `redis://HOST:PORT` (any Redis URL) in a Redis that several servers can
@@ -33,19 +31,16 @@
 //! `--clients` it loads `examples/demo-clients.json`: one client per feature, one with two
 //! secrets, and access tokens for the login clients.
 
-#[path = "support/lookalike.rs"]
-mod lookalike;
-
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use janrain_auth::permissions::Catalog;
+use janrain_auth::emulator::{Echo, Emulator, EmulatorBuilder};
 use janrain_auth::server::{
     ClientStore, ClientsFile, MemoryReplayGuard, RedisClientStore, RedisReplayGuard, SharedTokens,
-    TokenIssuer, VerifyLayer,
+    TokenIssuer, VerifyLayerBuilder,
 };
 
 const USAGE: &str = "usage: server [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N] [--body-limit BYTES] [--janrain-status] [--replay memory|redis://HOST:PORT|redis-cluster://HOST:PORT,...] [--clients redis://HOST:PORT [--redis-prefix P] [--cache-ttl-seconds N] [--import-clients FILE]] [--echo verified|axum] [--strict-parameters] [--allow-unsigned-bodies] [--form-credentials]";
@@ -54,14 +49,9 @@ const DEMO_CLIENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-c
 struct Options {
     addr: SocketAddr,
     clients: String,
-    skew: Option<u64>,
-    body_limit: Option<usize>,
-    janrain_status: bool,
     replay: Option<Replay>,
-    echo: lookalike::Echo,
-    strict_parameters: bool,
-    allow_unsigned_bodies: bool,
-    form_credentials: bool,
+    /// The emulator, with the layer options and the echo mode of the flags.
+    emulator: EmulatorBuilder,
     redis_prefix: String,
     cache_ttl: u64,
     import_clients: Option<String>,
@@ -100,14 +90,8 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Stri
     let mut options = Options {
         addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
         clients: DEMO_CLIENTS.to_owned(),
-        skew: None,
-        body_limit: None,
-        janrain_status: false,
         replay: None,
-        echo: lookalike::Echo::Verified,
-        strict_parameters: false,
-        allow_unsigned_bodies: false,
-        form_credentials: false,
+        emulator: Emulator::builder(),
         redis_prefix: "janrain-auth:".to_owned(),
         cache_ttl: 5,
         import_clients: None,
@@ -118,48 +102,61 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Stri
         match arg.as_str() {
             "--help" | "-h" => return Ok(None),
             "--addr" => {
-                let v = value("--addr")?;
-                options.addr = v.parse().map_err(|_| {
-                    format!("--addr: {v:?} is not an address such as 127.0.0.1:8080")
-                })?;
+                let what = "an address such as 127.0.0.1:8080";
+                options.addr = parsed("--addr", value("--addr")?, what)?;
             }
             "--clients" => options.clients = value("--clients")?,
             "--skew-seconds" => {
                 let v = value("--skew-seconds")?;
-                options.skew =
-                    Some(v.parse().map_err(|_| {
-                        format!("--skew-seconds: {v:?} is not a number of seconds")
-                    })?);
+                let window =
+                    Duration::from_secs(parsed("--skew-seconds", v, "a number of seconds")?);
+                options.layer(move |layer| layer.date_window(window, window));
             }
             "--body-limit" => {
                 let v = value("--body-limit")?;
-                options.body_limit = Some(
-                    v.parse()
-                        .map_err(|_| format!("--body-limit: {v:?} is not a number of bytes"))?,
-                );
+                let limit = parsed("--body-limit", v, "a number of bytes")?;
+                options.layer(move |layer| layer.body_limit(limit));
             }
-            "--janrain-status" => options.janrain_status = true,
+            "--janrain-status" => options.layer(|layer| layer.janrain_status(true)),
             "--replay" => options.replay = Some(parse_replay(&value("--replay")?)?),
             "--echo" => {
-                options.echo = value("--echo")?
+                let echo: Echo = value("--echo")?
                     .parse()
-                    .map_err(|e| format!("--echo: {e}"))?
+                    .map_err(|e| format!("--echo: {e}"))?;
+                options.emulator =
+                    std::mem::replace(&mut options.emulator, Emulator::builder()).echo(echo);
             }
-            "--strict-parameters" => options.strict_parameters = true,
-            "--allow-unsigned-bodies" => options.allow_unsigned_bodies = true,
-            "--form-credentials" => options.form_credentials = true,
+            "--strict-parameters" => options.layer(|layer| layer.strict_parameters(true)),
+            "--allow-unsigned-bodies" => options.layer(|layer| layer.allow_unsigned_bodies(true)),
+            "--form-credentials" => options.layer(|layer| layer.accept_form_credentials(true)),
             "--redis-prefix" => options.redis_prefix = value("--redis-prefix")?,
             "--import-clients" => options.import_clients = Some(value("--import-clients")?),
             "--cache-ttl-seconds" => {
                 let v = value("--cache-ttl-seconds")?;
-                options.cache_ttl = v.parse().map_err(|_| {
-                    format!("--cache-ttl-seconds: {v:?} is not a number of seconds")
-                })?;
+                options.cache_ttl = parsed("--cache-ttl-seconds", v, "a number of seconds")?;
             }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     Ok(Some(options))
+}
+
+impl Options {
+    /// Add `step` to the verification layer's options.
+    fn layer(
+        &mut self,
+        step: impl FnOnce(VerifyLayerBuilder) -> VerifyLayerBuilder + Send + 'static,
+    ) {
+        let emulator = std::mem::replace(&mut self.emulator, Emulator::builder());
+        self.emulator = emulator.configure_layer(step);
+    }
+}
+
+/// `value` read as a `T`, or a message naming the flag and `what` it should be.
+fn parsed<T: std::str::FromStr>(flag: &str, value: String, what: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{flag}: {value:?} is not {what}"))
 }
 
 fn main() -> ExitCode {
@@ -191,42 +188,24 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
-    let mut builder = VerifyLayer::builder(store)
-        .token_verifier(tokens.clone())
-        .accept_form_credentials(options.form_credentials)
-        .janrain_status(options.janrain_status)
-        .strict_parameters(options.strict_parameters)
-        .allow_unsigned_bodies(options.allow_unsigned_bodies);
-    if let Some(skew) = options.skew {
-        let window = Duration::from_secs(skew);
-        builder = builder.date_window(window, window);
-    }
-    if let Some(limit) = options.body_limit {
-        builder = builder.body_limit(limit);
-    }
+    let mut emulator = options.emulator.clients(store).tokens(tokens);
     let redis = match options.replay {
         None => None,
         Some(Replay::Memory) => {
             let guard = MemoryReplayGuard::new();
-            eprintln!(
-                "replay protection: in memory, at most {} entries",
-                guard.capacity()
-            );
-            builder = builder.replay_guard(guard);
+            let capacity = guard.capacity();
+            eprintln!("replay protection: in memory, at most {capacity} entries");
+            emulator = emulator.configure_layer(move |builder| builder.replay_guard(guard));
             None
         }
         Some(Replay::Redis(guard)) => {
             eprintln!("replay protection: Redis at {}", guard.server());
-            builder = builder.replay_guard(guard.clone());
+            let shared = guard.clone();
+            emulator = emulator.configure_layer(move |builder| builder.replay_guard(shared));
             Some(guard)
         }
     };
-    let app = lookalike::app(
-        &Catalog::identity_cloud(),
-        builder.build(),
-        options.echo,
-        tokens,
-    );
+    let app = emulator.router();
 
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -235,14 +214,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(options.addr).await {
-            Ok(listener) => listener,
-            Err(e) => {
-                eprintln!("server: cannot listen on {}: {e}", options.addr);
-                return ExitCode::FAILURE;
-            }
-        };
+    let served = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(options.addr)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
         if let Some(guard) = redis
             && let Err(e) = guard.ping().await
         {
@@ -251,14 +226,15 @@ fn main() -> ExitCode {
         let addr = listener.local_addr().unwrap_or(options.addr);
         println!("listening on http://{addr}");
         let _ = std::io::stdout().flush();
-        match axum::serve(listener, app).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("server: {e}");
-                ExitCode::FAILURE
-            }
+        axum::serve(listener, app).await.map_err(|e| e.to_string())
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("server: {e}");
+            ExitCode::FAILURE
         }
-    })
+    }
 }
 
 /// Where clients are looked up and where tokens are checked.

@@ -33,12 +33,12 @@ use janrain_auth::credentials::{ClientId, ClientSecret};
 use janrain_auth::scheme::{Datetime, SigningKey, StringToSign, basic_header, signature_header};
 
 /// The one-line usage printed after an error.
-pub const USAGE: &str = "usage: sign --client-id ID --secret SECRET --endpoint /path \
+const USAGE: &str = "usage: sign --client-id ID --secret SECRET --endpoint /path \
                          [--date \"YYYY-MM-DD HH:MM:SS\"] [key=value ...] | \
                          sign --basic --client-id ID --secret SECRET | sign --help";
 
 /// What `--help` prints.
-pub const HELP: &str = "\
+const HELP: &str = "\
 Sign a janrain-signed request: print its Date and Authorization headers.
 
 usage: sign --client-id ID --secret SECRET --endpoint /path [--date \"YYYY-MM-DD HH:MM:SS\"] [key=value ...]
@@ -59,7 +59,7 @@ Exit status: 0 printed, 2 bad arguments, 1 anything else.
 
 /// What a run produced.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
+enum Outcome {
     /// Print this on stdout and exit 0.
     Print(String),
     /// Bad arguments: print this one-line message and [`USAGE`] on stderr and exit 2.
@@ -79,7 +79,7 @@ struct Args {
 }
 
 /// Run with the arguments after the program name; `now` is read only without `--date`.
-pub fn run(args: &[OsString], now: impl FnOnce() -> SystemTime) -> Outcome {
+fn run(args: &[OsString], now: impl FnOnce() -> SystemTime) -> Outcome {
     match parse(args) {
         Ok(None) => Outcome::Print(HELP.to_owned()),
         Ok(Some(args)) => execute(args, now),
@@ -225,7 +225,7 @@ fn execute(args: Args, now: impl FnOnce() -> SystemTime) -> Outcome {
     ))
 }
 
-/// Why `endpoint` is not a root-anchored URL path (spec R5).
+/// Why `endpoint` is not a root-anchored URL path: the string to sign begins with it.
 fn check_endpoint(endpoint: &str) -> Result<(), &'static str> {
     if !endpoint.starts_with('/') {
         return Err("it must start with '/'");

@@ -14,6 +14,8 @@
 //! * [`scheme`]: the pure scheme core (string to sign, signing keys, headers, the `Date`).
 //! * [`credentials`]: client ids, secrets (redacted, zeroized) and API clients.
 //! * [`permissions`]: client features and the operation catalog.
+//! * [`emulator`] (feature `emulator`): an in-process Identity Cloud to test calling code
+//!   against, and signed requests for handler unit tests.
 //! * [`params`]: query-string and form-body parameters, decoded the same way on both sides.
 //! * [`error`]: the Janrain error envelope and every error code the crate answers with.
 //! * [`guide`]: the string to sign, the crate's choices where Janrain is silent, the clients
@@ -38,6 +40,9 @@
 mod body;
 pub mod client;
 pub mod credentials;
+#[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
+pub mod emulator;
 pub mod error;
 pub mod guide;
 pub mod params;

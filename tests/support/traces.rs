@@ -1,6 +1,6 @@
 //! Every trace of a test process, captured at TRACE with each span's fields (on close and on
 //! every event), so that tests can assert what the crate's traces never contain. Shared by the
-//! test binaries that check hygiene; each includes this file as a module.
+//! test binaries that check hygiene.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};

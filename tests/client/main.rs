@@ -1,0 +1,12 @@
+//! The client side: the signer's configuration, the reqwest middleware and the tower layer,
+//! `JanrainClient` (its parameters, paging, errors), calls as a user and as a login client, and
+//! the `client` example.
+
+mod api;
+mod api_encode;
+mod config;
+mod example;
+mod middleware;
+mod oauth;
+mod oauth_emulator;
+mod tower_layer;

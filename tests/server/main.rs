@@ -1,0 +1,13 @@
+//! The server side: the verification layer over HTTP (its answers, janrain-oauth, the trust
+//! boundary, hostile bodies, tower stacks, extreme configurations), the emulator, the `server`
+//! example, and the secret hygiene of both sides' traces.
+
+mod config_extremes;
+mod emulator;
+mod hostile_bodies;
+mod hygiene;
+mod layer;
+mod oauth;
+mod server_example;
+mod tower_stack;
+mod trust_boundary;
