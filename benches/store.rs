@@ -18,12 +18,9 @@
 //!
 //! `cargo bench --bench store -- --warm-up-time 1 --measurement-time 3`
 
-#[path = "../tests/support/redis_servers.rs"]
-#[allow(dead_code)]
-mod redis_servers;
-
 mod support;
 
+use janrain_auth_test_support::redis_servers;
 use std::hint::black_box;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
