@@ -6,32 +6,54 @@ use std::cmp::Ordering;
 
 use super::canonical::{ParamOrder, Params};
 
-/// The length of the prefix all keys share (0 with fewer than two parameters): sort prefixes
-/// are taken after it, so that keys such as `attribute_01` ... `attribute_19` still differ in
-/// them. The first eight bytes of every key usually settle it; only when they agree is each
-/// key compared further.
+/// A parameter's sort prefix and its index.
+pub(super) type Keyed = (u64, usize);
+
+/// Fill `keyed` (one slot per parameter) with each parameter's index and its sort prefix,
+/// taken after the bytes all keys share, so that keys such as `attribute_01` ...
+/// `attribute_19` still differ in their prefixes.
+///
+/// One pass reads each key's first eight bytes once, for both the prefix and the shared part:
+/// they usually differ somewhere in the first bytes, and the prefixes are then final. Only
+/// when all keys agree further are the prefixes taken again, after the shared bytes.
 #[inline]
-pub(super) fn shared_key_prefix<L: Params + ?Sized>(p: &L) -> usize {
-    let n = p.param_count();
-    if n < 2 {
-        return 0;
+pub(super) fn fill_prefixes<L: Params + ?Sized>(order: ParamOrder, p: &L, keyed: &mut [Keyed]) {
+    if keyed.is_empty() {
+        return;
     }
-    let first = p.param_key(0);
-    let head = be_prefix(first);
+    let first = be_prefix(p.param_key(0));
     let mut differ = 0u64;
-    let mut shortest = first.len();
-    for i in 1..n {
+    let mut shortest = usize::MAX;
+    for (i, slot) in keyed.iter_mut().enumerate() {
         let key = p.param_key(i);
-        differ |= head ^ be_prefix(key);
+        let head = be_prefix(key);
+        differ |= first ^ head;
         shortest = shortest.min(key.len());
+        *slot = (finish_prefix(order, head, key.len(), p.param_value(i)), i);
     }
-    if differ != 0 {
+    let shared = if keyed.len() < 2 {
+        0
+    } else if differ != 0 {
         // Every key agrees with the first (zero-padded) before the first byte where any
         // differs; no prefix runs past the shortest key.
-        return (differ.leading_zeros() as usize / 8).min(shortest);
+        (differ.leading_zeros() as usize / 8).min(shortest)
+    } else {
+        shared_key_prefix(p)
+    };
+    if shared > 0 {
+        for (i, slot) in keyed.iter_mut().enumerate() {
+            slot.0 = sort_prefix(order, &p.param_key(i)[shared..], p.param_value(i));
+        }
     }
+}
+
+/// The length of the prefix all keys share, byte by byte (for when their first eight bytes
+/// agree).
+#[cold]
+fn shared_key_prefix<L: Params + ?Sized>(p: &L) -> usize {
+    let first = p.param_key(0);
     let mut shared = first.len();
-    for i in 1..n {
+    for i in 1..p.param_count() {
         if shared == 0 {
             break;
         }
@@ -62,9 +84,13 @@ pub(super) fn insertion_sort<T: Copy>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -
 /// key has ended (zero) where the other holds a non-zero byte and sorts after it. Equal
 /// prefixes decide nothing.
 #[inline]
-pub(super) fn sort_prefix(order: ParamOrder, key: &[u8], value: &[u8]) -> u64 {
-    let head = be_prefix(key);
-    let k = key.len();
+fn sort_prefix(order: ParamOrder, key: &[u8], value: &[u8]) -> u64 {
+    finish_prefix(order, be_prefix(key), key.len(), value)
+}
+
+/// [`sort_prefix`] from the key's prefix `head` ([`be_prefix`]) and its length `k`.
+#[inline(always)]
+fn finish_prefix(order: ParamOrder, head: u64, k: usize, value: &[u8]) -> u64 {
     if k >= 8 || order == ParamOrder::Key {
         return head;
     }
