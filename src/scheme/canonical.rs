@@ -134,20 +134,27 @@ impl<L: Params + ?Sized> Params for &L {
     }
 }
 
-/// Where [`StringToSign::write_to`] puts the string: pieces, and `key=value\n` lines that a
-/// sink may take in one step.
+/// Where [`StringToSign::write_to`] puts the string: pieces, and lines that a sink may take in
+/// one step.
 pub(crate) trait Sink {
     /// The next piece of the string.
     fn piece(&mut self, bytes: &[u8]);
 
-    /// The line `key=value\n`.
+    /// The line `first`, `sep`, `second`, `\n`: a parameter's `key=value\n`, or the string's
+    /// first two lines, `endpoint\ndatetime\n`.
     #[inline(always)]
-    fn line(&mut self, key: &[u8], value: &[u8]) {
-        self.piece(key);
-        self.piece(b"=");
-        self.piece(value);
-        self.piece(b"\n");
+    fn line(&mut self, first: &[u8], sep: u8, second: &[u8]) {
+        line_in_pieces(self, first, sep, second);
     }
+}
+
+/// [`Sink::line`] as four pieces.
+#[inline(always)]
+pub(crate) fn line_in_pieces<S: Sink + ?Sized>(sink: &mut S, first: &[u8], sep: u8, second: &[u8]) {
+    sink.piece(first);
+    sink.piece(&[sep]);
+    sink.piece(second);
+    sink.piece(b"\n");
 }
 
 impl<F: FnMut(&[u8])> Sink for F {
@@ -180,23 +187,30 @@ impl Sink for SliceWriter<'_> {
     }
 
     #[inline(always)]
-    fn line(&mut self, key: &[u8], value: &[u8]) {
-        let eq = self.pos + key.len();
-        let end = eq + value.len() + 2;
+    fn line(&mut self, first: &[u8], sep: u8, second: &[u8]) {
+        let end = self.pos + first.len() + second.len() + 2;
         match self.buf.get_mut(self.pos..end) {
             Some(dst) => {
-                let (k, rest) = dst.split_at_mut(key.len());
-                copy_short(k, key);
-                if let Some((first, rest)) = rest.split_first_mut() {
-                    *first = b'=';
-                    if let Some((last, v)) = rest.split_last_mut() {
-                        copy_short(v, value);
-                        *last = b'\n';
-                    }
-                }
+                put_line(dst, first, sep, second);
                 self.pos = end;
             }
             None => self.overflow = true,
+        }
+    }
+}
+
+/// Write the line `first`, `sep`, `second`, `\n` into `dst`, which is exactly that long.
+#[inline(always)]
+pub(crate) fn put_line(dst: &mut [u8], first: &[u8], sep: u8, second: &[u8]) {
+    debug_assert_eq!(dst.len(), first.len() + second.len() + 2);
+    if let Some((a, rest)) = dst.split_at_mut_checked(first.len()) {
+        copy_short(a, first);
+        if let Some((middle, rest)) = rest.split_first_mut() {
+            *middle = sep;
+            if let Some((last, b)) = rest.split_last_mut() {
+                copy_short(b, second);
+                *last = b'\n';
+            }
         }
     }
 }
@@ -403,10 +417,7 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     /// MAC's buffer) is not behind a call per piece.
     #[inline]
     pub(crate) fn write_to<S: Sink>(&self, sink: &mut S) {
-        sink.piece(self.endpoint.as_bytes());
-        sink.piece(b"\n");
-        sink.piece(self.datetime.as_bytes());
-        sink.piece(b"\n");
+        sink.line(self.endpoint.as_bytes(), b'\n', self.datetime.as_bytes());
         if self.params.param_count() == 0 {
             if self.form.blank_line_without_params {
                 sink.piece(b"\n");
@@ -415,7 +426,7 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
         }
         self.with_sorted(|order| {
             for &(_, i) in order {
-                sink.line(self.params.param_key(i), self.params.param_value(i));
+                sink.line(self.params.param_key(i), b'=', self.params.param_value(i));
             }
         });
     }

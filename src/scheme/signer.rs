@@ -22,7 +22,9 @@ use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
-use super::canonical::{Canonicalization, Params, Sink, StringToSign, copy_short};
+use super::canonical::{
+    Canonicalization, Params, Sink, StringToSign, copy_short, line_in_pieces, put_line,
+};
 
 /// Length of a janrain-signed signature: standard base64 of the 20-byte HMAC-SHA1, padded.
 pub const SIGNATURE_LEN: usize = 28;
@@ -236,25 +238,19 @@ impl<const B: usize> Sink for Gather<B> {
         }
     }
 
-    /// The line `key=value\n`: one check of the room left for the four pieces.
+    /// A line: one check of the room left for its four pieces.
     #[inline(always)]
-    fn line(&mut self, key: &[u8], value: &[u8]) {
+    fn line(&mut self, first: &[u8], sep: u8, second: &[u8]) {
         let pos = self.pos;
         let room = Self::LEN - pos;
-        if key.len() < room && value.len() < room && key.len() + value.len() + 2 < room {
-            let buf = self.buf.as_flattened_mut();
-            let eq = pos + key.len();
-            let nl = eq + 1 + value.len();
-            copy_short(&mut buf[pos..eq], key);
-            buf[eq] = b'=';
-            copy_short(&mut buf[eq + 1..nl], value);
-            buf[nl] = b'\n';
-            self.pos = nl + 1;
+        let len = first.len() + second.len() + 2;
+        if len < room
+            && let Some(dst) = self.buf.as_flattened_mut().get_mut(pos..pos + len)
+        {
+            put_line(dst, first, sep, second);
+            self.pos = pos + len;
         } else {
-            self.piece(key);
-            self.piece(b"=");
-            self.piece(value);
-            self.piece(b"\n");
+            line_in_pieces(self, first, sep, second);
         }
     }
 }
@@ -472,7 +468,7 @@ mod tests {
                 msg.extend_from_slice(b"tail");
                 let mut g = Gather::<BUF_BLOCKS>::new(signing.core.clone());
                 g.piece(&bytes[..lead]);
-                g.line(key, value);
+                g.line(key, b'=', value);
                 g.piece(b"tail");
                 assert_eq!(
                     g.finish(),
@@ -481,7 +477,7 @@ mod tests {
                 );
                 let mut short = Gather::<SHORT_BLOCKS>::new(signing.core.clone());
                 short.piece(&bytes[..lead]);
-                short.line(key, value);
+                short.line(key, b'=', value);
                 short.piece(b"tail");
                 assert_eq!(
                     short.finish(),
