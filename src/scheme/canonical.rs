@@ -222,27 +222,45 @@ pub(crate) fn put_line(dst: &mut [u8], first: &[u8], sep: u8, second: &[u8]) {
 pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     debug_assert_eq!(dst.len(), n);
+    // One move of `size_of::<$t>()` bytes at offset `$at`, as an integer load and store: moves
+    // of byte arrays would be `memcpy`s of constant sizes, which the compiler may merge across
+    // the branches below into one call of variable size.
+    macro_rules! mv {
+        ($t:ty, $at:expr) => {{
+            const W: usize = size_of::<$t>();
+            let at = $at;
+            if let Some(s) = src.get(at..).and_then(|s| s.first_chunk::<W>()) {
+                let word = <$t>::from_ne_bytes(*s);
+                if let Some(d) = dst.get_mut(at..).and_then(|d| d.first_chunk_mut::<W>()) {
+                    *d = word.to_ne_bytes();
+                }
+            }
+        }};
+    }
     // Two overlapping moves of `W` bytes cover any length from `W` to `2 * W`.
     macro_rules! two {
-        ($w:literal) => {{
-            dst[..$w].copy_from_slice(&src[..$w]);
-            dst[n - $w..].copy_from_slice(&src[n - $w..]);
+        ($t:ty) => {{
+            mv!($t, 0);
+            mv!($t, n - size_of::<$t>());
         }};
     }
     // Branches in a binary search over the length classes: two or three compares for the
     // lengths of parameter names and values, where a chain of ranges takes up to six.
     if n >= 16 {
         if n <= 32 {
-            two!(16)
+            two!(u128)
         } else if n <= 64 {
-            two!(32)
+            mv!(u128, 0);
+            mv!(u128, 16);
+            mv!(u128, n - 32);
+            mv!(u128, n - 16);
         } else {
             dst.copy_from_slice(src)
         }
     } else if n >= 4 {
-        if n >= 8 { two!(8) } else { two!(4) }
+        if n >= 8 { two!(u64) } else { two!(u32) }
     } else if n >= 2 {
-        two!(2)
+        two!(u16)
     } else if n == 1 {
         dst[0] = src[0];
     }
