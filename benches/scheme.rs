@@ -20,6 +20,11 @@
 //! ```text
 //! cargo bench --bench scheme -- --warm-up-time 1 --measurement-time 3
 //! ```
+//!
+//! Instruction counts, repeatable on a busy machine: with `SCHEME_COUNT=N` set, the binary
+//! calls each routine whose id contains one of its arguments exactly `N` times and exits, and
+//! `python3 benches/ratios.py --instructions <bench binary>` runs that under callgrind for
+//! every routine and prints the instructions per call.
 
 use std::hint::black_box;
 

@@ -1,4 +1,4 @@
-//! The string to sign (spec R1-R5, R11, R14).
+//! The string to sign.
 //!
 //! ```text
 //! endpoint \n datetime \n  key=value \n  key=value \n ...
@@ -12,7 +12,7 @@
 //! * without parameters the string is `endpoint\ndatetime\n`.
 //!
 //! That is the reference library's form, [`Canonicalization::CANONICAL`] and the default. Janrain's
-//! sample code in Java, JavaScript, PHP and Ruby differs in two ways the spec documents, and a
+//! sample code in Java, JavaScript, PHP and Ruby differs from it in two ways, and a
 //! verifier can accept either or both ([`ParamOrder::Key`], [`Canonicalization::blank_line_without_params`]).
 //!
 //! ```
@@ -266,7 +266,7 @@ pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
     }
 }
 
-/// How the parameter lines are ordered (spec R4).
+/// How the parameter lines are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ParamOrder {
     /// Sort the whole `key=value` lines by their bytes, as the reference Python library and the
@@ -286,7 +286,7 @@ pub struct Canonicalization {
     /// How parameter lines are ordered.
     pub order: ParamOrder,
     /// Without parameters, end the string with an empty line (`endpoint\ndatetime\n\n`), as the
-    /// documented sample function does (spec R2). The reference library does not.
+    /// documented sample function does. The reference library does not.
     pub blank_line_without_params: bool,
 }
 

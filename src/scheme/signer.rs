@@ -1,4 +1,4 @@
-//! Signing keys: HMAC-SHA1 keyed once per client secret (spec R7, R8).
+//! Signing keys: HMAC-SHA1 keyed once per client secret.
 //!
 //! ```
 //! use janrain_auth::scheme::{SigningKey, StringToSign};
