@@ -38,7 +38,7 @@ pub(super) fn fill_prefixes<L: Params + ?Sized>(order: ParamOrder, p: &L, keyed:
         // differs; no prefix runs past the shortest key.
         (differ.leading_zeros() as usize / 8).min(shortest)
     } else {
-        shared_key_prefix(p)
+        shared_key_prefix(p, shortest)
     };
     if shared > 0 {
         for (i, slot) in keyed.iter_mut().enumerate() {
@@ -47,19 +47,25 @@ pub(super) fn fill_prefixes<L: Params + ?Sized>(order: ParamOrder, p: &L, keyed:
     }
 }
 
-/// The length of the prefix all keys share, byte by byte (for when their first eight bytes
-/// agree).
+/// The length of the prefix all keys share, when their first eight bytes agree: eight more
+/// bytes of every key at a time, until some differ or the shortest key (`shortest` bytes)
+/// ends.
 #[cold]
-fn shared_key_prefix<L: Params + ?Sized>(p: &L) -> usize {
-    let first = p.param_key(0);
-    let mut shared = first.len();
-    for i in 1..p.param_count() {
-        if shared == 0 {
-            break;
+fn shared_key_prefix<L: Params + ?Sized>(p: &L, shortest: usize) -> usize {
+    let mut shared = 8;
+    while shared < shortest {
+        // Every key agrees on its first `shared` bytes, and has more.
+        let first = be_prefix(&p.param_key(0)[shared..]);
+        let mut differ = 0u64;
+        for i in 1..p.param_count() {
+            differ |= first ^ be_prefix(&p.param_key(i)[shared..]);
         }
-        shared = common_prefix(&first[..shared], p.param_key(i));
+        if differ != 0 {
+            return (shared + differ.leading_zeros() as usize / 8).min(shortest);
+        }
+        shared += 8;
     }
-    shared
+    shortest
 }
 
 /// Insertion sort: the fastest choice for the handful of parameters a request carries, and
