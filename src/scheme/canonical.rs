@@ -435,11 +435,8 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     /// MAC's buffer) is not behind a call per piece.
     #[inline]
     pub(crate) fn write_to<S: Sink>(&self, sink: &mut S) {
-        sink.line(self.endpoint.as_bytes(), b'\n', self.datetime.as_bytes());
+        self.write_head(sink);
         if self.params.param_count() == 0 {
-            if self.form.blank_line_without_params {
-                sink.piece(b"\n");
-            }
             return;
         }
         self.with_sorted(|order| {
@@ -447,6 +444,16 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
                 sink.line(self.params.param_key(i), b'=', self.params.param_value(i));
             }
         });
+    }
+
+    /// The lines before the parameters: the endpoint, the datetime, and the blank line of a
+    /// form that wants one when there are no parameters. The whole string when there are none.
+    #[inline(always)]
+    pub(crate) fn write_head<S: Sink>(&self, sink: &mut S) {
+        sink.line(self.endpoint.as_bytes(), b'\n', self.datetime.as_bytes());
+        if self.params.param_count() == 0 && self.form.blank_line_without_params {
+            sink.piece(b"\n");
+        }
     }
 
     /// The form that yields the same bytes as this one for this request, chosen as close to

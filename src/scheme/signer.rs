@@ -78,23 +78,20 @@ impl SigningKey {
 
     /// The signature of a request. Allocates nothing for up to 32 parameters.
     pub fn sign<L: Params + ?Sized>(&self, string_to_sign: &StringToSign<'_, L>) -> Signature {
-        // Without parameters the string is the endpoint and the date: usually short.
+        // Without parameters the string is its first lines, usually short.
         let digest = if string_to_sign.params().param_count() == 0 {
-            self.digest::<SHORT_BLOCKS, L>(string_to_sign)
+            self.digest::<SHORT_BLOCKS>(|sink| string_to_sign.write_head(sink))
         } else {
-            self.digest::<BUF_BLOCKS, L>(string_to_sign)
+            self.digest::<BUF_BLOCKS>(|sink| string_to_sign.write_to(sink))
         };
         Signature(base64_digest(&digest))
     }
 
-    /// The HMAC-SHA1 of the string to sign, gathered in a buffer of `B` blocks.
+    /// The HMAC-SHA1 of what `write` gives its sink, gathered in a buffer of `B` blocks.
     #[inline(always)]
-    fn digest<const B: usize, L: Params + ?Sized>(
-        &self,
-        string_to_sign: &StringToSign<'_, L>,
-    ) -> [u8; 20] {
+    fn digest<const B: usize>(&self, write: impl FnOnce(&mut Gather<B>)) -> [u8; 20] {
         let mut sink = Gather::<B>::new(self.core.clone());
-        string_to_sign.write_to(&mut sink);
+        write(&mut sink);
         sink.finish()
     }
 
@@ -137,9 +134,7 @@ impl SigningKey {
 
     /// The raw HMAC-SHA1 of `message` under this key.
     pub(crate) fn mac(&self, message: &[u8]) -> [u8; 20] {
-        let mut sink = Gather::<SHORT_BLOCKS>::new(self.core.clone());
-        sink.piece(message);
-        sink.finish()
+        self.digest::<SHORT_BLOCKS>(|sink| sink.piece(message))
     }
 }
 
