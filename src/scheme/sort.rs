@@ -13,29 +13,33 @@ pub(super) type Keyed = (u64, usize);
 /// taken after the bytes all keys share, so that keys such as `attribute_01` ...
 /// `attribute_19` still differ in their prefixes.
 ///
-/// One pass reads each key's first eight bytes once, for both the prefix and the shared part:
-/// they usually differ somewhere in the first bytes, and the prefixes are then final. Only
-/// when all keys agree further are the prefixes taken again, after the shared bytes.
+/// One pass reads each key's first eight bytes once; the prefixes themselves show how far
+/// the keys agree. They usually differ somewhere in the first bytes, and the prefixes are
+/// then final. Only when all keys agree further are the prefixes taken again, after the
+/// shared bytes.
 #[inline]
 pub(super) fn fill_prefixes<L: Params + ?Sized>(order: ParamOrder, p: &L, keyed: &mut [Keyed]) {
     if keyed.is_empty() {
         return;
     }
-    let first = be_prefix(p.param_key(0));
-    let mut differ = 0u64;
     let mut shortest = usize::MAX;
     for (i, slot) in keyed.iter_mut().enumerate() {
         let key = p.param_key(i);
-        let head = be_prefix(key);
-        differ |= first ^ head;
         shortest = shortest.min(key.len());
-        *slot = (finish_prefix(order, head, key.len(), p.param_value(i)), i);
+        *slot = (
+            finish_prefix(order, be_prefix(key), key.len(), p.param_value(i)),
+            i,
+        );
     }
+    // Where the prefixes first differ. Before the shortest key ends they hold key bytes only,
+    // so up to there it is where the keys first differ.
+    let first = keyed[0].0;
+    let differ = keyed.iter().fold(0, |acc, k| acc | (first ^ k.0));
     let shared = if keyed.len() < 2 {
         0
     } else if differ != 0 {
-        // Every key agrees with the first (zero-padded) before the first byte where any
-        // differs; no prefix runs past the shortest key.
+        // Every key agrees with the first before the first byte where any prefix differs,
+        // capped where the shortest key ends.
         (differ.leading_zeros() as usize / 8).min(shortest)
     } else {
         shared_key_prefix(p, shortest)
@@ -47,7 +51,8 @@ pub(super) fn fill_prefixes<L: Params + ?Sized>(order: ParamOrder, p: &L, keyed:
     }
 }
 
-/// The length of the prefix all keys share, when their first eight bytes agree: eight more
+/// The length of the prefix all keys share, when their first eight bytes (or all bytes of
+/// the shortest key, when shorter) agree: eight more
 /// bytes of every key at a time, until some differ or the shortest key (`shortest` bytes)
 /// ends.
 #[cold]
