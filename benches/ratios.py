@@ -7,12 +7,22 @@
 Every ratio compares estimates of the same run, so a busy machine slows both sides alike.
 Means and medians are both shown; the medians resist outliers from other processes, and the
 targets are checked on medians.
+
+Instruction counts per call of the scheme routines, repeatable on a busy machine (valgrind's
+emulated CPU has no SHA extensions, so SHA-1 runs its portable code there: compare the
+counts between builds, not against the timed ratios):
+
+    cargo bench --bench scheme --no-run
+    python3 benches/ratios.py --instructions target/release/deps/scheme-<hash> [ID ...]
 """
 
 import glob
 import json
 import os
+import re
+import subprocess
 import sys
+import tempfile
 
 ROOT = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
 
@@ -91,5 +101,32 @@ def main():
                     print(f"  {g} adds {(est[g][1] - est['replay/none'][1]) / 1000:.2f} us (medians)")
 
 
+def instructions(binary, ids):
+    """Instructions per call of each routine: callgrind counts only inside the bench's `counted`
+    loop, run twice with different call counts so that the loop's own setup cancels out."""
+    sizes = ["tiny", "typical", "large"]
+    kinds = ["sign", "verify", "canonical", "hmac_cached", "naive", "floor"]
+    ids = ids or [f"scheme/{k}/{s}" for s in sizes for k in kinds]
+    per_call = {}
+    for i in ids:
+        counts = []
+        for calls in (1000, 3000):
+            with tempfile.TemporaryDirectory() as tmp:
+                out = os.path.join(tmp, "callgrind.out")
+                subprocess.run(
+                    ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                     "--toggle-collect=*counted*", binary, i],
+                    env={**os.environ, "SCHEME_COUNT": str(calls)},
+                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                text = open(out).read()
+                counts.append(int(re.search(r"^summary:\s+(\d+)", text, re.M).group(1)))
+        per_call[i] = (counts[1] - counts[0]) / 2000
+        print(f"  {i:32} {per_call[i]:10.0f} instructions per call")
+    return per_call
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 2 and sys.argv[1] == "--instructions":
+        instructions(sys.argv[2], sys.argv[3:])
+    else:
+        main()

@@ -20,12 +20,18 @@
 //! ```text
 //! cargo bench --bench scheme -- --warm-up-time 1 --measurement-time 3
 //! ```
+//!
+//! Instruction counts, repeatable on a busy machine: with `SCHEME_COUNT=N` set, the binary
+//! calls each routine whose id contains one of its arguments exactly `N` times and exits, and
+//! `python3 benches/ratios.py --instructions <bench binary>` runs that under callgrind for
+//! every routine and prints the instructions per call.
 
 use std::hint::black_box;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion};
 use hmac::{Hmac, KeyInit, Mac};
 use janrain_auth::scheme::{SigningKey, StringToSign};
 use sha1::Sha1;
@@ -108,10 +114,48 @@ fn naive(secret: &str, endpoint: &str, date: &str, params: &[(&str, &str)]) -> S
     STANDARD.encode(mac.finalize().into_bytes())
 }
 
-fn scheme(c: &mut Criterion) {
+/// Where the routines go: criterion's timing, or a fixed number of calls for counting
+/// instructions.
+trait Runner {
+    fn run<R>(&mut self, id: &str, routine: impl FnMut() -> R);
+}
+
+struct Timed<'g>(BenchmarkGroup<'g, WallTime>);
+
+impl Runner for Timed<'_> {
+    fn run<R>(&mut self, id: &str, mut routine: impl FnMut() -> R) {
+        self.0.bench_function(id, |b| b.iter(&mut routine));
+    }
+}
+
+/// `SCHEME_COUNT=N`: call each routine whose full id contains one of the arguments exactly
+/// `N` times, inside [`counted`], for callgrind's instruction counts.
+struct Counted {
+    calls: u64,
+    filters: Vec<String>,
+}
+
+impl Runner for Counted {
+    fn run<R>(&mut self, id: &str, routine: impl FnMut() -> R) {
+        let full = format!("scheme/{id}");
+        if self.filters.iter().any(|f| full.contains(f.as_str())) {
+            counted(self.calls, routine);
+            println!("{full}: {} calls", self.calls);
+        }
+    }
+}
+
+/// The loop callgrind counts (`--toggle-collect='*counted*'`): the routine `calls` times.
+#[inline(never)]
+fn counted<R>(calls: u64, mut routine: impl FnMut() -> R) {
+    for _ in 0..calls {
+        black_box(routine());
+    }
+}
+
+fn scheme(runner: &mut impl Runner) {
     let key = SigningKey::new(SECRET);
     let cases = cases();
-    let mut group = c.benchmark_group("scheme");
     for case in &cases {
         let pairs = case.pairs();
         let len = case.len();
@@ -130,32 +174,28 @@ fn scheme(c: &mut Criterion) {
         );
         assert!(key.verify(&sts, signature.as_bytes()));
 
-        group.bench_function(format!("sign/{}", case.name), |b| {
-            b.iter(|| {
-                let sts = StringToSign::new(
-                    black_box(case.endpoint),
-                    black_box(DATE),
-                    black_box(pairs.as_slice()),
-                );
-                black_box(key.sign(&sts))
-            })
+        runner.run(&format!("sign/{}", case.name), || {
+            let sts = StringToSign::new(
+                black_box(case.endpoint),
+                black_box(DATE),
+                black_box(pairs.as_slice()),
+            );
+            black_box(key.sign(&sts))
         });
 
         // The floor and the baselines run right after `sign`, so that the ratios compare
         // measurements taken close together on a shared machine.
         let input = vec![[0x5au8; 64]; blocks];
-        group.bench_function(format!("floor/{}", case.name), |b| {
-            b.iter(|| {
-                let mut state = black_box([
-                    0x6745_2301,
-                    0xEFCD_AB89,
-                    0x98BA_DCFE,
-                    0x1032_5476,
-                    0xC3D2_E1F0,
-                ]);
-                sha1::block_api::compress(&mut state, black_box(input.as_slice()));
-                black_box(state)
-            })
+        runner.run(&format!("floor/{}", case.name), || {
+            let mut state = black_box([
+                0x6745_2301,
+                0xEFCD_AB89,
+                0x98BA_DCFE,
+                0x1032_5476,
+                0xC3D2_E1F0,
+            ]);
+            sha1::block_api::compress(&mut state, black_box(input.as_slice()));
+            black_box(state)
         });
         let text = sts.to_bytes();
         let cached = Hmac::<Sha1>::new_from_slice(SECRET.as_bytes()).expect("any key length");
@@ -163,55 +203,56 @@ fn scheme(c: &mut Criterion) {
             STANDARD.encode(cached.clone().chain_update(&text).finalize().into_bytes()),
             signature.as_str()
         );
-        group.bench_function(format!("hmac_cached/{}", case.name), |b| {
-            b.iter(|| {
-                let mut mac = cached.clone();
-                mac.update(black_box(text.as_slice()));
-                let mut out = [0u8; 28];
-                let n = STANDARD
-                    .encode_slice(mac.finalize().into_bytes(), &mut out)
-                    .unwrap_or(0);
-                black_box((out, n))
-            })
+        runner.run(&format!("hmac_cached/{}", case.name), || {
+            let mut mac = cached.clone();
+            mac.update(black_box(text.as_slice()));
+            let mut out = [0u8; 28];
+            let n = STANDARD
+                .encode_slice(mac.finalize().into_bytes(), &mut out)
+                .unwrap_or(0);
+            black_box((out, n))
         });
-        group.bench_function(format!("naive/{}", case.name), |b| {
-            b.iter(|| {
-                black_box(naive(
-                    black_box(SECRET),
-                    black_box(case.endpoint),
-                    black_box(DATE),
-                    black_box(&pairs),
-                ))
-            })
+        runner.run(&format!("naive/{}", case.name), || {
+            black_box(naive(
+                black_box(SECRET),
+                black_box(case.endpoint),
+                black_box(DATE),
+                black_box(&pairs),
+            ))
         });
 
-        group.bench_function(format!("verify/{}", case.name), |b| {
-            b.iter(|| {
-                let sts = StringToSign::new(
-                    black_box(case.endpoint),
-                    black_box(DATE),
-                    black_box(pairs.as_slice()),
-                );
-                black_box(key.verify(&sts, black_box(signature.as_bytes())))
-            })
+        runner.run(&format!("verify/{}", case.name), || {
+            let sts = StringToSign::new(
+                black_box(case.endpoint),
+                black_box(DATE),
+                black_box(pairs.as_slice()),
+            );
+            black_box(key.verify(&sts, black_box(signature.as_bytes())))
         });
 
         let mut buf = Vec::with_capacity(len);
-        group.bench_function(format!("canonical/{}", case.name), |b| {
-            b.iter(|| {
-                let sts = StringToSign::new(
-                    black_box(case.endpoint),
-                    black_box(DATE),
-                    black_box(pairs.as_slice()),
-                );
-                buf.clear();
-                sts.write_into(&mut buf);
-                black_box(buf.as_slice());
-            })
+        runner.run(&format!("canonical/{}", case.name), || {
+            let sts = StringToSign::new(
+                black_box(case.endpoint),
+                black_box(DATE),
+                black_box(pairs.as_slice()),
+            );
+            buf.clear();
+            sts.write_into(&mut buf);
+            black_box(buf.as_slice());
         });
     }
-    group.finish();
 }
 
-criterion_group!(benches, scheme);
-criterion_main!(benches);
+fn main() {
+    let mut args = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
+    if let Ok(calls) = std::env::var("SCHEME_COUNT") {
+        let calls = calls.parse().expect("SCHEME_COUNT is a number of calls");
+        let filters: Vec<String> = args.by_ref().collect();
+        scheme(&mut Counted { calls, filters });
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    scheme(&mut Timed(c.benchmark_group("scheme")));
+    c.final_summary();
+}

@@ -1,4 +1,4 @@
-//! The string to sign (spec R1-R5, R11, R14).
+//! The string to sign.
 //!
 //! ```text
 //! endpoint \n datetime \n  key=value \n  key=value \n ...
@@ -12,7 +12,7 @@
 //! * without parameters the string is `endpoint\ndatetime\n`.
 //!
 //! That is the reference library's form, [`Canonicalization::CANONICAL`] and the default. Janrain's
-//! sample code in Java, JavaScript, PHP and Ruby differs in two ways the spec documents, and a
+//! sample code in Java, JavaScript, PHP and Ruby differs from it in two ways, and a
 //! verifier can accept either or both ([`ParamOrder::Key`], [`Canonicalization::blank_line_without_params`]).
 //!
 //! ```
@@ -26,7 +26,7 @@
 //! );
 //! ```
 
-use super::sort::{compare, insertion_sort, shared_key_prefix, sort_prefix};
+use super::sort::{Keyed, compare, fill_prefixes, insertion_sort};
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -134,20 +134,27 @@ impl<L: Params + ?Sized> Params for &L {
     }
 }
 
-/// Where [`StringToSign::write_to`] puts the string: pieces, and `key=value\n` lines that a
-/// sink may take in one step.
+/// Where [`StringToSign::write_to`] puts the string: pieces, and lines that a sink may take in
+/// one step.
 pub(crate) trait Sink {
     /// The next piece of the string.
     fn piece(&mut self, bytes: &[u8]);
 
-    /// The line `key=value\n`.
+    /// The line `first`, `sep`, `second`, `\n`: a parameter's `key=value\n`, or the string's
+    /// first two lines, `endpoint\ndatetime\n`.
     #[inline(always)]
-    fn line(&mut self, key: &[u8], value: &[u8]) {
-        self.piece(key);
-        self.piece(b"=");
-        self.piece(value);
-        self.piece(b"\n");
+    fn line(&mut self, first: &[u8], sep: u8, second: &[u8]) {
+        line_in_pieces(self, first, sep, second);
     }
+}
+
+/// [`Sink::line`] as four pieces.
+#[inline(always)]
+pub(crate) fn line_in_pieces<S: Sink + ?Sized>(sink: &mut S, first: &[u8], sep: u8, second: &[u8]) {
+    sink.piece(first);
+    sink.piece(&[sep]);
+    sink.piece(second);
+    sink.piece(b"\n");
 }
 
 impl<F: FnMut(&[u8])> Sink for F {
@@ -180,23 +187,30 @@ impl Sink for SliceWriter<'_> {
     }
 
     #[inline(always)]
-    fn line(&mut self, key: &[u8], value: &[u8]) {
-        let eq = self.pos + key.len();
-        let end = eq + value.len() + 2;
+    fn line(&mut self, first: &[u8], sep: u8, second: &[u8]) {
+        let end = self.pos + first.len() + second.len() + 2;
         match self.buf.get_mut(self.pos..end) {
             Some(dst) => {
-                let (k, rest) = dst.split_at_mut(key.len());
-                copy_short(k, key);
-                if let Some((first, rest)) = rest.split_first_mut() {
-                    *first = b'=';
-                    if let Some((last, v)) = rest.split_last_mut() {
-                        copy_short(v, value);
-                        *last = b'\n';
-                    }
-                }
+                put_line(dst, first, sep, second);
                 self.pos = end;
             }
             None => self.overflow = true,
+        }
+    }
+}
+
+/// Write the line `first`, `sep`, `second`, `\n` into `dst`, which is exactly that long.
+#[inline(always)]
+pub(crate) fn put_line(dst: &mut [u8], first: &[u8], sep: u8, second: &[u8]) {
+    debug_assert_eq!(dst.len(), first.len() + second.len() + 2);
+    if let Some((a, rest)) = dst.split_at_mut_checked(first.len()) {
+        copy_short(a, first);
+        if let Some((middle, rest)) = rest.split_first_mut() {
+            *middle = sep;
+            if let Some((last, b)) = rest.split_last_mut() {
+                copy_short(b, second);
+                *last = b'\n';
+            }
         }
     }
 }
@@ -208,33 +222,51 @@ impl Sink for SliceWriter<'_> {
 pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     debug_assert_eq!(dst.len(), n);
+    // One move of `size_of::<$t>()` bytes at offset `$at`, as an integer load and store: moves
+    // of byte arrays would be `memcpy`s of constant sizes, which the compiler may merge across
+    // the branches below into one call of variable size.
+    macro_rules! mv {
+        ($t:ty, $at:expr) => {{
+            const W: usize = size_of::<$t>();
+            let at = $at;
+            if let Some(s) = src.get(at..).and_then(|s| s.first_chunk::<W>()) {
+                let word = <$t>::from_ne_bytes(*s);
+                if let Some(d) = dst.get_mut(at..).and_then(|d| d.first_chunk_mut::<W>()) {
+                    *d = word.to_ne_bytes();
+                }
+            }
+        }};
+    }
     // Two overlapping moves of `W` bytes cover any length from `W` to `2 * W`.
     macro_rules! two {
-        ($w:literal) => {{
-            dst[..$w].copy_from_slice(&src[..$w]);
-            dst[n - $w..].copy_from_slice(&src[n - $w..]);
+        ($t:ty) => {{
+            mv!($t, 0);
+            mv!($t, n - size_of::<$t>());
         }};
     }
     // Branches in a binary search over the length classes: two or three compares for the
     // lengths of parameter names and values, where a chain of ranges takes up to six.
     if n >= 16 {
         if n <= 32 {
-            two!(16)
+            two!(u128)
         } else if n <= 64 {
-            two!(32)
+            mv!(u128, 0);
+            mv!(u128, 16);
+            mv!(u128, n - 32);
+            mv!(u128, n - 16);
         } else {
             dst.copy_from_slice(src)
         }
     } else if n >= 4 {
-        if n >= 8 { two!(8) } else { two!(4) }
+        if n >= 8 { two!(u64) } else { two!(u32) }
     } else if n >= 2 {
-        two!(2)
+        two!(u16)
     } else if n == 1 {
         dst[0] = src[0];
     }
 }
 
-/// How the parameter lines are ordered (spec R4).
+/// How the parameter lines are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ParamOrder {
     /// Sort the whole `key=value` lines by their bytes, as the reference Python library and the
@@ -254,7 +286,7 @@ pub struct Canonicalization {
     /// How parameter lines are ordered.
     pub order: ParamOrder,
     /// Without parameters, end the string with an empty line (`endpoint\ndatetime\n\n`), as the
-    /// documented sample function does (spec R2). The reference library does not.
+    /// documented sample function does. The reference library does not.
     pub blank_line_without_params: bool,
 }
 
@@ -304,9 +336,6 @@ impl<L: ?Sized> Clone for StringToSign<'_, L> {
 }
 
 impl<L: ?Sized> Copy for StringToSign<'_, L> {}
-
-/// A parameter's sort prefix and its index.
-type Keyed = (u64, usize);
 
 /// Parameters up to this count are sorted with an index array on the stack.
 const STACK_PARAMS: usize = 32;
@@ -406,21 +435,25 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     /// MAC's buffer) is not behind a call per piece.
     #[inline]
     pub(crate) fn write_to<S: Sink>(&self, sink: &mut S) {
-        sink.piece(self.endpoint.as_bytes());
-        sink.piece(b"\n");
-        sink.piece(self.datetime.as_bytes());
-        sink.piece(b"\n");
+        self.write_head(sink);
         if self.params.param_count() == 0 {
-            if self.form.blank_line_without_params {
-                sink.piece(b"\n");
-            }
             return;
         }
         self.with_sorted(|order| {
             for &(_, i) in order {
-                sink.line(self.params.param_key(i), self.params.param_value(i));
+                sink.line(self.params.param_key(i), b'=', self.params.param_value(i));
             }
         });
+    }
+
+    /// The lines before the parameters: the endpoint, the datetime, and the blank line of a
+    /// form that wants one when there are no parameters. The whole string when there are none.
+    #[inline(always)]
+    pub(crate) fn write_head<S: Sink>(&self, sink: &mut S) {
+        sink.line(self.endpoint.as_bytes(), b'\n', self.datetime.as_bytes());
+        if self.params.param_count() == 0 && self.form.blank_line_without_params {
+            sink.piece(b"\n");
+        }
     }
 
     /// The form that yields the same bytes as this one for this request, chosen as close to
@@ -460,7 +493,7 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     /// Call `f` with the parameters sorted in `order` (their indices, after their sort
     /// prefixes).
     ///
-    /// Each parameter is sorted by a 64-bit prefix of its sort key first ([`sort_prefix`],
+    /// Each parameter is sorted by a 64-bit prefix of its sort key first ([`fill_prefixes`],
     /// taken after the bytes every key shares), so most comparisons are one integer
     /// comparison; equal prefixes fall back to [`compare`].
     #[inline]
@@ -472,15 +505,8 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
             self.sort_on_stack::<STACK_PARAMS, R>(order, f)
         } else {
             let p = self.params;
-            let skip = shared_key_prefix(p);
-            let mut keyed: Vec<(u64, usize)> = (0..n)
-                .map(|i| {
-                    (
-                        sort_prefix(order, &p.param_key(i)[skip..], p.param_value(i)),
-                        i,
-                    )
-                })
-                .collect();
+            let mut keyed = vec![(0, 0); n];
+            fill_prefixes(order, p, &mut keyed);
             keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| compare(order, p, a.1, b.1)));
             f(&keyed)
         }
@@ -496,15 +522,9 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     ) -> R {
         let n = self.params.param_count();
         let p = self.params;
-        let skip = shared_key_prefix(p);
         let mut keyed = [(0u64, 0usize); N];
         let keyed = &mut keyed[..n];
-        for (i, slot) in keyed.iter_mut().enumerate() {
-            *slot = (
-                sort_prefix(order, &p.param_key(i)[skip..], p.param_value(i)),
-                i,
-            );
-        }
+        fill_prefixes(order, p, keyed);
         insertion_sort(keyed, |a, b| {
             a.0.cmp(&b.0).then_with(|| compare(order, p, a.1, b.1))
         });
@@ -537,187 +557,4 @@ impl<L: Params + ?Sized> fmt::Debug for StringToSign<'_, L> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sts(params: &[(&str, &str)], form: Canonicalization) -> String {
-        let s = StringToSign::new("/e", "D", params).with_form(form);
-        let bytes = s.to_bytes();
-        assert_eq!(bytes.len(), s.len());
-        String::from_utf8(bytes).unwrap()
-    }
-
-    #[test]
-    fn no_params_and_blank_line() {
-        assert_eq!(sts(&[], Canonicalization::CANONICAL), "/e\nD\n");
-        assert_eq!(sts(&[], Canonicalization::SAMPLE_CODE), "/e\nD\n\n");
-        assert_eq!(
-            sts(&[("a", "")], Canonicalization::SAMPLE_CODE),
-            "/e\nD\na=\n"
-        );
-    }
-
-    #[test]
-    fn line_order_versus_key_order() {
-        let p = [
-            ("key1", "x"),
-            ("key", "y"),
-            ("birthdate", "1"),
-            ("birthdate.year", "2"),
-        ];
-        assert_eq!(
-            sts(&p, Canonicalization::CANONICAL),
-            "/e\nD\nbirthdate.year=2\nbirthdate=1\nkey1=x\nkey=y\n"
-        );
-        assert_eq!(
-            sts(&p, Canonicalization::SAMPLE_CODE),
-            "/e\nD\nbirthdate=1\nbirthdate.year=2\nkey=y\nkey1=x\n"
-        );
-        let s = StringToSign::new("/e", "D", &p).with_form(Canonicalization::SAMPLE_CODE);
-        assert_eq!(s.effective_form().order, ParamOrder::Key);
-        let same = [("b", "1"), ("a", "2")];
-        let s = StringToSign::new("/e", "D", &same).with_form(Canonicalization::SAMPLE_CODE);
-        assert_eq!(s.effective_form(), Canonicalization::CANONICAL);
-    }
-
-    #[test]
-    fn duplicate_keys_and_equals_in_keys() {
-        let p = [("a", "2"), ("a", "1"), ("a=", "0"), ("a", "")];
-        // Lines: "a=2", "a=1", "a==0", "a=": sorted bytewise.
-        assert_eq!(
-            sts(&p, Canonicalization::CANONICAL),
-            "/e\nD\na=\na=1\na=2\na==0\n"
-        );
-    }
-
-    #[test]
-    fn tricky_bytes_sort_like_whole_lines_and_keys() {
-        // Zero bytes (the prefix's padding), '=' in keys, shared prefixes longer than 8 bytes,
-        // empty keys and values.
-        let atoms: [&[u8]; 10] = [
-            b"",
-            b"\0",
-            b"a",
-            b"a\0",
-            b"a=",
-            b"a==",
-            b"abcdefgh",
-            b"abcdefgh\0",
-            b"abcdefghi",
-            b"\xff",
-        ];
-        let mut params = Vec::new();
-        for k in atoms {
-            for v in atoms {
-                params.push((k.to_vec(), v.to_vec()));
-            }
-        }
-        params.reverse();
-        for (order, form) in [
-            (ParamOrder::Line, Canonicalization::CANONICAL),
-            (
-                ParamOrder::Key,
-                Canonicalization::CANONICAL.with_order(ParamOrder::Key),
-            ),
-        ] {
-            for n in [params.len(), STACK_PARAMS, 7] {
-                let subset = &params[..n];
-                let mut want: Vec<Vec<u8>> = if order == ParamOrder::Line {
-                    let mut lines: Vec<Vec<u8>> = subset
-                        .iter()
-                        .map(|(k, v)| [&k[..], b"=", v].concat())
-                        .collect();
-                    lines.sort();
-                    lines
-                } else {
-                    let mut pairs = subset.to_vec();
-                    pairs.sort();
-                    pairs
-                        .iter()
-                        .map(|(k, v)| [&k[..], b"=", v].concat())
-                        .collect()
-                };
-                for line in &mut want {
-                    line.push(b'\n');
-                }
-                let got = StringToSign::new("/e", "D", subset)
-                    .with_form(form)
-                    .to_bytes();
-                assert_eq!(
-                    got,
-                    [&b"/e\nD\n"[..], &want.concat()].concat(),
-                    "{order:?}, {n} params"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn keys_with_a_shared_prefix_sort_like_whole_lines() {
-        let suffixes: [&[u8]; 8] = [b"", b"=", b"\0", b"1", b"10", b"1\0", b"2=x", b"\xff"];
-        let values: [&[u8]; 4] = [b"", b"\0", b"v", b"=v"];
-        let mut params = Vec::new();
-        for k in suffixes {
-            for v in values {
-                params.push(([&b"attribute_"[..], k].concat(), v.to_vec()));
-            }
-        }
-        params.reverse();
-        for n in [5, 8, 9, 20, 32] {
-            let subset = &params[..n];
-            let mut lines: Vec<Vec<u8>> = subset
-                .iter()
-                .map(|(k, v)| [&k[..], b"=", v, b"\n"].concat())
-                .collect();
-            lines.sort_by(|a, b| a[..a.len() - 1].cmp(&b[..b.len() - 1]));
-            let got = StringToSign::new("/e", "D", subset).to_bytes();
-            assert_eq!(
-                got,
-                [&b"/e\nD\n"[..], &lines.concat()].concat(),
-                "{n} params"
-            );
-
-            let mut pairs = subset.to_vec();
-            pairs.sort();
-            let lines: Vec<Vec<u8>> = pairs
-                .iter()
-                .map(|(k, v)| [&k[..], b"=", v, b"\n"].concat())
-                .collect();
-            let form = Canonicalization::CANONICAL.with_order(ParamOrder::Key);
-            let got = StringToSign::new("/e", "D", subset)
-                .with_form(form)
-                .to_bytes();
-            assert_eq!(
-                got,
-                [&b"/e\nD\n"[..], &lines.concat()].concat(),
-                "key order, {n} params"
-            );
-        }
-    }
-
-    #[test]
-    fn many_params_sort_on_the_heap_identically() {
-        let owned: Vec<(String, String)> = (0..100)
-            .rev()
-            .map(|i| (format!("k{i}"), format!("{i}")))
-            .collect();
-        let s = StringToSign::new("/e", "D", &owned);
-        let mut lines: Vec<String> = owned.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-        lines.sort();
-        assert_eq!(
-            String::from_utf8(s.to_bytes()).unwrap(),
-            format!("/e\nD\n{}", lines.concat())
-        );
-    }
-
-    #[test]
-    fn debug_hides_values() {
-        let p = [("password", "hunter2")];
-        let dbg = format!(
-            "{:?}",
-            StringToSign::new("/oauth/auth_native_traditional", "D", &p)
-        );
-        assert!(dbg.contains("password=<redacted>"), "{dbg}");
-        assert!(!dbg.contains("hunter2"));
-    }
-}
+mod tests;

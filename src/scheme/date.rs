@@ -1,4 +1,4 @@
-//! The `YYYY-MM-DD HH:MM:SS` UTC datetime of janrain-signed (spec R6), and the [`Clock`] that
+//! The `YYYY-MM-DD HH:MM:SS` UTC datetime of janrain-signed, and the [`Clock`] that
 //! supplies "now".
 //!
 //! The same 19-byte string goes in the `Date:` request header and in the string to sign. It is

@@ -1,5 +1,5 @@
-//! The `Authorization` header: `Signature <client_id>:<base64>` (spec R9) and
-//! `Basic <base64(client_id:client_secret)>` (spec 1.6), parsed and formatted.
+//! The `Authorization` header: `Signature <client_id>:<base64>` and
+//! `Basic <base64(client_id:client_secret)>`, parsed and formatted.
 //!
 //! ```
 //! use janrain_auth::credentials::{ClientId, ClientSecret};

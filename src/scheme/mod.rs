@@ -1,6 +1,6 @@
 //! The janrain-signed scheme: pure functions and types, no I/O, no clock of its own.
 //!
-//! * [`StringToSign`]: endpoint, datetime and sorted `key=value` lines (spec R1-R5);
+//! * [`StringToSign`]: endpoint, datetime and sorted `key=value` lines;
 //! * [`SigningKey`]: HMAC-SHA1 keyed once per secret; [`Signature`]: the 28 base64 bytes;
 //! * [`Authorization`]: the `Signature` and `Basic` header values, parsed and formatted;
 //! * [`Datetime`]: the strict `YYYY-MM-DD HH:MM:SS` UTC `Date`, and the [`Clock`] that gives "now".

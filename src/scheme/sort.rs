@@ -6,38 +6,71 @@ use std::cmp::Ordering;
 
 use super::canonical::{ParamOrder, Params};
 
-/// The length of the prefix all keys share (0 with fewer than two parameters): sort prefixes
-/// are taken after it, so that keys such as `attribute_01` ... `attribute_19` still differ in
-/// them. The first eight bytes of every key usually settle it; only when they agree is each
-/// key compared further.
+/// A parameter's sort prefix and its index.
+pub(super) type Keyed = (u64, usize);
+
+/// Fill `keyed` (one slot per parameter) with each parameter's index and its sort prefix,
+/// taken after the bytes all keys share, so that keys such as `attribute_01` ...
+/// `attribute_19` still differ in their prefixes.
+///
+/// One pass reads each key's first eight bytes once; the prefixes themselves show how far
+/// the keys agree. They usually differ somewhere in the first bytes, and the prefixes are
+/// then final. Only when all keys agree further are the prefixes taken again, after the
+/// shared bytes.
 #[inline]
-pub(super) fn shared_key_prefix<L: Params + ?Sized>(p: &L) -> usize {
-    let n = p.param_count();
-    if n < 2 {
-        return 0;
+pub(super) fn fill_prefixes<L: Params + ?Sized>(order: ParamOrder, p: &L, keyed: &mut [Keyed]) {
+    if keyed.is_empty() {
+        return;
     }
-    let first = p.param_key(0);
-    let head = be_prefix(first);
-    let mut differ = 0u64;
-    let mut shortest = first.len();
-    for i in 1..n {
+    let mut shortest = usize::MAX;
+    for (i, slot) in keyed.iter_mut().enumerate() {
         let key = p.param_key(i);
-        differ |= head ^ be_prefix(key);
         shortest = shortest.min(key.len());
+        *slot = (
+            finish_prefix(order, be_prefix(key), key.len(), p.param_value(i)),
+            i,
+        );
     }
-    if differ != 0 {
-        // Every key agrees with the first (zero-padded) before the first byte where any
-        // differs; no prefix runs past the shortest key.
-        return (differ.leading_zeros() as usize / 8).min(shortest);
-    }
-    let mut shared = first.len();
-    for i in 1..n {
-        if shared == 0 {
-            break;
+    // Where the prefixes first differ. Before the shortest key ends they hold key bytes only,
+    // so up to there it is where the keys first differ.
+    let first = keyed[0].0;
+    let differ = keyed.iter().fold(0, |acc, k| acc | (first ^ k.0));
+    let shared = if keyed.len() < 2 {
+        0
+    } else if differ != 0 {
+        // Every key agrees with the first before the first byte where any prefix differs,
+        // capped where the shortest key ends.
+        (differ.leading_zeros() as usize / 8).min(shortest)
+    } else {
+        shared_key_prefix(p, shortest)
+    };
+    if shared > 0 {
+        for (i, slot) in keyed.iter_mut().enumerate() {
+            slot.0 = sort_prefix(order, &p.param_key(i)[shared..], p.param_value(i));
         }
-        shared = common_prefix(&first[..shared], p.param_key(i));
     }
-    shared
+}
+
+/// The length of the prefix all keys share, when their first eight bytes (or all bytes of
+/// the shortest key, when shorter) agree: eight more
+/// bytes of every key at a time, until some differ or the shortest key (`shortest` bytes)
+/// ends.
+#[cold]
+fn shared_key_prefix<L: Params + ?Sized>(p: &L, shortest: usize) -> usize {
+    let mut shared = 8;
+    while shared < shortest {
+        // Every key agrees on its first `shared` bytes, and has more.
+        let first = be_prefix(&p.param_key(0)[shared..]);
+        let mut differ = 0u64;
+        for i in 1..p.param_count() {
+            differ |= first ^ be_prefix(&p.param_key(i)[shared..]);
+        }
+        if differ != 0 {
+            return (shared + differ.leading_zeros() as usize / 8).min(shortest);
+        }
+        shared += 8;
+    }
+    shortest
 }
 
 /// Insertion sort: the fastest choice for the handful of parameters a request carries, and
@@ -62,9 +95,13 @@ pub(super) fn insertion_sort<T: Copy>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -
 /// key has ended (zero) where the other holds a non-zero byte and sorts after it. Equal
 /// prefixes decide nothing.
 #[inline]
-pub(super) fn sort_prefix(order: ParamOrder, key: &[u8], value: &[u8]) -> u64 {
-    let head = be_prefix(key);
-    let k = key.len();
+fn sort_prefix(order: ParamOrder, key: &[u8], value: &[u8]) -> u64 {
+    finish_prefix(order, be_prefix(key), key.len(), value)
+}
+
+/// [`sort_prefix`] from the key's prefix `head` ([`be_prefix`]) and its length `k`.
+#[inline(always)]
+fn finish_prefix(order: ParamOrder, head: u64, k: usize, value: &[u8]) -> u64 {
     if k >= 8 || order == ParamOrder::Key {
         return head;
     }

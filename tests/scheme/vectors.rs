@@ -1,5 +1,4 @@
-//! Known-answer tests: every vector of `tests/data/vectors.json` (a copy of the spec's
-//! vectors), byte for byte.
+//! Known-answer tests: every vector of `tests/data/vectors.json`, byte for byte.
 //!
 //! For each signature vector: the string to sign in the form its `variant` names, the
 //! `Authorization` header, the `Date` header, that the variant is reproduced by its option and

@@ -1,0 +1,184 @@
+//! Unit tests of the string to sign: forms, orders and tricky bytes.
+
+use super::*;
+
+fn sts(params: &[(&str, &str)], form: Canonicalization) -> String {
+    let s = StringToSign::new("/e", "D", params).with_form(form);
+    let bytes = s.to_bytes();
+    assert_eq!(bytes.len(), s.len());
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn no_params_and_blank_line() {
+    assert_eq!(sts(&[], Canonicalization::CANONICAL), "/e\nD\n");
+    assert_eq!(sts(&[], Canonicalization::SAMPLE_CODE), "/e\nD\n\n");
+    assert_eq!(
+        sts(&[("a", "")], Canonicalization::SAMPLE_CODE),
+        "/e\nD\na=\n"
+    );
+}
+
+#[test]
+fn line_order_versus_key_order() {
+    let p = [
+        ("key1", "x"),
+        ("key", "y"),
+        ("birthdate", "1"),
+        ("birthdate.year", "2"),
+    ];
+    assert_eq!(
+        sts(&p, Canonicalization::CANONICAL),
+        "/e\nD\nbirthdate.year=2\nbirthdate=1\nkey1=x\nkey=y\n"
+    );
+    assert_eq!(
+        sts(&p, Canonicalization::SAMPLE_CODE),
+        "/e\nD\nbirthdate=1\nbirthdate.year=2\nkey=y\nkey1=x\n"
+    );
+    let s = StringToSign::new("/e", "D", &p).with_form(Canonicalization::SAMPLE_CODE);
+    assert_eq!(s.effective_form().order, ParamOrder::Key);
+    let same = [("b", "1"), ("a", "2")];
+    let s = StringToSign::new("/e", "D", &same).with_form(Canonicalization::SAMPLE_CODE);
+    assert_eq!(s.effective_form(), Canonicalization::CANONICAL);
+}
+
+#[test]
+fn duplicate_keys_and_equals_in_keys() {
+    let p = [("a", "2"), ("a", "1"), ("a=", "0"), ("a", "")];
+    // Lines: "a=2", "a=1", "a==0", "a=": sorted bytewise.
+    assert_eq!(
+        sts(&p, Canonicalization::CANONICAL),
+        "/e\nD\na=\na=1\na=2\na==0\n"
+    );
+}
+
+#[test]
+fn tricky_bytes_sort_like_whole_lines_and_keys() {
+    // Zero bytes (the prefix's padding), '=' in keys, shared prefixes longer than 8 bytes,
+    // empty keys and values.
+    let atoms: [&[u8]; 10] = [
+        b"",
+        b"\0",
+        b"a",
+        b"a\0",
+        b"a=",
+        b"a==",
+        b"abcdefgh",
+        b"abcdefgh\0",
+        b"abcdefghi",
+        b"\xff",
+    ];
+    let mut params = Vec::new();
+    for k in atoms {
+        for v in atoms {
+            params.push((k.to_vec(), v.to_vec()));
+        }
+    }
+    params.reverse();
+    for (order, form) in [
+        (ParamOrder::Line, Canonicalization::CANONICAL),
+        (
+            ParamOrder::Key,
+            Canonicalization::CANONICAL.with_order(ParamOrder::Key),
+        ),
+    ] {
+        for n in [params.len(), STACK_PARAMS, 7] {
+            let subset = &params[..n];
+            let mut want: Vec<Vec<u8>> = if order == ParamOrder::Line {
+                let mut lines: Vec<Vec<u8>> = subset
+                    .iter()
+                    .map(|(k, v)| [&k[..], b"=", v].concat())
+                    .collect();
+                lines.sort();
+                lines
+            } else {
+                let mut pairs = subset.to_vec();
+                pairs.sort();
+                pairs
+                    .iter()
+                    .map(|(k, v)| [&k[..], b"=", v].concat())
+                    .collect()
+            };
+            for line in &mut want {
+                line.push(b'\n');
+            }
+            let got = StringToSign::new("/e", "D", subset)
+                .with_form(form)
+                .to_bytes();
+            assert_eq!(
+                got,
+                [&b"/e\nD\n"[..], &want.concat()].concat(),
+                "{order:?}, {n} params"
+            );
+        }
+    }
+}
+
+#[test]
+fn keys_with_a_shared_prefix_sort_like_whole_lines() {
+    let suffixes: [&[u8]; 8] = [b"", b"=", b"\0", b"1", b"10", b"1\0", b"2=x", b"\xff"];
+    let values: [&[u8]; 4] = [b"", b"\0", b"v", b"=v"];
+    let mut params = Vec::new();
+    for k in suffixes {
+        for v in values {
+            params.push(([&b"attribute_"[..], k].concat(), v.to_vec()));
+        }
+    }
+    params.reverse();
+    for n in [5, 8, 9, 20, 32] {
+        let subset = &params[..n];
+        let mut lines: Vec<Vec<u8>> = subset
+            .iter()
+            .map(|(k, v)| [&k[..], b"=", v, b"\n"].concat())
+            .collect();
+        lines.sort_by(|a, b| a[..a.len() - 1].cmp(&b[..b.len() - 1]));
+        let got = StringToSign::new("/e", "D", subset).to_bytes();
+        assert_eq!(
+            got,
+            [&b"/e\nD\n"[..], &lines.concat()].concat(),
+            "{n} params"
+        );
+
+        let mut pairs = subset.to_vec();
+        pairs.sort();
+        let lines: Vec<Vec<u8>> = pairs
+            .iter()
+            .map(|(k, v)| [&k[..], b"=", v, b"\n"].concat())
+            .collect();
+        let form = Canonicalization::CANONICAL.with_order(ParamOrder::Key);
+        let got = StringToSign::new("/e", "D", subset)
+            .with_form(form)
+            .to_bytes();
+        assert_eq!(
+            got,
+            [&b"/e\nD\n"[..], &lines.concat()].concat(),
+            "key order, {n} params"
+        );
+    }
+}
+
+#[test]
+fn many_params_sort_on_the_heap_identically() {
+    let owned: Vec<(String, String)> = (0..100)
+        .rev()
+        .map(|i| (format!("k{i}"), format!("{i}")))
+        .collect();
+    let s = StringToSign::new("/e", "D", &owned);
+    let mut lines: Vec<String> = owned.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    lines.sort();
+    assert_eq!(
+        String::from_utf8(s.to_bytes()).unwrap(),
+        format!("/e\nD\n{}", lines.concat())
+    );
+}
+
+#[test]
+fn debug_hides_values() {
+    let p = [("password", "hunter2")];
+    let dbg = format!(
+        "{:?}",
+        StringToSign::new("/oauth/auth_native_traditional", "D", &p)
+    );
+    assert!(dbg.contains("password=<redacted>"), "{dbg}");
+    assert!(!dbg.contains("hunter2"));
+}
