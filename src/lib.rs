@@ -26,6 +26,8 @@
 //! Each layer uses only the ones below it:
 //!
 //! ```text
+//!                  emulator/ (an Identity Cloud for tests: the layer serving, the client signing)
+//!                                 |
 //! server/ (verification layer, stores, replay guards)   client/ (signer, middleware, JanrainClient)
 //!        \________________________  ___________________________/   (never import each other)
 //!                                 \/
