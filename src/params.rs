@@ -22,6 +22,8 @@
 use std::fmt;
 use std::ops::Range;
 
+use smallvec::SmallVec;
+
 use crate::scheme::Params;
 
 mod de;
@@ -30,6 +32,12 @@ pub use de::DeserializeError;
 
 /// Most parameters accepted in one request, by default.
 pub const DEFAULT_MAX_PARAMS: usize = 1024;
+
+/// Decoded bytes a list holds without a heap buffer: a typical form (a sign-in, an entity
+/// update) fits, so decoding it allocates nothing.
+const INLINE_BYTES: usize = 256;
+/// Parameters a list holds without a heap buffer.
+const INLINE_PARAMS: usize = 8;
 
 /// Why parameters could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,11 +56,16 @@ pub enum ParamsError {
 /// Keys and values are bytes: everything a client sends is UTF-8, but a verifier must sign what
 /// it received, not a lossy repair of it. [`ParamList::to_pairs_lossy`] gives text.
 ///
+/// A small list (up to 8 parameters and 256 decoded bytes) lives inside the value itself, with
+/// no heap buffer; a bigger one moves to the heap as it grows.
+///
 /// `Debug` shows keys only: values may be passwords.
 #[derive(Clone, Default)]
 pub struct ParamList {
-    bytes: Vec<u8>,
-    entries: Vec<(Range<usize>, Range<usize>)>,
+    /// Every key and value, one after the other: key 0, value 0, key 1, ...
+    bytes: SmallVec<[u8; INLINE_BYTES]>,
+    /// Where each key ends and its value ends; the key starts where the previous value ended.
+    ends: SmallVec<[(usize, usize); INLINE_PARAMS]>,
     max: Option<usize>,
 }
 
@@ -80,34 +93,59 @@ impl ParamList {
         key: impl AsRef<[u8]>,
         value: impl AsRef<[u8]>,
     ) -> Result<(), ParamsError> {
-        if self.entries.len() >= self.limit() {
+        if self.ends.len() >= self.limit() {
             return Err(ParamsError::TooMany {
                 limit: self.limit(),
             });
         }
-        let k = self.append(key.as_ref());
-        let v = self.append(value.as_ref());
-        self.entries.push((k, v));
+        self.append(key.as_ref(), value.as_ref());
         Ok(())
     }
 
-    fn append(&mut self, raw: &[u8]) -> Range<usize> {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(raw);
-        start..self.bytes.len()
+    fn append(&mut self, key: &[u8], value: &[u8]) {
+        self.bytes.extend_from_slice(key);
+        let key_end = self.bytes.len();
+        self.bytes.extend_from_slice(value);
+        self.ends.push((key_end, self.bytes.len()));
+    }
+
+    /// The key and value ranges of parameter `i`.
+    fn ranges(&self, i: usize) -> (Range<usize>, Range<usize>) {
+        let start = match i.checked_sub(1) {
+            Some(previous) => self.ends[previous].1,
+            None => 0,
+        };
+        let (key_end, end) = self.ends[i];
+        (start..key_end, key_end..end)
     }
 
     /// Decode a query string or form body (without the leading `?`) and append its pairs.
     /// On error, the pairs decoded before the limit was hit stay appended.
     pub fn extend_urlencoded(&mut self, input: &[u8]) -> Result<(), ParamsError> {
-        // One pass over the input: split pairs, split key from value, and decode, writing in
-        // place into room for the encoded length (decoding never lengthens), then trim.
-        let limit = self.limit();
-        if self.entries.capacity() == 0 {
-            self.entries.reserve(8);
-        }
+        // Decoding never lengthens, so room for the encoded length always suffices. While the
+        // list is inline and that room would not fit, first try the room left inline: most
+        // forms shrink enough when decoded (`%22` is one byte), and a list that does not fit
+        // gives up as soon as it is full, before decoding it again with room on the heap.
         let base = self.bytes.len();
-        self.bytes.resize(base + input.len(), 0);
+        if !self.bytes.spilled()
+            && base + input.len() > INLINE_BYTES
+            && let Some(result) = self.decode(input, INLINE_BYTES.saturating_sub(base))
+        {
+            return result;
+        }
+        // With room for the encoded length the decoder cannot run out of it.
+        self.decode(input, input.len()).unwrap_or(Ok(()))
+    }
+
+    /// Decode `input` and append its pairs, writing in place into `room` bytes; `None` (with
+    /// nothing appended) when the decoded pairs do not fit in it.
+    fn decode(&mut self, input: &[u8], room: usize) -> Option<Result<(), ParamsError>> {
+        // One pass over the input: split pairs, split key from value, and decode, writing in
+        // place into the room, then trim.
+        let limit = self.limit();
+        let base = self.bytes.len();
+        let count = self.ends.len();
+        self.bytes.resize(base + room, 0);
         let out = &mut self.bytes[base..];
         let mut written = 0;
         let mut key_start = 0;
@@ -125,12 +163,12 @@ impl ParamList {
                     b'&' => {
                         // A pair ends; empty pairs (`&&`) are skipped.
                         if read - 1 > pair_start {
-                            if self.entries.len() >= limit {
+                            if self.ends.len() >= limit {
                                 result = Err(ParamsError::TooMany { limit });
                                 written = key_start;
                                 break;
                             }
-                            self.entries.push(pair(base, key_start, key_end, written));
+                            self.ends.push(ends(base, key_end, written));
                         }
                         key_start = written;
                         key_end = None;
@@ -155,22 +193,25 @@ impl ParamList {
                     other => other,
                 }
             };
-            // `written < read <= out.len()`: the slot always exists.
-            if let Some(slot) = out.get_mut(written) {
-                *slot = decoded;
-                written += 1;
-            }
+            let Some(slot) = out.get_mut(written) else {
+                // Out of room: undo.
+                self.bytes.truncate(base);
+                self.ends.truncate(count);
+                return None;
+            };
+            *slot = decoded;
+            written += 1;
         }
         if result.is_ok() && input.len() > pair_start {
-            if self.entries.len() >= limit {
+            if self.ends.len() >= limit {
                 result = Err(ParamsError::TooMany { limit });
                 written = key_start;
             } else {
-                self.entries.push(pair(base, key_start, key_end, written));
+                self.ends.push(ends(base, key_end, written));
             }
         }
         self.bytes.truncate(base + written);
-        result
+        Some(result)
     }
 
     /// Decode `input` into a new list.
@@ -180,21 +221,29 @@ impl ParamList {
         Ok(list)
     }
 
+    /// Whether the list still lives inside the value, with no heap buffer.
+    pub(crate) fn is_inline(&self) -> bool {
+        !self.bytes.spilled() && !self.ends.spilled()
+    }
+
     /// How many parameters there are.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.ends.len()
     }
 
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.ends.is_empty()
     }
 
     /// The parameters as `(key, value)` byte slices, in request order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> + '_ {
-        self.entries
-            .iter()
-            .map(|(k, v)| (&self.bytes[k.clone()], &self.bytes[v.clone()]))
+        let mut start = 0;
+        self.ends.iter().map(move |&(key_end, end)| {
+            let pair = (&self.bytes[start..key_end], &self.bytes[key_end..end]);
+            start = end;
+            pair
+        })
     }
 
     /// The value of the first parameter named `key`.
@@ -252,9 +301,7 @@ impl ParamList {
             ..ParamList::default()
         };
         for (k, v) in self.iter().filter(|(k, _)| !keys.contains(k)) {
-            let k = out.append(k);
-            let v = out.append(v);
-            out.entries.push((k, v));
+            out.append(k, v);
         }
         out
     }
@@ -270,16 +317,10 @@ static SPECIAL: [bool; 256] = {
     table
 };
 
-/// The key and value ranges of a pair whose decoded bytes start at `key_start` (relative to
-/// `base`) and end at `end`.
-fn pair(
-    base: usize,
-    key_start: usize,
-    key_end: Option<usize>,
-    end: usize,
-) -> (Range<usize>, Range<usize>) {
-    let key_end = key_end.unwrap_or(end);
-    (base + key_start..base + key_end, base + key_end..base + end)
+/// Where the key and the value of a pair end, for a pair decoded at `base` whose key ends at
+/// `key_end` (none: the pair is all key) and whose value ends at `end`.
+fn ends(base: usize, key_end: Option<usize>, end: usize) -> (usize, usize) {
+    (base + key_end.unwrap_or(end), base + end)
 }
 
 fn hex(b: &u8) -> Option<u8> {
@@ -294,15 +335,15 @@ fn hex(b: &u8) -> Option<u8> {
 impl Params for ParamList {
     #[inline]
     fn param_count(&self) -> usize {
-        self.entries.len()
+        self.ends.len()
     }
     #[inline]
     fn param_key(&self, i: usize) -> &[u8] {
-        &self.bytes[self.entries[i].0.clone()]
+        &self.bytes[self.ranges(i).0]
     }
     #[inline]
     fn param_value(&self, i: usize) -> &[u8] {
-        &self.bytes[self.entries[i].1.clone()]
+        &self.bytes[self.ranges(i).1]
     }
 }
 
