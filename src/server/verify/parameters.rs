@@ -151,11 +151,14 @@ impl Verifier {
         params: &ParamList,
         accepts: AuthMethods,
     ) -> Result<(), Rejection> {
+        // One check of all the text; only a list that fails it is checked parameter by
+        // parameter, so that the first offending parameter decides the answer.
+        let text = params.is_text();
         let mut client_ids = 0;
         let mut tokens = 0;
         let mut secrets = 0;
         for (key, value) in params.iter() {
-            if std::str::from_utf8(key).is_err() || std::str::from_utf8(value).is_err() {
+            if !text && (std::str::from_utf8(key).is_err() || std::str::from_utf8(value).is_err()) {
                 return Err(refusal(
                     RejectionKind::InvalidParameters,
                     "a parameter is not UTF-8 text; percent-encode the UTF-8 bytes of every key and value",
