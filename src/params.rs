@@ -166,7 +166,9 @@ impl ParamList {
             // Ordinary bytes, the vast majority, go eight at a time: those before the first
             // special byte of the next eight are copied in one store (the rest of the store is
             // overwritten or trimmed), and the special byte is read one at a time below.
-            while let Some(chunk) = input.get(read..read + 8)
+            while let Some(&next) = input.get(read)
+                && !SPECIAL[usize::from(next)]
+                && let Some(chunk) = input.get(read..read + 8)
                 && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
                 && let Some(slot) = out.get_mut(written..written + 8)
             {
@@ -206,13 +208,10 @@ impl ParamList {
                         continue;
                     }
                     b'+' => b' ',
-                    b'%' => match (
-                        input.get(read).and_then(hex),
-                        input.get(read + 1).and_then(hex),
-                    ) {
-                        (Some(hi), Some(lo)) => {
+                    b'%' => match input.get(read..read + 2) {
+                        Some(&[hi, lo]) if HEX[usize::from(hi)] | HEX[usize::from(lo)] < 16 => {
                             read += 2;
-                            hi << 4 | lo
+                            HEX[usize::from(hi)] << 4 | HEX[usize::from(lo)]
                         }
                         _ => b'%',
                     },
@@ -360,6 +359,24 @@ fn ends(base: usize, key_start: usize, key_end: Option<usize>, end: usize) -> [u
     [base + key_start, base + key_end.unwrap_or(end), base + end]
 }
 
+/// The value of each hexadecimal digit; 255 for every other byte.
+static HEX: [u8; 256] = {
+    let mut table = [255; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+#[cfg(test)]
 fn hex(b: &u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
@@ -540,7 +557,11 @@ mod tests {
         assert!(!list.is_text());
         // Text as a whole, but a character split between a key and its value.
         assert!(!ParamList::from_urlencoded(b"k%C3=%A9").unwrap().is_text());
-        assert!(ParamList::from_urlencoded(b"k%C3%A9=%C3%A9&=").unwrap().is_text());
+        assert!(
+            ParamList::from_urlencoded(b"k%C3%A9=%C3%A9&=")
+                .unwrap()
+                .is_text()
+        );
         assert_eq!(list.get(b"k"), Some(&[0xff][..]));
         assert_eq!(list.get_str("k"), None);
         assert_eq!(list.to_pairs_lossy(), vec![p("k", "\u{fffd}")]);
