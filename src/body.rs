@@ -42,6 +42,10 @@ pub(crate) fn body_kind(headers: &HeaderMap) -> BodyKind {
     let Some(value) = headers.get(CONTENT_TYPE) else {
         return BodyKind::Other;
     };
+    // The usual value, exactly the type, in one comparison.
+    if value.as_bytes().eq_ignore_ascii_case(FORM.as_bytes()) {
+        return BodyKind::Form;
+    }
     let Ok(text) = value.to_str() else {
         return BodyKind::Other;
     };
