@@ -376,16 +376,6 @@ static HEX: [u8; 256] = {
     table
 };
 
-#[cfg(test)]
-fn hex(b: &u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 impl Params for ParamList {
     #[inline]
     fn param_count(&self) -> usize {
@@ -491,6 +481,15 @@ mod tests {
         let want: Vec<_> = cases.iter().map(|(k, v)| p(k, v)).collect();
         assert_eq!(back.to_pairs_lossy(), want);
         assert_eq!(encode_urlencoded(&[("a b", "~*")]), "a+b=%7E*");
+    }
+
+    fn hex(b: &u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
     }
 
     /// The WHATWG parser, one byte at a time, as the reference for the decoder.
