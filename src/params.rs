@@ -154,7 +154,12 @@ impl ParamList {
         let limit = self.limit();
         let base = self.bytes.len();
         let count = self.ends.len();
-        self.bytes.resize(base + room, 0);
+        // Room that fits inline comes from a block of zeros in one copy (`resize` would write
+        // them one at a time).
+        match ZEROS.get(..room) {
+            Some(zeros) => self.bytes.extend_from_slice(zeros),
+            None => self.bytes.resize(base + room, 0),
+        }
         let out = &mut self.bytes[base..];
         let mut written = 0;
         let mut key_start = 0;
@@ -208,13 +213,18 @@ impl ParamList {
                         continue;
                     }
                     b'+' => b' ',
-                    b'%' => match input.get(read..read + 2) {
-                        Some(&[hi, lo]) if HEX[usize::from(hi)] | HEX[usize::from(lo)] < 16 => {
+                    b'%' => {
+                        let (hi, lo) = match input.get(read..read + 2) {
+                            Some(&[hi, lo]) => (HEX[usize::from(hi)], HEX[usize::from(lo)]),
+                            _ => (NOT_HEX, NOT_HEX),
+                        };
+                        if hi | lo == NOT_HEX {
+                            b'%'
+                        } else {
                             read += 2;
-                            HEX[usize::from(hi)] << 4 | HEX[usize::from(lo)]
+                            hi << 4 | lo
                         }
-                        _ => b'%',
-                    },
+                    }
                     other => other,
                 }
             };
@@ -359,9 +369,16 @@ fn ends(base: usize, key_start: usize, key_end: Option<usize>, end: usize) -> [u
     [base + key_start, base + key_end.unwrap_or(end), base + end]
 }
 
-/// The value of each hexadecimal digit; 255 for every other byte.
+/// Zeros to make inline room from.
+static ZEROS: [u8; INLINE_BYTES] = [0; INLINE_BYTES];
+
+/// What [`HEX`] gives a byte that is not a hexadecimal digit: all bits set, so that it stays
+/// set when or-ed with a digit's value.
+const NOT_HEX: u8 = 0xff;
+
+/// The value of each hexadecimal digit; [`NOT_HEX`] for every other byte.
 static HEX: [u8; 256] = {
-    let mut table = [255; 256];
+    let mut table = [NOT_HEX; 256];
     let mut i = 0;
     while i < 10 {
         table[b'0' as usize + i] = i as u8;
