@@ -225,6 +225,9 @@ struct Remainder<B> {
 pub(crate) struct Verification<B> {
     verifier: Arc<Verifier>,
     span: tracing::Span,
+    /// The request's parts, kept here from start to answer so that the stages (which move
+    /// as the verification goes on) stay small; `None` once handed on.
+    parts: Option<Parts>,
     #[pin]
     stage: Stage<B>,
 }
@@ -233,9 +236,9 @@ pub(crate) struct Verification<B> {
 #[allow(clippy::large_enum_variant)]
 #[pin_project(project = StageProj)]
 enum Stage<B> {
-    /// Nothing done yet.
-    Start(Option<Request<B>>),
-    /// Phase one waits for the client store.
+    /// Nothing done yet: the body.
+    Start(Option<B>),
+    /// Phase one waits for the client store (with the parts, given back at the end).
     PhaseOne {
         body: Option<B>,
         future: BoxFuture<'static, (Parts, Result<Option<Established>, Rejection>)>,
@@ -246,15 +249,15 @@ enum Stage<B> {
         #[pin]
         read: Collect<B>,
     },
-    /// Phase two waits for the replay guard, a token verifier or the client store.
-    Finishing(BoxFuture<'static, Result<Verified<B>, Rejection>>),
+    /// Phase two waits for the replay guard, a token verifier or the client store (with the
+    /// parts, given back at the end).
+    Finishing(BoxFuture<'static, (Parts, Result<Held<B>, Rejection>)>),
     /// The answer was given.
     Done,
 }
 
 /// A request whose body is being read.
 struct AwaitingBody {
-    parts: Parts,
     established: Established,
     /// `None`: the body is a form, and holds the parameters. Else the query string's
     /// parameters (boxed: this case is rare, and the stage stays small), and the body must
@@ -262,10 +265,11 @@ struct AwaitingBody {
     query: Option<Box<ParamList>>,
 }
 
-/// Where a step leaves the verification.
+/// Where a step leaves the verification: the body to hand on (with the parts), or the stage
+/// to go on with.
 #[allow(clippy::large_enum_variant)]
 enum Next<B> {
-    Done(Result<Verified<B>, Rejection>),
+    Done(Result<Held<B>, Rejection>),
     Stage(Stage<B>),
 }
 
@@ -284,10 +288,12 @@ where
             auth = tracing::field::Empty,
             outcome = tracing::field::Empty,
         );
+        let (parts, body) = request.into_parts();
         Verification {
             verifier,
             span,
-            stage: Stage::Start(Some(request)),
+            parts: Some(parts),
+            stage: Stage::Start(Some(body)),
         }
     }
 }
@@ -305,14 +311,19 @@ where
         let mut this = self.project();
         let _entered = this.span.enter();
         let verifier = &*this.verifier;
+        // Polled after its answer: it has none left to give.
+        let Some(parts) = this.parts.as_mut() else {
+            return Poll::Pending;
+        };
         loop {
             let next = match this.stage.as_mut().project() {
-                StageProj::Start(request) => match request.take() {
-                    Some(request) => verifier.start(request),
+                StageProj::Start(body) => match body.take() {
+                    Some(body) => verifier.start(parts, body),
                     None => return Poll::Pending,
                 },
                 StageProj::PhaseOne { body, future } => {
-                    let (parts, established) = ready!(future.as_mut().poll(cx));
+                    let (given_back, established) = ready!(future.as_mut().poll(cx));
+                    *parts = given_back;
                     match body.take() {
                         Some(body) => verifier.after_phase_one(parts, body, established),
                         None => return Poll::Pending,
@@ -321,18 +332,25 @@ where
                 StageProj::Reading { waiting, read } => {
                     let read = ready!(read.poll(cx));
                     match waiting.take() {
-                        Some(waiting) => verifier.after_read(waiting, read),
+                        Some(waiting) => verifier.after_read(parts, waiting, read),
                         None => return Poll::Pending,
                     }
                 }
-                StageProj::Finishing(future) => Next::Done(ready!(future.as_mut().poll(cx))),
-                // Polled after its answer: it has none left to give.
+                StageProj::Finishing(future) => {
+                    let (given_back, held) = ready!(future.as_mut().poll(cx));
+                    *parts = given_back;
+                    Next::Done(held)
+                }
                 StageProj::Done => return Poll::Pending,
             };
             match next {
                 Next::Stage(stage) => this.stage.set(stage),
                 Next::Done(result) => {
                     this.stage.set(Stage::Done);
+                    let result = match this.parts.take() {
+                        Some(parts) => result.map(|held| (parts, held)),
+                        None => return Poll::Pending,
+                    };
                     return Poll::Ready(verifier.answered(result));
                 }
             }
@@ -344,6 +362,12 @@ impl<B> fmt::Debug for Verification<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verification").finish_non_exhaustive()
     }
+}
+
+/// The parts of a request, taken for a step that waits in a boxed future (which gives them
+/// back); an empty request's parts stand in meanwhile.
+fn take_parts(parts: &mut Parts) -> Parts {
+    std::mem::replace(parts, Request::new(()).into_parts().0)
 }
 
 /// Poll `future` once, for steps that never wait (the store lookups of [`Wait::Never`]):
@@ -402,26 +426,26 @@ impl Verifier {
     /// The first step: phase one, if the store answers at once; else phase one waits for it
     /// in a boxed future (and asks the store again there: a store's future does nothing until
     /// it is polled, and the one it gave first was not).
-    fn start<B>(self: &Arc<Self>, request: Request<B>) -> Next<B>
+    fn start<B>(self: &Arc<Self>, parts: &mut Parts, body: B) -> Next<B>
     where
         B: Body + Send + 'static,
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        let (mut parts, body) = request.into_parts();
         // Nothing inside the layer (a trace, a log of headers) may print the credentials.
         mark_sensitive(&mut parts.headers);
-        if is_preflight(&parts) {
+        if is_preflight(parts) {
             // A CORS preflight carries no credentials and no parameters: CORS answers it. It
             // goes on with no body and no extensions, so a handler it reaches (a route taking
             // OPTIONS) has nothing unverified to act on.
-            return Next::Done(Ok((parts, Held::Read(Bytes::new()))));
+            return Next::Done(Ok(Held::Read(Bytes::new())));
         }
-        match at_once(self.phase_one(&parts, Wait::Never)) {
+        match at_once(self.phase_one(parts, Wait::Never)) {
             Some(Ok(established)) => self.after_phase_one(parts, body, Ok(established)),
             Some(Err(Halt::Refused(rejection))) => Next::Done(Err(rejection)),
             Some(Err(Halt::MustWait)) | None => {
                 let verifier = self.clone();
+                let parts = take_parts(parts);
                 let future = Box::pin(async move {
                     let established = verifier
                         .phase_one(&parts, Wait::Allowed)
@@ -440,7 +464,7 @@ impl Verifier {
     /// After phase one: the parameters, read from the body where they are there.
     fn after_phase_one<B>(
         self: &Arc<Self>,
-        parts: Parts,
+        parts: &mut Parts,
         body: B,
         established: Result<Option<Established>, Rejection>,
     ) -> Next<B>
@@ -455,7 +479,7 @@ impl Verifier {
                 // An unknown path let through (`UnknownPaths::Allow`).
                 return Next::Done(
                     self.check_declared_length(&parts.headers)
-                        .map(|_| (parts, Held::Untouched(body))),
+                        .map(|_| Held::Untouched(body)),
                 );
             }
             Err(rejection) => return Next::Done(Err(rejection)),
@@ -463,16 +487,12 @@ impl Verifier {
         let op = &established.operation;
         let signed = matches!(established.credentials, Credentials::Signed { .. });
         let unsigned_body_allowed = self.allow_unsigned_bodies || op.allows_unsigned_body();
-        match self.plan_parameters(&parts, body, signed && !unsigned_body_allowed, op.auth()) {
+        match self.plan_parameters(parts, body, signed && !unsigned_body_allowed, op.auth()) {
             Err(rejection) => Next::Done(Err(rejection)),
             Ok(Plan::Ready(params, held)) => self.phase_two(parts, params, held, established),
             Ok(Plan::Read { query, body }) => Next::Stage(Stage::Reading {
                 read: self.read(body),
-                waiting: Some(AwaitingBody {
-                    parts,
-                    established,
-                    query,
-                }),
+                waiting: Some(AwaitingBody { established, query }),
             }),
         }
     }
@@ -480,6 +500,7 @@ impl Verifier {
     /// After the body was read: its parameters, then phase two.
     fn after_read<B>(
         self: &Arc<Self>,
+        parts: &mut Parts,
         waiting: AwaitingBody,
         read: Result<Bytes, body::CollectError>,
     ) -> Next<B>
@@ -488,11 +509,7 @@ impl Verifier {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        let AwaitingBody {
-            parts,
-            established,
-            query,
-        } = waiting;
+        let AwaitingBody { established, query } = waiting;
         let accepts = established.operation.auth();
         let read = read
             .map_err(|e| self.read_refusal(e, accepts))
@@ -506,7 +523,7 @@ impl Verifier {
     /// Phase two: what needed the parameters, at once where nothing must wait.
     fn phase_two<B>(
         self: &Arc<Self>,
-        parts: Parts,
+        parts: &mut Parts,
         params: ParamList,
         held: Held<B>,
         established: Established,
@@ -517,14 +534,18 @@ impl Verifier {
         B::Error: Into<BoxError>,
     {
         let name = established.name.clone();
-        match self.settle(&parts, params, held, established) {
+        match self.settle(parts, params, held, established) {
             Err(rejection) => Next::Done(Err(rejection)),
             Ok(Settled::Now(outcome)) => Next::Done(Ok(self.conclude(parts, name, outcome))),
             Ok(Settled::Later(remainder)) => {
                 let verifier = self.clone();
+                let mut parts = take_parts(parts);
                 Next::Stage(Stage::Finishing(Box::pin(async move {
-                    let outcome = verifier.settle_later(&parts, remainder).await?;
-                    Ok(verifier.conclude(parts, name, outcome))
+                    let held = match verifier.settle_later(&parts, remainder).await {
+                        Ok(outcome) => Ok(verifier.conclude(&mut parts, name, outcome)),
+                        Err(rejection) => Err(rejection),
+                    };
+                    (parts, held)
                 })))
             }
         }
@@ -534,10 +555,10 @@ impl Verifier {
     /// was rewritten.
     fn conclude<B>(
         &self,
-        mut parts: Parts,
+        parts: &mut Parts,
         name: Cow<'static, str>,
         outcome: Outcome<B>,
-    ) -> Verified<B> {
+    ) -> Held<B> {
         let span = tracing::Span::current();
         span.record("auth", outcome.method.as_str());
         if let Some(client) = outcome.client {
@@ -557,7 +578,7 @@ impl Verifier {
                 .insert(http::header::CONTENT_LENGTH, bytes.len().into());
         }
         parts.extensions.insert(VerifiedParams::new(outcome.params));
-        (parts, outcome.held)
+        outcome.held
     }
 
     /// Phase one: everything that needs no body. `None` for an unknown path that is let
