@@ -4,14 +4,16 @@
 //! signing side alike, so that the two can never disagree on what was signed.
 
 use std::future::Future;
-use std::task::Poll;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::HeaderMap;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http_body::Body;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::LengthLimitError;
+use pin_project::pin_project;
 
 /// The boxed error type the crate's bodies and services use, as tower and hyper do.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -40,6 +42,10 @@ pub(crate) fn body_kind(headers: &HeaderMap) -> BodyKind {
     let Some(value) = headers.get(CONTENT_TYPE) else {
         return BodyKind::Other;
     };
+    // The usual value, exactly the type, in one comparison.
+    if value.as_bytes().eq_ignore_ascii_case(FORM.as_bytes()) {
+        return BodyKind::Form;
+    }
     let Ok(text) = value.to_str() else {
         return BodyKind::Other;
     };
@@ -104,31 +110,107 @@ pub(crate) enum CollectError {
 /// Read `body` whole, refusing it as soon as it passes `limit` bytes or takes longer than
 /// `timeout` (if any). A body that is already complete when first polled (the usual case for small
 /// forms) never starts a timer; one that is not needs tokio's time driver.
-pub(crate) async fn collect_limited<B>(
+pub(crate) fn collect_limited<B>(body: B, limit: usize, timeout: Option<Duration>) -> Collect<B> {
+    Collect {
+        body,
+        first: None,
+        rest: None,
+        read: 0,
+        limit,
+        timeout,
+        timer: None,
+    }
+}
+
+/// The future of [`collect_limited`].
+///
+/// A body of one data frame (what a small form almost always is, whether it arrived in one
+/// read or was made from one buffer) comes back as that frame's own `Bytes`: no list of
+/// chunks, no copy. Only a second data frame starts a buffer, holding the first and copying
+/// the rest in. The body is handed on exactly as it arrived, so nothing here may change its
+/// bytes, and copying them would only cost time.
+#[pin_project]
+pub(crate) struct Collect<B> {
+    #[pin]
     body: B,
+    /// The first data frame, as long as it is the only one.
+    first: Option<Bytes>,
+    /// Every frame so far, once there are two.
+    rest: Option<BytesMut>,
+    read: usize,
     limit: usize,
     timeout: Option<Duration>,
-) -> Result<Bytes, CollectError>
+    /// Started when the body first makes us wait.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<B> Future for Collect<B>
 where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    let mut read = std::pin::pin!(Limited::new(body, limit).collect());
-    let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
-    let outcome = match first {
-        Poll::Ready(result) => result,
-        Poll::Pending => match timeout {
-            Some(timeout) => match tokio::time::timeout(timeout, read).await {
-                Ok(result) => result,
-                Err(_) => return Err(CollectError::Timeout),
-            },
-            None => read.await,
-        },
-    };
-    match outcome {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if is_length_limit(&*e) => Err(CollectError::TooLarge),
-        Err(e) => Err(CollectError::Failed(e)),
+    type Output = Result<Bytes, CollectError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            let frame = match this.body.as_mut().poll_frame(cx) {
+                Poll::Ready(frame) => frame,
+                Poll::Pending => {
+                    let Some(timeout) = *this.timeout else {
+                        return Poll::Pending;
+                    };
+                    let timer = this
+                        .timer
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                    return match timer.as_mut().poll(cx) {
+                        Poll::Ready(()) => Poll::Ready(Err(CollectError::Timeout)),
+                        Poll::Pending => Poll::Pending,
+                    };
+                }
+            };
+            let mut data = match frame {
+                None => {
+                    let bytes = match (this.first.take(), this.rest.take()) {
+                        (_, Some(rest)) => rest.freeze(),
+                        (Some(first), None) => first,
+                        (None, None) => Bytes::new(),
+                    };
+                    return Poll::Ready(Ok(bytes));
+                }
+                Some(Err(e)) => {
+                    let e: BoxError = e.into();
+                    return Poll::Ready(Err(if is_length_limit(&*e) {
+                        CollectError::TooLarge
+                    } else {
+                        CollectError::Failed(e)
+                    }));
+                }
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => data,
+                    // Trailers carry no body bytes.
+                    Err(_) => continue,
+                },
+            };
+            let len = data.remaining();
+            if len > *this.limit - *this.read {
+                return Poll::Ready(Err(CollectError::TooLarge));
+            }
+            *this.read += len;
+            if len == 0 {
+                continue;
+            }
+            match (this.first.take(), this.rest.as_mut()) {
+                (None, None) => *this.first = Some(data.copy_to_bytes(len)),
+                (Some(first), None) => {
+                    let mut buffer = BytesMut::with_capacity(first.len() + len);
+                    buffer.extend_from_slice(&first);
+                    buffer.put(data);
+                    *this.rest = Some(buffer);
+                }
+                (_, Some(buffer)) => buffer.put(data),
+            }
+        }
     }
 }
 

@@ -17,8 +17,8 @@ use tower_service::Service;
 use super::Rejection;
 use super::body::{ResponseBody, VerifiedBody};
 use super::replay::ReplayGuard;
-use super::store::{BoxFuture, ClientStore, TokenVerifier};
-use super::verify::{Held, Prefix, UnknownPaths, Verifier};
+use super::store::{ClientStore, TokenVerifier};
+use super::verify::{Held, Prefix, UnknownPaths, Verification, Verifier};
 use crate::body::{BoxError, normalize_prefix};
 use crate::permissions::{Catalog, Operation};
 use crate::scheme::{Canonicalization, Clock, SystemClock};
@@ -91,7 +91,7 @@ impl VerifyLayer {
     {
         let verifier = self.verifier.clone();
         async move {
-            let (parts, held) = verifier.run(request).await?;
+            let (parts, held) = Verification::new(verifier.clone(), request).await?;
             let body = match held {
                 Held::Read(bytes) => B::from(bytes),
                 Held::Untouched(body) => verifier.bound(body).await?,
@@ -387,21 +387,21 @@ where
         // The clone is not ready; keep the ready one for this request (tower's advice).
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        let verifier = self.verifier.clone();
-        let authorize: BoxFuture<'static, Result<Request<VerifiedBody<B>>, Rejection>> =
-            Box::pin(async move {
-                let (parts, held) = verifier.run(request).await?;
-                let body = VerifiedBody::from_held(held, verifier.body_limit);
-                Ok(Request::from_parts(parts, body))
-            });
         ResponseFuture {
-            state: State::Authorize { authorize },
+            state: State::Authorize {
+                verification: Verification::new(self.verifier.clone(), request),
+            },
             inner: Some(inner),
+            body_limit: self.verifier.body_limit,
         }
     }
 }
 
 /// The future [`Verify`] returns: verification, then the inner service.
+///
+/// The verification is a future of the layer's own, held here unboxed: a request whose client
+/// the store has at once and whose body has arrived is verified in one poll, with nothing
+/// boxed.
 #[pin_project]
 pub struct ResponseFuture<S, B>
 where
@@ -410,12 +410,16 @@ where
     #[pin]
     state: State<S::Future, B>,
     inner: Option<S>,
+    body_limit: usize,
 }
 
+// The verification is held unboxed on purpose: boxing it is the allocation this saves.
+#[allow(clippy::large_enum_variant)]
 #[pin_project(project = StateProj)]
 enum State<F, B> {
     Authorize {
-        authorize: BoxFuture<'static, Result<Request<VerifiedBody<B>>, Rejection>>,
+        #[pin]
+        verification: Verification<B>,
     },
     Inner {
         #[pin]
@@ -426,6 +430,9 @@ enum State<F, B> {
 impl<S, B, ResBody> Future for ResponseFuture<S, B>
 where
     S: Service<Request<VerifiedBody<B>>, Response = Response<ResBody>>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
 {
     type Output = Result<Response<ResponseBody<ResBody>>, S::Error>;
 
@@ -433,11 +440,12 @@ where
         let mut this = self.project();
         loop {
             match this.state.as_mut().project() {
-                StateProj::Authorize { authorize } => match ready!(authorize.as_mut().poll(cx)) {
-                    Ok(request) => {
+                StateProj::Authorize { verification } => match ready!(verification.poll(cx)) {
+                    Ok((parts, held)) => {
                         // Taken exactly once: the state moves on to `Inner` right after.
                         let mut inner = this.inner.take().expect("inner service taken once");
-                        let future = inner.call(request);
+                        let body = VerifiedBody::from_held(held, *this.body_limit);
+                        let future = inner.call(Request::from_parts(parts, body));
                         this.state.set(State::Inner { future });
                     }
                     Err(rejection) => return Poll::Ready(Ok(rejection.into_http())),

@@ -55,6 +55,14 @@ impl<'a, T> StoreFuture<'a, T> {
     pub fn new(future: impl Future<Output = T> + Send + 'a) -> Self {
         StoreFuture(Pending::Boxed(Box::pin(future)))
     }
+
+    /// The answer, if it is available now (made with [`StoreFuture::ready`]).
+    pub(crate) fn into_ready(self) -> Option<T> {
+        match self.0 {
+            Pending::Ready(value) => value,
+            Pending::Boxed(_) => None,
+        }
+    }
 }
 
 impl<T: Unpin> Future for StoreFuture<'_, T> {

@@ -5,6 +5,7 @@ use http_body::Body;
 use tower_http::auth::AsyncAuthorizeRequest;
 
 use super::body::VerifiedBody;
+use super::verify::Verification;
 use super::{BoxFuture, VerifyLayer};
 use crate::body::BoxError;
 
@@ -39,7 +40,7 @@ where
     fn authorize(&mut self, request: Request<B>) -> Self::Future {
         let verifier = self.verifier.clone();
         Box::pin(async move {
-            match verifier.run(request).await {
+            match Verification::new(verifier.clone(), request).await {
                 Ok((parts, held)) => Ok(Request::from_parts(
                     parts,
                     VerifiedBody::from_held(held, verifier.body_limit),

@@ -14,17 +14,32 @@ use crate::params::{DeserializeError, ParamList};
 /// cannot read anything else by mistake. Every key and value is UTF-8 text: the layer refuses
 /// parameters that are not.
 ///
+/// Cloning it is cheap: a small list (see [`ParamList`]) is held inside the value, so handing
+/// it on allocates nothing and a clone copies a few hundred bytes; a bigger one is shared.
+///
 /// `Debug` shows the keys only: values may be passwords or tokens.
 #[derive(Clone)]
 pub struct VerifiedParams {
-    params: Arc<ParamList>,
+    params: Held,
+}
+
+/// Where the list is kept: in the value while it is small, shared once it is not.
+// The inline variant is the point: boxing it would be the allocation it saves.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
+enum Held {
+    Inline(ParamList),
+    Shared(Arc<ParamList>),
 }
 
 impl VerifiedParams {
     pub(crate) fn new(params: ParamList) -> Self {
-        VerifiedParams {
-            params: Arc::new(params),
-        }
+        let params = if params.is_inline() {
+            Held::Inline(params)
+        } else {
+            Held::Shared(Arc::new(params))
+        };
+        VerifiedParams { params }
     }
 
     /// Parameters for a handler unit test, as the layer would hand them on. They are not
@@ -52,7 +67,7 @@ impl VerifiedParams {
     /// Every parameter as `(key, value)`, in request order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
         // The layer refused any parameter that is not UTF-8; a list from `for_test` is text.
-        self.params.iter().map(|(k, v)| {
+        self.as_param_list().iter().map(|(k, v)| {
             (
                 std::str::from_utf8(k).unwrap_or_default(),
                 std::str::from_utf8(v).unwrap_or_default(),
@@ -62,28 +77,33 @@ impl VerifiedParams {
 
     /// How many parameters there are.
     pub fn len(&self) -> usize {
-        self.params.len()
+        self.as_param_list().len()
     }
 
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
-        self.params.is_empty()
+        self.as_param_list().is_empty()
     }
 
     /// The parameters as a serde type; see [`ParamList::deserialize`] for the rules (repeated
     /// keys as sequences, numbers and booleans parsed from text).
     pub fn deserialize<'de, T: serde::Deserialize<'de>>(&'de self) -> Result<T, DeserializeError> {
-        self.params.deserialize()
+        self.as_param_list().deserialize()
     }
 
     /// The underlying list (bytes, as signed).
     pub fn as_param_list(&self) -> &ParamList {
-        &self.params
+        match &self.params {
+            Held::Inline(params) => params,
+            Held::Shared(params) => params,
+        }
     }
 }
 
 impl fmt::Debug for VerifiedParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("VerifiedParams").field(&self.params).finish()
+        f.debug_tuple("VerifiedParams")
+            .field(self.as_param_list())
+            .finish()
     }
 }

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::HeaderMap;
 use http::header::DATE;
 
-use super::{Held, MAX_REPLAY_TTL, Outcome, Verifier, refusal};
+use super::{Halt, Held, MAX_REPLAY_TTL, Outcome, Verifier, Wait, refusal};
 use crate::credentials::{ApiClient, ClientId, ClientSecret};
 use crate::params::ParamList;
 use crate::permissions::{AuthMethod, AuthMethods, Operation};
@@ -18,27 +18,38 @@ use crate::server::store::TokenRecord;
 use crate::server::{Rejection, RejectionKind};
 
 impl Verifier {
+    /// The client `id` names, which must exist.
     pub(super) async fn lookup(
         &self,
         id: &str,
         accepts: AuthMethods,
-    ) -> Result<Arc<ApiClient>, Rejection> {
-        match self.lookup_optional(id).await? {
+        wait: Wait,
+    ) -> Result<Arc<ApiClient>, Halt> {
+        match self.find(id, wait).await? {
             Some(client) => Ok(client),
-            None => Err(invalid_credentials(accepts)),
+            None => Err(invalid_credentials(accepts).into()),
         }
     }
 
+    /// The client `id` names, if any, from a step that may wait for the store.
     pub(super) async fn lookup_optional(
         &self,
         id: &str,
     ) -> Result<Option<Arc<ApiClient>>, Rejection> {
-        self.store.client(id).await.map_err(|e| {
+        self.find(id, Wait::Allowed).await.map_err(Halt::refusal)
+    }
+
+    /// The store's answer for `id`: awaited, or with [`Wait::Never`] only one it has at once
+    /// (the future of any other is dropped without being polled).
+    async fn find(&self, id: &str, wait: Wait) -> Result<Option<Arc<ApiClient>>, Halt> {
+        let answer = self.store.client(id);
+        let answer = match wait {
+            Wait::Allowed => answer.await,
+            Wait::Never => answer.into_ready().ok_or(Halt::MustWait)?,
+        };
+        answer.map_err(|e| {
             tracing::warn!(error = %e, "client store failed");
-            Rejection::new(
-                RejectionKind::StoreUnavailable,
-                "the client store is unavailable; try again later",
-            )
+            store_unavailable().into()
         })
     }
 
@@ -51,13 +62,14 @@ impl Verifier {
         id: &ClientId,
         password: &str,
         op: &Operation,
-    ) -> Result<Arc<ApiClient>, Rejection> {
-        let Some(client) = self.lookup_optional(id.as_str()).await? else {
+        wait: Wait,
+    ) -> Result<Arc<ApiClient>, Halt> {
+        let Some(client) = self.find(id.as_str(), wait).await? else {
             let _ = stand_in_client().verify_basic_secret(password);
-            return Err(invalid_credentials(op.auth()));
+            return Err(invalid_credentials(op.auth()).into());
         };
         if !client.verify_basic_secret(password) {
-            return Err(invalid_credentials(op.auth()));
+            return Err(invalid_credentials(op.auth()).into());
         }
         self.permit(&client, op)?;
         Ok(client)
@@ -204,7 +216,10 @@ impl Verifier {
             .and_then(|s| ClientId::new(s).ok())
             .ok_or_else(|| invalid_credentials(accepts))?;
         tracing::Span::current().record("client_id", id.as_str());
-        let client = self.lookup(id.as_str(), accepts).await?;
+        let client = self
+            .lookup(id.as_str(), accepts, Wait::Allowed)
+            .await
+            .map_err(Halt::refusal)?;
         self.permit(&client, op)?;
 
         let token = params.get(b"access_token");
@@ -368,7 +383,10 @@ impl Verifier {
             .get(b"client_secret")
             .and_then(|s| std::str::from_utf8(s).ok())
             .unwrap_or_default();
-        let client = self.basic(&id, secret, op).await?;
+        let client = self
+            .basic(&id, secret, op, Wait::Allowed)
+            .await
+            .map_err(Halt::refusal)?;
         let params = params.without(&[b"client_secret"]);
         let pairs: Vec<(&[u8], &[u8])> = params.iter().collect();
         let body = Bytes::from(crate::params::encode_urlencoded(&pairs));
@@ -404,5 +422,13 @@ pub(super) fn invalid_credentials(accepts: AuthMethods) -> Rejection {
         RejectionKind::InvalidCredentials,
         "the client id does not exist or the client secret was wrong",
         accepts,
+    )
+}
+
+/// The refusal of a request whose client store cannot answer.
+pub(super) fn store_unavailable() -> Rejection {
+    Rejection::new(
+        RejectionKind::StoreUnavailable,
+        "the client store is unavailable; try again later",
     )
 }

@@ -1,17 +1,24 @@
-//! The verification procedure, in the two phases the module documentation describes.
+//! The verification procedure, in the two phases the module documentation describes, driven
+//! by one future, [`Verification`].
 //!
 //! * [`Verifier::phase_one`] needs no body: the operation, the method, the credentials in the
 //!   `Authorization` header, the `Date` and its window, the client (and for Basic its secret
 //!   and features). It returns what it [`Established`].
-//! * [`Verifier::phase_two`] reads the parameters from their one place (the query string, or a
-//!   form body read under the limit), applies the parameter rules, then finishes: the
-//!   signature, the features, the replay guard, or the login client and its access token.
+//! * The parameters come from their one place ([`Verifier::plan_parameters`]: the query
+//!   string, or a form body read under the limit) and pass the parameter rules.
+//! * [`Verifier::phase_two`] then finishes: the signature and the features at once
+//!   ([`Verifier::settle`]), the replay guard, or the login client and its access token
+//!   ([`Verifier::settle_later`]).
 //!
-//! Every refusal is built by [`Verifier::refuse`] (or carries the operation's accepted methods
-//! through [`refusal`]), so each answer names the methods the operation accepts.
+//! A refusal of a known operation is built with [`refusal`], so that each answer names the
+//! methods the operation accepts.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -19,21 +26,23 @@ use http::header::{ACCESS_CONTROL_REQUEST_METHOD, AUTHORIZATION, DATE, ORIGIN};
 use http::request::Parts;
 use http::{HeaderMap, Method, Request};
 use http_body::Body;
-use tracing::Instrument;
+use pin_project::pin_project;
 
 mod credentials;
 mod parameters;
 
 use super::replay::ReplayGuard;
-use super::store::{ClientStore, TokenVerifier};
+use super::store::{BoxFuture, ClientStore, TokenVerifier};
 use super::{AuthenticatedClient, Rejection, RejectionKind, VerifiedParams};
-use crate::body::{self, BodyKind, BoxError};
+use crate::body::{self, BodyKind, BoxError, Collect};
 use crate::credentials::ApiClient;
 use crate::params::ParamList;
 use crate::permissions::{AuthMethod, AuthMethods, Catalog, Operation};
 use crate::scheme::{
     Authorization, Canonicalization, Clock, Datetime, SIGNATURE_LEN, StringToSign,
 };
+use credentials::store_unavailable;
+use parameters::Plan;
 
 /// The longest a replay guard is asked to keep an entry: a century, far beyond any useful date
 /// window, and within what every store can express (Redis's `PX` stops at 2^63 - 1 ms).
@@ -100,18 +109,52 @@ pub(crate) enum Held<B> {
 /// extensions, where the operation authenticates) and its body.
 pub(crate) type Verified<B> = (Parts, Held<B>);
 
-/// What phase one established without reading the body.
-struct Established<'p> {
-    operation: &'p Operation,
+/// Whether a step may wait for the client store, or must answer at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Wait {
+    /// Await the store.
+    Allowed,
+    /// Take the store's answer only if it is there at once; else stop with [`Halt::MustWait`].
+    Never,
+}
+
+/// Why a step stopped short of its end.
+pub(super) enum Halt {
+    /// The request is refused.
+    Refused(Rejection),
+    /// The client store cannot answer at once (only with [`Wait::Never`]).
+    MustWait,
+}
+
+impl From<Rejection> for Halt {
+    fn from(rejection: Rejection) -> Self {
+        Halt::Refused(rejection)
+    }
+}
+
+impl Halt {
+    /// The refusal of a step that was allowed to wait (and so never stops for it).
+    fn refusal(self) -> Rejection {
+        match self {
+            Halt::Refused(rejection) => rejection,
+            Halt::MustWait => store_unavailable(),
+        }
+    }
+}
+
+/// What phase one established without reading the body. It borrows nothing, so that it can
+/// wait for the body beside the request.
+struct Established {
+    operation: Operation,
     /// The operation's name (static for catalog operations: no allocation).
     name: Cow<'static, str>,
-    /// The path the client called, and signed.
-    called_path: Cow<'p, str>,
-    credentials: Credentials<'p>,
+    /// The path the client called, and signed, where it is not the path the layer sees.
+    called_path: Option<String>,
+    credentials: Credentials,
 }
 
 /// The credentials phase one found and checked as far as it can without the body.
-enum Credentials<'p> {
+enum Credentials {
     /// janrain-signed: the client and date are known; the signature needs the parameters.
     Signed {
         client: Arc<ApiClient>,
@@ -123,7 +166,7 @@ enum Credentials<'p> {
     Basic(Arc<ApiClient>),
     /// janrain-oauth with the token in the header: the token is checked against the
     /// parameters (no second one, the user it names).
-    OAuth(&'p str),
+    OAuth(zeroize::Zeroizing<String>),
     /// No header: the parameters hold the credentials, in one of the ways the operation
     /// accepts.
     Params(ParamWays),
@@ -153,14 +196,91 @@ struct Outcome<B> {
     rewritten: bool,
 }
 
-impl Verifier {
-    /// Verify a request in the `janrain_verify` span, recording the outcome; a refusal comes
-    /// back ready to answer with the layer's settings.
-    pub(crate) async fn run<B>(&self, request: Request<B>) -> Result<Verified<B>, Rejection>
-    where
-        B: Body,
-        B::Error: Into<BoxError>,
-    {
+/// Phase two once the parameters are known: finished at once, or left to steps that wait.
+enum Settled<B> {
+    /// Accepted.
+    Now(Outcome<B>),
+    /// The replay guard, a token verifier or the client store must answer first.
+    Later(Remainder<B>),
+}
+
+/// What phase two's waiting steps need.
+struct Remainder<B> {
+    params: ParamList,
+    held: Held<B>,
+    operation: Operation,
+    credentials: Credentials,
+}
+
+/// The verification of one request, as a future: [`Verify`](super::Verify) and
+/// [`VerifyLayer::verify`](super::VerifyLayer::verify) both await it.
+///
+/// Every step runs as far as it can when polled. A request whose client the store has at
+/// once, whose body has fully arrived and which needs no replay guard or token verifier (a
+/// typical signed form POST to a server with its clients in memory) is verified in one poll,
+/// with nothing boxed. A step that must wait keeps its place: the body is read in this
+/// future; a client store that cannot answer at once, the replay guard and the token checks
+/// run in a boxed future of their own.
+#[pin_project]
+pub(crate) struct Verification<B> {
+    verifier: Arc<Verifier>,
+    span: tracing::Span,
+    /// The request's parts, kept here from start to answer so that the stages (which move
+    /// as the verification goes on) stay small; `None` once handed on.
+    parts: Option<Parts>,
+    #[pin]
+    stage: Stage<B>,
+}
+
+// Each stage is held unboxed on purpose: boxing them is the allocation this saves.
+#[allow(clippy::large_enum_variant)]
+#[pin_project(project = StageProj)]
+enum Stage<B> {
+    /// Nothing done yet: the body.
+    Start(Option<B>),
+    /// Phase one waits for the client store (with the parts, given back at the end).
+    PhaseOne {
+        body: Option<B>,
+        future: BoxFuture<'static, (Parts, Result<Option<Established>, Rejection>)>,
+    },
+    /// The body is being read (a form, or a body of unknown length on a signed request).
+    Reading {
+        waiting: Option<AwaitingBody>,
+        #[pin]
+        read: Collect<B>,
+    },
+    /// Phase two waits for the replay guard, a token verifier or the client store (with the
+    /// parts, given back at the end).
+    Finishing(BoxFuture<'static, (Parts, Result<Held<B>, Rejection>)>),
+    /// The answer was given.
+    Done,
+}
+
+/// A request whose body is being read.
+struct AwaitingBody {
+    established: Established,
+    /// `None`: the body is a form, and holds the parameters. Else the query string's
+    /// parameters (boxed: this case is rare, and the stage stays small), and the body must
+    /// turn out empty.
+    query: Option<Box<ParamList>>,
+}
+
+/// Where a step leaves the verification: the body to hand on (with the parts), or the stage
+/// to go on with.
+#[allow(clippy::large_enum_variant)]
+enum Next<B> {
+    Done(Result<Held<B>, Rejection>),
+    Stage(Stage<B>),
+}
+
+impl<B> Verification<B>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    /// Start verifying `request` (nothing runs until the future is polled).
+    pub(crate) fn new(verifier: Arc<Verifier>, request: Request<B>) -> Self {
         let span = tracing::debug_span!(
             "janrain_verify",
             operation = tracing::field::Empty,
@@ -169,24 +289,120 @@ impl Verifier {
             outcome = tracing::field::Empty,
         );
         let (parts, body) = request.into_parts();
-        async move {
-            let result = self.authorize(parts, body).await;
-            let span = tracing::Span::current();
-            match result {
-                Ok(verified) => {
-                    span.record("outcome", "accepted");
-                    tracing::debug!("request accepted");
-                    Ok(verified)
+        Verification {
+            verifier,
+            span,
+            parts: Some(parts),
+            stage: Stage::Start(Some(body)),
+        }
+    }
+}
+
+impl<B> Future for Verification<B>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    /// The verified request, or the refusal ready to answer with the layer's settings.
+    type Output = Result<Verified<B>, Rejection>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let _entered = this.span.enter();
+        let verifier = &*this.verifier;
+        // Polled after its answer: it has none left to give.
+        let Some(parts) = this.parts.as_mut() else {
+            return Poll::Pending;
+        };
+        loop {
+            let next = match this.stage.as_mut().project() {
+                StageProj::Start(body) => match body.take() {
+                    Some(body) => verifier.start(parts, body),
+                    None => return Poll::Pending,
+                },
+                StageProj::PhaseOne { body, future } => {
+                    let (given_back, established) = ready!(future.as_mut().poll(cx));
+                    *parts = given_back;
+                    match body.take() {
+                        Some(body) => verifier.after_phase_one(parts, body, established),
+                        None => return Poll::Pending,
+                    }
                 }
-                Err(rejection) => {
-                    span.record("outcome", rejection.kind().as_str());
-                    tracing::debug!(reason = %rejection.kind(), "request refused");
-                    Err(self.finish(rejection))
+                StageProj::Reading { waiting, read } => {
+                    let read = ready!(read.poll(cx));
+                    match waiting.take() {
+                        Some(waiting) => verifier.after_read(parts, waiting, read),
+                        None => return Poll::Pending,
+                    }
+                }
+                StageProj::Finishing(future) => {
+                    let (given_back, held) = ready!(future.as_mut().poll(cx));
+                    *parts = given_back;
+                    Next::Done(held)
+                }
+                StageProj::Done => return Poll::Pending,
+            };
+            match next {
+                Next::Stage(stage) => this.stage.set(stage),
+                Next::Done(result) => {
+                    this.stage.set(Stage::Done);
+                    let result = match this.parts.take() {
+                        Some(parts) => result.map(|held| (parts, held)),
+                        None => return Poll::Pending,
+                    };
+                    return Poll::Ready(verifier.answered(result));
                 }
             }
         }
-        .instrument(span)
-        .await
+    }
+}
+
+impl<B> fmt::Debug for Verification<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verification").finish_non_exhaustive()
+    }
+}
+
+/// The parts of a request, taken for a step that waits in a boxed future (which gives them
+/// back); an empty request's parts stand in meanwhile.
+fn take_parts(parts: &mut Parts) -> Parts {
+    std::mem::replace(parts, Request::new(()).into_parts().0)
+}
+
+/// Poll `future` once, for steps that never wait (the store lookups of [`Wait::Never`]):
+/// `None` if it did not finish, which such a step never does.
+fn at_once<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(std::task::Waker::noop()))
+    {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
+    }
+}
+
+impl Verifier {
+    /// Record the outcome in the span; a refusal comes back ready to answer with the layer's
+    /// settings.
+    fn answered<B>(
+        &self,
+        result: Result<Verified<B>, Rejection>,
+    ) -> Result<Verified<B>, Rejection> {
+        let span = tracing::Span::current();
+        match result {
+            Ok(verified) => {
+                span.record("outcome", "accepted");
+                tracing::debug!("request accepted");
+                Ok(verified)
+            }
+            Err(rejection) => {
+                span.record("outcome", rejection.kind().as_str());
+                tracing::debug!(reason = %rejection.kind(), "request refused");
+                Err(self.finish(rejection))
+            }
+        }
     }
 
     /// Read a body the layer let through untouched, so that it is bounded by the limit even
@@ -207,27 +423,142 @@ impl Verifier {
         }
     }
 
-    /// Verify a request: `Ok` carries its parts (extensions added) and its body.
-    async fn authorize<B>(&self, mut parts: Parts, body: B) -> Result<Verified<B>, Rejection>
+    /// The first step: phase one, if the store answers at once; else phase one waits for it
+    /// in a boxed future (and asks the store again there: a store's future does nothing until
+    /// it is polled, and the one it gave first was not).
+    fn start<B>(self: &Arc<Self>, parts: &mut Parts, body: B) -> Next<B>
     where
-        B: Body,
+        B: Body + Send + 'static,
+        B::Data: Send,
         B::Error: Into<BoxError>,
     {
         // Nothing inside the layer (a trace, a log of headers) may print the credentials.
         mark_sensitive(&mut parts.headers);
-        if is_preflight(&parts) {
+        if is_preflight(parts) {
             // A CORS preflight carries no credentials and no parameters: CORS answers it. It
             // goes on with no body and no extensions, so a handler it reaches (a route taking
             // OPTIONS) has nothing unverified to act on.
-            return Ok((parts, Held::Read(Bytes::new())));
+            return Next::Done(Ok(Held::Read(Bytes::new())));
         }
-        let Some(established) = self.phase_one(&parts).await? else {
-            // An unknown path let through (`UnknownPaths::Allow`).
-            self.check_declared_length(&parts.headers)?;
-            return Ok((parts, Held::Untouched(body)));
+        match at_once(self.phase_one(parts, Wait::Never)) {
+            Some(Ok(established)) => self.after_phase_one(parts, body, Ok(established)),
+            Some(Err(Halt::Refused(rejection))) => Next::Done(Err(rejection)),
+            Some(Err(Halt::MustWait)) | None => {
+                let verifier = self.clone();
+                let parts = take_parts(parts);
+                let future = Box::pin(async move {
+                    let established = verifier
+                        .phase_one(&parts, Wait::Allowed)
+                        .await
+                        .map_err(Halt::refusal);
+                    (parts, established)
+                });
+                Next::Stage(Stage::PhaseOne {
+                    body: Some(body),
+                    future,
+                })
+            }
+        }
+    }
+
+    /// After phase one: the parameters, read from the body where they are there.
+    fn after_phase_one<B>(
+        self: &Arc<Self>,
+        parts: &mut Parts,
+        body: B,
+        established: Result<Option<Established>, Rejection>,
+    ) -> Next<B>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let established = match established {
+            Ok(Some(established)) => established,
+            Ok(None) => {
+                // An unknown path let through (`UnknownPaths::Allow`).
+                return Next::Done(
+                    self.check_declared_length(&parts.headers)
+                        .map(|_| Held::Untouched(body)),
+                );
+            }
+            Err(rejection) => return Next::Done(Err(rejection)),
         };
+        let op = &established.operation;
+        let signed = matches!(established.credentials, Credentials::Signed { .. });
+        let unsigned_body_allowed = self.allow_unsigned_bodies || op.allows_unsigned_body();
+        match self.plan_parameters(parts, body, signed && !unsigned_body_allowed, op.auth()) {
+            Err(rejection) => Next::Done(Err(rejection)),
+            Ok(Plan::Ready(params, held)) => self.phase_two(parts, params, held, established),
+            Ok(Plan::Read { query, body }) => Next::Stage(Stage::Reading {
+                read: self.read(body),
+                waiting: Some(AwaitingBody { established, query }),
+            }),
+        }
+    }
+
+    /// After the body was read: its parameters, then phase two.
+    fn after_read<B>(
+        self: &Arc<Self>,
+        parts: &mut Parts,
+        waiting: AwaitingBody,
+        read: Result<Bytes, body::CollectError>,
+    ) -> Next<B>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let AwaitingBody { established, query } = waiting;
+        let accepts = established.operation.auth();
+        let read = read
+            .map_err(|e| self.read_refusal(e, accepts))
+            .and_then(|bytes| self.parameters_read(query, bytes, accepts));
+        match read {
+            Ok((params, held)) => self.phase_two(parts, params, held, established),
+            Err(rejection) => Next::Done(Err(rejection)),
+        }
+    }
+
+    /// Phase two: what needed the parameters, at once where nothing must wait.
+    fn phase_two<B>(
+        self: &Arc<Self>,
+        parts: &mut Parts,
+        params: ParamList,
+        held: Held<B>,
+        established: Established,
+    ) -> Next<B>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
         let name = established.name.clone();
-        let outcome = self.phase_two(&parts, body, established).await?;
+        match self.settle(parts, params, held, established) {
+            Err(rejection) => Next::Done(Err(rejection)),
+            Ok(Settled::Now(outcome)) => Next::Done(Ok(self.conclude(parts, name, outcome))),
+            Ok(Settled::Later(remainder)) => {
+                let verifier = self.clone();
+                let mut parts = take_parts(parts);
+                Next::Stage(Stage::Finishing(Box::pin(async move {
+                    let held = match verifier.settle_later(&parts, remainder).await {
+                        Ok(outcome) => Ok(verifier.conclude(&mut parts, name, outcome)),
+                        Err(rejection) => Err(rejection),
+                    };
+                    (parts, held)
+                })))
+            }
+        }
+    }
+
+    /// Hand the verified request on: its extensions, and the `Content-Length` of a body that
+    /// was rewritten.
+    fn conclude<B>(
+        &self,
+        parts: &mut Parts,
+        name: Cow<'static, str>,
+        outcome: Outcome<B>,
+    ) -> Held<B> {
         let span = tracing::Span::current();
         span.record("auth", outcome.method.as_str());
         if let Some(client) = outcome.client {
@@ -247,15 +578,12 @@ impl Verifier {
                 .insert(http::header::CONTENT_LENGTH, bytes.len().into());
         }
         parts.extensions.insert(VerifiedParams::new(outcome.params));
-        Ok((parts, outcome.held))
+        outcome.held
     }
 
     /// Phase one: everything that needs no body. `None` for an unknown path that is let
     /// through.
-    async fn phase_one<'p>(
-        &'p self,
-        parts: &'p Parts,
-    ) -> Result<Option<Established<'p>>, Rejection> {
+    async fn phase_one(&self, parts: &Parts, wait: Wait) -> Result<Option<Established>, Halt> {
         let (op_path, called_path) = self.paths(parts.uri.path())?;
         let span = tracing::Span::current();
         span.record("operation", &*op_path);
@@ -268,7 +596,8 @@ impl Verifier {
                     return Err(Rejection::new(
                         RejectionKind::UnknownOperation,
                         format!("{op_path} is not an operation of this API"),
-                    ));
+                    )
+                    .into());
                 }
                 UnknownPaths::Allow => return Ok(None),
                 UnknownPaths::Authenticate(op) => (op, Cow::Owned(op_path.clone().into_owned())),
@@ -284,7 +613,8 @@ impl Verifier {
                     parts.method
                 ),
                 accepts,
-            ));
+            )
+            .into());
         }
 
         let mut headers = parts.headers.get_all(AUTHORIZATION).iter();
@@ -294,13 +624,14 @@ impl Verifier {
                 RejectionKind::MalformedCredentials,
                 "send exactly one Authorization header",
                 accepts,
-            ));
+            )
+            .into());
         }
         let oauth = header.and_then(|value| oauth_token(value.as_bytes()));
         let credentials = match (header, oauth) {
             (Some(_), Some(token)) => {
                 self.require(operation, AuthMethod::OAuth, "janrain-oauth (OAuth)")?;
-                Credentials::OAuth(token)
+                Credentials::OAuth(zeroize::Zeroizing::new(token.to_owned()))
             }
             (Some(value), None) => {
                 let parsed = Authorization::parse(value.as_bytes()).map_err(|e| {
@@ -322,7 +653,7 @@ impl Verifier {
                         let mut signature = [0u8; SIGNATURE_LEN];
                         signature.copy_from_slice(creds.signature().as_bytes());
                         let (date, now) = self.check_date(&parts.headers, accepts)?;
-                        let client = self.lookup(creds.client_id(), accepts).await?;
+                        let client = self.lookup(creds.client_id(), accepts, wait).await?;
                         Credentials::Signed {
                             client,
                             signature,
@@ -334,7 +665,7 @@ impl Verifier {
                         span.record("client_id", creds.client_id().as_str());
                         self.require(operation, AuthMethod::Basic, "Basic")?;
                         let client = self
-                            .basic(creds.client_id(), creds.secret().expose(), operation)
+                            .basic(creds.client_id(), creds.secret().expose(), operation, wait)
                             .await?;
                         Credentials::Basic(client)
                     }
@@ -347,7 +678,8 @@ impl Verifier {
                                 how_to_authenticate(accepts)
                             ),
                             accepts,
-                        ));
+                        )
+                        .into());
                     }
                 }
             }
@@ -367,51 +699,46 @@ impl Verifier {
                             how_to_authenticate(accepts)
                         ),
                         accepts,
-                    ));
+                    )
+                    .into());
                 }
                 Credentials::Params(ways)
             }
         };
         Ok(Some(Established {
-            operation,
+            operation: operation.clone(),
             name,
-            called_path,
+            called_path: match called_path {
+                Cow::Owned(path) => Some(path),
+                Cow::Borrowed(_) => None,
+            },
             credentials,
         }))
     }
 
-    /// Phase two: the parameters, then what needed them.
-    async fn phase_two<B>(
+    /// Phase two's checks that need no waiting: the signature and the features of a
+    /// janrain-signed request, an OAuth header's token against the parameters. What must wait
+    /// is left to [`Self::settle_later`].
+    fn settle<B>(
         &self,
         parts: &Parts,
-        body: B,
-        established: Established<'_>,
-    ) -> Result<Outcome<B>, Rejection>
-    where
-        B: Body,
-        B::Error: Into<BoxError>,
-    {
-        let op = established.operation;
+        params: ParamList,
+        held: Held<B>,
+        established: Established,
+    ) -> Result<Settled<B>, Rejection> {
+        let op = &established.operation;
         let accepts = op.auth();
-        let signed = matches!(established.credentials, Credentials::Signed { .. });
-        let unsigned_body_allowed = self.allow_unsigned_bodies || op.allows_unsigned_body();
-        let (params, held) = self
-            .parameters(parts, body, signed && !unsigned_body_allowed, accepts)
-            .await?;
-        let outcome = |params, held, client, method| Outcome {
-            params,
-            held,
-            client: Some(client),
-            method,
-            user: None,
-            rewritten: false,
+        let later = |params, held, established: Established| {
+            Settled::Later(Remainder {
+                params,
+                held,
+                operation: established.operation,
+                credentials: established.credentials,
+            })
         };
-        match established.credentials {
+        match &established.credentials {
             Credentials::Signed {
-                client,
-                signature,
-                date,
-                now,
+                client, signature, ..
             } => {
                 // Phase one checked that there is exactly one Date, and that it parses.
                 let date_text = parts
@@ -419,9 +746,13 @@ impl Verifier {
                     .get(DATE)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
-                let sts = StringToSign::new(&established.called_path, date_text, &params);
+                let called_path = established
+                    .called_path
+                    .as_deref()
+                    .unwrap_or(parts.uri.path());
+                let sts = StringToSign::new(called_path, date_text, &params);
                 if client
-                    .verify_signature(&sts, &self.forms, &signature)
+                    .verify_signature(&sts, &self.forms, signature)
                     .is_none()
                 {
                     return Err(refusal(
@@ -433,15 +764,28 @@ impl Verifier {
                         accepts,
                     ));
                 }
-                self.permit(&client, op)?;
-                if let Some(guard) = &self.replay {
-                    self.record(guard.as_ref(), client.id(), &signature, date, now, accepts)
-                        .await?;
+                self.permit(client, op)?;
+                if self.replay.is_some() {
+                    return Ok(later(params, held, established));
                 }
-                Ok(outcome(params, held, client, AuthMethod::Signature))
+                let client = client.clone();
+                Ok(Settled::Now(accepted(
+                    params,
+                    held,
+                    client,
+                    AuthMethod::Signature,
+                )))
             }
-            Credentials::Basic(client) => Ok(outcome(params, held, client, AuthMethod::Basic)),
-            Credentials::OAuth(token) => {
+            Credentials::Basic(client) => {
+                let client = client.clone();
+                Ok(Settled::Now(accepted(
+                    params,
+                    held,
+                    client,
+                    AuthMethod::Basic,
+                )))
+            }
+            Credentials::OAuth(_) => {
                 if params.get(b"access_token").is_some() {
                     return Err(refusal(
                         RejectionKind::AmbiguousParameters,
@@ -450,8 +794,42 @@ impl Verifier {
                         accepts,
                     ));
                 }
-                self.oauth(token, params, held, op).await
+                Ok(later(params, held, established))
             }
+            Credentials::Params(_) => Ok(later(params, held, established)),
+        }
+    }
+
+    /// Phase two's steps that wait: the replay guard, the access token of an OAuth header,
+    /// and the credentials given as parameters.
+    async fn settle_later<B>(
+        &self,
+        parts: &Parts,
+        remainder: Remainder<B>,
+    ) -> Result<Outcome<B>, Rejection> {
+        let Remainder {
+            params,
+            held,
+            operation: op,
+            credentials,
+        } = remainder;
+        let op = &op;
+        let accepts = op.auth();
+        match credentials {
+            Credentials::Signed {
+                client,
+                signature,
+                date,
+                now,
+            } => {
+                if let Some(guard) = &self.replay {
+                    self.record(guard.as_ref(), client.id(), &signature, date, now, accepts)
+                        .await?;
+                }
+                Ok(accepted(params, held, client, AuthMethod::Signature))
+            }
+            Credentials::Basic(client) => Ok(accepted(params, held, client, AuthMethod::Basic)),
+            Credentials::OAuth(token) => self.oauth(&token, params, held, op).await,
             Credentials::Params(ways) => {
                 // Form credentials come from a form body only (never the query string).
                 let form_body = matches!(held, Held::Read(_))
@@ -469,7 +847,7 @@ impl Verifier {
                 }
                 if ways.login_client {
                     let (client, method) = self.login_client(&params, op).await?;
-                    return Ok(outcome(params, held, client, method));
+                    return Ok(accepted(params, held, client, method));
                 }
                 if ways.none {
                     return Ok(Outcome {
@@ -534,6 +912,23 @@ impl Verifier {
     /// Give a refusal the layer's answer settings (status style, realm, the clock's time).
     pub(crate) fn finish(&self, rejection: Rejection) -> Rejection {
         rejection.answered_as(self.janrain_status, self.realm.clone(), self.clock.now())
+    }
+}
+
+/// An accepted request's outcome for `client`, authenticated by `method`.
+fn accepted<B>(
+    params: ParamList,
+    held: Held<B>,
+    client: Arc<ApiClient>,
+    method: AuthMethod,
+) -> Outcome<B> {
+    Outcome {
+        params,
+        held,
+        client: Some(client),
+        method,
+        user: None,
+        rewritten: false,
     }
 }
 

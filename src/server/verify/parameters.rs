@@ -7,13 +7,28 @@ use http::{HeaderMap, Method};
 use http_body::Body;
 
 use super::{Held, Verifier, refusal};
-use crate::body::{self, BodyKind, BoxError, CollectError, LengthError};
+use crate::body::{self, BodyKind, BoxError, Collect, CollectError, LengthError};
 use crate::params::ParamList;
 use crate::permissions::AuthMethods;
 use crate::server::{Rejection, RejectionKind};
 
+/// Where the parameters are: known already, or in a body to read first.
+// Returned and matched at once, never stored: no reason to box the list.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Plan<B> {
+    /// The parameters (the query string's) and the body as handed on.
+    Ready(ParamList, Held<B>),
+    /// The body must be read. `query: None`: it is a form, and holds the parameters. Else
+    /// the query string holds them, and the body (not a form, on a janrain-signed request)
+    /// must turn out empty.
+    Read {
+        query: Option<Box<ParamList>>,
+        body: B,
+    },
+}
+
 impl Verifier {
-    /// The request's parameters, from their one place, and its body.
+    /// Where the request's parameters are, from their one place.
     ///
     /// * A form body (`application/x-www-form-urlencoded`, any case, any parameters) on a
     ///   method other than GET and HEAD: the parameters are the body's; the query string must
@@ -23,18 +38,18 @@ impl Verifier {
     ///   (`refuse_other_bodies`) a non-empty one is refused, since nothing signs it.
     /// * A type that starts like the form type but is not it is refused.
     ///
-    /// Then: at most one `client_id` and one `access_token`, text only, and in strict mode no
-    /// key or value that could be regrouped without changing the string to sign.
-    pub(super) async fn parameters<B>(
+    /// Then ([`Self::check_parameters`]): at most one `client_id` and one `access_token`, text
+    /// only, and in strict mode no key or value that could be regrouped without changing the
+    /// string to sign.
+    pub(super) fn plan_parameters<B>(
         &self,
         parts: &Parts,
         body: B,
         refuse_other_bodies: bool,
         accepts: AuthMethods,
-    ) -> Result<(ParamList, Held<B>), Rejection>
+    ) -> Result<Plan<B>, Rejection>
     where
         B: Body,
-        B::Error: Into<BoxError>,
     {
         let declared = self.check_declared_length(&parts.headers)?;
         let empty =
@@ -88,36 +103,46 @@ impl Verifier {
                         accepts,
                     ));
                 }
-                let bytes = self.read_body(body, accepts).await?;
-                params
-                    .extend_urlencoded(&bytes)
-                    .map_err(|e| unreadable(e, accepts))?;
-                Held::Read(bytes)
+                return Ok(Plan::Read { query: None, body });
             }
             BodyKind::Other if refuse_other_bodies && !empty => {
-                let unsigned = || {
-                    refusal(
-                        RejectionKind::UnsupportedBody,
-                        "a janrain-signed request may carry only an application/x-www-form-urlencoded \
-                         body: the signature covers its parameters and nothing else",
-                        accepts,
-                    )
-                };
                 if body.size_hint().exact().is_some() {
-                    return Err(unsigned());
+                    return Err(unsigned_body(accepts));
                 }
                 // A body of unknown length (a layer outside may hide it) is read, under the
                 // limit, to tell an empty one from one the signature would not cover.
-                let bytes = self.read_body(body, accepts).await?;
-                if !bytes.is_empty() {
-                    return Err(unsigned());
-                }
-                Held::Read(bytes)
+                return Ok(Plan::Read {
+                    query: Some(Box::new(params)),
+                    body,
+                });
             }
             BodyKind::Other => Held::Untouched(body),
         };
         self.check_parameters(&params, accepts)?;
-        Ok((params, held))
+        Ok(Plan::Ready(params, held))
+    }
+
+    /// The parameters once the body of a [`Plan::Read`] is read: a form's, decoded, or none
+    /// from a body that had to be empty. The body is handed on as read.
+    pub(super) fn parameters_read<B>(
+        &self,
+        query: Option<Box<ParamList>>,
+        bytes: Bytes,
+        accepts: AuthMethods,
+    ) -> Result<(ParamList, Held<B>), Rejection> {
+        let params = match query {
+            None => {
+                let mut params = ParamList::with_limit(self.max_params);
+                params
+                    .extend_urlencoded(&bytes)
+                    .map_err(|e| unreadable(e, accepts))?;
+                params
+            }
+            Some(_) if !bytes.is_empty() => return Err(unsigned_body(accepts)),
+            Some(query) => *query,
+        };
+        self.check_parameters(&params, accepts)?;
+        Ok((params, Held::Read(bytes)))
     }
 
     /// The rules every parameter list must pass, whatever its origin.
@@ -126,11 +151,14 @@ impl Verifier {
         params: &ParamList,
         accepts: AuthMethods,
     ) -> Result<(), Rejection> {
+        // One check of all the text; only a list that fails it is checked parameter by
+        // parameter, so that the first offending parameter decides the answer.
+        let text = params.is_text();
         let mut client_ids = 0;
         let mut tokens = 0;
         let mut secrets = 0;
         for (key, value) in params.iter() {
-            if std::str::from_utf8(key).is_err() || std::str::from_utf8(value).is_err() {
+            if !text && (std::str::from_utf8(key).is_err() || std::str::from_utf8(value).is_err()) {
                 return Err(refusal(
                     RejectionKind::InvalidParameters,
                     "a parameter is not UTF-8 text; percent-encode the UTF-8 bytes of every key and value",
@@ -188,7 +216,13 @@ impl Verifier {
         )
     }
 
-    /// Read a form body whole, under the limit and the timeout.
+    /// Read a body whole, under the limit and the timeout.
+    pub(super) fn read<B>(&self, body: B) -> Collect<B> {
+        body::collect_limited(body, self.body_limit, Some(self.body_timeout))
+    }
+
+    /// Read a body whole, under the limit and the timeout, refused as [`Self::read_refusal`]
+    /// says.
     pub(super) async fn read_body<B>(
         &self,
         body: B,
@@ -198,27 +232,42 @@ impl Verifier {
         B: Body,
         B::Error: Into<BoxError>,
     {
-        body::collect_limited(body, self.body_limit, Some(self.body_timeout))
+        self.read(body)
             .await
-            .map_err(|e| match e {
-                CollectError::TooLarge => self.too_large(),
-                CollectError::Timeout => Rejection::new(
-                    RejectionKind::BodyTimeout,
-                    format!(
-                        "the request body did not arrive within {} s",
-                        self.body_timeout.as_secs_f32()
-                    ),
-                ),
-                CollectError::Failed(e) => {
-                    tracing::debug!(error = %e, "the request body could not be read");
-                    refusal(
-                        RejectionKind::InvalidParameters,
-                        "the request body could not be read",
-                        accepts,
-                    )
-                }
-            })
+            .map_err(|e| self.read_refusal(e, accepts))
     }
+
+    /// The refusal of a body that could not be read whole.
+    pub(super) fn read_refusal(&self, error: CollectError, accepts: AuthMethods) -> Rejection {
+        match error {
+            CollectError::TooLarge => self.too_large(),
+            CollectError::Timeout => Rejection::new(
+                RejectionKind::BodyTimeout,
+                format!(
+                    "the request body did not arrive within {} s",
+                    self.body_timeout.as_secs_f32()
+                ),
+            ),
+            CollectError::Failed(e) => {
+                tracing::debug!(error = %e, "the request body could not be read");
+                refusal(
+                    RejectionKind::InvalidParameters,
+                    "the request body could not be read",
+                    accepts,
+                )
+            }
+        }
+    }
+}
+
+/// The refusal of a body a janrain-signed request may not carry.
+fn unsigned_body(accepts: AuthMethods) -> Rejection {
+    refusal(
+        RejectionKind::UnsupportedBody,
+        "a janrain-signed request may carry only an application/x-www-form-urlencoded \
+         body: the signature covers its parameters and nothing else",
+        accepts,
+    )
 }
 
 /// Whether a parameter's text can only be read one way in the string to sign: no `=` or line
