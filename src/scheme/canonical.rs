@@ -26,7 +26,7 @@
 //! );
 //! ```
 
-use super::sort::{Keyed, compare, fill_prefixes, insertion_sort};
+use super::sort::{Order, compare, sorted};
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -164,23 +164,29 @@ impl<F: FnMut(&[u8])> Sink for F {
     }
 }
 
-/// A sink into a slice of the string's exact length: each piece or line is one bounds check
-/// and a few fixed-size moves, never a call to `memcpy`.
+/// A sink into a slice of the string's exact length: each piece or line is a few length
+/// checks and fixed-size moves, never a call to `memcpy`.
 struct SliceWriter<'b> {
-    buf: &'b mut [u8],
-    pos: usize,
+    /// The part not written yet.
+    rest: &'b mut [u8],
     /// A piece did not fit (the parameters changed since the length was taken).
     overflow: bool,
+}
+
+impl SliceWriter<'_> {
+    /// Whether the string filled the slice exactly.
+    fn filled(&self) -> bool {
+        !self.overflow && self.rest.is_empty()
+    }
 }
 
 impl Sink for SliceWriter<'_> {
     #[inline(always)]
     fn piece(&mut self, bytes: &[u8]) {
-        let end = self.pos + bytes.len();
-        match self.buf.get_mut(self.pos..end) {
-            Some(dst) => {
+        match std::mem::take(&mut self.rest).split_at_mut_checked(bytes.len()) {
+            Some((dst, rest)) => {
                 copy_short(dst, bytes);
-                self.pos = end;
+                self.rest = rest;
             }
             None => self.overflow = true,
         }
@@ -188,31 +194,31 @@ impl Sink for SliceWriter<'_> {
 
     #[inline(always)]
     fn line(&mut self, first: &[u8], sep: u8, second: &[u8]) {
-        let end = self.pos + first.len() + second.len() + 2;
-        match self.buf.get_mut(self.pos..end) {
-            Some(dst) => {
-                put_line(dst, first, sep, second);
-                self.pos = end;
-            }
+        match put_line(std::mem::take(&mut self.rest), first, sep, second) {
+            Some(rest) => self.rest = rest,
             None => self.overflow = true,
         }
     }
 }
 
-/// Write the line `first`, `sep`, `second`, `\n` into `dst`, which is exactly that long.
+/// Write the line `first`, `sep`, `second`, `\n` at the start of `buf` and return the rest of
+/// `buf`, or write nothing and return `None` when the line does not fit.
 #[inline(always)]
-pub(crate) fn put_line(dst: &mut [u8], first: &[u8], sep: u8, second: &[u8]) {
-    debug_assert_eq!(dst.len(), first.len() + second.len() + 2);
-    if let Some((a, rest)) = dst.split_at_mut_checked(first.len()) {
-        copy_short(a, first);
-        if let Some((middle, rest)) = rest.split_first_mut() {
-            *middle = sep;
-            if let Some((last, b)) = rest.split_last_mut() {
-                copy_short(b, second);
-                *last = b'\n';
-            }
-        }
-    }
+pub(crate) fn put_line<'b>(
+    buf: &'b mut [u8],
+    first: &[u8],
+    sep: u8,
+    second: &[u8],
+) -> Option<&'b mut [u8]> {
+    let (a, rest) = buf.split_at_mut_checked(first.len())?;
+    let (middle, rest) = rest.split_first_mut()?;
+    let (b, rest) = rest.split_at_mut_checked(second.len())?;
+    let (last, rest) = rest.split_first_mut()?;
+    copy_short(a, first);
+    *middle = sep;
+    copy_short(b, second);
+    *last = b'\n';
+    Some(rest)
 }
 
 /// Copy `src` into `dst` (same length) with a few fixed-size moves up to 64 bytes instead
@@ -257,8 +263,10 @@ pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
         } else {
             dst.copy_from_slice(src)
         }
+    } else if n >= 8 {
+        two!(u64)
     } else if n >= 4 {
-        if n >= 8 { two!(u64) } else { two!(u32) }
+        two!(u32)
     } else if n >= 2 {
         two!(u16)
     } else if n == 1 {
@@ -409,15 +417,17 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     /// parameters when `out` has room.
     pub fn write_into(&self, out: &mut Vec<u8>) {
         let start = out.len();
-        let len = self.len();
-        out.resize(start + len, 0);
-        let mut writer = SliceWriter {
-            buf: &mut out[start..],
-            pos: 0,
-            overflow: false,
-        };
-        self.write_to(&mut writer);
-        if writer.overflow || writer.pos != len {
+        let fits = self.with_sorted(|order, lines| {
+            let len = self.head_len() + lines;
+            out.resize(start + len, 0);
+            let mut writer = SliceWriter {
+                rest: out.get_mut(start..).unwrap_or_default(),
+                overflow: false,
+            };
+            self.write_sorted(&mut writer, order);
+            writer.filled()
+        });
+        if !fits {
             // Only a `Params` whose answers change between calls gets here: write it again,
             // piece by piece, rather than trust the length.
             out.truncate(start);
@@ -435,15 +445,23 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     /// MAC's buffer) is not behind a call per piece.
     #[inline]
     pub(crate) fn write_to<S: Sink>(&self, sink: &mut S) {
+        self.with_sorted(|order, _| self.write_sorted(sink, order));
+    }
+
+    /// The whole string into `sink`, the parameters in `order`.
+    #[inline(always)]
+    fn write_sorted<S: Sink>(&self, sink: &mut S, order: Order<'_>) {
         self.write_head(sink);
-        if self.params.param_count() == 0 {
-            return;
+        for i in order.indices() {
+            sink.line(self.params.param_key(i), b'=', self.params.param_value(i));
         }
-        self.with_sorted(|order| {
-            for &(_, i) in order {
-                sink.line(self.params.param_key(i), b'=', self.params.param_value(i));
-            }
-        });
+    }
+
+    /// The length of [`StringToSign::write_head`]'s lines.
+    #[inline(always)]
+    fn head_len(&self) -> usize {
+        let blank = self.params.param_count() == 0 && self.form.blank_line_without_params;
+        self.endpoint.len() + self.datetime.len() + 2 + usize::from(blank)
     }
 
     /// The lines before the parameters: the endpoint, the datetime, and the blank line of a
@@ -475,60 +493,44 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     /// the key-order variant.
     fn orders_differ(&self) -> bool {
         let p = self.params;
-        self.with_order(ParamOrder::Line, |by_line| {
-            self.with_order(ParamOrder::Key, |by_key| {
+        self.with_order(ParamOrder::Line, |by_line, _| {
+            self.with_order(ParamOrder::Key, |by_key, _| {
                 by_line
-                    .iter()
-                    .zip(by_key)
-                    .any(|(a, b)| compare(ParamOrder::Line, p, a.1, b.1) != Ordering::Equal)
+                    .indices()
+                    .zip(by_key.indices())
+                    .any(|(a, b)| compare(ParamOrder::Line, p, a, b) != Ordering::Equal)
             })
         })
     }
 
-    #[inline]
-    fn with_sorted<R>(&self, f: impl FnOnce(&[Keyed]) -> R) -> R {
+    #[inline(always)]
+    fn with_sorted<R>(&self, f: impl FnOnce(Order<'_>, usize) -> R) -> R {
         self.with_order(self.form.order, f)
     }
 
-    /// Call `f` with the parameters sorted in `order` (their indices, after their sort
-    /// prefixes).
+    /// Call `f` with the parameters sorted in `order`, and the length of their lines.
     ///
-    /// Each parameter is sorted by a 64-bit prefix of its sort key first ([`fill_prefixes`],
-    /// taken after the bytes every key shares), so most comparisons are one integer
-    /// comparison; equal prefixes fall back to [`compare`].
-    #[inline]
-    fn with_order<R>(&self, order: ParamOrder, f: impl FnOnce(&[Keyed]) -> R) -> R {
+    /// Each parameter is sorted by a 64-bit prefix of its sort key first (taken after the
+    /// bytes every key shares), so most comparisons are one integer comparison; equal prefixes
+    /// fall back to [`compare`].
+    #[inline(always)]
+    fn with_order<R>(&self, order: ParamOrder, f: impl FnOnce(Order<'_>, usize) -> R) -> R {
         let n = self.params.param_count();
-        if n <= SMALL_PARAMS {
-            self.sort_on_stack::<SMALL_PARAMS, R>(order, f)
+        // One array of the smallest size that holds the parameters, so that everything after
+        // this is one copy of the code.
+        let mut small = [0; SMALL_PARAMS];
+        let mut stack;
+        let mut heap;
+        let (keyed, bits) = if n <= SMALL_PARAMS {
+            (&mut small[..n], Order::index_bits(SMALL_PARAMS))
         } else if n <= STACK_PARAMS {
-            self.sort_on_stack::<STACK_PARAMS, R>(order, f)
+            stack = [0; STACK_PARAMS];
+            (&mut stack[..n], Order::index_bits(STACK_PARAMS))
         } else {
-            let p = self.params;
-            let mut keyed = vec![(0, 0); n];
-            fill_prefixes(order, p, &mut keyed);
-            keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| compare(order, p, a.1, b.1)));
-            f(&keyed)
-        }
-    }
-
-    /// [`StringToSign::with_order`] for up to `N` parameters, in arrays of `N` on the stack
-    /// (small enough for a typical request that zeroing them costs no `memset` call).
-    #[inline]
-    fn sort_on_stack<const N: usize, R>(
-        &self,
-        order: ParamOrder,
-        f: impl FnOnce(&[Keyed]) -> R,
-    ) -> R {
-        let n = self.params.param_count();
-        let p = self.params;
-        let mut keyed = [(0u64, 0usize); N];
-        let keyed = &mut keyed[..n];
-        fill_prefixes(order, p, keyed);
-        insertion_sort(keyed, |a, b| {
-            a.0.cmp(&b.0).then_with(|| compare(order, p, a.1, b.1))
-        });
-        f(keyed)
+            heap = vec![0; n];
+            (&mut heap[..], Order::index_bits(n))
+        };
+        sorted(order, self.params, keyed, bits, f)
     }
 }
 

@@ -233,17 +233,14 @@ impl<const B: usize> Sink for Gather<B> {
         }
     }
 
-    /// A line: one check of the room left for its four pieces.
+    /// A line: its four pieces at once when they fit before the buffer's last byte.
     #[inline(always)]
     fn line(&mut self, first: &[u8], sep: u8, second: &[u8]) {
-        let pos = self.pos;
-        let room = Self::LEN - pos;
-        let len = first.len() + second.len() + 2;
-        if len < room
-            && let Some(dst) = self.buf.as_flattened_mut().get_mut(pos..pos + len)
+        // The gathered bytes stay shorter than the buffer: a line may end at `LEN - 1` at most.
+        if let Some(room) = self.buf.as_flattened_mut().get_mut(self.pos..Self::LEN - 1)
+            && let Some(rest) = put_line(room, first, sep, second)
         {
-            put_line(dst, first, sep, second);
-            self.pos = pos + len;
+            self.pos = Self::LEN - 1 - rest.len();
         } else {
             line_in_pieces(self, first, sep, second);
         }

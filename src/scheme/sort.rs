@@ -6,50 +6,114 @@ use std::cmp::Ordering;
 
 use super::canonical::{ParamOrder, Params};
 
-/// A parameter's sort prefix and its index.
-pub(super) type Keyed = (u64, usize);
+/// A parameter's sort entry: its sort prefix in the high bits, its index in the low bits (as
+/// many as [`Order::index_bits`] gives), so that one integer comparison orders two parameters
+/// whenever their prefixes differ, and entries are never equal.
+pub(super) type Keyed = u64;
 
-/// Fill `keyed` (one slot per parameter) with each parameter's index and its sort prefix,
-/// taken after the bytes all keys share, so that keys such as `attribute_01` ...
-/// `attribute_19` still differ in their prefixes.
+/// The parameters sorted: entries in order, and where their index bits end.
+#[derive(Clone, Copy)]
+pub(super) struct Order<'k> {
+    keyed: &'k [Keyed],
+    mask: u64,
+}
+
+impl Order<'_> {
+    /// Index bits for up to `capacity` parameters (the size of the array sorted).
+    #[inline(always)]
+    pub(super) const fn index_bits(capacity: usize) -> u32 {
+        usize::BITS - capacity.saturating_sub(1).leading_zeros()
+    }
+
+    /// The parameters' indices, in order.
+    #[inline(always)]
+    pub(super) fn indices(self) -> impl Iterator<Item = usize> {
+        let mask = self.mask;
+        self.keyed.iter().map(move |&e| (e & mask) as usize)
+    }
+}
+
+/// Fill `keyed` (one slot per parameter, `index_bits` of index each) with the parameters'
+/// entries, sort them, and call `f` with the order and the length of all parameter lines
+/// together (`key=value\n` each).
 ///
-/// One pass reads each key's first eight bytes once; the prefixes themselves show how far
-/// the keys agree. They usually differ somewhere in the first bytes, and the prefixes are
-/// then final. Only when all keys agree further are the prefixes taken again, after the
-/// shared bytes.
-#[inline]
-pub(super) fn fill_prefixes<L: Params + ?Sized>(order: ParamOrder, p: &L, keyed: &mut [Keyed]) {
-    if keyed.is_empty() {
-        return;
-    }
+/// The prefixes are taken after the bytes all keys share, so that keys such as
+/// `attribute_01` ... `attribute_19` still differ in them. One pass reads each parameter
+/// once: its lengths, and its key's first eight bytes, whose differences show how far the keys
+/// agree. They usually differ somewhere in the first bytes, and the prefixes are then final.
+/// Only when all keys agree further are the prefixes taken again, after the shared bytes.
+/// Prefixes that agree down to the index bits are put in order by [`compare`], out of line.
+#[inline(always)]
+pub(super) fn sorted<L: Params + ?Sized, R>(
+    order: ParamOrder,
+    p: &L,
+    keyed: &mut [Keyed],
+    index_bits: u32,
+    f: impl FnOnce(Order<'_>, usize) -> R,
+) -> R {
+    let mask = 1u64.checked_shl(index_bits).unwrap_or(0).wrapping_sub(1);
+    let mut lines = 0;
     let mut shortest = usize::MAX;
-    for (i, slot) in keyed.iter_mut().enumerate() {
-        let key = p.param_key(i);
-        shortest = shortest.min(key.len());
-        *slot = (
-            finish_prefix(order, be_prefix(key), key.len(), p.param_value(i)),
-            i,
-        );
+    let Some((head, rest)) = keyed.split_first_mut() else {
+        return f(Order { keyed, mask }, 0);
+    };
+    let first = entry(order, p, 0, &mut lines, &mut shortest);
+    *head = first & !mask;
+    // Where the prefixes first differ: every prefix agrees with the first down to the first
+    // bit where two neighbours differ.
+    let mut differ = 0;
+    let mut prev = first;
+    for (i, slot) in rest.iter_mut().enumerate() {
+        let prefix = entry(order, p, i + 1, &mut lines, &mut shortest);
+        differ |= prev ^ prefix;
+        prev = prefix;
+        *slot = (prefix & !mask) | (i + 1) as u64;
     }
-    // Where the prefixes first differ. Before the shortest key ends they hold key bytes only,
-    // so up to there it is where the keys first differ.
-    let first = keyed[0].0;
-    let differ = keyed.iter().fold(0, |acc, k| acc | (first ^ k.0));
-    let shared = if keyed.len() < 2 {
+    // Before the shortest key ends the prefixes hold key bytes only, so up to there it is
+    // where the keys first differ.
+    let shared = if rest.is_empty() {
         0
     } else if differ != 0 {
-        // Every key agrees with the first before the first byte where any prefix differs,
-        // capped where the shortest key ends.
         (differ.leading_zeros() as usize / 8).min(shortest)
     } else {
         shared_key_prefix(p, shortest)
     };
     if shared > 0 {
         for (i, slot) in keyed.iter_mut().enumerate() {
-            slot.0 = sort_prefix(order, &p.param_key(i)[shared..], p.param_value(i));
+            let prefix = sort_prefix(order, &p.param_key(i)[shared..], p.param_value(i));
+            *slot = (prefix & !mask) | i as u64;
         }
     }
+    let ties = if keyed.len() <= SHORT {
+        insertion_sort(keyed, mask)
+    } else {
+        keyed.sort_unstable();
+        keyed.windows(2).any(|w| (w[0] ^ w[1]) <= mask)
+    };
+    if ties {
+        break_ties(order, p, keyed, mask);
+    }
+    f(Order { keyed, mask }, lines)
 }
+
+/// Parameter `i`'s sort prefix, its line's length added to `lines`, its key's length taken
+/// into `shortest`.
+#[inline(always)]
+fn entry<L: Params + ?Sized>(
+    order: ParamOrder,
+    p: &L,
+    i: usize,
+    lines: &mut usize,
+    shortest: &mut usize,
+) -> u64 {
+    let (key, value) = (p.param_key(i), p.param_value(i));
+    *lines += key.len() + value.len() + 2;
+    *shortest = (*shortest).min(key.len());
+    finish_prefix(order, be_prefix(key), key.len(), value)
+}
+
+/// Up to this many entries are sorted by insertion.
+const SHORT: usize = 32;
 
 /// The length of the prefix all keys share, when their first eight bytes (or all bytes of
 /// the shortest key, when shorter) agree: eight more
@@ -73,18 +137,41 @@ fn shared_key_prefix<L: Params + ?Sized>(p: &L, shortest: usize) -> usize {
     shortest
 }
 
-/// Insertion sort: the fastest choice for the handful of parameters a request carries, and
-/// allocation-free.
-#[inline]
-pub(super) fn insertion_sort<T: Copy>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
+/// Insertion sort of the entries, in index order: the fastest choice for the handful of
+/// parameters a request carries, one integer comparison per step. Returns whether two entries
+/// have the same prefix. An entry's index is the highest so far when it is inserted, so an
+/// entry with the same prefix can only be its left neighbour where it stops.
+#[inline(always)]
+fn insertion_sort(v: &mut [Keyed], mask: u64) -> bool {
+    // The smallest difference between an entry and its left neighbour where it stopped.
+    let mut closest = u64::MAX;
     for i in 1..v.len() {
         let x = v[i];
         let mut j = i;
-        while j > 0 && cmp(&v[j - 1], &x) == Ordering::Greater {
-            v[j] = v[j - 1];
+        while j > 0 {
+            let y = v[j - 1];
+            if y < x {
+                closest = closest.min(y ^ x);
+                break;
+            }
+            v[j] = y;
             j -= 1;
         }
         v[j] = x;
+    }
+    closest <= mask
+}
+
+/// Put runs of entries with the same prefix in order by [`compare`].
+#[cold]
+#[inline(never)]
+fn break_ties<L: Params + ?Sized>(order: ParamOrder, p: &L, keyed: &mut [Keyed], mask: u64) {
+    let mut rest = keyed;
+    while let Some(&head) = rest.first() {
+        let run = rest.iter().take_while(|&&e| (e ^ head) <= mask).count();
+        let (same, tail) = std::mem::take(&mut rest).split_at_mut(run);
+        same.sort_unstable_by(|a, b| compare(order, p, (a & mask) as usize, (b & mask) as usize));
+        rest = tail;
     }
 }
 
@@ -105,12 +192,9 @@ fn finish_prefix(order: ParamOrder, head: u64, k: usize, value: &[u8]) -> u64 {
     if k >= 8 || order == ParamOrder::Key {
         return head;
     }
-    // A short key: then '=' and the value's first bytes.
-    let eq = u64::from(b'=') << (56 - 8 * k);
-    let rest = be_prefix(value)
-        .checked_shr(8 * (k as u32 + 1))
-        .unwrap_or(0);
-    head | eq | rest
+    // A short key: then '=' and the value's first bytes, shifted past the key's `k` bytes.
+    let rest = (u64::from(b'=') << 56) | (be_prefix(value) >> 8);
+    head | (rest >> (8 * k))
 }
 
 /// The first `min(len, 8)` bytes as a big-endian integer, zero-padded on the right. Read
