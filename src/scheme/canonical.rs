@@ -26,7 +26,7 @@
 //! );
 //! ```
 
-use super::sort::{Order, compare, sorted};
+use super::sort::{Entries, Order, compare, sort};
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -345,10 +345,10 @@ impl<L: ?Sized> Clone for StringToSign<'_, L> {
 
 impl<L: ?Sized> Copy for StringToSign<'_, L> {}
 
-/// Parameters up to this count are sorted with an index array on the stack.
-const STACK_PARAMS: usize = 32;
-/// Parameters up to this count (a typical request) are sorted in smaller arrays.
-const SMALL_PARAMS: usize = 8;
+/// Parameters up to this count are sorted in an array on the stack.
+pub(super) const STACK_PARAMS: usize = 32;
+/// Parameters up to this count (a typical request) are sorted in a smaller array.
+pub(super) const SMALL_PARAMS: usize = 8;
 
 impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     /// The canonical string to sign for `endpoint`, the `Date` text `datetime`, and `params` in
@@ -417,16 +417,17 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     /// parameters when `out` has room.
     pub fn write_into(&self, out: &mut Vec<u8>) {
         let start = out.len();
-        let fits = self.with_sorted(|order, lines| {
-            let len = self.head_len() + lines;
-            out.resize(start + len, 0);
-            let mut writer = SliceWriter {
-                rest: out.get_mut(start..).unwrap_or_default(),
-                overflow: false,
-            };
-            self.write_sorted(&mut writer, order);
-            writer.filled()
-        });
+        let n = self.params.param_count();
+        let mut entries = Entries::new(n);
+        let (order, lines) = sort(self.form.order, self.params, n, &mut entries);
+        let len = self.head_len() + lines;
+        out.extend(std::iter::repeat_n(0, len));
+        let mut writer = SliceWriter {
+            rest: out.get_mut(start..).unwrap_or_default(),
+            overflow: false,
+        };
+        self.write_sorted(&mut writer, order);
+        let fits = writer.filled();
         if !fits {
             // Only a `Params` whose answers change between calls gets here: write it again,
             // piece by piece, rather than trust the length.
@@ -445,7 +446,10 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     /// MAC's buffer) is not behind a call per piece.
     #[inline]
     pub(crate) fn write_to<S: Sink>(&self, sink: &mut S) {
-        self.with_sorted(|order, _| self.write_sorted(sink, order));
+        let n = self.params.param_count();
+        let mut entries = Entries::new(n);
+        let (order, _) = sort(self.form.order, self.params, n, &mut entries);
+        self.write_sorted(sink, order);
     }
 
     /// The whole string into `sink`, the parameters in `order`.
@@ -493,44 +497,14 @@ impl<'a, L: Params + ?Sized> StringToSign<'a, L> {
     /// the key-order variant.
     fn orders_differ(&self) -> bool {
         let p = self.params;
-        self.with_order(ParamOrder::Line, |by_line, _| {
-            self.with_order(ParamOrder::Key, |by_key, _| {
-                by_line
-                    .indices()
-                    .zip(by_key.indices())
-                    .any(|(a, b)| compare(ParamOrder::Line, p, a, b) != Ordering::Equal)
-            })
-        })
-    }
-
-    #[inline(always)]
-    fn with_sorted<R>(&self, f: impl FnOnce(Order<'_>, usize) -> R) -> R {
-        self.with_order(self.form.order, f)
-    }
-
-    /// Call `f` with the parameters sorted in `order`, and the length of their lines.
-    ///
-    /// Each parameter is sorted by a 64-bit prefix of its sort key first (taken after the
-    /// bytes every key shares), so most comparisons are one integer comparison; equal prefixes
-    /// fall back to [`compare`].
-    #[inline(always)]
-    fn with_order<R>(&self, order: ParamOrder, f: impl FnOnce(Order<'_>, usize) -> R) -> R {
-        let n = self.params.param_count();
-        // One array of the smallest size that holds the parameters, so that everything after
-        // this is one copy of the code.
-        let mut small = [0; SMALL_PARAMS];
-        let mut stack;
-        let mut heap;
-        let (keyed, bits) = if n <= SMALL_PARAMS {
-            (&mut small[..n], Order::index_bits(SMALL_PARAMS))
-        } else if n <= STACK_PARAMS {
-            stack = [0; STACK_PARAMS];
-            (&mut stack[..n], Order::index_bits(STACK_PARAMS))
-        } else {
-            heap = vec![0; n];
-            (&mut heap[..], Order::index_bits(n))
-        };
-        sorted(order, self.params, keyed, bits, f)
+        let n = p.param_count();
+        let (mut line_entries, mut key_entries) = (Entries::new(n), Entries::new(n));
+        let (by_line, _) = sort(ParamOrder::Line, p, n, &mut line_entries);
+        let (by_key, _) = sort(ParamOrder::Key, p, n, &mut key_entries);
+        by_line
+            .indices()
+            .zip(by_key.indices())
+            .any(|(a, b)| compare(ParamOrder::Line, p, a, b) != Ordering::Equal)
     }
 }
 

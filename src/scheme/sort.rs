@@ -4,7 +4,7 @@
 
 use std::cmp::Ordering;
 
-use super::canonical::{ParamOrder, Params};
+use super::canonical::{ParamOrder, Params, SMALL_PARAMS, STACK_PARAMS};
 
 /// A parameter's sort entry: its sort prefix in the high bits, its index in the low bits (as
 /// many as [`Order::index_bits`] gives), so that one integer comparison orders two parameters
@@ -33,9 +33,50 @@ impl Order<'_> {
     }
 }
 
-/// Fill `keyed` (one slot per parameter, `index_bits` of index each) with the parameters'
-/// entries, sort them, and call `f` with the order and the length of all parameter lines
-/// together (`key=value\n` each).
+/// Room for the sort entries of `n` parameters, of the smallest size that holds them: on the
+/// stack for up to [`STACK_PARAMS`], so that sorting allocates nothing for a request.
+pub(super) enum Entries {
+    /// Up to [`SMALL_PARAMS`] (a typical request): small enough that zeroing it costs no
+    /// `memset` call.
+    Small([Keyed; SMALL_PARAMS]),
+    /// Up to [`STACK_PARAMS`].
+    Stack([Keyed; STACK_PARAMS]),
+    /// More.
+    Heap(Vec<Keyed>),
+}
+
+impl Entries {
+    /// Room for `n` entries.
+    #[inline(always)]
+    pub(super) fn new(n: usize) -> Self {
+        if n <= SMALL_PARAMS {
+            Entries::Small([0; SMALL_PARAMS])
+        } else if n <= STACK_PARAMS {
+            Entries::Stack([0; STACK_PARAMS])
+        } else {
+            Entries::Heap(vec![0; n])
+        }
+    }
+
+    /// `n` slots (fewer if `n` is more than there is room for), and the index bits that
+    /// their entries use.
+    #[inline(always)]
+    fn slots(&mut self, n: usize) -> (&mut [Keyed], u32) {
+        let (all, bits) = match self {
+            Entries::Small(a) => (&mut a[..], Order::index_bits(SMALL_PARAMS)),
+            Entries::Stack(a) => (&mut a[..], Order::index_bits(STACK_PARAMS)),
+            Entries::Heap(v) => {
+                let bits = Order::index_bits(v.len());
+                (&mut v[..], bits)
+            }
+        };
+        let len = n.min(all.len());
+        (&mut all[..len], bits)
+    }
+}
+
+/// The `n` parameters of `p` sorted in `order`, in `entries` ([`Entries::new`] of `n`), and
+/// the length of all their lines together (`key=value\n` each).
 ///
 /// The prefixes are taken after the bytes all keys share, so that keys such as
 /// `attribute_01` ... `attribute_19` still differ in them. One pass reads each parameter
@@ -44,18 +85,18 @@ impl Order<'_> {
 /// Only when all keys agree further are the prefixes taken again, after the shared bytes.
 /// Prefixes that agree down to the index bits are put in order by [`compare`], out of line.
 #[inline(always)]
-pub(super) fn sorted<L: Params + ?Sized, R>(
+pub(super) fn sort<'e, L: Params + ?Sized>(
     order: ParamOrder,
     p: &L,
-    keyed: &mut [Keyed],
-    index_bits: u32,
-    f: impl FnOnce(Order<'_>, usize) -> R,
-) -> R {
+    n: usize,
+    entries: &'e mut Entries,
+) -> (Order<'e>, usize) {
+    let (keyed, index_bits) = entries.slots(n);
     let mask = 1u64.checked_shl(index_bits).unwrap_or(0).wrapping_sub(1);
     let mut lines = 0;
     let mut shortest = usize::MAX;
     let Some((head, rest)) = keyed.split_first_mut() else {
-        return f(Order { keyed, mask }, 0);
+        return (Order { keyed, mask }, 0);
     };
     let first = entry(order, p, 0, &mut lines, &mut shortest);
     *head = first & !mask;
@@ -84,7 +125,7 @@ pub(super) fn sorted<L: Params + ?Sized, R>(
             *slot = (prefix & !mask) | i as u64;
         }
     }
-    let ties = if keyed.len() <= SHORT {
+    let ties = if keyed.len() <= STACK_PARAMS {
         insertion_sort(keyed, mask)
     } else {
         keyed.sort_unstable();
@@ -93,10 +134,12 @@ pub(super) fn sorted<L: Params + ?Sized, R>(
     if ties {
         break_ties(order, p, keyed, mask);
     }
-    f(Order { keyed, mask }, lines)
+    // Each line adds `=` and `\n`.
+    let lines = lines + 2 * keyed.len();
+    (Order { keyed, mask }, lines)
 }
 
-/// Parameter `i`'s sort prefix, its line's length added to `lines`, its key's length taken
+/// Parameter `i`'s sort prefix, its key's and value's lengths added to `lines`, its key's length taken
 /// into `shortest`.
 #[inline(always)]
 fn entry<L: Params + ?Sized>(
@@ -107,13 +150,10 @@ fn entry<L: Params + ?Sized>(
     shortest: &mut usize,
 ) -> u64 {
     let (key, value) = (p.param_key(i), p.param_value(i));
-    *lines += key.len() + value.len() + 2;
+    *lines += key.len() + value.len();
     *shortest = (*shortest).min(key.len());
     finish_prefix(order, be_prefix(key), key.len(), value)
 }
-
-/// Up to this many entries are sorted by insertion.
-const SHORT: usize = 32;
 
 /// The length of the prefix all keys share, when their first eight bytes (or all bytes of
 /// the shortest key, when shorter) agree: eight more
@@ -146,18 +186,19 @@ fn insertion_sort(v: &mut [Keyed], mask: u64) -> bool {
     // The smallest difference between an entry and its left neighbour where it stopped.
     let mut closest = u64::MAX;
     for i in 1..v.len() {
-        let x = v[i];
+        let Some(w) = v.get_mut(..=i) else { break };
+        let x = w[i];
         let mut j = i;
         while j > 0 {
-            let y = v[j - 1];
+            let y = w[j - 1];
             if y < x {
                 closest = closest.min(y ^ x);
                 break;
             }
-            v[j] = y;
+            w[j] = y;
             j -= 1;
         }
-        v[j] = x;
+        w[j] = x;
     }
     closest <= mask
 }
