@@ -182,3 +182,82 @@ fn debug_hides_values() {
     assert!(dbg.contains("password=<redacted>"), "{dbg}");
     assert!(!dbg.contains("hunter2"));
 }
+
+#[test]
+fn prefixes_equal_down_to_the_index_bits_sort_like_whole_lines() {
+    // Keys that differ only in the low bits of their eighth byte, where sort entries keep the
+    // parameter's index, among keys that differ earlier; repeated keys; at every array size.
+    let keys: [&str; 6] = [
+        "abcdefgA", "abcdefgB", "abcdefgH", "abcdefg", "zzz", "abcdefgA",
+    ];
+    let values: [&str; 3] = ["2", "1", ""];
+    let all: Vec<(String, String)> = (0..400)
+        .map(|i| {
+            (
+                keys[i % keys.len()].to_string(),
+                format!("{}{}", values[i % values.len()], i / 7),
+            )
+        })
+        .collect();
+    for n in [
+        2,
+        3,
+        SMALL_PARAMS,
+        SMALL_PARAMS + 1,
+        STACK_PARAMS,
+        STACK_PARAMS + 1,
+        400,
+    ] {
+        let subset = &all[..n];
+        for form in [
+            Canonicalization::CANONICAL,
+            Canonicalization::CANONICAL.with_order(ParamOrder::Key),
+        ] {
+            let mut pairs = subset.to_vec();
+            let mut lines: Vec<String> = if form.order == ParamOrder::Line {
+                pairs.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+            } else {
+                pairs.sort();
+                pairs.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+            };
+            if form.order == ParamOrder::Line {
+                lines.sort_by(|a, b| a[..a.len() - 1].cmp(&b[..b.len() - 1]));
+            }
+            let got = StringToSign::new("/e", "D", subset)
+                .with_form(form)
+                .to_bytes();
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                format!("/e\nD\n{}", lines.concat()),
+                "{n} params, {form:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn params_that_answer_differently_each_time_are_written_without_trusting_the_length() {
+    use std::cell::Cell;
+    /// Values of a new length at every call.
+    struct Shifting(Cell<usize>);
+    impl Params for Shifting {
+        fn param_count(&self) -> usize {
+            3
+        }
+        fn param_key(&self, i: usize) -> &[u8] {
+            [&b"a"[..], b"b", b"c"][i]
+        }
+        fn param_value(&self, i: usize) -> &[u8] {
+            let calls = self.0.get();
+            self.0.set(calls + 1);
+            &b"0123456789abcdefghij"[..(calls * 7 + i) % 20]
+        }
+    }
+    let params = Shifting(Cell::new(0));
+    for _ in 0..20 {
+        let mut out = b"kept".to_vec();
+        StringToSign::new("/e", "D", &params).write_into(&mut out);
+        assert!(out.starts_with(b"kept/e\nD\na="), "{out:?}");
+        assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 5);
+    }
+}
