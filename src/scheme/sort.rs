@@ -128,8 +128,7 @@ pub(super) fn sort<'e, L: Params + ?Sized>(
     let ties = if keyed.len() <= STACK_PARAMS {
         insertion_sort(keyed, mask)
     } else {
-        keyed.sort_unstable();
-        keyed.windows(2).any(|w| (w[0] ^ w[1]) <= mask)
+        sort_many(keyed, mask)
     };
     if ties {
         break_ties(order, p, keyed, mask);
@@ -201,6 +200,14 @@ fn insertion_sort(v: &mut [Keyed], mask: u64) -> bool {
         w[j] = x;
     }
     closest <= mask
+}
+
+/// The sort for more entries than a request usually has, out of line: returns whether two
+/// entries have the same prefix.
+#[inline(never)]
+fn sort_many(keyed: &mut [Keyed], mask: u64) -> bool {
+    keyed.sort_unstable();
+    keyed.windows(2).any(|w| (w[0] ^ w[1]) <= mask)
 }
 
 /// Put runs of entries with the same prefix in order by [`compare`].
