@@ -121,7 +121,7 @@ pub(super) fn sort<'e, L: Params + ?Sized>(
     };
     if shared > 0 {
         for (i, slot) in keyed.iter_mut().enumerate() {
-            let prefix = sort_prefix(order, &p.param_key(i)[shared..], p.param_value(i));
+            let prefix = sort_prefix(order, key_after(p, i, shared), p.param_value(i));
             *slot = (prefix & !mask) | i as u64;
         }
     }
@@ -163,10 +163,10 @@ fn shared_key_prefix<L: Params + ?Sized>(p: &L, shortest: usize) -> usize {
     let mut shared = 8;
     while shared < shortest {
         // Every key agrees on its first `shared` bytes, and has more.
-        let first = be_prefix(&p.param_key(0)[shared..]);
+        let first = be_prefix(key_after(p, 0, shared));
         let mut differ = 0u64;
         for i in 1..p.param_count() {
-            differ |= first ^ be_prefix(&p.param_key(i)[shared..]);
+            differ |= first ^ be_prefix(key_after(p, i, shared));
         }
         if differ != 0 {
             return (shared + differ.leading_zeros() as usize / 8).min(shortest);
@@ -174,6 +174,13 @@ fn shared_key_prefix<L: Params + ?Sized>(p: &L, shortest: usize) -> usize {
         shared += 8;
     }
     shortest
+}
+
+/// Parameter `i`'s key after its first `shared` bytes (empty if it is shorter, which only a
+/// `Params` whose answers change between reads gives).
+#[inline]
+fn key_after<L: Params + ?Sized>(p: &L, i: usize, shared: usize) -> &[u8] {
+    p.param_key(i).get(shared..).unwrap_or_default()
 }
 
 /// Insertion sort of the entries, in index order: the fastest choice for the handful of
