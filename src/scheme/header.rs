@@ -106,20 +106,18 @@ impl<'a> Authorization<'a> {
     /// Parse a header value. Scheme names are case-insensitive (RFC 7235); one or more spaces
     /// separate the scheme from the credentials; surrounding whitespace is ignored.
     pub fn parse(value: &'a [u8]) -> Result<Self, AuthorizationError> {
-        if !value
-            .iter()
-            .all(|&b| b == b' ' || b == b'\t' || b.is_ascii_graphic())
-        {
+        if !is_header_text(value) {
             return Err(AuthorizationError::NotAscii);
         }
+        // ASCII, so UTF-8; and the only whitespace it can hold is spaces and tabs.
         let value = std::str::from_utf8(value)
             .map_err(|_| AuthorizationError::NotAscii)?
-            .trim_matches([' ', '\t']);
+            .trim_ascii();
         if value.is_empty() {
             return Err(AuthorizationError::Empty);
         }
-        let (scheme, rest) = match value.find([' ', '\t']) {
-            Some(i) => (&value[..i], value[i..].trim_start_matches([' ', '\t'])),
+        let (scheme, rest) = match value.bytes().position(|b| b == b' ' || b == b'\t') {
+            Some(i) => (&value[..i], value[i..].trim_ascii_start()),
             None => (value, ""),
         };
         if scheme.eq_ignore_ascii_case("Signature") {
@@ -186,20 +184,10 @@ fn check_signature(sig: &[u8]) -> Result<(), AuthorizationError> {
     if sig.len() != SIGNATURE_LEN {
         return Err(AuthorizationError::SignatureLength(sig.len()));
     }
-    let value = |c: u8| -> Option<u8> {
-        match c {
-            b'A'..=b'Z' => Some(c - b'A'),
-            b'a'..=b'z' => Some(c - b'a' + 26),
-            b'0'..=b'9' => Some(c - b'0' + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
-        }
-    };
     for (position, &c) in sig[..SIGNATURE_LEN - 1].iter().enumerate() {
-        let v = value(c).ok_or(AuthorizationError::SignatureEncoding { position })?;
+        let v = BASE64_VALUES[usize::from(c)];
         // The 27th character carries the last 4 bits of data; its 2 low bits must be zero.
-        if position == SIGNATURE_LEN - 2 && v & 0b11 != 0 {
+        if v == NOT_BASE64 || (position == SIGNATURE_LEN - 2 && v & 0b11 != 0) {
             return Err(AuthorizationError::SignatureEncoding { position });
         }
     }
@@ -209,6 +197,47 @@ fn check_signature(sig: &[u8]) -> Result<(), AuthorizationError> {
         });
     }
     Ok(())
+}
+
+/// What [`BASE64_VALUES`] gives a byte outside the standard base64 alphabet.
+const NOT_BASE64: u8 = 0xff;
+
+/// The value of each character of the standard base64 alphabet; [`NOT_BASE64`] for every
+/// other byte.
+static BASE64_VALUES: [u8; 256] = {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut table = [NOT_BASE64; 256];
+    let mut i = 0;
+    while i < alphabet.len() {
+        table[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Whether every byte is visible ASCII, a space or a tab. Eight bytes at a time: a block of
+/// visible ASCII and spaces (nearly every block) passes in a few word operations, and only a
+/// block that holds some other byte (a tab, or a byte to refuse) is looked at byte by byte.
+fn is_header_text(value: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let byte_ok = |b: &u8| *b == b' ' || *b == b'\t' || b.is_ascii_graphic();
+    let mut blocks = value.chunks_exact(8);
+    for block in &mut blocks {
+        let Ok(word) = <[u8; 8]>::try_from(block).map(u64::from_ne_bytes) else {
+            return false;
+        };
+        // The classic tests for "some byte is below 0x20" and "some byte is above 0x7e" (the
+        // latter includes every byte with its high bit set); exact for "some", which is all
+        // this needs.
+        let below = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+        // (Adding 1 takes exactly 0x7f and up to the high bit: 0x7f - 0x7e is 1.)
+        let above = (word.wrapping_add(ONES) | word) & HIGHS;
+        if below | above != 0 && !block.iter().all(byte_ok) {
+            return false;
+        }
+    }
+    blocks.remainder().iter().all(byte_ok)
 }
 
 /// Basic credentials: client id and client secret, decoded.
@@ -318,6 +347,19 @@ pub fn basic_header(client_id: &ClientId, secret: &ClientSecret) -> HeaderValue 
 mod tests {
     use super::*;
     use AuthorizationError as E;
+
+    #[test]
+    fn header_text_word_at_a_time_agrees_with_each_byte() {
+        let one = |b: u8| b == b' ' || b == b'\t' || b.is_ascii_graphic();
+        for byte in 0..=u8::MAX {
+            for at in 0..20 {
+                let mut value = vec![b'a'; 20];
+                value[at] = byte;
+                assert_eq!(is_header_text(&value), one(byte), "{byte:#x} at {at}");
+                assert_eq!(is_header_text(&value[at..]), one(byte), "{byte:#x} first");
+            }
+        }
+    }
 
     fn parse(v: &str) -> Result<Authorization<'_>, AuthorizationError> {
         Authorization::parse(v.as_bytes())

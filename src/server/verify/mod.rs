@@ -411,13 +411,13 @@ fn refusal(kind: RejectionKind, text: impl Into<String>, accepts: AuthMethods) -
 /// The token of an `Authorization: OAuth <token>` header (scheme in any letter case; the
 /// token is one or more visible ASCII characters).
 fn oauth_token(value: &[u8]) -> Option<&str> {
-    let text = std::str::from_utf8(value).ok()?;
-    let (scheme, token) = text.split_once(' ')?;
-    let token = token.trim_matches(' ');
-    (scheme.eq_ignore_ascii_case("OAuth")
-        && !token.is_empty()
-        && token.bytes().all(|b| b.is_ascii_graphic()))
-    .then_some(token)
+    // Most values are not OAuth: the scheme and its space are looked at before the rest.
+    let (scheme, token) = value.split_at_checked(6)?;
+    if !(scheme[..5].eq_ignore_ascii_case(b"OAuth") && scheme[5] == b' ') {
+        return None;
+    }
+    let token = std::str::from_utf8(token).ok()?.trim_matches(' ');
+    (!token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic())).then_some(token)
 }
 
 fn how_to_authenticate(accepts: AuthMethods) -> String {
