@@ -15,7 +15,8 @@ use http_body::Body;
 use pin_project::pin_project;
 
 use super::parameters::Plan;
-use super::{Credentials, Established, Halt, Held, Settled, Verified, Verifier, Wait};
+use super::phase_two::accepted;
+use super::{Credentials, Established, Halt, Held, Remainder, Settled, Verified, Verifier, Wait};
 use crate::body::{self, BoxError, Collect};
 use crate::params::ParamList;
 use crate::server::Rejection;
@@ -324,11 +325,25 @@ impl Verifier {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        let name = established.name.clone();
-        match self.settle(parts, params, held, established) {
+        match self.settle(parts, &params, &established) {
             Err(rejection) => Next::Done(Err(rejection)),
-            Ok(Settled::Now(outcome)) => Next::Done(Ok(self.conclude(parts, name, outcome))),
-            Ok(Settled::Later(remainder)) => {
+            Ok(Settled::Now(client, method)) => {
+                let outcome = accepted(params, held, client, method);
+                Next::Done(Ok(self.conclude(parts, established.name, outcome)))
+            }
+            Ok(Settled::Later) => {
+                let Established {
+                    operation,
+                    name,
+                    credentials,
+                    ..
+                } = established;
+                let remainder = Remainder {
+                    params,
+                    held,
+                    operation,
+                    credentials,
+                };
                 let verifier = self.clone();
                 let mut parts = take_parts(parts);
                 Next::Stage(Stage::Finishing(Box::pin(async move {

@@ -191,11 +191,12 @@ struct Outcome<B> {
 }
 
 /// Phase two once the parameters are known: finished at once, or left to steps that wait.
-enum Settled<B> {
-    /// Accepted.
-    Now(Outcome<B>),
+/// Small, so that the parameters need not move through it.
+enum Settled {
+    /// Accepted: the client, authenticated by this method.
+    Now(Arc<ApiClient>, AuthMethod),
     /// The replay guard, a token verifier or the client store must answer first.
-    Later(Remainder<B>),
+    Later,
 }
 
 /// What phase two's waiting steps need.

@@ -53,23 +53,14 @@ impl Verifier {
     /// Phase two's checks that need no waiting: the signature and the features of a
     /// janrain-signed request, an OAuth header's token against the parameters. What must wait
     /// is left to [`Self::settle_later`].
-    pub(super) fn settle<B>(
+    pub(super) fn settle(
         &self,
         parts: &Parts,
-        params: ParamList,
-        held: Held<B>,
-        established: Established,
-    ) -> Result<Settled<B>, Rejection> {
+        params: &ParamList,
+        established: &Established,
+    ) -> Result<Settled, Rejection> {
         let op = &established.operation;
         let accepts = op.auth();
-        let later = |params, held, established: Established| {
-            Settled::Later(Remainder {
-                params,
-                held,
-                operation: established.operation,
-                credentials: established.credentials,
-            })
-        };
         match &established.credentials {
             Credentials::Signed {
                 client, signature, ..
@@ -84,7 +75,7 @@ impl Verifier {
                     .called_path
                     .as_deref()
                     .unwrap_or(parts.uri.path());
-                let sts = StringToSign::new(called_path, date_text, &params);
+                let sts = StringToSign::new(called_path, date_text, params);
                 if client
                     .verify_signature(&sts, &self.forms, signature)
                     .is_none()
@@ -100,25 +91,11 @@ impl Verifier {
                 }
                 self.permit(client, op)?;
                 if self.replay.is_some() {
-                    return Ok(later(params, held, established));
+                    return Ok(Settled::Later);
                 }
-                let client = client.clone();
-                Ok(Settled::Now(accepted(
-                    params,
-                    held,
-                    client,
-                    AuthMethod::Signature,
-                )))
+                Ok(Settled::Now(client.clone(), AuthMethod::Signature))
             }
-            Credentials::Basic(client) => {
-                let client = client.clone();
-                Ok(Settled::Now(accepted(
-                    params,
-                    held,
-                    client,
-                    AuthMethod::Basic,
-                )))
-            }
+            Credentials::Basic(client) => Ok(Settled::Now(client.clone(), AuthMethod::Basic)),
             Credentials::OAuth(_) => {
                 if params.get(b"access_token").is_some() {
                     return Err(refusal(
@@ -128,9 +105,9 @@ impl Verifier {
                         accepts,
                     ));
                 }
-                Ok(later(params, held, established))
+                Ok(Settled::Later)
             }
-            Credentials::Params(_) => Ok(later(params, held, established)),
+            Credentials::Params(_) => Ok(Settled::Later),
         }
     }
 
