@@ -13,6 +13,7 @@ use http::request::Parts;
 use http::{HeaderMap, Method, Request};
 use http_body::Body;
 use pin_project::pin_project;
+use tracing::Span;
 
 use super::parameters::Plan;
 use super::phase_two::accepted;
@@ -119,7 +120,8 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let _entered = this.span.enter();
+        let span = &*this.span;
+        let _entered = span.enter();
         let verifier = &*this.verifier;
         // Polled after its answer: it has none left to give.
         let Some(parts) = this.parts.as_mut() else {
@@ -128,21 +130,21 @@ where
         loop {
             let next = match this.stage.as_mut().project() {
                 StageProj::Start(body) => match body.take() {
-                    Some(body) => verifier.start(parts, body),
+                    Some(body) => verifier.start(parts, span, body),
                     None => return Poll::Pending,
                 },
                 StageProj::PhaseOne { body, future } => {
                     let (given_back, established) = ready!(future.as_mut().poll(cx));
                     *parts = given_back;
                     match body.take() {
-                        Some(body) => verifier.after_phase_one(parts, body, established),
+                        Some(body) => verifier.after_phase_one(parts, span, body, established),
                         None => return Poll::Pending,
                     }
                 }
                 StageProj::Reading { waiting, read } => {
                     let read = ready!(read.poll(cx));
                     match waiting.take() {
-                        Some(waiting) => verifier.after_read(parts, waiting, read),
+                        Some(waiting) => verifier.after_read(parts, span, waiting, read),
                         None => return Poll::Pending,
                     }
                 }
@@ -161,7 +163,7 @@ where
                         Some(parts) => result.map(|held| (parts, held)),
                         None => return Poll::Pending,
                     };
-                    return Poll::Ready(verifier.answered(result));
+                    return Poll::Ready(verifier.answered(span, result));
                 }
             }
         }
@@ -198,9 +200,9 @@ impl Verifier {
     /// settings.
     fn answered<B>(
         &self,
+        span: &Span,
         result: Result<Verified<B>, Rejection>,
     ) -> Result<Verified<B>, Rejection> {
-        let span = tracing::Span::current();
         match result {
             Ok(verified) => {
                 span.record("outcome", "accepted");
@@ -218,7 +220,7 @@ impl Verifier {
     /// The first step: phase one, if the store answers at once; else phase one waits for it
     /// in a boxed future (and asks the store again there: a store's future does nothing until
     /// it is polled, and the one it gave first was not).
-    fn start<B>(self: &Arc<Self>, parts: &mut Parts, body: B) -> Next<B>
+    fn start<B>(self: &Arc<Self>, parts: &mut Parts, span: &Span, body: B) -> Next<B>
     where
         B: Body + Send + 'static,
         B::Data: Send,
@@ -232,15 +234,15 @@ impl Verifier {
             // OPTIONS) has nothing unverified to act on.
             return Next::Done(Ok(Held::Read(Bytes::new())));
         }
-        match at_once(self.phase_one(parts, Wait::Never)) {
-            Some(Ok(established)) => self.after_phase_one(parts, body, Ok(established)),
+        match at_once(self.phase_one(parts, span, Wait::Never)) {
+            Some(Ok(established)) => self.after_phase_one(parts, span, body, Ok(established)),
             Some(Err(Halt::Refused(rejection))) => Next::Done(Err(rejection)),
             Some(Err(Halt::MustWait)) | None => {
                 let verifier = self.clone();
                 let parts = take_parts(parts);
                 let future = Box::pin(async move {
                     let established = verifier
-                        .phase_one(&parts, Wait::Allowed)
+                        .phase_one(&parts, &Span::current(), Wait::Allowed)
                         .await
                         .map_err(Halt::refusal);
                     (parts, established)
@@ -257,6 +259,7 @@ impl Verifier {
     fn after_phase_one<B>(
         self: &Arc<Self>,
         parts: &mut Parts,
+        span: &Span,
         body: B,
         established: Result<Option<Established>, Rejection>,
     ) -> Next<B>
@@ -281,7 +284,7 @@ impl Verifier {
         let unsigned_body_allowed = self.allow_unsigned_bodies || op.allows_unsigned_body();
         match self.plan_parameters(parts, body, signed && !unsigned_body_allowed, op.auth()) {
             Err(rejection) => Next::Done(Err(rejection)),
-            Ok(Plan::Ready(params, held)) => self.phase_two(parts, params, held, established),
+            Ok(Plan::Ready(params, held)) => self.phase_two(parts, span, params, held, established),
             Ok(Plan::Read { query, body }) => Next::Stage(Stage::Reading {
                 read: self.read(body),
                 waiting: Some(AwaitingBody { established, query }),
@@ -293,6 +296,7 @@ impl Verifier {
     fn after_read<B>(
         self: &Arc<Self>,
         parts: &mut Parts,
+        span: &Span,
         waiting: AwaitingBody,
         read: Result<Bytes, body::CollectError>,
     ) -> Next<B>
@@ -303,11 +307,14 @@ impl Verifier {
     {
         let AwaitingBody { established, query } = waiting;
         let accepts = established.operation.auth();
-        let read = read
-            .map_err(|e| self.read_refusal(e, accepts))
-            .and_then(|bytes| self.parameters_read(query, bytes, accepts));
-        match read {
-            Ok((params, held)) => self.phase_two(parts, params, held, established),
+        let bytes = match read {
+            Ok(bytes) => bytes,
+            Err(e) => return Next::Done(Err(self.read_refusal(e, accepts))),
+        };
+        // Decoded where it stays until phase two hands it on.
+        let mut params = ParamList::with_limit(self.max_params);
+        match self.parameters_read(&mut params, query, bytes, accepts) {
+            Ok(held) => self.phase_two(parts, span, params, held, established),
             Err(rejection) => Next::Done(Err(rejection)),
         }
     }
@@ -316,6 +323,7 @@ impl Verifier {
     fn phase_two<B>(
         self: &Arc<Self>,
         parts: &mut Parts,
+        span: &Span,
         params: ParamList,
         held: Held<B>,
         established: Established,
@@ -329,7 +337,7 @@ impl Verifier {
             Err(rejection) => Next::Done(Err(rejection)),
             Ok(Settled::Now(client, method)) => {
                 let outcome = accepted(params, held, client, method);
-                Next::Done(Ok(self.conclude(parts, established.name, outcome)))
+                Next::Done(Ok(self.conclude(parts, span, established.name, outcome)))
             }
             Ok(Settled::Later) => {
                 let Established {
@@ -348,7 +356,9 @@ impl Verifier {
                 let mut parts = take_parts(parts);
                 Next::Stage(Stage::Finishing(Box::pin(async move {
                     let held = match verifier.settle_later(&parts, remainder).await {
-                        Ok(outcome) => Ok(verifier.conclude(&mut parts, name, outcome)),
+                        Ok(outcome) => {
+                            Ok(verifier.conclude(&mut parts, &Span::current(), name, outcome))
+                        }
                         Err(rejection) => Err(rejection),
                     };
                     (parts, held)

@@ -228,9 +228,13 @@ impl Verifier {
 
     /// Phase one: everything that needs no body. `None` for an unknown path that is let
     /// through.
-    async fn phase_one(&self, parts: &Parts, wait: Wait) -> Result<Option<Established>, Halt> {
+    async fn phase_one(
+        &self,
+        parts: &Parts,
+        span: &tracing::Span,
+        wait: Wait,
+    ) -> Result<Option<Established>, Halt> {
         let (op_path, called_path) = self.paths(parts.uri.path())?;
-        let span = tracing::Span::current();
         span.record("operation", &*op_path);
 
         // The catalog's paths are static text: naming the operation costs no allocation.

@@ -122,27 +122,25 @@ impl Verifier {
         Ok(Plan::Ready(params, held))
     }
 
-    /// The parameters once the body of a [`Plan::Read`] is read: a form's, decoded, or none
-    /// from a body that had to be empty. The body is handed on as read.
+    /// The parameters once the body of a [`Plan::Read`] is read, into `params` (empty): a
+    /// form's, decoded in place, or none from a body that had to be empty. The body is
+    /// handed on as read.
     pub(super) fn parameters_read<B>(
         &self,
+        params: &mut ParamList,
         query: Option<Box<ParamList>>,
         bytes: Bytes,
         accepts: AuthMethods,
-    ) -> Result<(ParamList, Held<B>), Rejection> {
-        let params = match query {
-            None => {
-                let mut params = ParamList::with_limit(self.max_params);
-                params
-                    .extend_urlencoded(&bytes)
-                    .map_err(|e| self.unreadable(e, accepts))?;
-                params
-            }
+    ) -> Result<Held<B>, Rejection> {
+        match query {
+            None => params
+                .extend_urlencoded(&bytes)
+                .map_err(|e| self.unreadable(e, accepts))?,
             Some(_) if !bytes.is_empty() => return Err(unsigned_body(accepts)),
-            Some(query) => *query,
-        };
-        self.check_parameters(&params, accepts)?;
-        Ok((params, Held::Read(bytes)))
+            Some(query) => *params = *query,
+        }
+        self.check_parameters(params, accepts)?;
+        Ok(Held::Read(bytes))
     }
 
     /// The rules every parameter list must pass, whatever its origin.

@@ -25,10 +25,10 @@ impl Verifier {
     pub(super) fn conclude<B>(
         &self,
         parts: &mut Parts,
+        span: &tracing::Span,
         name: Cow<'static, str>,
         outcome: Outcome<B>,
     ) -> Held<B> {
-        let span = tracing::Span::current();
         span.record("auth", outcome.method.as_str());
         if let Some(client) = outcome.client {
             span.record("client_id", client.id().as_str());
