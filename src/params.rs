@@ -6,7 +6,7 @@
 //! read: pairs separated by `&` (empty pairs skipped), key and value split at the first `=`
 //! (a pair without `=` is a key with an empty value), `+` is a space, `%XX` is the byte `0xXX`,
 //! and a `%` not followed by two hex digits stays a literal `%`. The decoded bytes are signed as
-//! they are (spec R3): a value that arrived as `a%3Db%0Ac` is signed as `a=b\nc`.
+//! they are, never encoded again: a value that arrived as `a%3Db%0Ac` is signed as `a=b\nc`.
 //!
 //! ```
 //! use janrain_auth::params::ParamList;
