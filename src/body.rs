@@ -78,11 +78,19 @@ pub(crate) fn declared_length(
     let Some(first) = values.next() else {
         return Ok(None);
     };
+    // One or more decimal digits, in 64 bits: read in one pass.
     let parse = |v: &http::HeaderValue| {
-        v.to_str()
-            .ok()
-            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|s| s.parse::<u64>().ok())
+        let digits = v.as_bytes();
+        if digits.is_empty() {
+            return None;
+        }
+        digits.iter().try_fold(0u64, |n, &b| {
+            if b.is_ascii_digit() {
+                n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+            } else {
+                None
+            }
+        })
     };
     let length = parse(first).ok_or(LengthError::Invalid)?;
     for other in values {

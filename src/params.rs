@@ -6,7 +6,7 @@
 //! read: pairs separated by `&` (empty pairs skipped), key and value split at the first `=`
 //! (a pair without `=` is a key with an empty value), `+` is a space, `%XX` is the byte `0xXX`,
 //! and a `%` not followed by two hex digits stays a literal `%`. The decoded bytes are signed as
-//! they are (spec R3): a value that arrived as `a%3Db%0Ac` is signed as `a=b\nc`.
+//! they are, never encoded again: a value that arrived as `a%3Db%0Ac` is signed as `a=b\nc`.
 //!
 //! ```
 //! use janrain_auth::params::ParamList;
@@ -39,6 +39,10 @@ const INLINE_BYTES: usize = 256;
 /// Parameters a list holds without a heap buffer.
 const INLINE_PARAMS: usize = 8;
 
+/// Most decoded bytes one list holds (4 GiB - 1): its offsets are 32-bit, which keeps the
+/// list small enough to move cheaply.
+pub const MAX_BYTES: usize = u32::MAX as usize;
+
 /// Why parameters could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -49,6 +53,10 @@ pub enum ParamsError {
         /// The limit.
         limit: usize,
     },
+    /// More decoded bytes than a list holds: [`MAX_BYTES`] (4 GiB), far beyond any body a
+    /// server should accept.
+    #[error("request parameters are longer than {MAX_BYTES} bytes")]
+    TooLong,
 }
 
 /// Decoded request parameters in request order, all bytes in one buffer.
@@ -64,8 +72,9 @@ pub enum ParamsError {
 pub struct ParamList {
     /// Every key and value, one after the other: key 0, value 0, key 1, ...
     bytes: SmallVec<[u8; INLINE_BYTES]>,
-    /// Where each key starts, where it ends (and its value starts), where its value ends.
-    ends: SmallVec<[[usize; 3]; INLINE_PARAMS]>,
+    /// Where each key starts, where it ends (and its value starts), where its value ends: at
+    /// most [`MAX_BYTES`], so 32 bits each.
+    ends: SmallVec<[[u32; 3]; INLINE_PARAMS]>,
     max: Option<usize>,
 }
 
@@ -93,27 +102,33 @@ impl ParamList {
         key: impl AsRef<[u8]>,
         value: impl AsRef<[u8]>,
     ) -> Result<(), ParamsError> {
+        let (key, value) = (key.as_ref(), value.as_ref());
         if self.ends.len() >= self.limit() {
             return Err(ParamsError::TooMany {
                 limit: self.limit(),
             });
         }
-        self.append(key.as_ref(), value.as_ref());
+        if self.bytes.len() + key.len() + value.len() > MAX_BYTES {
+            return Err(ParamsError::TooLong);
+        }
+        self.append(key, value);
         Ok(())
     }
 
+    /// Append one parameter that fits (within [`MAX_BYTES`]).
     fn append(&mut self, key: &[u8], value: &[u8]) {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(key);
         let key_end = self.bytes.len();
         self.bytes.extend_from_slice(value);
-        self.ends.push([start, key_end, self.bytes.len()]);
+        self.ends
+            .push([offset(start), offset(key_end), offset(self.bytes.len())]);
     }
 
     /// The key and value ranges of parameter `i`.
     #[inline]
     fn ranges(&self, i: usize) -> (Range<usize>, Range<usize>) {
-        let [start, key_end, end] = self.ends[i];
+        let [start, key_end, end] = self.ends[i].map(|at| at as usize);
         (start..key_end, key_end..end)
     }
 
@@ -124,13 +139,17 @@ impl ParamList {
             return false;
         };
         self.ends.iter().all(|&[start, key_end, _]| {
-            text.is_char_boundary(start) && text.is_char_boundary(key_end)
+            text.is_char_boundary(start as usize) && text.is_char_boundary(key_end as usize)
         })
     }
 
     /// Decode a query string or form body (without the leading `?`) and append its pairs.
-    /// On error, the pairs decoded before the limit was hit stay appended.
+    /// On error, the pairs decoded before the limit was hit stay appended; input that could
+    /// take the list past [`MAX_BYTES`] is refused whole, before anything is decoded.
     pub fn extend_urlencoded(&mut self, input: &[u8]) -> Result<(), ParamsError> {
+        if self.bytes.len().saturating_add(input.len()) > MAX_BYTES {
+            return Err(ParamsError::TooLong);
+        }
         // Decoding never lengthens, so room for the encoded length always suffices. While the
         // list is inline and that room would not fit, first try the room left inline: most
         // forms shrink enough when decoded (`%22` is one byte), and a list that does not fit
@@ -273,9 +292,10 @@ impl ParamList {
 
     /// The parameters as `(key, value)` byte slices, in request order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> + '_ {
-        self.ends
-            .iter()
-            .map(|&[start, key_end, end]| (&self.bytes[start..key_end], &self.bytes[key_end..end]))
+        (0..self.ends.len()).map(|i| {
+            let (key, value) = self.ranges(i);
+            (&self.bytes[key], &self.bytes[value])
+        })
     }
 
     /// The value of the first parameter named `key`.
@@ -365,8 +385,18 @@ static SPECIAL: [bool; 256] = {
 
 /// Where the key of a pair decoded at `base` starts, where it ends (none: the pair is all
 /// key), and where its value ends.
-fn ends(base: usize, key_start: usize, key_end: Option<usize>, end: usize) -> [usize; 3] {
-    [base + key_start, base + key_end.unwrap_or(end), base + end]
+fn ends(base: usize, key_start: usize, key_end: Option<usize>, end: usize) -> [u32; 3] {
+    [
+        offset(base + key_start),
+        offset(base + key_end.unwrap_or(end)),
+        offset(base + end),
+    ]
+}
+
+/// An offset into a list's bytes, which never pass [`MAX_BYTES`] (the functions that add
+/// bytes check first), as 32 bits.
+fn offset(at: usize) -> u32 {
+    u32::try_from(at).unwrap_or(u32::MAX)
 }
 
 /// Zeros to make inline room from.
@@ -453,146 +483,4 @@ fn encode_into(bytes: &[u8], out: &mut String) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pairs(input: &str) -> Vec<(String, String)> {
-        ParamList::from_urlencoded(input.as_bytes())
-            .unwrap()
-            .to_pairs_lossy()
-    }
-
-    fn p(k: &str, v: &str) -> (String, String) {
-        (k.into(), v.into())
-    }
-
-    #[test]
-    fn whatwg_decoding() {
-        assert_eq!(pairs(""), vec![]);
-        assert_eq!(pairs("&&"), vec![]);
-        assert_eq!(pairs("a=1&b=2"), vec![p("a", "1"), p("b", "2")]);
-        assert_eq!(pairs("a"), vec![p("a", "")]);
-        assert_eq!(pairs("=v"), vec![p("", "v")]);
-        assert_eq!(pairs("a==b"), vec![p("a", "=b")]);
-        assert_eq!(pairs("a+b=c+d%2Be"), vec![p("a b", "c d+e")]);
-        assert_eq!(pairs("k=%zz%4%"), vec![p("k", "%zz%4%")]);
-        assert_eq!(pairs("k=%C3%A9%f0%9F%98%80"), vec![p("k", "é😀")]);
-        assert_eq!(pairs("k=a%26b%3Dc%0Ad"), vec![p("k", "a&b=c\nd")]);
-        assert_eq!(pairs("a=1&a=2"), vec![p("a", "1"), p("a", "2")]);
-        // Decoded exactly once.
-        assert_eq!(pairs("k=%2541"), vec![p("k", "%41")]);
-    }
-
-    #[test]
-    fn encoding_round_trips() {
-        let cases = [
-            ("key", "value"),
-            ("", ""),
-            ("a=b", "c&d"),
-            ("sp ace", "plus+percent%"),
-            ("uni", "Zoë Ωmega 😀\n\r\t"),
-            ("~!'()", "*-._"),
-        ];
-        let encoded = encode_urlencoded(&cases);
-        let back = ParamList::from_urlencoded(encoded.as_bytes()).unwrap();
-        let want: Vec<_> = cases.iter().map(|(k, v)| p(k, v)).collect();
-        assert_eq!(back.to_pairs_lossy(), want);
-        assert_eq!(encode_urlencoded(&[("a b", "~*")]), "a+b=%7E*");
-    }
-
-    fn hex(b: &u8) -> Option<u8> {
-        match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            b'A'..=b'F' => Some(b - b'A' + 10),
-            _ => None,
-        }
-    }
-
-    /// The WHATWG parser, one byte at a time, as the reference for the decoder.
-    fn reference(input: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let decode = |piece: &[u8]| {
-            let mut out = Vec::new();
-            let mut i = 0;
-            while i < piece.len() {
-                match piece[i] {
-                    b'+' => out.push(b' '),
-                    b'%' if i + 2 < piece.len()
-                        && hex(&piece[i + 1]).is_some()
-                        && hex(&piece[i + 2]).is_some() =>
-                    {
-                        out.push(hex(&piece[i + 1]).unwrap() << 4 | hex(&piece[i + 2]).unwrap());
-                        i += 2;
-                    }
-                    other => out.push(other),
-                }
-                i += 1;
-            }
-            out
-        };
-        input
-            .split(|&b| b == b'&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| match pair.iter().position(|&b| b == b'=') {
-                Some(eq) => (decode(&pair[..eq]), decode(&pair[eq + 1..])),
-                None => (decode(pair), Vec::new()),
-            })
-            .collect()
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn decodes_as_the_reference(
-            input in proptest::collection::vec(
-                proptest::sample::select(b"ab=&+%2F0z\n\xc3\xa9".to_vec()),
-                0..700,
-            ),
-            prefix in 0usize..300,
-        ) {
-            // Pairs already held (up to past the inline room) before the input is decoded.
-            let mut list = ParamList::with_limit(10_000);
-            list.push(vec![b'k'; prefix], "").unwrap();
-            list.extend_urlencoded(&input).unwrap();
-            let got: Vec<(Vec<u8>, Vec<u8>)> =
-                list.iter().skip(1).map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
-            proptest::prop_assert_eq!(got, reference(&input));
-            proptest::prop_assert_eq!(list.get(&vec![b'k'; prefix]), Some(&b""[..]));
-        }
-    }
-
-    #[test]
-    fn limits_and_non_utf8() {
-        let mut list = ParamList::with_limit(2);
-        assert_eq!(
-            list.extend_urlencoded(b"a&b&c"),
-            Err(ParamsError::TooMany { limit: 2 })
-        );
-        assert_eq!(list.len(), 2);
-        assert_eq!(list.push("x", "y"), Err(ParamsError::TooMany { limit: 2 }));
-        let list = ParamList::from_urlencoded(b"k=%FF").unwrap();
-        assert!(!list.is_text());
-        // Text as a whole, but a character split between a key and its value.
-        assert!(!ParamList::from_urlencoded(b"k%C3=%A9").unwrap().is_text());
-        assert!(
-            ParamList::from_urlencoded(b"k%C3%A9=%C3%A9&=")
-                .unwrap()
-                .is_text()
-        );
-        assert_eq!(list.get(b"k"), Some(&[0xff][..]));
-        assert_eq!(list.get_str("k"), None);
-        assert_eq!(list.to_pairs_lossy(), vec![p("k", "\u{fffd}")]);
-    }
-
-    #[test]
-    fn without_and_debug() {
-        let list =
-            ParamList::from_urlencoded(b"client_id=c&access_token=t&password=hunter2").unwrap();
-        let rest = list.without(&[b"client_id", b"access_token"]);
-        assert_eq!(rest.to_pairs_lossy(), vec![p("password", "hunter2")]);
-        let dbg = format!("{list:?}");
-        assert!(
-            dbg.contains("password=<redacted>") && !dbg.contains("hunter2"),
-            "{dbg}"
-        );
-    }
-}
+mod tests;

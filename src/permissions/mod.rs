@@ -502,7 +502,10 @@ impl Operation {
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     ops: Vec<Operation>,
-    index: HashMap<Box<str>, usize>,
+    // foldhash rather than SipHash: every request looks its path up here. The catalog is
+    // the server's own list of operations, which no client can add to, so looking up paths
+    // a client chooses cannot degrade it.
+    index: HashMap<Box<str>, usize, foldhash::fast::RandomState>,
 }
 
 impl Catalog {

@@ -135,25 +135,22 @@ impl Datetime {
                 return Err(DatetimeError::Syntax { position, expected });
             }
         }
-        let num = |from: usize, to: usize| -> Result<u32, DatetimeError> {
-            let mut n = 0u32;
-            for (position, &b) in s.iter().enumerate().take(to).skip(from) {
-                if !b.is_ascii_digit() {
-                    return Err(DatetimeError::Syntax {
-                        position,
-                        expected: "a digit",
-                    });
-                }
-                n = n * 10 + u32::from(b - b'0');
-            }
-            Ok(n)
-        };
-        let year = num(0, 4)?;
-        let month = num(5, 7)?;
-        let day = num(8, 10)?;
-        let hour = num(11, 13)?;
-        let minute = num(14, 16)?;
-        let second = num(17, 19)?;
+        // Every digit checked first, in order, so that the first bad one is named; then each
+        // field read without further checks.
+        const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+        if let Some(position) = DIGITS.into_iter().find(|&i| !s[i].is_ascii_digit()) {
+            return Err(DatetimeError::Syntax {
+                position,
+                expected: "a digit",
+            });
+        }
+        let two = |at: usize| u32::from(s[at] - b'0') * 10 + u32::from(s[at + 1] - b'0');
+        let year = two(0) * 100 + two(2);
+        let month = two(5);
+        let day = two(8);
+        let hour = two(11);
+        let minute = two(14);
+        let second = two(17);
         let range = |ok: bool, field: &'static str| {
             if ok {
                 Ok(())

@@ -29,7 +29,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_PAD_INDIFFERENT};
 use http::HeaderValue;
 
-use super::ids::{ClientId, ClientSecret, CredentialsError};
+use super::ids::{ClientId, ClientSecret, CredentialsError, MAX_CLIENT_ID_LEN};
 use super::signer::{SIGNATURE_LEN, Signature};
 
 /// Longest base64 Basic credentials accepted, in bytes.
@@ -106,20 +106,18 @@ impl<'a> Authorization<'a> {
     /// Parse a header value. Scheme names are case-insensitive (RFC 7235); one or more spaces
     /// separate the scheme from the credentials; surrounding whitespace is ignored.
     pub fn parse(value: &'a [u8]) -> Result<Self, AuthorizationError> {
-        if !value
-            .iter()
-            .all(|&b| b == b' ' || b == b'\t' || b.is_ascii_graphic())
-        {
+        if !is_header_text(value) {
             return Err(AuthorizationError::NotAscii);
         }
+        // ASCII, so UTF-8; and the only whitespace it can hold is spaces and tabs.
         let value = std::str::from_utf8(value)
             .map_err(|_| AuthorizationError::NotAscii)?
-            .trim_matches([' ', '\t']);
+            .trim_ascii();
         if value.is_empty() {
             return Err(AuthorizationError::Empty);
         }
-        let (scheme, rest) = match value.find([' ', '\t']) {
-            Some(i) => (&value[..i], value[i..].trim_start_matches([' ', '\t'])),
+        let (scheme, rest) = match value.bytes().position(|b| b == b' ' || b == b'\t') {
+            Some(i) => (&value[..i], value[i..].trim_ascii_start()),
             None => (value, ""),
         };
         if scheme.eq_ignore_ascii_case("Signature") {
@@ -150,9 +148,27 @@ pub struct SignatureCredentials<'a> {
 impl<'a> SignatureCredentials<'a> {
     /// Parse `<client_id>:<base64>` (the part after `Signature `).
     pub fn parse(credentials: &'a str) -> Result<Self, AuthorizationError> {
-        let (client_id, signature) = credentials
-            .split_once(':')
+        // The usual credentials in one pass: the first byte that is ':' or not visible ASCII
+        // is a ':' that ends a client id of a valid length, so that the id is valid.
+        let bytes = credentials.as_bytes();
+        if let Some(colon) = first_marked(bytes, b'!', b':')
+            && bytes[colon] == b':'
+            && (1..=MAX_CLIENT_ID_LEN).contains(&colon)
+        {
+            let (client_id, signature) = (&credentials[..colon], &credentials[colon + 1..]);
+            check_signature(signature.as_bytes())?;
+            return Ok(SignatureCredentials {
+                client_id,
+                signature,
+            });
+        }
+        // Anything else, with the errors in their order: the ':', then the id, then the
+        // signature.
+        let colon = credentials
+            .bytes()
+            .position(|b| b == b':')
             .ok_or(AuthorizationError::MissingColon)?;
+        let (client_id, signature) = (&credentials[..colon], &credentials[colon + 1..]);
         ClientId::check(client_id).map_err(AuthorizationError::ClientId)?;
         check_signature(signature.as_bytes())?;
         Ok(SignatureCredentials {
@@ -186,20 +202,10 @@ fn check_signature(sig: &[u8]) -> Result<(), AuthorizationError> {
     if sig.len() != SIGNATURE_LEN {
         return Err(AuthorizationError::SignatureLength(sig.len()));
     }
-    let value = |c: u8| -> Option<u8> {
-        match c {
-            b'A'..=b'Z' => Some(c - b'A'),
-            b'a'..=b'z' => Some(c - b'a' + 26),
-            b'0'..=b'9' => Some(c - b'0' + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
-        }
-    };
     for (position, &c) in sig[..SIGNATURE_LEN - 1].iter().enumerate() {
-        let v = value(c).ok_or(AuthorizationError::SignatureEncoding { position })?;
+        let v = BASE64_VALUES[usize::from(c)];
         // The 27th character carries the last 4 bits of data; its 2 low bits must be zero.
-        if position == SIGNATURE_LEN - 2 && v & 0b11 != 0 {
+        if v == NOT_BASE64 || (position == SIGNATURE_LEN - 2 && v & 0b11 != 0) {
             return Err(AuthorizationError::SignatureEncoding { position });
         }
     }
@@ -209,6 +215,67 @@ fn check_signature(sig: &[u8]) -> Result<(), AuthorizationError> {
         });
     }
     Ok(())
+}
+
+/// What [`BASE64_VALUES`] gives a byte outside the standard base64 alphabet.
+const NOT_BASE64: u8 = 0xff;
+
+/// The value of each character of the standard base64 alphabet; [`NOT_BASE64`] for every
+/// other byte.
+static BASE64_VALUES: [u8; 256] = {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut table = [NOT_BASE64; 256];
+    let mut i = 0;
+    while i < alphabet.len() {
+        table[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Whether every byte is visible ASCII, a space or a tab.
+fn is_header_text(value: &[u8]) -> bool {
+    let allowed = |b: &u8| *b == b' ' || *b == b'\t' || b.is_ascii_graphic();
+    // Past the first byte that is neither visible ASCII nor a space (0x7f is one already),
+    // byte by byte: a tab may follow.
+    match first_marked(value, b' ', 0x7f) {
+        None => true,
+        Some(at) => value[at..].iter().all(allowed),
+    }
+}
+
+/// Where the first byte of `bytes` is that is below `low`, above 0x7e (not ASCII, or DEL),
+/// or `stop`. Eight bytes at a time: a word with none of them (nearly every word of a
+/// header) passes in a few operations.
+fn first_marked(bytes: &[u8], low: u8, stop: u8) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let marked = |b: u8| b < low || b > 0x7e || b == stop;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let Ok(word) = <[u8; 8]>::try_from(word).map(u64::from_le_bytes) else {
+            break;
+        };
+        // The classic word tests for a byte below `low`, for one above 0x7e (adding 1 takes
+        // 0x7f and up to the high bit), and for a zero byte (after an exclusive or with
+        // `stop`). Each marks the lowest such byte exactly (borrows and carries only run
+        // upwards, and the first byte is the lowest), which is all this needs.
+        let below = word.wrapping_sub(ONES * u64::from(low)) & !word;
+        let above = word.wrapping_add(ONES) | word;
+        let other = word ^ (ONES * u64::from(stop));
+        let equal = other.wrapping_sub(ONES) & !other;
+        let marks = (below | above | equal) & HIGHS;
+        if marks != 0 {
+            return Some(at + (marks.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| marked(b))
+        .map(|i| at + i)
 }
 
 /// Basic credentials: client id and client secret, decoded.
@@ -315,175 +382,4 @@ pub fn basic_header(client_id: &ClientId, secret: &ClientSecret) -> HeaderValue 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use AuthorizationError as E;
-
-    fn parse(v: &str) -> Result<Authorization<'_>, AuthorizationError> {
-        Authorization::parse(v.as_bytes())
-    }
-
-    #[test]
-    fn signature_forms() {
-        let ok = [
-            "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY=",
-            "signature  foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY= ",
-            "SIGNATURE\tfoo:G3N5RxCVc0d6rDLmBRGvcg2hCVY=",
-        ];
-        for v in ok {
-            match parse(v).unwrap() {
-                Authorization::Signature(s) => {
-                    assert_eq!(s.client_id(), "foo");
-                    assert_eq!(s.signature(), "G3N5RxCVc0d6rDLmBRGvcg2hCVY=");
-                    assert!(!format!("{s:?}").contains("G3N5"));
-                }
-                other => panic!("{other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn malformed_signatures() {
-        let cases: &[(&str, AuthorizationError)] = &[
-            ("", E::Empty),
-            ("   ", E::Empty),
-            (
-                "Signature",
-                E::MissingCredentials {
-                    scheme: "Signature",
-                },
-            ),
-            (
-                "Signature   ",
-                E::MissingCredentials {
-                    scheme: "Signature",
-                },
-            ),
-            ("Signature fooG3N5RxCVc0d6rDLmBRGvcg2hCVY=", E::MissingColon),
-            (
-                "Signature :G3N5RxCVc0d6rDLmBRGvcg2hCVY=",
-                E::ClientId(CredentialsError::EmptyClientId),
-            ),
-            (
-                "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY",
-                E::SignatureLength(27),
-            ),
-            ("Signature foo:", E::SignatureLength(0)),
-            (
-                "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY==",
-                E::SignatureLength(29),
-            ),
-            (
-                "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCV-=",
-                E::SignatureEncoding { position: 26 },
-            ),
-            (
-                "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVZ=",
-                E::SignatureEncoding { position: 26 },
-            ),
-            (
-                "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVYA",
-                E::SignatureEncoding { position: 27 },
-            ),
-            (
-                "Signature foo:b'N5RxCVc0d6rDLmBRGvcg2hCVY=",
-                E::SignatureEncoding { position: 1 },
-            ),
-            (
-                "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY=\u{e9}",
-                E::NotAscii,
-            ),
-            ("Signature foo:G3N5RxCVc0d6rDLmB\nGvcg2hCVY=", E::NotAscii),
-        ];
-        for (v, err) in cases {
-            assert_eq!(parse(v).err().as_ref(), Some(err), "{v:?}");
-            assert!(!err.to_string().is_empty());
-        }
-    }
-
-    #[test]
-    fn basic_forms() {
-        let id = ClientId::new("abcdefg").unwrap();
-        let secret = ClientSecret::new("hijklmnop").unwrap();
-        let hv = basic_header(&id, &secret);
-        assert_eq!(hv, "Basic YWJjZGVmZzpoaWprbG1ub3A=");
-        assert!(hv.is_sensitive());
-        for v in [
-            "Basic YWJjZGVmZzpoaWprbG1ub3A=",
-            "basic YWJjZGVmZzpoaWprbG1ub3A",
-        ] {
-            let Authorization::Basic(b) = parse(v).unwrap() else {
-                panic!()
-            };
-            assert_eq!(b.client_id(), &id);
-            assert_eq!(b.secret().expose(), "hijklmnop");
-            assert!(!format!("{b:?}").contains("hijk"));
-        }
-        // A secret may itself contain ':'.
-        let enc = STANDARD.encode("id:se:cret");
-        let Authorization::Basic(b) = parse(&format!("Basic {enc}")).unwrap() else {
-            panic!()
-        };
-        assert_eq!(b.secret().expose(), "se:cret");
-    }
-
-    #[test]
-    fn malformed_basic() {
-        let b64 = |s: &[u8]| format!("Basic {}", STANDARD.encode(s));
-        let cases: Vec<(String, AuthorizationError)> = vec![
-            ("Basic".into(), E::MissingCredentials { scheme: "Basic" }),
-            ("Basic !!!!".into(), E::BasicEncoding),
-            ("Basic YWJj=ZGVm".into(), E::BasicEncoding),
-            (b64(b"no colon"), E::BasicMissingColon),
-            (b64(b"id:"), E::BasicEmptySecret),
-            (
-                b64(b":secret"),
-                E::ClientId(CredentialsError::EmptyClientId),
-            ),
-            (
-                b64(b"a b:secret"),
-                E::ClientId(CredentialsError::ClientIdCharacter {
-                    position: 1,
-                    byte: b' ',
-                }),
-            ),
-            (b64(&[0xff, b':', b'x']), E::BasicNotUtf8),
-            (
-                format!("Basic {}", "A".repeat(MAX_BASIC_LEN + 4)),
-                E::BasicTooLong,
-            ),
-        ];
-        for (v, err) in cases {
-            assert_eq!(parse(&v).err(), Some(err), "{v:?}");
-        }
-    }
-
-    #[test]
-    fn other_schemes() {
-        assert!(matches!(
-            parse("OAuth abc").unwrap(),
-            Authorization::Other { scheme: "OAuth" }
-        ));
-        assert!(matches!(
-            parse("Bearer").unwrap(),
-            Authorization::Other { scheme: "Bearer" }
-        ));
-    }
-
-    #[test]
-    fn signature_header_format() {
-        let sig = crate::scheme::SigningKey::new("bar").sign(&crate::scheme::StringToSign::new(
-            "/entity",
-            "2000-01-01 01:01:01",
-            &[
-                ("param1", "this is a string"),
-                ("param2", "10"),
-                ("param3", "one=1\ntwo=2,three=3"),
-            ],
-        ));
-        let hv = signature_header(&ClientId::new("foo").unwrap(), &sig);
-        assert_eq!(hv, "Signature foo:G3N5RxCVc0d6rDLmBRGvcg2hCVY=");
-        assert!(hv.is_sensitive());
-        assert!(!format!("{hv:?}").contains("G3N5"));
-    }
-}
+mod tests;

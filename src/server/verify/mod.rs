@@ -1,5 +1,5 @@
 //! The verification procedure, in the two phases the module documentation describes, driven
-//! by one future, [`Verification`].
+//! by one future, [`Verification`] (in `future`).
 //!
 //! * [`Verifier::phase_one`] needs no body: the operation, the method, the credentials in the
 //!   `Authorization` header, the `Date` and its window, the client (and for Basic its secret
@@ -14,35 +14,29 @@
 //! methods the operation accepts.
 
 use std::borrow::Cow;
-use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::header::{ACCESS_CONTROL_REQUEST_METHOD, AUTHORIZATION, DATE, ORIGIN};
+use http::header::AUTHORIZATION;
 use http::request::Parts;
-use http::{HeaderMap, Method, Request};
 use http_body::Body;
-use pin_project::pin_project;
 
 mod credentials;
+mod future;
 mod parameters;
+mod phase_two;
 
 use super::replay::ReplayGuard;
-use super::store::{BoxFuture, ClientStore, TokenVerifier};
-use super::{AuthenticatedClient, Rejection, RejectionKind, VerifiedParams};
-use crate::body::{self, BodyKind, BoxError, Collect};
+use super::store::{ClientStore, TokenVerifier};
+use super::{Rejection, RejectionKind};
+use crate::body::BoxError;
 use crate::credentials::ApiClient;
 use crate::params::ParamList;
 use crate::permissions::{AuthMethod, AuthMethods, Catalog, Operation};
-use crate::scheme::{
-    Authorization, Canonicalization, Clock, Datetime, SIGNATURE_LEN, StringToSign,
-};
+use crate::scheme::{Authorization, Canonicalization, Clock, Datetime, SIGNATURE_LEN};
 use credentials::store_unavailable;
-use parameters::Plan;
+pub(crate) use future::Verification;
 
 /// The longest a replay guard is asked to keep an entry: a century, far beyond any useful date
 /// window, and within what every store can express (Redis's `PX` stops at 2^63 - 1 ms).
@@ -197,11 +191,12 @@ struct Outcome<B> {
 }
 
 /// Phase two once the parameters are known: finished at once, or left to steps that wait.
-enum Settled<B> {
-    /// Accepted.
-    Now(Outcome<B>),
+/// Small, so that the parameters need not move through it.
+enum Settled {
+    /// Accepted: the client, authenticated by this method.
+    Now(Arc<ApiClient>, AuthMethod),
     /// The replay guard, a token verifier or the client store must answer first.
-    Later(Remainder<B>),
+    Later,
 }
 
 /// What phase two's waiting steps need.
@@ -212,199 +207,7 @@ struct Remainder<B> {
     credentials: Credentials,
 }
 
-/// The verification of one request, as a future: [`Verify`](super::Verify) and
-/// [`VerifyLayer::verify`](super::VerifyLayer::verify) both await it.
-///
-/// Every step runs as far as it can when polled. A request whose client the store has at
-/// once, whose body has fully arrived and which needs no replay guard or token verifier (a
-/// typical signed form POST to a server with its clients in memory) is verified in one poll,
-/// with nothing boxed. A step that must wait keeps its place: the body is read in this
-/// future; a client store that cannot answer at once, the replay guard and the token checks
-/// run in a boxed future of their own.
-#[pin_project]
-pub(crate) struct Verification<B> {
-    verifier: Arc<Verifier>,
-    span: tracing::Span,
-    /// The request's parts, kept here from start to answer so that the stages (which move
-    /// as the verification goes on) stay small; `None` once handed on.
-    parts: Option<Parts>,
-    #[pin]
-    stage: Stage<B>,
-}
-
-// Each stage is held unboxed on purpose: boxing them is the allocation this saves.
-#[allow(clippy::large_enum_variant)]
-#[pin_project(project = StageProj)]
-enum Stage<B> {
-    /// Nothing done yet: the body.
-    Start(Option<B>),
-    /// Phase one waits for the client store (with the parts, given back at the end).
-    PhaseOne {
-        body: Option<B>,
-        future: BoxFuture<'static, (Parts, Result<Option<Established>, Rejection>)>,
-    },
-    /// The body is being read (a form, or a body of unknown length on a signed request).
-    Reading {
-        waiting: Option<AwaitingBody>,
-        #[pin]
-        read: Collect<B>,
-    },
-    /// Phase two waits for the replay guard, a token verifier or the client store (with the
-    /// parts, given back at the end).
-    Finishing(BoxFuture<'static, (Parts, Result<Held<B>, Rejection>)>),
-    /// The answer was given.
-    Done,
-}
-
-/// A request whose body is being read.
-struct AwaitingBody {
-    established: Established,
-    /// `None`: the body is a form, and holds the parameters. Else the query string's
-    /// parameters (boxed: this case is rare, and the stage stays small), and the body must
-    /// turn out empty.
-    query: Option<Box<ParamList>>,
-}
-
-/// Where a step leaves the verification: the body to hand on (with the parts), or the stage
-/// to go on with.
-#[allow(clippy::large_enum_variant)]
-enum Next<B> {
-    Done(Result<Held<B>, Rejection>),
-    Stage(Stage<B>),
-}
-
-impl<B> Verification<B>
-where
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    /// Start verifying `request` (nothing runs until the future is polled).
-    pub(crate) fn new(verifier: Arc<Verifier>, request: Request<B>) -> Self {
-        let span = tracing::debug_span!(
-            "janrain_verify",
-            operation = tracing::field::Empty,
-            client_id = tracing::field::Empty,
-            auth = tracing::field::Empty,
-            outcome = tracing::field::Empty,
-        );
-        let (parts, body) = request.into_parts();
-        Verification {
-            verifier,
-            span,
-            parts: Some(parts),
-            stage: Stage::Start(Some(body)),
-        }
-    }
-}
-
-impl<B> Future for Verification<B>
-where
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    /// The verified request, or the refusal ready to answer with the layer's settings.
-    type Output = Result<Verified<B>, Rejection>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        let _entered = this.span.enter();
-        let verifier = &*this.verifier;
-        // Polled after its answer: it has none left to give.
-        let Some(parts) = this.parts.as_mut() else {
-            return Poll::Pending;
-        };
-        loop {
-            let next = match this.stage.as_mut().project() {
-                StageProj::Start(body) => match body.take() {
-                    Some(body) => verifier.start(parts, body),
-                    None => return Poll::Pending,
-                },
-                StageProj::PhaseOne { body, future } => {
-                    let (given_back, established) = ready!(future.as_mut().poll(cx));
-                    *parts = given_back;
-                    match body.take() {
-                        Some(body) => verifier.after_phase_one(parts, body, established),
-                        None => return Poll::Pending,
-                    }
-                }
-                StageProj::Reading { waiting, read } => {
-                    let read = ready!(read.poll(cx));
-                    match waiting.take() {
-                        Some(waiting) => verifier.after_read(parts, waiting, read),
-                        None => return Poll::Pending,
-                    }
-                }
-                StageProj::Finishing(future) => {
-                    let (given_back, held) = ready!(future.as_mut().poll(cx));
-                    *parts = given_back;
-                    Next::Done(held)
-                }
-                StageProj::Done => return Poll::Pending,
-            };
-            match next {
-                Next::Stage(stage) => this.stage.set(stage),
-                Next::Done(result) => {
-                    this.stage.set(Stage::Done);
-                    let result = match this.parts.take() {
-                        Some(parts) => result.map(|held| (parts, held)),
-                        None => return Poll::Pending,
-                    };
-                    return Poll::Ready(verifier.answered(result));
-                }
-            }
-        }
-    }
-}
-
-impl<B> fmt::Debug for Verification<B> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Verification").finish_non_exhaustive()
-    }
-}
-
-/// The parts of a request, taken for a step that waits in a boxed future (which gives them
-/// back); an empty request's parts stand in meanwhile.
-fn take_parts(parts: &mut Parts) -> Parts {
-    std::mem::replace(parts, Request::new(()).into_parts().0)
-}
-
-/// Poll `future` once, for steps that never wait (the store lookups of [`Wait::Never`]):
-/// `None` if it did not finish, which such a step never does.
-fn at_once<F: Future>(future: F) -> Option<F::Output> {
-    let mut future = std::pin::pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(std::task::Waker::noop()))
-    {
-        Poll::Ready(output) => Some(output),
-        Poll::Pending => None,
-    }
-}
-
 impl Verifier {
-    /// Record the outcome in the span; a refusal comes back ready to answer with the layer's
-    /// settings.
-    fn answered<B>(
-        &self,
-        result: Result<Verified<B>, Rejection>,
-    ) -> Result<Verified<B>, Rejection> {
-        let span = tracing::Span::current();
-        match result {
-            Ok(verified) => {
-                span.record("outcome", "accepted");
-                tracing::debug!("request accepted");
-                Ok(verified)
-            }
-            Err(rejection) => {
-                span.record("outcome", rejection.kind().as_str());
-                tracing::debug!(reason = %rejection.kind(), "request refused");
-                Err(self.finish(rejection))
-            }
-        }
-    }
-
     /// Read a body the layer let through untouched, so that it is bounded by the limit even
     /// where it must be handed on as its own type (see [`VerifyLayer::verify`]).
     ///
@@ -423,169 +226,15 @@ impl Verifier {
         }
     }
 
-    /// The first step: phase one, if the store answers at once; else phase one waits for it
-    /// in a boxed future (and asks the store again there: a store's future does nothing until
-    /// it is polled, and the one it gave first was not).
-    fn start<B>(self: &Arc<Self>, parts: &mut Parts, body: B) -> Next<B>
-    where
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<BoxError>,
-    {
-        // Nothing inside the layer (a trace, a log of headers) may print the credentials.
-        mark_sensitive(&mut parts.headers);
-        if is_preflight(parts) {
-            // A CORS preflight carries no credentials and no parameters: CORS answers it. It
-            // goes on with no body and no extensions, so a handler it reaches (a route taking
-            // OPTIONS) has nothing unverified to act on.
-            return Next::Done(Ok(Held::Read(Bytes::new())));
-        }
-        match at_once(self.phase_one(parts, Wait::Never)) {
-            Some(Ok(established)) => self.after_phase_one(parts, body, Ok(established)),
-            Some(Err(Halt::Refused(rejection))) => Next::Done(Err(rejection)),
-            Some(Err(Halt::MustWait)) | None => {
-                let verifier = self.clone();
-                let parts = take_parts(parts);
-                let future = Box::pin(async move {
-                    let established = verifier
-                        .phase_one(&parts, Wait::Allowed)
-                        .await
-                        .map_err(Halt::refusal);
-                    (parts, established)
-                });
-                Next::Stage(Stage::PhaseOne {
-                    body: Some(body),
-                    future,
-                })
-            }
-        }
-    }
-
-    /// After phase one: the parameters, read from the body where they are there.
-    fn after_phase_one<B>(
-        self: &Arc<Self>,
-        parts: &mut Parts,
-        body: B,
-        established: Result<Option<Established>, Rejection>,
-    ) -> Next<B>
-    where
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<BoxError>,
-    {
-        let established = match established {
-            Ok(Some(established)) => established,
-            Ok(None) => {
-                // An unknown path let through (`UnknownPaths::Allow`).
-                return Next::Done(
-                    self.check_declared_length(&parts.headers)
-                        .map(|_| Held::Untouched(body)),
-                );
-            }
-            Err(rejection) => return Next::Done(Err(rejection)),
-        };
-        let op = &established.operation;
-        let signed = matches!(established.credentials, Credentials::Signed { .. });
-        let unsigned_body_allowed = self.allow_unsigned_bodies || op.allows_unsigned_body();
-        match self.plan_parameters(parts, body, signed && !unsigned_body_allowed, op.auth()) {
-            Err(rejection) => Next::Done(Err(rejection)),
-            Ok(Plan::Ready(params, held)) => self.phase_two(parts, params, held, established),
-            Ok(Plan::Read { query, body }) => Next::Stage(Stage::Reading {
-                read: self.read(body),
-                waiting: Some(AwaitingBody { established, query }),
-            }),
-        }
-    }
-
-    /// After the body was read: its parameters, then phase two.
-    fn after_read<B>(
-        self: &Arc<Self>,
-        parts: &mut Parts,
-        waiting: AwaitingBody,
-        read: Result<Bytes, body::CollectError>,
-    ) -> Next<B>
-    where
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<BoxError>,
-    {
-        let AwaitingBody { established, query } = waiting;
-        let accepts = established.operation.auth();
-        let read = read
-            .map_err(|e| self.read_refusal(e, accepts))
-            .and_then(|bytes| self.parameters_read(query, bytes, accepts));
-        match read {
-            Ok((params, held)) => self.phase_two(parts, params, held, established),
-            Err(rejection) => Next::Done(Err(rejection)),
-        }
-    }
-
-    /// Phase two: what needed the parameters, at once where nothing must wait.
-    fn phase_two<B>(
-        self: &Arc<Self>,
-        parts: &mut Parts,
-        params: ParamList,
-        held: Held<B>,
-        established: Established,
-    ) -> Next<B>
-    where
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<BoxError>,
-    {
-        let name = established.name.clone();
-        match self.settle(parts, params, held, established) {
-            Err(rejection) => Next::Done(Err(rejection)),
-            Ok(Settled::Now(outcome)) => Next::Done(Ok(self.conclude(parts, name, outcome))),
-            Ok(Settled::Later(remainder)) => {
-                let verifier = self.clone();
-                let mut parts = take_parts(parts);
-                Next::Stage(Stage::Finishing(Box::pin(async move {
-                    let held = match verifier.settle_later(&parts, remainder).await {
-                        Ok(outcome) => Ok(verifier.conclude(&mut parts, name, outcome)),
-                        Err(rejection) => Err(rejection),
-                    };
-                    (parts, held)
-                })))
-            }
-        }
-    }
-
-    /// Hand the verified request on: its extensions, and the `Content-Length` of a body that
-    /// was rewritten.
-    fn conclude<B>(
-        &self,
-        parts: &mut Parts,
-        name: Cow<'static, str>,
-        outcome: Outcome<B>,
-    ) -> Held<B> {
-        let span = tracing::Span::current();
-        span.record("auth", outcome.method.as_str());
-        if let Some(client) = outcome.client {
-            span.record("client_id", client.id().as_str());
-            let mut authenticated = AuthenticatedClient::new(client, outcome.method, name);
-            if let Some(user) = outcome.user {
-                authenticated = authenticated.with_user(user);
-            }
-            parts.extensions.insert(authenticated);
-        }
-        if outcome.rewritten
-            && let Held::Read(bytes) = &outcome.held
-        {
-            // The body handed on is not the one that arrived (a secret was taken out).
-            parts
-                .headers
-                .insert(http::header::CONTENT_LENGTH, bytes.len().into());
-        }
-        parts.extensions.insert(VerifiedParams::new(outcome.params));
-        outcome.held
-    }
-
     /// Phase one: everything that needs no body. `None` for an unknown path that is let
     /// through.
-    async fn phase_one(&self, parts: &Parts, wait: Wait) -> Result<Option<Established>, Halt> {
+    async fn phase_one(
+        &self,
+        parts: &Parts,
+        span: &tracing::Span,
+        wait: Wait,
+    ) -> Result<Option<Established>, Halt> {
         let (op_path, called_path) = self.paths(parts.uri.path())?;
-        let span = tracing::Span::current();
         span.record("operation", &*op_path);
 
         // The catalog's paths are static text: naming the operation costs no allocation.
@@ -716,162 +365,6 @@ impl Verifier {
         }))
     }
 
-    /// Phase two's checks that need no waiting: the signature and the features of a
-    /// janrain-signed request, an OAuth header's token against the parameters. What must wait
-    /// is left to [`Self::settle_later`].
-    fn settle<B>(
-        &self,
-        parts: &Parts,
-        params: ParamList,
-        held: Held<B>,
-        established: Established,
-    ) -> Result<Settled<B>, Rejection> {
-        let op = &established.operation;
-        let accepts = op.auth();
-        let later = |params, held, established: Established| {
-            Settled::Later(Remainder {
-                params,
-                held,
-                operation: established.operation,
-                credentials: established.credentials,
-            })
-        };
-        match &established.credentials {
-            Credentials::Signed {
-                client, signature, ..
-            } => {
-                // Phase one checked that there is exactly one Date, and that it parses.
-                let date_text = parts
-                    .headers
-                    .get(DATE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                let called_path = established
-                    .called_path
-                    .as_deref()
-                    .unwrap_or(parts.uri.path());
-                let sts = StringToSign::new(called_path, date_text, &params);
-                if client
-                    .verify_signature(&sts, &self.forms, signature)
-                    .is_none()
-                {
-                    return Err(refusal(
-                        RejectionKind::SignatureMismatch,
-                        "the request signature we calculated does not match the signature you \
-                         provided; sign \"endpoint\\ndatetime\\n\" plus every parameter as a \
-                         sorted key=value line ending in \\n, with the client secret, HMAC-SHA1, \
-                         base64",
-                        accepts,
-                    ));
-                }
-                self.permit(client, op)?;
-                if self.replay.is_some() {
-                    return Ok(later(params, held, established));
-                }
-                let client = client.clone();
-                Ok(Settled::Now(accepted(
-                    params,
-                    held,
-                    client,
-                    AuthMethod::Signature,
-                )))
-            }
-            Credentials::Basic(client) => {
-                let client = client.clone();
-                Ok(Settled::Now(accepted(
-                    params,
-                    held,
-                    client,
-                    AuthMethod::Basic,
-                )))
-            }
-            Credentials::OAuth(_) => {
-                if params.get(b"access_token").is_some() {
-                    return Err(refusal(
-                        RejectionKind::AmbiguousParameters,
-                        "the access token is both in the Authorization header and in the \
-                         access_token parameter; send it once",
-                        accepts,
-                    ));
-                }
-                Ok(later(params, held, established))
-            }
-            Credentials::Params(_) => Ok(later(params, held, established)),
-        }
-    }
-
-    /// Phase two's steps that wait: the replay guard, the access token of an OAuth header,
-    /// and the credentials given as parameters.
-    async fn settle_later<B>(
-        &self,
-        parts: &Parts,
-        remainder: Remainder<B>,
-    ) -> Result<Outcome<B>, Rejection> {
-        let Remainder {
-            params,
-            held,
-            operation: op,
-            credentials,
-        } = remainder;
-        let op = &op;
-        let accepts = op.auth();
-        match credentials {
-            Credentials::Signed {
-                client,
-                signature,
-                date,
-                now,
-            } => {
-                if let Some(guard) = &self.replay {
-                    self.record(guard.as_ref(), client.id(), &signature, date, now, accepts)
-                        .await?;
-                }
-                Ok(accepted(params, held, client, AuthMethod::Signature))
-            }
-            Credentials::Basic(client) => Ok(accepted(params, held, client, AuthMethod::Basic)),
-            Credentials::OAuth(token) => self.oauth(&token, params, held, op).await,
-            Credentials::Params(ways) => {
-                // Form credentials come from a form body only (never the query string).
-                let form_body = matches!(held, Held::Read(_))
-                    && body::body_kind(&parts.headers) == BodyKind::Form;
-                if ways.form_credentials && form_body && params.get(b"client_secret").is_some() {
-                    return self.form_credentials(params, op).await;
-                }
-                if ways.oauth
-                    && let Some(token) = params.get(b"access_token")
-                {
-                    // Parameters are UTF-8 (checked with the rest).
-                    let token = std::str::from_utf8(token).unwrap_or_default().to_owned();
-                    let token = zeroize::Zeroizing::new(token);
-                    return self.oauth(&token, params, held, op).await;
-                }
-                if ways.login_client {
-                    let (client, method) = self.login_client(&params, op).await?;
-                    return Ok(accepted(params, held, client, method));
-                }
-                if ways.none {
-                    return Ok(Outcome {
-                        params,
-                        held,
-                        client: None,
-                        method: AuthMethod::None,
-                        user: None,
-                        rewritten: false,
-                    });
-                }
-                Err(refusal(
-                    RejectionKind::MissingCredentials,
-                    format!(
-                        "{} needs credentials: {}",
-                        op.path(),
-                        how_to_authenticate(accepts)
-                    ),
-                    accepts,
-                ))
-            }
-        }
-    }
-
     /// The operation path (for the catalog) and the called path (what the client signed).
     fn paths<'p>(&self, seen: &'p str) -> Result<(Cow<'p, str>, Cow<'p, str>), Rejection> {
         match &self.prefix {
@@ -915,56 +408,21 @@ impl Verifier {
     }
 }
 
-/// An accepted request's outcome for `client`, authenticated by `method`.
-fn accepted<B>(
-    params: ParamList,
-    held: Held<B>,
-    client: Arc<ApiClient>,
-    method: AuthMethod,
-) -> Outcome<B> {
-    Outcome {
-        params,
-        held,
-        client: Some(client),
-        method,
-        user: None,
-        rewritten: false,
-    }
-}
-
 /// A refusal that names the methods the operation accepts (for its `WWW-Authenticate`).
 fn refusal(kind: RejectionKind, text: impl Into<String>, accepts: AuthMethods) -> Rejection {
     Rejection::new(kind, text).accepting(accepts)
 }
 
-/// Whether the request is a CORS preflight: `OPTIONS` with `Origin` and
-/// `Access-Control-Request-Method`, which browsers send without credentials or parameters.
-fn is_preflight(parts: &Parts) -> bool {
-    parts.method == Method::OPTIONS
-        && parts.headers.contains_key(ORIGIN)
-        && parts.headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD)
-}
-
 /// The token of an `Authorization: OAuth <token>` header (scheme in any letter case; the
 /// token is one or more visible ASCII characters).
 fn oauth_token(value: &[u8]) -> Option<&str> {
-    let text = std::str::from_utf8(value).ok()?;
-    let (scheme, token) = text.split_once(' ')?;
-    let token = token.trim_matches(' ');
-    (scheme.eq_ignore_ascii_case("OAuth")
-        && !token.is_empty()
-        && token.bytes().all(|b| b.is_ascii_graphic()))
-    .then_some(token)
-}
-
-/// Mark every `Authorization` value sensitive, so that layers inside this one (and `Debug` of
-/// the headers) never print it.
-fn mark_sensitive(headers: &mut HeaderMap) {
-    if let http::header::Entry::Occupied(mut entry) = headers.entry(AUTHORIZATION) {
-        for value in entry.iter_mut() {
-            value.set_sensitive(true);
-        }
+    // Most values are not OAuth: the scheme and its space are looked at before the rest.
+    let (scheme, token) = value.split_at_checked(6)?;
+    if !(scheme[..5].eq_ignore_ascii_case(b"OAuth") && scheme[5] == b' ') {
+        return None;
     }
+    let token = std::str::from_utf8(token).ok()?.trim_matches(' ');
+    (!token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic())).then_some(token)
 }
 
 fn how_to_authenticate(accepts: AuthMethods) -> String {

@@ -8,7 +8,7 @@ use http_body::Body;
 
 use super::{Held, Verifier, refusal};
 use crate::body::{self, BodyKind, BoxError, Collect, CollectError, LengthError};
-use crate::params::ParamList;
+use crate::params::{ParamList, ParamsError};
 use crate::permissions::AuthMethods;
 use crate::server::{Rejection, RejectionKind};
 
@@ -58,7 +58,7 @@ impl Verifier {
         if let Some(query) = parts.uri.query() {
             params
                 .extend_urlencoded(query.as_bytes())
-                .map_err(|e| unreadable(e, accepts))?;
+                .map_err(|e| self.unreadable(e, accepts))?;
         }
         let get_like = parts.method == Method::GET || parts.method == Method::HEAD;
         let held = match body::body_kind(&parts.headers) {
@@ -122,27 +122,25 @@ impl Verifier {
         Ok(Plan::Ready(params, held))
     }
 
-    /// The parameters once the body of a [`Plan::Read`] is read: a form's, decoded, or none
-    /// from a body that had to be empty. The body is handed on as read.
+    /// The parameters once the body of a [`Plan::Read`] is read, into `params` (empty): a
+    /// form's, decoded in place, or none from a body that had to be empty. The body is
+    /// handed on as read.
     pub(super) fn parameters_read<B>(
         &self,
+        params: &mut ParamList,
         query: Option<Box<ParamList>>,
         bytes: Bytes,
         accepts: AuthMethods,
-    ) -> Result<(ParamList, Held<B>), Rejection> {
-        let params = match query {
-            None => {
-                let mut params = ParamList::with_limit(self.max_params);
-                params
-                    .extend_urlencoded(&bytes)
-                    .map_err(|e| unreadable(e, accepts))?;
-                params
-            }
+    ) -> Result<Held<B>, Rejection> {
+        match query {
+            None => params
+                .extend_urlencoded(&bytes)
+                .map_err(|e| self.unreadable(e, accepts))?,
             Some(_) if !bytes.is_empty() => return Err(unsigned_body(accepts)),
-            Some(query) => *query,
-        };
-        self.check_parameters(&params, accepts)?;
-        Ok((params, Held::Read(bytes)))
+            Some(query) => *params = *query,
+        }
+        self.check_parameters(params, accepts)?;
+        Ok(Held::Read(bytes))
     }
 
     /// The rules every parameter list must pass, whatever its origin.
@@ -207,6 +205,20 @@ impl Verifier {
                 "invalid Content-Length header",
             ),
         })
+    }
+
+    /// The refusal of parameters that cannot be decoded: too many, or (past what a list
+    /// holds, which only a body limit above 4 GiB lets through) too long, refused as any
+    /// body over the limit is.
+    pub(super) fn unreadable(&self, e: ParamsError, accepts: AuthMethods) -> Rejection {
+        match e {
+            ParamsError::TooLong => self.too_large(),
+            e => refusal(
+                RejectionKind::InvalidParameters,
+                format!("cannot read the parameters: {e}"),
+                accepts,
+            ),
+        }
     }
 
     pub(super) fn too_large(&self) -> Rejection {
@@ -284,12 +296,4 @@ pub(super) fn is_encoded(headers: &HeaderMap) -> bool {
         .get_all(http::header::CONTENT_ENCODING)
         .iter()
         .any(|v| !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"identity"))
-}
-
-pub(super) fn unreadable(e: crate::params::ParamsError, accepts: AuthMethods) -> Rejection {
-    refusal(
-        RejectionKind::InvalidParameters,
-        format!("cannot read the parameters: {e}"),
-        accepts,
-    )
 }

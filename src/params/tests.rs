@@ -1,0 +1,142 @@
+//! The decoder against a byte-at-a-time reference, the encoder, the limits.
+
+use super::*;
+
+fn pairs(input: &str) -> Vec<(String, String)> {
+    ParamList::from_urlencoded(input.as_bytes())
+        .unwrap()
+        .to_pairs_lossy()
+}
+
+fn p(k: &str, v: &str) -> (String, String) {
+    (k.into(), v.into())
+}
+
+#[test]
+fn whatwg_decoding() {
+    assert_eq!(pairs(""), vec![]);
+    assert_eq!(pairs("&&"), vec![]);
+    assert_eq!(pairs("a=1&b=2"), vec![p("a", "1"), p("b", "2")]);
+    assert_eq!(pairs("a"), vec![p("a", "")]);
+    assert_eq!(pairs("=v"), vec![p("", "v")]);
+    assert_eq!(pairs("a==b"), vec![p("a", "=b")]);
+    assert_eq!(pairs("a+b=c+d%2Be"), vec![p("a b", "c d+e")]);
+    assert_eq!(pairs("k=%zz%4%"), vec![p("k", "%zz%4%")]);
+    assert_eq!(pairs("k=%C3%A9%f0%9F%98%80"), vec![p("k", "é😀")]);
+    assert_eq!(pairs("k=a%26b%3Dc%0Ad"), vec![p("k", "a&b=c\nd")]);
+    assert_eq!(pairs("a=1&a=2"), vec![p("a", "1"), p("a", "2")]);
+    // Decoded exactly once.
+    assert_eq!(pairs("k=%2541"), vec![p("k", "%41")]);
+}
+
+#[test]
+fn encoding_round_trips() {
+    let cases = [
+        ("key", "value"),
+        ("", ""),
+        ("a=b", "c&d"),
+        ("sp ace", "plus+percent%"),
+        ("uni", "Zoë Ωmega 😀\n\r\t"),
+        ("~!'()", "*-._"),
+    ];
+    let encoded = encode_urlencoded(&cases);
+    let back = ParamList::from_urlencoded(encoded.as_bytes()).unwrap();
+    let want: Vec<_> = cases.iter().map(|(k, v)| p(k, v)).collect();
+    assert_eq!(back.to_pairs_lossy(), want);
+    assert_eq!(encode_urlencoded(&[("a b", "~*")]), "a+b=%7E*");
+}
+
+fn hex(b: &u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The WHATWG parser, one byte at a time, as the reference for the decoder.
+fn reference(input: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let decode = |piece: &[u8]| {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < piece.len() {
+            match piece[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < piece.len()
+                    && hex(&piece[i + 1]).is_some()
+                    && hex(&piece[i + 2]).is_some() =>
+                {
+                    out.push(hex(&piece[i + 1]).unwrap() << 4 | hex(&piece[i + 2]).unwrap());
+                    i += 2;
+                }
+                other => out.push(other),
+            }
+            i += 1;
+        }
+        out
+    };
+    input
+        .split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.iter().position(|&b| b == b'=') {
+            Some(eq) => (decode(&pair[..eq]), decode(&pair[eq + 1..])),
+            None => (decode(pair), Vec::new()),
+        })
+        .collect()
+}
+
+proptest::proptest! {
+    #[test]
+    fn decodes_as_the_reference(
+        input in proptest::collection::vec(
+            proptest::sample::select(b"ab=&+%2F0z\n\xc3\xa9".to_vec()),
+            0..700,
+        ),
+        prefix in 0usize..300,
+    ) {
+        // Pairs already held (up to past the inline room) before the input is decoded.
+        let mut list = ParamList::with_limit(10_000);
+        list.push(vec![b'k'; prefix], "").unwrap();
+        list.extend_urlencoded(&input).unwrap();
+        let got: Vec<(Vec<u8>, Vec<u8>)> =
+            list.iter().skip(1).map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
+        proptest::prop_assert_eq!(got, reference(&input));
+        proptest::prop_assert_eq!(list.get(&vec![b'k'; prefix]), Some(&b""[..]));
+    }
+}
+
+#[test]
+fn limits_and_non_utf8() {
+    let mut list = ParamList::with_limit(2);
+    assert_eq!(
+        list.extend_urlencoded(b"a&b&c"),
+        Err(ParamsError::TooMany { limit: 2 })
+    );
+    assert_eq!(list.len(), 2);
+    assert_eq!(list.push("x", "y"), Err(ParamsError::TooMany { limit: 2 }));
+    let list = ParamList::from_urlencoded(b"k=%FF").unwrap();
+    assert!(!list.is_text());
+    // Text as a whole, but a character split between a key and its value.
+    assert!(!ParamList::from_urlencoded(b"k%C3=%A9").unwrap().is_text());
+    assert!(
+        ParamList::from_urlencoded(b"k%C3%A9=%C3%A9&=")
+            .unwrap()
+            .is_text()
+    );
+    assert_eq!(list.get(b"k"), Some(&[0xff][..]));
+    assert_eq!(list.get_str("k"), None);
+    assert_eq!(list.to_pairs_lossy(), vec![p("k", "\u{fffd}")]);
+}
+
+#[test]
+fn without_and_debug() {
+    let list = ParamList::from_urlencoded(b"client_id=c&access_token=t&password=hunter2").unwrap();
+    let rest = list.without(&[b"client_id", b"access_token"]);
+    assert_eq!(rest.to_pairs_lossy(), vec![p("password", "hunter2")]);
+    let dbg = format!("{list:?}");
+    assert!(
+        dbg.contains("password=<redacted>") && !dbg.contains("hunter2"),
+        "{dbg}"
+    );
+}
