@@ -186,65 +186,69 @@ impl ParamList {
         let mut pair_start = 0;
         let mut read = 0;
         let mut result = Ok(());
-        loop {
-            // Ordinary bytes, the vast majority, go eight at a time: those before the first
-            // special byte of the next eight are copied in one store (the rest of the store is
-            // overwritten or trimmed), and the special byte is read one at a time below.
-            while let Some(&next) = input.get(read)
-                && !SPECIAL[usize::from(next)]
-                && let Some(chunk) = input.get(read..read + 8)
-                && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
-                && let Some(slot) = out.get_mut(written..written + 8)
-            {
-                slot.copy_from_slice(&chunk);
-                let ordinary = ordinary_prefix(u64::from_le_bytes(chunk));
-                read += ordinary;
-                written += ordinary;
-                if ordinary < 8 {
-                    break;
+        while let Some(&byte) = input.get(read) {
+            let decoded = match CLASS[usize::from(byte)] {
+                ORDINARY => {
+                    // Ordinary bytes, the vast majority, go eight at a time: those before the
+                    // first special byte of the next eight are copied in one store (the rest
+                    // of the store is overwritten or trimmed). Near the end of the input or
+                    // of the room they go one at a time.
+                    if let Some(chunk) = input.get(read..read + 8)
+                        && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
+                        && let Some(slot) = out.get_mut(written..written + 8)
+                    {
+                        slot.copy_from_slice(&chunk);
+                        // At least the first byte, which is ordinary.
+                        let ordinary = ordinary_prefix(u64::from_le_bytes(chunk));
+                        read += ordinary;
+                        written += ordinary;
+                        continue;
+                    }
+                    read += 1;
+                    byte
                 }
-            }
-            let Some(&byte) = input.get(read) else {
-                break;
-            };
-            read += 1;
-            let decoded = if !SPECIAL[usize::from(byte)] {
-                byte
-            } else {
-                match byte {
-                    b'&' => {
-                        // A pair ends; empty pairs (`&&`) are skipped.
-                        if read - 1 > pair_start {
-                            if self.ends.len() >= limit {
-                                result = Err(ParamsError::TooMany { limit });
-                                written = key_start;
-                                break;
-                            }
-                            self.ends.push(ends(base, key_start, key_end, written));
+                AMPERSAND => {
+                    read += 1;
+                    // A pair ends; empty pairs (`&&`) are skipped.
+                    if read - 1 > pair_start {
+                        if self.ends.len() >= limit {
+                            result = Err(ParamsError::TooMany { limit });
+                            written = key_start;
+                            break;
                         }
-                        key_start = written;
-                        key_end = None;
-                        pair_start = read;
-                        continue;
+                        self.ends.push(ends(base, key_start, key_end, written));
                     }
-                    b'=' if key_end.is_none() => {
-                        key_end = Some(written);
-                        continue;
+                    key_start = written;
+                    key_end = None;
+                    pair_start = read;
+                    continue;
+                }
+                EQUALS if key_end.is_none() => {
+                    read += 1;
+                    key_end = Some(written);
+                    continue;
+                }
+                PLUS => {
+                    read += 1;
+                    b' '
+                }
+                PERCENT => {
+                    let (hi, lo) = match input.get(read + 1..read + 3) {
+                        Some(&[hi, lo]) => (HEX[usize::from(hi)], HEX[usize::from(lo)]),
+                        _ => (NOT_HEX, NOT_HEX),
+                    };
+                    if hi | lo == NOT_HEX {
+                        read += 1;
+                        b'%'
+                    } else {
+                        read += 3;
+                        hi << 4 | lo
                     }
-                    b'+' => b' ',
-                    b'%' => {
-                        let (hi, lo) = match input.get(read..read + 2) {
-                            Some(&[hi, lo]) => (HEX[usize::from(hi)], HEX[usize::from(lo)]),
-                            _ => (NOT_HEX, NOT_HEX),
-                        };
-                        if hi | lo == NOT_HEX {
-                            b'%'
-                        } else {
-                            read += 2;
-                            hi << 4 | lo
-                        }
-                    }
-                    other => other,
+                }
+                // A second `=` in a pair is part of its value.
+                _ => {
+                    read += 1;
+                    byte
                 }
             };
             let Some(slot) = out.get_mut(written) else {
@@ -373,15 +377,26 @@ fn ordinary_prefix(chunk: u64) -> usize {
     (marks.trailing_zeros() / 8) as usize
 }
 
-/// Bytes with a meaning in a form body: `&` `=` `+` `%`.
-static SPECIAL: [bool; 256] = {
-    let mut table = [false; 256];
-    table[b'&' as usize] = true;
-    table[b'=' as usize] = true;
-    table[b'+' as usize] = true;
-    table[b'%' as usize] = true;
+/// What a byte is in a form body: [`ORDINARY`] or one of the four with a meaning.
+static CLASS: [u8; 256] = {
+    let mut table = [ORDINARY; 256];
+    table[b'&' as usize] = AMPERSAND;
+    table[b'=' as usize] = EQUALS;
+    table[b'+' as usize] = PLUS;
+    table[b'%' as usize] = PERCENT;
     table
 };
+
+/// A byte [`CLASS`] gives no meaning: it stands for itself.
+const ORDINARY: u8 = 0;
+/// `&`, which ends a pair.
+const AMPERSAND: u8 = 1;
+/// `=`, which ends a key (the first in a pair).
+const EQUALS: u8 = 2;
+/// `+`, a space.
+const PLUS: u8 = 3;
+/// `%`, which starts an escape.
+const PERCENT: u8 = 4;
 
 /// Where the key of a pair decoded at `base` starts, where it ends (none: the pair is all
 /// key), and where its value ends.
