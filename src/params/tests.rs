@@ -104,6 +104,24 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got, reference(&input));
         proptest::prop_assert_eq!(list.get(&vec![b'k'; prefix]), Some(&b""[..]));
     }
+
+    #[test]
+    fn long_ordinary_runs_decode_as_the_reference(
+        input in proptest::collection::vec(
+            proptest::sample::select(b"abcdefghijklmnopqrstuvwxyz0123456789-._*=&+%2F".to_vec()),
+            0..700,
+        ),
+        prefix in 0usize..300,
+    ) {
+        // Mostly ordinary bytes: runs that fill whole eight-byte chunks, end inside one, or
+        // reach the end of the input or of the inline room.
+        let mut list = ParamList::with_limit(10_000);
+        list.push(vec![b'k'; prefix], "").unwrap();
+        list.extend_urlencoded(&input).unwrap();
+        let got: Vec<(Vec<u8>, Vec<u8>)> =
+            list.iter().skip(1).map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
+        proptest::prop_assert_eq!(got, reference(&input));
+    }
 }
 
 #[test]
