@@ -33,6 +33,7 @@ enum Held {
 }
 
 impl VerifiedParams {
+    #[inline]
     pub(crate) fn new(params: ParamList) -> Self {
         let params = if params.is_inline() {
             Held::Inline(params)
