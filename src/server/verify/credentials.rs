@@ -12,7 +12,7 @@ use super::{Halt, Held, MAX_REPLAY_TTL, Outcome, Verifier, Wait, refusal};
 use crate::credentials::{ApiClient, ClientId, ClientSecret};
 use crate::params::ParamList;
 use crate::permissions::{AuthMethod, AuthMethods, Operation};
-use crate::scheme::{Datetime, SIGNATURE_LEN};
+use crate::scheme::{DATETIME_LEN, Datetime, SIGNATURE_LEN};
 use crate::server::replay::{ReplayGuard, ReplayKey, ReplayVerdict};
 use crate::server::store::TokenRecord;
 use crate::server::{Rejection, RejectionKind};
@@ -80,7 +80,7 @@ impl Verifier {
         &self,
         headers: &HeaderMap,
         accepts: AuthMethods,
-    ) -> Result<(Datetime, SystemTime), Rejection> {
+    ) -> Result<(Datetime, [u8; DATETIME_LEN], SystemTime), Rejection> {
         let invalid = |text: &str| refusal(RejectionKind::InvalidDate, text, accepts);
         let mut dates = headers.get_all(DATE).iter();
         let value = dates.next().ok_or_else(|| {
@@ -96,9 +96,12 @@ impl Verifier {
                 accepts,
             )
         })?;
+        // The strict form is exactly `DATETIME_LEN` bytes: the text as signed, kept so that the
+        // string to sign needs no second look at the headers.
+        let text = <[u8; DATETIME_LEN]>::try_from(value.as_bytes()).unwrap_or([0; DATETIME_LEN]);
         let now = self.clock.now();
         self.check_window(date, now, accepts)?;
-        Ok((date, now))
+        Ok((date, text, now))
     }
 
     pub(super) fn check_window(

@@ -34,7 +34,9 @@ use crate::body::BoxError;
 use crate::credentials::ApiClient;
 use crate::params::ParamList;
 use crate::permissions::{AuthMethod, AuthMethods, Catalog, Operation};
-use crate::scheme::{Authorization, Canonicalization, Clock, Datetime, SIGNATURE_LEN};
+use crate::scheme::{
+    Authorization, Canonicalization, Clock, DATETIME_LEN, Datetime, SIGNATURE_LEN,
+};
 use credentials::store_unavailable;
 pub(crate) use future::Verification;
 
@@ -154,6 +156,8 @@ enum Credentials {
         client: Arc<ApiClient>,
         signature: [u8; SIGNATURE_LEN],
         date: Datetime,
+        /// The `Date` header's text, as signed.
+        date_text: [u8; DATETIME_LEN],
         now: SystemTime,
     },
     /// Basic: the client is authenticated and permitted.
@@ -301,12 +305,13 @@ impl Verifier {
                         )?;
                         let mut signature = [0u8; SIGNATURE_LEN];
                         signature.copy_from_slice(creds.signature().as_bytes());
-                        let (date, now) = self.check_date(&parts.headers, accepts)?;
+                        let (date, date_text, now) = self.check_date(&parts.headers, accepts)?;
                         let client = self.lookup(creds.client_id(), accepts, wait).await?;
                         Credentials::Signed {
                             client,
                             signature,
                             date,
+                            date_text,
                             now,
                         }
                     }

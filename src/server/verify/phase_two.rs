@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 
-use http::header::DATE;
 use http::request::Parts;
 
 use super::{
@@ -63,14 +62,14 @@ impl Verifier {
         let accepts = op.auth();
         match &established.credentials {
             Credentials::Signed {
-                client, signature, ..
+                client,
+                signature,
+                date_text,
+                ..
             } => {
-                // Phase one checked that there is exactly one Date, and that it parses.
-                let date_text = parts
-                    .headers
-                    .get(DATE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
+                // Phase one checked that there is exactly one Date, that it parses, and kept
+                // its text (ASCII digits and separators).
+                let date_text = std::str::from_utf8(date_text).unwrap_or_default();
                 let called_path = established
                     .called_path
                     .as_deref()
@@ -132,6 +131,7 @@ impl Verifier {
                 signature,
                 date,
                 now,
+                ..
             } => {
                 if let Some(guard) = &self.replay {
                     self.record(guard.as_ref(), client.id(), &signature, date, now, accepts)
