@@ -75,10 +75,19 @@ pub(crate) struct SignedAttempt {
     /// The clock offset the request was signed with.
     offset_used: i64,
     /// The clock offset once the answer was seen: what a second attempt is signed with.
-    pub(crate) offset_now: i64,
+    offset_now: i64,
 }
 
 impl SignedAttempt {
+    /// Say, once for both front ends, that the answer refused the `Date` and the request is
+    /// sent again with the corrected clock.
+    pub(crate) fn log_retry(&self) {
+        tracing::info!(
+            clock_offset_secs = self.offset_now,
+            "server refused a request whose Date was off its clock; corrected the clock and retrying once"
+        );
+    }
+
     /// `None` when a second attempt cannot go differently (the answer did not move the clock,
     /// or had no usable `Date`); else whether the request's `Date` was more than a minute off
     /// the server's clock.

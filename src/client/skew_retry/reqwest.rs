@@ -111,10 +111,7 @@ impl Middleware for ClockSkewRetry {
         if !refused {
             return Ok(response);
         }
-        tracing::info!(
-            clock_offset_secs = attempt.offset_now,
-            "server refused a request whose Date was off its clock; corrected the clock and retrying once"
-        );
+        attempt.log_retry();
         let response = next.run(copy, extensions).await;
         extensions.remove::<SignedAttempt>();
         response

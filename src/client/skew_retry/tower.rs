@@ -136,10 +136,7 @@ where
             if !refused {
                 return Ok(response);
             }
-            tracing::info!(
-                clock_offset_secs = attempt.offset_now,
-                "server refused a request whose Date was off its clock; corrected the clock and retrying once"
-            );
+            attempt.log_retry();
             std::future::poll_fn(|cx| inner.poll_ready(cx))
                 .await
                 .map_err(Into::into)?;
