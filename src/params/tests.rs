@@ -90,7 +90,9 @@ proptest::proptest! {
     #[test]
     fn decodes_as_the_reference(
         input in proptest::collection::vec(
-            proptest::sample::select(b"ab=&+%2F0z\n\xc3\xa9".to_vec()),
+            // With the neighbours of the four special bytes (`*` `,` `$` `'` `<` `>`) and
+            // the bytes at the edges of the word tests (0x00, 0x01, 0x7f, 0x80, 0xff).
+            proptest::sample::select(b"ab=&+%2F0z\n\xc3\xa9*,$'<>\x00\x01\x7f\x80\xff".to_vec()),
             0..700,
         ),
         prefix in 0usize..300,
@@ -122,6 +124,22 @@ proptest::proptest! {
             list.iter().skip(1).map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
         proptest::prop_assert_eq!(got, reference(&input));
     }
+}
+
+#[test]
+fn plus_signs_and_runs_of_escapes() {
+    // A `+` among ordinary bytes in one eight-byte run changes only itself; escapes in a row
+    // stop at the first that is not one, and a broken escape is kept as it is.
+    let list = ParamList::from_urlencoded(b"k=+*+*,+a*&e=%22%2C%2%41%4g%&+=+").unwrap();
+    let got: Vec<(&[u8], &[u8])> = list.iter().collect();
+    assert_eq!(
+        got,
+        [
+            (&b"k"[..], &b" * *, a*"[..]),
+            (b"e", b"\",%2A%4g%"),
+            (b" ", b" "),
+        ]
+    );
 }
 
 #[test]
