@@ -25,6 +25,9 @@ import sys
 import tempfile
 
 ROOT = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
+# The scheme bench's routines and request sizes.
+SIZES = ["tiny", "typical", "large"]
+KINDS = ["sign", "verify", "canonical", "hmac_cached", "naive", "floor", "floor_hmac"]
 
 
 def load():
@@ -53,9 +56,8 @@ def main():
     est = load()
     if not est:
         sys.exit(f"no criterion results under {ROOT}: run the benches first")
-    sizes = ["tiny", "typical", "large"]
-    kinds = ["sign", "verify", "canonical", "hmac_cached", "naive", "floor"]
-    scheme = [f"scheme/{k}/{s}" for k in kinds for s in sizes]
+    sizes = SIZES
+    scheme = [f"scheme/{k}/{s}" for k in KINDS for s in sizes]
     present = [i for i in scheme if i in est]
     if present:
         print("scheme (janrain-signed HMAC hot path):")
@@ -69,6 +71,8 @@ def main():
             if med("sign") and med("floor"):
                 r = med("sign") / med("floor")
                 parts.append(f"sign/floor = {r:.3f} (<= {limits[s]}: {verdict(r <= limits[s])})")
+            if med("floor_hmac") and med("floor"):
+                parts.append(f"floor_hmac/floor = {med('floor_hmac') / med('floor'):.3f}")
             if med("sign") and med("hmac_cached"):
                 parts.append(f"sign/hmac_cached = {med('sign') / med('hmac_cached'):.3f}")
             if med("naive") and med("sign"):
@@ -104,9 +108,7 @@ def main():
 def instructions(binary, ids):
     """Instructions per call of each routine: callgrind counts only inside the bench's `counted`
     loop, run twice with different call counts so that the loop's own setup cancels out."""
-    sizes = ["tiny", "typical", "large"]
-    kinds = ["sign", "verify", "canonical", "hmac_cached", "naive", "floor"]
-    ids = ids or [f"scheme/{k}/{s}" for s in sizes for k in kinds]
+    ids = ids or [f"scheme/{k}/{s}" for s in SIZES for k in KINDS]
     per_call = {}
     for i in ids:
         counts = []
