@@ -27,7 +27,7 @@ import tempfile
 ROOT = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
 # The scheme bench's routines and request sizes.
 SIZES = ["tiny", "typical", "large"]
-KINDS = ["sign", "verify", "canonical", "hmac_cached", "naive", "floor", "floor_hmac"]
+KINDS = ["sign", "verify", "canonical", "sign_hmac_crate", "hmac_cached", "naive", "floor", "floor_hmac"]
 
 
 def load():
@@ -73,6 +73,9 @@ def main():
                 parts.append(f"sign/floor = {r:.3f} (<= {limits[s]}: {verdict(r <= limits[s])})")
             if med("floor_hmac") and med("floor"):
                 parts.append(f"floor_hmac/floor = {med('floor_hmac') / med('floor'):.3f}")
+            if med("sign") and med("sign_hmac_crate"):
+                r = med("sign_hmac_crate") / med("sign")
+                parts.append(f"sign_hmac_crate/sign = {r:.3f}")
             if med("sign") and med("hmac_cached"):
                 parts.append(f"sign/hmac_cached = {med('sign') / med('hmac_cached'):.3f}")
             if med("naive") and med("sign"):

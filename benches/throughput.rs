@@ -7,6 +7,7 @@
 //! cargo bench --bench throughput               # 5 seconds per router
 //! cargo bench --bench throughput -- 10         # 10 seconds per router
 //! THROUGHPUT_SECONDS=2 THROUGHPUT_CONNECTIONS=16 cargo bench --bench throughput
+//! THROUGHPUT_ONLY=with_layer cargo bench --bench throughput   # one router, for a profiler
 //! ```
 //!
 //! The time given is split into rounds that alternate between the two routers, so that load
@@ -56,6 +57,12 @@ fn seconds() -> f64 {
         .filter(|s| s.is_finite())
         .unwrap_or(5.0)
         .clamp(0.1, 600.0)
+}
+
+/// One router alone (`THROUGHPUT_ONLY=with_layer` or `without_layer`), so that a profiler
+/// sees only its requests; both when unset.
+fn only() -> Option<String> {
+    std::env::var("THROUGHPUT_ONLY").ok().filter(|s| !s.is_empty())
 }
 
 /// Keep-alive connections: `THROUGHPUT_CONNECTIONS`, else 32.
@@ -206,10 +213,16 @@ fn main() {
             .expect("a request")
     });
 
-    let servers = [
-        ("without_layer", Server::start(bare)),
-        ("with_layer", Server::start(verified)),
-    ];
+    let only = only();
+    let servers: Vec<(&str, Server)> = [("without_layer", bare), ("with_layer", verified)]
+        .into_iter()
+        .filter(|(name, _)| only.as_deref().is_none_or(|only| only == *name))
+        .map(|(name, router)| (name, Server::start(router)))
+        .collect();
+    assert!(
+        !servers.is_empty(),
+        "THROUGHPUT_ONLY names no router: use with_layer or without_layer"
+    );
     println!(
         "throughput: {seconds} s per router in {ROUNDS} alternating rounds, {connections} \
          keep-alive connections, server on one runtime thread, load generator on another"
@@ -224,7 +237,7 @@ fn main() {
         );
     }
     let round = Duration::from_secs_f64(seconds / f64::from(ROUNDS));
-    let mut totals = [(0u64, Duration::ZERO); 2];
+    let mut totals = vec![(0u64, Duration::ZERO); servers.len()];
     for _ in 0..ROUNDS {
         for (total, (_, server)) in totals.iter_mut().zip(&servers) {
             let (done, took) = drive(server.addr, request.clone(), connections, round);
@@ -239,8 +252,10 @@ fn main() {
     for ((name, _), (rate, (done, _))) in servers.iter().zip(rates.iter().zip(&totals)) {
         println!("throughput/{name:14} {rate:10.0} requests/s ({done} requests)");
     }
-    println!(
-        "throughput/ratio          {:.3} (with_layer / without_layer)",
-        rates[1] / rates[0]
-    );
+    if let [without, with] = rates[..] {
+        println!(
+            "throughput/ratio          {:.3} (with_layer / without_layer)",
+            with / without
+        );
+    }
 }
