@@ -1,7 +1,8 @@
 //! Requests per second over real loopback HTTP/1.1: the same axum Router with and without
 //! [`VerifyLayer`], each served on a one-thread tokio runtime, driven by an in-process load
 //! generator (hyper client connections kept alive, on a runtime thread of its own) for a fixed
-//! time. Prints requests/s for both and their ratio.
+//! time. Prints requests/s for both and their ratio; and, for scale, the same for the router
+//! behind a middleware that does nothing (`empty_middleware`): what any layer costs here.
 //!
 //! ```text
 //! cargo bench --bench throughput               # 5 seconds per router
@@ -10,7 +11,7 @@
 //! THROUGHPUT_ONLY=with_layer cargo bench --bench throughput   # one router, for a profiler
 //! ```
 //!
-//! The time given is split into rounds that alternate between the two routers, so that load
+//! The time given is split into rounds that alternate between the routers, so that load
 //! from other processes falls on both alike. Every response must be 200. Only loopback
 //! addresses are used, and the run ends after the time given (at most 600 s per router).
 
@@ -59,10 +60,12 @@ fn seconds() -> f64 {
         .clamp(0.1, 600.0)
 }
 
-/// One router alone (`THROUGHPUT_ONLY=with_layer` or `without_layer`), so that a profiler
-/// sees only its requests; both when unset.
+/// One router alone (`THROUGHPUT_ONLY=with_layer`, `without_layer` or `empty_middleware`), so
+/// that a profiler sees only its requests; all of them when unset.
 fn only() -> Option<String> {
-    std::env::var("THROUGHPUT_ONLY").ok().filter(|s| !s.is_empty())
+    std::env::var("THROUGHPUT_ONLY")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 /// Keep-alive connections: `THROUGHPUT_CONNECTIONS`, else 32.
@@ -214,14 +217,25 @@ fn main() {
     });
 
     let only = only();
-    let servers: Vec<(&str, Server)> = [("without_layer", bare), ("with_layer", verified)]
-        .into_iter()
-        .filter(|(name, _)| only.as_deref().is_none_or(|only| only == *name))
-        .map(|(name, router)| (name, Server::start(router)))
-        .collect();
+    // A middleware that does nothing, for scale: what any layer costs a request here.
+    let empty: Router =
+        Router::new()
+            .route("/entity.update", post(handler))
+            .layer(axum::middleware::from_fn(
+                |request: axum::extract::Request, next: axum::middleware::Next| next.run(request),
+            ));
+    let servers: Vec<(&str, Server)> = [
+        ("without_layer", bare),
+        ("with_layer", verified),
+        ("empty_middleware", empty),
+    ]
+    .into_iter()
+    .filter(|(name, _)| only.as_deref().is_none_or(|only| only == *name))
+    .map(|(name, router)| (name, Server::start(router)))
+    .collect();
     assert!(
         !servers.is_empty(),
-        "THROUGHPUT_ONLY names no router: use with_layer or without_layer"
+        "THROUGHPUT_ONLY names no router: use with_layer, without_layer or empty_middleware"
     );
     println!(
         "throughput: {seconds} s per router in {ROUNDS} alternating rounds, {connections} \
@@ -250,12 +264,16 @@ fn main() {
         .map(|(done, took)| *done as f64 / took.as_secs_f64())
         .collect();
     for ((name, _), (rate, (done, _))) in servers.iter().zip(rates.iter().zip(&totals)) {
-        println!("throughput/{name:14} {rate:10.0} requests/s ({done} requests)");
+        println!("throughput/{name:16} {rate:10.0} requests/s ({done} requests)");
     }
-    if let [without, with] = rates[..] {
+    if let [without, with, empty] = rates[..] {
         println!(
             "throughput/ratio          {:.3} (with_layer / without_layer)",
             with / without
+        );
+        println!(
+            "throughput/empty_ratio    {:.3} (empty_middleware / without_layer)",
+            empty / without
         );
     }
 }
