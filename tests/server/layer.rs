@@ -17,23 +17,8 @@ use janrain_auth::scheme::{
 use janrain_auth::server::VerifyLayerBuilder;
 use reqwest::StatusCode;
 use serde_json::Value;
-use support::{NOW, assert_error, send, serve_app as serve};
+use support::{NOW, assert_error, secret, send, serve_app as serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Secrets of the demo clients, by id.
-fn secret(id: &str) -> &'static str {
-    match id {
-        "owner_client" => "owner-secret-4f7a1c",
-        "issuer_client" => "issuer-secret-9b2e5d",
-        "direct_client" => "direct-secret-1d8c3a",
-        "reader_client" => "reader-secret-6e0f2b",
-        "login_client" => "login-secret-3a9d7e",
-        "metadata_client" => "metadata-secret-7c4b1f",
-        "rotating_client" => "rotating-old-secret-2f6a",
-        "second_login_client" => "second-login-secret-5b3c",
-        _ => "no-such-secret",
-    }
-}
 
 fn builder() -> VerifyLayerBuilder {
     support::builder(&support::clock())

@@ -23,8 +23,8 @@ use serde_json::Value;
 
 /// The time every server and request of these tests agrees on.
 pub const NOW: &str = "2026-03-01 12:00:00";
-/// The demo clients and tokens (`examples/demo-clients.json`).
-pub const CLIENTS: &str = include_str!("../../examples/demo-clients.json");
+/// The demo clients and tokens (`examples/demo-clients.json`), and the first secret of each.
+pub use janrain_auth_load::{CLIENTS, secret};
 /// A demo client with `direct_read_access`, and its secret.
 pub const READER: (&str, &str) = ("reader_client", "reader-secret-6e0f2b");
 

@@ -11,9 +11,7 @@ use janrain_auth::server::{ClientsFile, MemoryReplayGuard};
 use tokio::sync::Mutex;
 
 use crate::plan::{Expected, Kind, Plan, UNAUTHORIZED, plan};
-use crate::{BODY_LIMIT, Options, Report};
-
-const CLIENTS: &str = include_str!("../../../examples/demo-clients.json");
+use crate::{BODY_LIMIT, CLIENTS, Options, Report};
 
 /// What came back, reduced to what is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -42,7 +42,11 @@ mod report;
 use std::time::Duration;
 
 pub use drive::run;
+pub use plan::secret;
 pub use report::Report;
+
+/// The demo clients and tokens the emulator serves (`examples/demo-clients.json`).
+pub const CLIENTS: &str = include_str!("../../../examples/demo-clients.json");
 
 /// The body limit of the server under test: small, so that over-limit bodies are cheap.
 pub const BODY_LIMIT: usize = 4096;

@@ -1,6 +1,7 @@
 //! The mix of requests: every kind, valid and invalid, with the answer each deserves.
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use janrain_auth::credentials::{ClientId, ClientSecret};
@@ -104,16 +105,28 @@ impl Kind {
     }
 }
 
+/// The first secret of the demo client `id`, as the clients file the emulator serves gives
+/// it ([`crate::CLIENTS`]); a string that is no client's secret for an unknown id.
 pub fn secret(id: &str) -> &'static str {
-    match id {
-        "owner_client" => "owner-secret-4f7a1c",
-        "issuer_client" => "issuer-secret-9b2e5d",
-        "direct_client" => "direct-secret-1d8c3a",
-        "reader_client" => "reader-secret-6e0f2b",
-        "login_client" => "login-secret-3a9d7e",
-        "rotating_client" => "rotating-old-secret-2f6a",
-        _ => "not-a-secret-of-any-client",
-    }
+    static SECRETS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    let secrets = SECRETS.get_or_init(|| {
+        let file: serde_json::Value =
+            serde_json::from_str(crate::CLIENTS).expect("the demo clients file is JSON");
+        file["clients"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|client| {
+                let id = client["client_id"].as_str()?;
+                let secret = client["secrets"][0].as_str()?;
+                Some((id.to_owned(), secret.to_owned()))
+            })
+            .collect()
+    });
+    secrets
+        .iter()
+        .find(|(known, _)| known == id)
+        .map_or("not-a-secret-of-any-client", |(_, secret)| secret.as_str())
 }
 
 pub fn now_text(offset_secs: i64) -> String {
