@@ -19,8 +19,9 @@ use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
 use janrain_auth::scheme::{Canonicalization, ParamOrder, SIGNATURE_LEN, SigningKey, StringToSign};
+use janrain_auth_fuzz::hmac_block;
 use libfuzzer_sys::fuzz_target;
-use sha1::{Digest, Sha1};
+use sha1::Sha1;
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -41,17 +42,6 @@ fuzz_target!(|data: &[u8]| {
         check(input);
     }
 });
-
-/// The 64-byte block HMAC-SHA1 actually keys with.
-fn hmac_block(key: &[u8]) -> [u8; 64] {
-    let mut block = [0u8; 64];
-    if key.len() > 64 {
-        block[..20].copy_from_slice(&Sha1::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    block
-}
 
 fn reference_string(
     endpoint: &str,

@@ -59,7 +59,6 @@ use janrain_auth::server::{
     AuthenticatedClient, ClientsFile, MemoryReplayGuard, MemoryStore, MemoryTokens, VerifiedBody,
     VerifyLayer,
 };
-use sha1::{Digest, Sha1};
 use tower::{Layer, ServiceExt};
 
 use self::basic::*;

@@ -1,6 +1,7 @@
 //! janrain-signed requests, with deliberate faults, and the model's prediction for them.
 
 use super::*;
+use crate::hmac_block;
 
 #[derive(Arbitrary, Debug)]
 pub(crate) struct Signed {
@@ -17,17 +18,6 @@ pub(crate) struct Signed {
     pub(crate) sample_form: bool,
     pub(crate) delivery: Delivery,
     pub(crate) send_twice: bool,
-}
-
-/// The HMAC key block, to tell keys that are the same HMAC key apart from different ones.
-pub(crate) fn hmac_block(key: &[u8]) -> [u8; 64] {
-    let mut block = [0u8; 64];
-    if key.len() > 64 {
-        block[..20].copy_from_slice(&Sha1::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    block
 }
 
 pub(crate) fn signed(config: Config, input: Signed) {
