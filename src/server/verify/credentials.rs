@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http::HeaderMap;
 use http::header::DATE;
 
+use super::principal::{self, Principal};
 use super::{Halt, Held, MAX_REPLAY_TTL, Outcome, Verifier, Wait, refusal};
 use crate::credentials::{ApiClient, ClientId, ClientSecret};
 use crate::params::ParamList;
@@ -189,12 +190,13 @@ impl Verifier {
 
     /// A login-client operation: the `client_id` parameter (exactly one, checked by
     /// [`Self::check_parameters`]) names a `login_client` client; where the operation takes
-    /// one, the `access_token` must have been issued to it.
+    /// one, the `access_token` must have been issued to it, for a user, and the request then
+    /// acts for that user (see [`principal`]).
     pub(super) async fn login_client(
         &self,
         params: &ParamList,
         op: &Operation,
-    ) -> Result<(Arc<ApiClient>, AuthMethod), Rejection> {
+    ) -> Result<(Arc<ApiClient>, AuthMethod, Option<Arc<str>>), Rejection> {
         let accepts = op.auth();
         let missing = |name: &str| {
             refusal(
@@ -228,23 +230,31 @@ impl Verifier {
         let token = params.get(b"access_token");
         let needs_token = accepts.contains(AuthMethod::LoginClientWithToken)
             && !accepts.contains(AuthMethod::LoginClient);
-        let method = match token {
+        let (method, user) = match token {
             None if needs_token => return Err(missing("access_token")),
             Some(token) if accepts.contains(AuthMethod::LoginClientWithToken) => {
-                self.check_token(token, client.id(), accepts).await?;
-                AuthMethod::LoginClientWithToken
+                let record = self.check_token(token, client.id(), accepts).await?;
+                (AuthMethod::LoginClientWithToken, record.uuid)
             }
-            _ => AuthMethod::LoginClient,
+            // A token where the operation takes none is refused by the principal's check.
+            _ => (AuthMethod::LoginClient, None),
         };
-        Ok((client, method))
+        let principal = Principal {
+            method,
+            client: Some(client.id()),
+            user: user.as_deref(),
+        };
+        principal::check(params, principal, accepts)?;
+        Ok((client, method, user.map(Arc::from)))
     }
 
+    /// The grant of a login client's `access_token`: known, issued to `client_id`, unexpired.
     pub(super) async fn check_token(
         &self,
         token: &[u8],
         client_id: &ClientId,
         accepts: AuthMethods,
-    ) -> Result<(), Rejection> {
+    ) -> Result<TokenRecord, Rejection> {
         let reject = |kind, text: &str| refusal(kind, text, accepts);
         // Parameters are UTF-8 (checked with the rest).
         let token = std::str::from_utf8(token).unwrap_or_default();
@@ -261,7 +271,7 @@ impl Verifier {
                 "the access_token has expired; sign the user in again",
             ));
         }
-        Ok(())
+        Ok(record)
     }
 
     /// What the token verifier recorded for `token`: unknown tokens are 412, a verifier that
@@ -315,36 +325,13 @@ impl Verifier {
                 "the access_token has expired; sign the user in again",
             ));
         }
-        if let Some(claimed) = params.get(b"client_id")
-            && claimed != record.client_id.as_str().as_bytes()
-        {
-            return Err(reject(
-                RejectionKind::AccessTokenOtherClient,
-                "the access_token was issued to another client than the client_id sent with it",
-            ));
-        }
-        let Some(user) = record.uuid.as_deref() else {
-            return Err(reject(
-                RejectionKind::InvalidAccessToken,
-                "the access_token was not issued for a user, so it cannot act for one",
-            ));
+        let principal = Principal {
+            method: AuthMethod::OAuth,
+            client: Some(&record.client_id),
+            user: record.uuid.as_deref(),
         };
-        if let Some(named) = params.get(b"uuid")
-            && named != user.as_bytes()
-        {
-            return Err(reject(
-                RejectionKind::AccessTokenUserMismatch,
-                "the uuid parameter names another user than the one the access_token was \
-                 issued for; a user's token reaches that user's record only",
-            ));
-        }
-        if params.get(b"id").is_some() || params.get(b"key_attribute").is_some() {
-            return Err(reject(
-                RejectionKind::AccessTokenUserMismatch,
-                "a request made with a user's access_token addresses that user; send no id or \
-                 key_attribute (the uuid, if any, must be the token's)",
-            ));
-        }
+        principal::check(&params, principal, accepts)?;
+        let user = record.uuid.as_deref().map(Arc::from);
         let Some(client) = self.lookup_optional(record.client_id.as_str()).await? else {
             return Err(reject(
                 RejectionKind::InvalidAccessToken,
@@ -357,7 +344,7 @@ impl Verifier {
             held,
             client: Some(client),
             method: AuthMethod::OAuth,
-            user: Some(Arc::from(user)),
+            user,
             rewritten: false,
         })
     }
@@ -390,6 +377,12 @@ impl Verifier {
             .basic(&id, secret, op, Wait::Allowed)
             .await
             .map_err(Halt::refusal)?;
+        let principal = Principal {
+            method: AuthMethod::FormCredentials,
+            client: Some(client.id()),
+            user: None,
+        };
+        principal::check(&params, principal, accepts)?;
         let params = params.without(&[b"client_secret"]);
         let pairs: Vec<(&[u8], &[u8])> = params.iter().collect();
         let body = Bytes::from(crate::params::encode_urlencoded(&pairs));

@@ -26,6 +26,7 @@ mod credentials;
 mod future;
 mod parameters;
 mod phase_two;
+mod principal;
 
 use super::replay::ReplayGuard;
 use super::store::{ClientStore, TokenVerifier};

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 use http::request::Parts;
 
+use super::principal::{self, Principal};
 use super::{
     Credentials, Established, Held, Outcome, Remainder, Settled, Verifier, how_to_authenticate,
     refusal,
@@ -89,12 +90,16 @@ impl Verifier {
                     ));
                 }
                 self.permit(client, op)?;
+                principal::check(params, Principal::client(AuthMethod::Signature, client), accepts)?;
                 if self.replay.is_some() {
                     return Ok(Settled::Later);
                 }
                 Ok(Settled::Now(client.clone(), AuthMethod::Signature))
             }
-            Credentials::Basic(client) => Ok(Settled::Now(client.clone(), AuthMethod::Basic)),
+            Credentials::Basic(client) => {
+                principal::check(params, Principal::client(AuthMethod::Basic, client), accepts)?;
+                Ok(Settled::Now(client.clone(), AuthMethod::Basic))
+            }
             Credentials::OAuth(_) => {
                 if params.get(b"access_token").is_some() {
                     return Err(refusal(
@@ -157,10 +162,18 @@ impl Verifier {
                     return self.oauth(&token, params, held, op).await;
                 }
                 if ways.login_client {
-                    let (client, method) = self.login_client(&params, op).await?;
-                    return Ok(accepted(params, held, client, method));
+                    let (client, method, user) = self.login_client(&params, op).await?;
+                    let mut outcome = accepted(params, held, client, method);
+                    outcome.user = user;
+                    return Ok(outcome);
                 }
                 if ways.none {
+                    let principal = Principal {
+                        method: AuthMethod::None,
+                        client: None,
+                        user: None,
+                    };
+                    principal::check(&params, principal, accepts)?;
                     return Ok(Outcome {
                         params,
                         held,
