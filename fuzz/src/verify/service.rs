@@ -6,6 +6,7 @@ use super::*;
 #[derive(Default)]
 pub(crate) struct Seen {
     pub(crate) client: Option<AuthenticatedClient>,
+    pub(crate) params: Option<VerifiedParams>,
     pub(crate) headers: http::HeaderMap,
     pub(crate) uri: Option<http::Uri>,
     pub(crate) body: Option<Vec<u8>>,
@@ -85,7 +86,7 @@ pub(crate) struct Answer {
 pub(crate) fn call(layer: &VerifyLayer, request: Request<FuzzBody>) -> Answer {
     let seen = Arc::new(Mutex::new(None::<Seen>));
     let record = seen.clone();
-    let handler = tower::service_fn(move |request: Request<VerifiedBody<FuzzBody>>| {
+    let handler = tower::service_fn(move |request: Request<VerifiedBody>| {
         let record = record.clone();
         async move {
             let (parts, body) = request.into_parts();
@@ -96,6 +97,7 @@ pub(crate) fn call(layer: &VerifyLayer, request: Request<FuzzBody>) -> Answer {
             };
             *record.lock().unwrap() = Some(Seen {
                 client: parts.extensions.get::<AuthenticatedClient>().cloned(),
+                params: parts.extensions.get::<VerifiedParams>().cloned(),
                 headers: parts.headers.clone(),
                 uri: Some(parts.uri.clone()),
                 body,
