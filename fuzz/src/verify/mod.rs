@@ -58,7 +58,7 @@ use janrain_auth::scheme::{
     signature_header,
 };
 use janrain_auth::server::{
-    AuthenticatedClient, ClientsFile, MemoryReplayGuard, MemoryStore, MemoryTokens, VerifiedBody,
+    AuthenticatedClient, ClientsFile, Deferred, MemoryReplayGuard, MemoryStore, MemoryTokens, VerifiedBody,
     VerifiedParams, VerifyLayer,
 };
 use tower::{Layer, ServiceExt};

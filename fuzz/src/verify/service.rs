@@ -19,6 +19,8 @@ pub(crate) struct Config {
     pub(crate) lenient_forms: bool,
     pub(crate) enforce_methods: bool,
     pub(crate) window: Window,
+    /// The stores answer one poll later (the waiting path of every store across a network).
+    pub(crate) deferred: bool,
 }
 
 /// The date window: the default 300 s each way, a few seconds, or none at all
@@ -44,8 +46,12 @@ impl Window {
 pub(crate) fn layer(config: Config) -> VerifyLayer {
     let w = world();
     let clock = ManualClock::at(w.now);
-    let mut builder = VerifyLayer::builder(w.store.clone())
-        .token_verifier(w.tokens.clone())
+    let mut builder = if config.deferred {
+        VerifyLayer::builder(Deferred(w.store.clone())).token_verifier(Deferred(w.tokens.clone()))
+    } else {
+        VerifyLayer::builder(w.store.clone()).token_verifier(w.tokens.clone())
+    };
+    builder = builder
         .clock(clock.clone())
         .body_limit(BODY_LIMIT)
         .body_timeout(Duration::from_secs(1))
@@ -65,13 +71,16 @@ pub(crate) fn layer(config: Config) -> VerifyLayer {
             builder.accept_forms([Canonicalization::CANONICAL, Canonicalization::SAMPLE_CODE]);
     }
     if config.replay {
-        builder = builder.replay_guard(
-            MemoryReplayGuard::builder()
-                .capacity(4096)
-                .shards(4)
-                .clock(clock)
-                .build(),
-        );
+        let guard = MemoryReplayGuard::builder()
+            .capacity(4096)
+            .shards(4)
+            .clock(clock)
+            .build();
+        builder = if config.deferred {
+            builder.replay_guard(Deferred(guard))
+        } else {
+            builder.replay_guard(guard)
+        };
     }
     builder.build()
 }
