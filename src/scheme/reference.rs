@@ -10,9 +10,12 @@
 //! tests, its property tests on generated requests, and its fuzz targets all call them rather
 //! than keep copies of their own.
 //!
-//! They are public so that code outside the crate can do the same: test another
-//! implementation of janrain-signed (in any language) against them, or print the exact bytes
-//! a server signs when a signature does not match.
+//! They are public, and documented rather than hidden, because the property tests and fuzz
+//! targets are crates of their own that see only the public API, and because code outside the
+//! crate has the same use for them: to test another implementation of janrain-signed (in any
+//! language) against them, or to print the exact bytes a server signs when a signature does
+//! not match. What they compute is fixed by the scheme itself, so they are as stable as
+//! [`StringToSign`](super::StringToSign)'s bytes.
 //!
 //! ```
 //! use janrain_auth::scheme::{Canonicalization, SigningKey, StringToSign, reference};
