@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod examples;
 pub mod proxy;
 pub mod redis_servers;
 pub mod traces;
@@ -39,25 +40,6 @@ pub fn builder(clock: &ManualClock) -> VerifyLayerBuilder {
     VerifyLayer::builder(store)
         .token_verifier(tokens)
         .clock(clock.clone())
-}
-
-/// The example `name` as `cargo test` builds it (in `target/<profile>/examples/`, next to the
-/// test's `deps/`), or `None`, with a note, when only the test was built.
-pub fn example_binary(name: &str) -> Option<std::path::PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let path = exe
-        .parent()?
-        .parent()?
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if path.is_file() {
-        return Some(path);
-    }
-    eprintln!(
-        "note: {} is not built (run the whole `cargo test`, or `cargo build --example {name}`); skipping",
-        path.display()
-    );
-    None
 }
 
 /// Serve `app` on a free loopback port; its base URL.
