@@ -1,5 +1,5 @@
-//! `RedisClientStore` and `RedisTokens` against a real Redis (`REDIS_URL`, else the one on
-//! 127.0.0.1:6379, else a `redis-server` started here): two nodes (two axum servers, each with
+//! `RedisClientStore` and `RedisTokens` against a real Redis (`REDIS_URL`, else a
+//! `redis-server` started here on a free loopback port): two nodes (two axum servers, each with
 //! its own layer, store and connection) sharing one Redis, a secret rotated while they serve,
 //! tokens issued on one node and verified on the other, and Redis going away and coming back.
 //! Every test uses its own random key prefix.

@@ -1,5 +1,5 @@
-//! The Redis replay guard against a real Redis (`REDIS_URL`, else the one on 127.0.0.1:6379,
-//! else a `redis-server` these tests start on a free loopback port): real axum servers on
+//! The Redis replay guard against a real Redis (`REDIS_URL`, else a `redis-server` these tests
+//! start on a free loopback port): real axum servers on
 //! loopback, each with its own layer and its own guard, called with a real reqwest client.
 //! Every test uses a fresh random key prefix, so tests never see each other's keys, and nothing
 //! here sleeps for more than about two seconds.
