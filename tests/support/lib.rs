@@ -12,6 +12,7 @@ pub mod traces;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use axum::Router;
 use janrain_auth::credentials::ClientId;
@@ -40,6 +41,21 @@ pub fn builder(clock: &ManualClock) -> VerifyLayerBuilder {
     VerifyLayer::builder(store)
         .token_verifier(tokens)
         .clock(clock.clone())
+}
+
+/// The timeout the Redis tests give the guard and the store whose waits they time.
+pub const REDIS_TIMEOUT: Duration = Duration::from_millis(300);
+
+/// `took`, the time a request that may wait out `timeout` took, is within that timeout plus
+/// three quarters of it: the time of the request itself (a few milliseconds, up to 12 ms
+/// measured on a loaded 2-core machine) leaves room, and a timeout waited twice (2x) fails.
+#[track_caller]
+pub fn assert_within_timeout(took: Duration, timeout: Duration, what: &str) {
+    let bound = timeout + timeout * 3 / 4;
+    assert!(
+        took < bound,
+        "{what}: took {took:?}, more than {bound:?} for a timeout of {timeout:?}"
+    );
 }
 
 /// Serve `app` on a free loopback port; its base URL.
