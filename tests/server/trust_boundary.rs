@@ -534,13 +534,16 @@ enum Auth {
     Basic,
 }
 
+/// A parameter as sent: its key and value bytes.
+type Pair = (Vec<u8>, Vec<u8>);
+
 /// One generated request.
 #[derive(Debug, Clone)]
 struct Case {
     auth: Auth,
     placement: Placement,
     reader: Reader,
-    params: Vec<(Vec<u8>, Vec<u8>)>,
+    params: Vec<Pair>,
 }
 
 /// Text over an alphabet that reaches what matters to the layer and to the string to sign:
@@ -627,7 +630,7 @@ const NOT_TEXT: Refusal = (400, 200, "invalid_argument");
 /// shows it (sorted; one value per key, the last, for a `Form` into a map).
 fn expected(case: &Case) -> Result<Vec<(String, String)>, Refusal> {
     let empty = case.params.is_empty();
-    let params: &[(Vec<u8>, Vec<u8>)] = match case.placement {
+    let params: &[Pair] = match case.placement {
         Placement::OtherType(LOOK_ALIKE) => return Err(UNSUPPORTED),
         Placement::Both | Placement::FormOnGet if !empty => return Err(AMBIGUOUS),
         // A body that is not a form holds no parameters (the query string, empty, does); no
@@ -715,13 +718,13 @@ struct Reached {
 
 impl Reached {
     fn count(&mut self, case: &Case, answer: &Result<Vec<(String, String)>, Refusal>) {
-        fn key(p: &(Vec<u8>, Vec<u8>)) -> &[u8] {
+        fn key(p: &Pair) -> &[u8] {
             &p.0
         }
-        fn value(p: &(Vec<u8>, Vec<u8>)) -> &[u8] {
+        fn value(p: &Pair) -> &[u8] {
             &p.1
         }
-        let bytes = |pick: fn(&(Vec<u8>, Vec<u8>)) -> &[u8], what: &[u8]| {
+        let bytes = |pick: fn(&Pair) -> &[u8], what: &[u8]| {
             case.params
                 .iter()
                 .any(|p| pick(p).windows(what.len()).any(|w| w == what))
