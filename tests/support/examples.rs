@@ -12,25 +12,14 @@
 //! beside the one `cargo test` built: [`example_binary!`](crate::example_binary) reads them in the
 //! calling test crate with `cfg!(feature = ...)`. The profile is the directory the test binary
 //! runs from (`debug` for `dev`, `release`, or a custom profile's name). A feature missing from
-//! [`FEATURES`] costs a build, never a stale binary: the crate's examples compile the same under
-//! every feature set (the library's features come from its dev-dependency on itself).
+//! the macro's list costs a build, never a stale binary: the crate's examples compile the same
+//! under every feature set (the library's features come from its dev-dependency on itself).
 
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
-
-/// The crate's features, as [`example_binary!`](crate::example_binary) asks the calling test about
-/// them (`default` included: it is a feature like the others to cargo).
-pub const FEATURES: [&str; 6] = [
-    "default",
-    "axum",
-    "reqwest",
-    "redis",
-    "tower-http",
-    "emulator",
-];
 
 /// The example `name` of the package whose test calls it, built (or confirmed up to date) by
 /// cargo with that test's features and profile; its path. Panics with cargo's message when the
@@ -42,25 +31,27 @@ pub const FEATURES: [&str; 6] = [
 #[macro_export]
 macro_rules! example_binary {
     ($name:expr) => {
+        // The crate's features (`default` included: to cargo it is a feature like the
+        // others), each as the calling test crate was built.
         $crate::examples::built(
             env!("CARGO_MANIFEST_DIR"),
             $name,
-            [
-                cfg!(feature = "default"),
-                cfg!(feature = "axum"),
-                cfg!(feature = "reqwest"),
-                cfg!(feature = "redis"),
-                cfg!(feature = "tower-http"),
-                cfg!(feature = "emulator"),
+            &[
+                ("default", cfg!(feature = "default")),
+                ("axum", cfg!(feature = "axum")),
+                ("reqwest", cfg!(feature = "reqwest")),
+                ("redis", cfg!(feature = "redis")),
+                ("tower-http", cfg!(feature = "tower-http")),
+                ("emulator", cfg!(feature = "emulator")),
             ],
         )
     };
 }
 
-/// What [`example_binary!`](crate::example_binary) expands to: `enabled[i]` says whether
-/// [`FEATURES`]`[i]` is on in the calling test. Each example is built once per test binary;
-/// concurrent tests wait for that one build.
-pub fn built(manifest_dir: &str, name: &str, enabled: [bool; FEATURES.len()]) -> PathBuf {
+/// What [`example_binary!`](crate::example_binary) expands to: `features` names each feature and
+/// whether it is on in the calling test. Each example is built once per test binary; concurrent
+/// tests wait for that one build.
+pub fn built(manifest_dir: &str, name: &str, features: &[(&str, bool)]) -> PathBuf {
     static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
     let mut built = BUILT
         .lock()
@@ -69,26 +60,24 @@ pub fn built(manifest_dir: &str, name: &str, enabled: [bool; FEATURES.len()]) ->
     if let Some(path) = built.get(name) {
         return path.clone();
     }
-    let path = build(Path::new(manifest_dir), name, &enabled);
+    let path = build(Path::new(manifest_dir), name, features);
     built.insert(name.to_owned(), path.clone());
     path
 }
 
-/// The arguments that select `enabled` features.
-fn feature_args(enabled: &[bool; FEATURES.len()]) -> Vec<String> {
-    if enabled.iter().all(|&on| on) {
+/// The arguments that select the features that are on.
+fn feature_args(features: &[(&str, bool)]) -> Vec<String> {
+    if features.iter().all(|&(_, on)| on) {
         return vec!["--all-features".into()];
     }
     let mut args = Vec::new();
-    if !enabled[0] {
+    if !features.contains(&("default", true)) {
         args.push("--no-default-features".into());
     }
-    let named: Vec<&str> = FEATURES
+    let named: Vec<&str> = features
         .iter()
-        .zip(enabled)
-        .skip(1)
-        .filter(|(_, on)| **on)
-        .map(|(feature, _)| *feature)
+        .filter(|&&(feature, on)| on && feature != "default")
+        .map(|&(feature, _)| feature)
         .collect();
     if !named.is_empty() {
         args.push(format!("--features={}", named.join(",")));
@@ -112,7 +101,7 @@ fn profile_args() -> Vec<String> {
     }
 }
 
-fn build(manifest_dir: &Path, name: &str, enabled: &[bool; FEATURES.len()]) -> PathBuf {
+fn build(manifest_dir: &Path, name: &str, features: &[(&str, bool)]) -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from(env!("CARGO")));
     let out = Command::new(cargo)
         .current_dir(manifest_dir)
@@ -124,7 +113,7 @@ fn build(manifest_dir: &Path, name: &str, enabled: &[bool; FEATURES.len()]) -> P
         ])
         .arg("--manifest-path")
         .arg(manifest_dir.join("Cargo.toml"))
-        .args(feature_args(enabled))
+        .args(feature_args(features))
         .args(profile_args())
         .output()
         .expect("cargo runs");
