@@ -3,14 +3,14 @@
 //! and the one-line Janrain error; and against a server that records what it receives:
 //! `--access-token` and `--login-client`.
 //!
-//! `cargo test` builds the examples before it runs the integration tests; when only this test
-//! is built (`cargo test --test client`), the tests say so and check nothing.
+//! Each run asks cargo for the example first (`support::example_binary!`): built from its current
+//! sources with this test's features and profile, also when only this test binary is built
+//! (`cargo test --test client`).
 
 use janrain_auth_test_support as support;
 use janrain_auth_test_support::client as common_client;
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use common_client::api_client;
 use common_client::cloud::{Cloud, CloudConfig, start_cloud, users};
@@ -36,7 +36,7 @@ async fn run(cloud: &Cloud, args: &[&str]) -> (u8, String, String) {
 async fn run_at(base: &str, args: &[&str]) -> (u8, String, String) {
     let mut all = vec!["--base-url", base];
     all.extend_from_slice(args);
-    let bin = example_binary().expect("the example is built");
+    let bin = example_binary();
     let args: Vec<String> = all.iter().map(|a| a.to_string()).collect();
     // Off the runtime's threads: the servers the example calls run on them.
     let out =
@@ -52,12 +52,9 @@ async fn run_at(base: &str, args: &[&str]) -> (u8, String, String) {
     )
 }
 
-/// The built example, if `cargo test` built it (looked up once).
-fn example_binary() -> Option<&'static PathBuf> {
-    static BINARY: OnceLock<Option<PathBuf>> = OnceLock::new();
-    BINARY
-        .get_or_init(|| support::example_binary("client"))
-        .as_ref()
+/// The example, built from its current sources.
+fn example_binary() -> PathBuf {
+    support::example_binary!("client")
 }
 
 async fn recorder_run(recorder: &Recorder, args: &[&str]) -> (u8, String, String) {
@@ -70,7 +67,6 @@ async fn recorder_run(recorder: &Recorder, args: &[&str]) -> (u8, String, String
 /// `--find-all`.
 #[tokio::test]
 async fn access_token_calls_as_the_user() {
-    let Some(_) = example_binary() else { return };
     let recorder = start_recorder().await;
     for extra in [&[][..], &["--client-id", "c", "--secret", "s"]] {
         let mut args = vec![
@@ -131,7 +127,6 @@ async fn access_token_calls_as_the_user() {
 /// string with `--get`) and no `Authorization` header, with or without `--secret`.
 #[tokio::test]
 async fn login_client_sends_client_id() {
-    let Some(_) = example_binary() else { return };
     let recorder = start_recorder().await;
     for extra in [&[][..], &["--secret", "s"]] {
         let mut args = vec![
@@ -203,7 +198,6 @@ async fn login_client_sends_client_id() {
 /// The ways to call are checked before anything is sent.
 #[tokio::test]
 async fn ways_to_call_are_checked() {
-    let Some(_) = example_binary() else { return };
     let recorder = start_recorder().await;
     for bad in [
         &[
@@ -245,7 +239,6 @@ async fn ways_to_call_are_checked() {
 /// answer is one JSON line.
 #[tokio::test]
 async fn json_parameters_and_one_line_answers() {
-    let Some(_) = example_binary() else { return };
     let cloud = cloud(0).await;
     let (code, out, err) = run(
         &cloud,
@@ -288,7 +281,6 @@ async fn json_parameters_and_one_line_answers() {
 /// `--find-all` prints every record as one JSON line, then `records: N`, paging by id.
 #[tokio::test]
 async fn find_all_prints_records_then_the_count() {
-    let Some(_) = example_binary() else { return };
     let cloud = cloud(7).await;
     let (code, out, err) = run(
         &cloud,
@@ -321,7 +313,6 @@ async fn find_all_prints_records_then_the_count() {
 /// one line.
 #[tokio::test]
 async fn janrain_error_is_one_json_line() {
-    let Some(_) = example_binary() else { return };
     let cloud = cloud(0).await;
     for get in [false, true] {
         let mut args = vec!["--endpoint", "entity.update", "value=not json"];
@@ -348,7 +339,6 @@ async fn janrain_error_is_one_json_line() {
 /// The flags that were there before still work: `--get` prints the status and the body.
 #[tokio::test]
 async fn get_and_usage() {
-    let Some(_) = example_binary() else { return };
     let cloud = cloud(2).await;
     let (code, out, err) = run(
         &cloud,

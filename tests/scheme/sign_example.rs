@@ -1,15 +1,14 @@
 //! The `sign` example, as users run it: the built binary, end to end.
 //!
-//! `cargo test` builds the examples before it runs the integration tests, so the binary sits in
-//! `target/<profile>/examples/`, next to this test's `deps/` directory. When only this test is
-//! built (`cargo test --test scheme`), the tests say so and check nothing.
+//! Each run asks cargo for the example first (`support::example_binary!`): built from its current
+//! sources with this test's features and profile, also when only this test binary is built
+//! (`cargo test --test scheme`).
 
 use janrain_auth_test_support as support;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use janrain_auth::scheme::Datetime;
@@ -47,21 +46,18 @@ enum Outcome {
     Failure(String),
 }
 
-/// The built example, if `cargo test` built it (looked up once).
-fn example_binary() -> Option<&'static PathBuf> {
-    static BINARY: OnceLock<Option<PathBuf>> = OnceLock::new();
-    BINARY
-        .get_or_init(|| support::example_binary("sign"))
-        .as_ref()
+/// The example, built from its current sources.
+fn example_binary() -> PathBuf {
+    support::example_binary!("sign")
 }
 
 /// The usage line the example prints under a usage error.
 const USAGE_START: &str = "usage: sign --client-id ID --secret SECRET --endpoint /path";
 
-/// Run the built example with `args` (it must be built: see [`example_binary`]).
+/// Run the example with `args`.
 fn run(args: &[OsString]) -> Outcome {
-    let bin = example_binary().expect("the example is built");
-    let out = Command::new(bin)
+    let bin = example_binary();
+    let out = Command::new(&bin)
         .args(args)
         .output()
         .expect("the example runs");
@@ -112,7 +108,6 @@ fn help_text() -> String {
 
 #[test]
 fn vector_3() {
-    let Some(_) = example_binary() else { return };
     assert_eq!(run_with(&VECTOR_3), Outcome::Print(VECTOR_3_OUT.into()));
     // Parameters in any order, and flags after them.
     let mut reordered = VECTOR_3[8..].to_vec();
@@ -133,7 +128,6 @@ fn vector_3() {
 
 #[test]
 fn the_other_vectors() {
-    let Some(_) = example_binary() else { return };
     // Vector 1 (the reference library's own test), with '=' and '\n' inside a value.
     let out = run_with(&[
         "--client-id",
@@ -197,7 +191,6 @@ fn the_other_vectors() {
 
 #[test]
 fn empty_keys_and_parameters_after_double_dash() {
-    let Some(_) = example_binary() else { return };
     let base = [
         "--client-id",
         "c",
@@ -231,7 +224,6 @@ fn empty_keys_and_parameters_after_double_dash() {
 /// current time in `binary_basic_help_and_now`.
 #[test]
 fn current_time_without_date() {
-    let Some(_) = example_binary() else { return };
     let at = UNIX_EPOCH + Duration::from_secs(1_456_513_724) + Duration::from_millis(999);
     let date = Datetime::from_system_time(at).unwrap().to_string();
     assert_eq!(date, "2016-02-26 19:08:44");
@@ -245,7 +237,6 @@ fn current_time_without_date() {
 
 #[test]
 fn basic() {
-    let Some(_) = example_binary() else { return };
     assert_eq!(
         run_with(&BASIC),
         Outcome::Print("Authorization: Basic YWJjZGVmZzpoaWprbG1ub3A=\n".into())
@@ -264,7 +255,6 @@ fn basic() {
 
 #[test]
 fn help() {
-    let Some(_) = example_binary() else { return };
     for args in [
         &["--help"][..],
         &["-h"],
@@ -280,7 +270,6 @@ fn help() {
 
 #[test]
 fn bad_arguments() {
-    let Some(_) = example_binary() else { return };
     let ok = &VECTOR_3[..8];
     let with = |replace: &[(usize, &'static str)], extra: &[&'static str]| {
         let mut args = ok.to_vec();
@@ -339,7 +328,6 @@ fn bad_arguments() {
 #[cfg(unix)]
 #[test]
 fn non_utf8_arguments_are_refused() {
-    let Some(_) = example_binary() else { return };
     use std::os::unix::ffi::OsStringExt;
     let mut args = os(&VECTOR_3);
     args.push(OsString::from_vec(vec![b'k', b'=', 0xff]));
@@ -351,8 +339,8 @@ fn non_utf8_arguments_are_refused() {
 
 #[test]
 fn binary_vector_3() {
-    let Some(bin) = example_binary() else { return };
-    let out = Command::new(bin)
+    let bin = example_binary();
+    let out = Command::new(&bin)
         .args(VECTOR_3)
         .output()
         .expect("the example runs");
@@ -368,20 +356,20 @@ fn binary_vector_3() {
 
 #[test]
 fn binary_basic_help_and_now() {
-    let Some(bin) = example_binary() else { return };
-    let out = Command::new(bin).args(BASIC).output().unwrap();
+    let bin = example_binary();
+    let out = Command::new(&bin).args(BASIC).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         out.stdout,
         b"Authorization: Basic YWJjZGVmZzpoaWprbG1ub3A=\n"
     );
 
-    let out = Command::new(bin).arg("--help").output().unwrap();
+    let out = Command::new(&bin).arg("--help").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stdout), help_text());
 
     // Without --date: a Date line with the current UTC time, and a signature of that time.
-    let out = Command::new(bin).args(&VECTOR_3[..6]).output().unwrap();
+    let out = Command::new(&bin).args(&VECTOR_3[..6]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -398,7 +386,7 @@ fn binary_basic_help_and_now() {
 
 #[test]
 fn binary_bad_arguments_exit_2() {
-    let Some(bin) = example_binary() else { return };
+    let bin = example_binary();
     for args in [
         &["--bogus"][..],
         &["--client-id"],
@@ -425,7 +413,7 @@ fn binary_bad_arguments_exit_2() {
             "nokeyvalue",
         ],
     ] {
-        let out = Command::new(bin).args(args).output().unwrap();
+        let out = Command::new(&bin).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);

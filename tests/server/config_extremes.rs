@@ -1,6 +1,8 @@
 //! Extreme but legal configurations of the verification layer: the layer answers, it never
 //! panics.
 
+use janrain_auth_test_support as support;
+
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,6 +12,7 @@ use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
 use janrain_auth::permissions::Feature;
 use janrain_auth::scheme::{ManualClock, SigningKey, StringToSign, signature_header};
 use janrain_auth::server::{MemoryReplayGuard, MemoryStore, VerifyLayer, VerifyLayerBuilder};
+use support::redis_servers::{DeleteOnDrop, standalone_url};
 use tower::{Layer, ServiceExt};
 
 const NOW: &str = "2026-03-01 12:00:00";
@@ -99,12 +102,12 @@ async fn zero_limits() {
     assert!(body.contains("\"code\":200"), "{body}");
 }
 
-/// The same with the Redis guard (`REDIS_URL`, default `redis://127.0.0.1:6379`; `.ci/run`
-/// starts one): the entry's lifetime stays within what Redis's `PX` accepts, so the request is
-/// accepted once and refused as a replay, not refused with 503.
+/// The same with the Redis guard, on a Redis this test binary starts (or `REDIS_URL`): the
+/// entry's lifetime stays within what Redis's `PX` accepts, so the request is accepted once and
+/// refused as a replay, not refused with 503.
 #[tokio::test]
 async fn an_unbounded_date_window_with_the_redis_guard() {
-    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let url = standalone_url();
     let prefix = format!(
         "janrain-auth-test:config-extremes:{}:{}:",
         std::process::id(),
@@ -113,6 +116,7 @@ async fn an_unbounded_date_window_with_the_redis_guard() {
             .unwrap()
             .as_nanos()
     );
+    let _cleanup = DeleteOnDrop(prefix.clone());
     let guard = janrain_auth::server::RedisReplayGuard::builder(url.as_str())
         .key_prefix(prefix)
         .build()
@@ -120,7 +124,7 @@ async fn an_unbounded_date_window_with_the_redis_guard() {
     guard
         .ping()
         .await
-        .unwrap_or_else(|e| panic!("this test needs Redis at {url} (set REDIS_URL): {e}"));
+        .unwrap_or_else(|e| panic!("Redis at {url} does not answer: {e}"));
     let clock = ManualClock::at(NOW.parse().unwrap());
     let layer = builder(&clock)
         .date_window(Duration::MAX, Duration::MAX)

@@ -2,9 +2,9 @@
 //! tokens in Redis (`--clients redis://...`, one of them importing the demo clients file with
 //! `--import-clients`) and a Redis Cluster for replays (`--replay redis-cluster://...`).
 //!
-//! `cargo test` builds the examples before it runs the integration tests; when the example is
-//! not built (`cargo test --test server` alone), the test says so and checks
-//! nothing.
+//! The test asks cargo for the example first (`support::example_binary!`): built from its current
+//! sources with this test's features and profile, also when only this test binary is built
+//! (`cargo test --test server`).
 
 use janrain_auth_test_support as support;
 
@@ -18,9 +18,9 @@ use janrain_auth::scheme::Datetime;
 use support::redis_servers::{DeleteOnDrop, RedisCluster, standalone_url};
 use support::{Signed, assert_error, assert_ok, assert_replayed, form_post, send};
 
-/// The built example, if `cargo test` built it.
-fn example_binary() -> Option<PathBuf> {
-    support::example_binary("server")
+/// The example, built from its current sources.
+fn example_binary() -> PathBuf {
+    support::example_binary!("server")
 }
 
 /// A running example server, killed when dropped.
@@ -61,7 +61,7 @@ impl Drop for Server {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_example_servers_share_clients_tokens_and_replays_through_redis() {
-    let Some(bin) = example_binary() else { return };
+    let bin = example_binary();
     let cluster = RedisCluster::start();
     let nonce = RandomState::new().hash_one(SystemTime::now());
     let prefix = format!("janrain-auth-test:{nonce:016x}:example:");

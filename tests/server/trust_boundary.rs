@@ -10,8 +10,10 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{Form, Query, RawForm};
-use axum::routing::post;
+use axum::routing::{any, post};
+use janrain_auth::credentials::{ClientId, ClientSecret};
 use janrain_auth::params::{ParamList, encode_urlencoded};
+use janrain_auth::scheme::basic_header;
 use janrain_auth::server::{VerifiedParams, VerifyLayerBuilder};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -19,8 +21,8 @@ use support::{NOW, assert_error, assert_ok, authorization, builder, clock, send,
 
 const DIRECT: (&str, &str) = ("direct_client", "direct-secret-1d8c3a");
 
-/// Routes that read their parameters the ways axum apps do, each echoing what it saw as
-/// `{"stat":"ok","params":[[k,v],...]}` (sorted pairs).
+/// Routes that read their parameters the ways axum apps do (on any method), each echoing what
+/// it saw as `{"stat":"ok","params":[[k,v],...]}` (sorted pairs).
 fn app(layer: VerifyLayerBuilder) -> Router {
     fn pairs<'a>(it: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
         let mut v: Vec<(String, String)> = it
@@ -38,23 +40,29 @@ fn app(layer: VerifyLayerBuilder) -> Router {
     Router::new()
         .route(
             "/entity.update",
-            post(|Form(form): Form<HashMap<String, String>>| async move {
+            any(|Form(form): Form<HashMap<String, String>>| async move {
+                axum::Json(pairs(form.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+            }),
+        )
+        .route(
+            "/entity.replace",
+            any(|Form(form): Form<Vec<(String, String)>>| async move {
                 axum::Json(pairs(form.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
             }),
         )
         .route(
             "/entity.find",
-            post(|Query(query): Query<Vec<(String, String)>>| async move {
+            any(|Query(query): Query<Vec<(String, String)>>| async move {
                 axum::Json(pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
             }),
         )
         .route(
             "/entity.count",
-            post(|RawForm(bytes): RawForm| async move { axum::Json(raw(&bytes)) }),
+            any(|RawForm(bytes): RawForm| async move { axum::Json(raw(&bytes)) }),
         )
         .route(
             "/entity.delete",
-            post(|body: String| async move { axum::Json(raw(body.as_bytes())) }),
+            any(|body: String| async move { axum::Json(raw(body.as_bytes())) }),
         )
         .route(
             "/oauth/update_profile_native",
@@ -64,7 +72,7 @@ fn app(layer: VerifyLayerBuilder) -> Router {
         )
         .route(
             "/entity.create",
-            post(|params: VerifiedParams| async move { axum::Json(pairs(params.iter())) }),
+            any(|params: VerifiedParams| async move { axum::Json(pairs(params.iter())) }),
         )
         .layer(layer.build())
 }
@@ -455,78 +463,401 @@ async fn every_error_has_a_description() {
     }
 }
 
-/// Where a parameter goes in a generated request.
-#[derive(Debug, Clone, Copy)]
+/// How a generated request carries its parameter list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Placement {
-    Body,
-    Query,
+    /// POST with the list as a form body of this type, no query string. Honest.
+    Body(&'static str),
+    /// GET with the list in the query string, no body. Honest.
+    GetQuery,
+    /// POST with the list in the query string, no body. Honest.
+    PostQuery,
+    /// POST with the list both in the query string and in a form body.
     Both,
-    BodyDuplicatedId,
-    OddType(&'static str),
+    /// GET with the list in a form body.
+    FormOnGet,
+    /// POST with the list encoded as a body of this type (not the form type).
+    OtherType(&'static str),
 }
 
-fn placement() -> impl Strategy<Value = Placement> {
+/// A type that begins like the form type without being it.
+const LOOK_ALIKE: &str = "application/x-www-form-urlencodedX";
+
+impl Placement {
+    /// The handlers that read the list where this placement puts it (and so see what was
+    /// signed when the request is accepted).
+    fn readers(self) -> &'static [Reader] {
+        use Reader::*;
+        match self {
+            Placement::Body(_) | Placement::Both => &[FormMap, FormList, Raw, Text, Verified],
+            Placement::GetQuery | Placement::FormOnGet => {
+                &[FormMap, FormList, Raw, QueryList, Verified]
+            }
+            Placement::PostQuery | Placement::OtherType(_) => &[QueryList, Verified],
+        }
+    }
+}
+
+/// How the handler of a route of [`app`] reads the parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// `Form<HashMap<String, String>>`: one value per key, the last.
+    FormMap,
+    /// `Form<Vec<(String, String)>>`.
+    FormList,
+    /// `RawForm`, decoded.
+    Raw,
+    /// The body as a `String`, decoded.
+    Text,
+    /// `Query<Vec<(String, String)>>`.
+    QueryList,
+    /// `VerifiedParams`.
+    Verified,
+}
+
+impl Reader {
+    fn path(self) -> &'static str {
+        match self {
+            Reader::FormMap => "/entity.update",
+            Reader::FormList => "/entity.replace",
+            Reader::Raw => "/entity.count",
+            Reader::Text => "/entity.delete",
+            Reader::QueryList => "/entity.find",
+            Reader::Verified => "/entity.create",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    Signed,
+    Basic,
+}
+
+/// A parameter as sent: its key and value bytes.
+type Pair = (Vec<u8>, Vec<u8>);
+
+/// One generated request.
+#[derive(Debug, Clone)]
+struct Case {
+    auth: Auth,
+    placement: Placement,
+    reader: Reader,
+    params: Vec<Pair>,
+}
+
+/// Text over an alphabet that reaches what matters to the layer and to the string to sign:
+/// `=`, `&`, `%` (alone and as an escape's text), `+`, space, line breaks, non-ASCII, and
+/// (in one string of 27) a byte sequence that is not UTF-8, or the authenticating client's id.
+fn text() -> impl Strategy<Value = Vec<u8>> {
+    let atom = prop_oneof![
+        8 => "[a-z_]{1,3}".prop_map(String::into_bytes),
+        1 => Just(b"=".to_vec()),
+        1 => Just(b"%".to_vec()),
+        1 => Just(b"%3D".to_vec()),
+        1 => Just(b"&".to_vec()),
+        1 => Just(b"+".to_vec()),
+        1 => Just(b" ".to_vec()),
+        1 => Just(b"\n".to_vec()),
+        1 => Just(b"\r\n".to_vec()),
+        1 => Just("\u{e9}".as_bytes().to_vec()),
+        1 => Just("\u{20ac}".as_bytes().to_vec()),
+        1 => Just("\u{1f600}".as_bytes().to_vec()),
+    ];
+    let valid = || proptest::collection::vec(atom.clone(), 0..5).prop_map(|atoms| atoms.concat());
+    let invalid = prop_oneof![
+        Just(vec![0xff]),
+        Just(vec![0x80]),
+        Just(vec![0xc3]),
+        Just(vec![0xed, 0xa0, 0x80]),
+    ];
     prop_oneof![
-        Just(Placement::Body),
-        Just(Placement::Query),
-        Just(Placement::Both),
-        Just(Placement::BodyDuplicatedId),
-        Just(Placement::OddType("application/x-www-form-urlencodedX")),
-        Just(Placement::OddType("text/plain")),
-        Just(Placement::OddType(
-            "APPLICATION/X-WWW-FORM-URLENCODED; charset=utf-8"
-        )),
+        24 => valid(),
+        1 => (valid(), invalid, valid()).prop_map(|(a, b, c)| [a, b, c].concat()),
+        // The authenticating client's id, as a `client_id` may name it.
+        2 => Just(DIRECT.0.as_bytes().to_vec()),
     ]
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+/// The names the layer counts, and any other text.
+fn key() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        2 => Just(b"client_id".to_vec()),
+        2 => Just(b"access_token".to_vec()),
+        2 => Just(b"client_secret".to_vec()),
+        1 => Just(b"uuid".to_vec()),
+        10 => text(),
+    ]
+}
 
-    /// For random parameters and placements, an accepted request's handlers (Form, RawForm,
-    /// String, VerifiedParams) see exactly the signed set; everything else is refused.
-    #[test]
-    fn accepted_means_the_handler_sees_what_was_signed(
-        params in proptest::collection::vec(("[a-z_]{1,6}", "[ -~]{0,12}"), 0..6),
-        place in placement(),
-        path in prop_oneof![Just("/entity.update"), Just("/entity.count"), Just("/entity.delete"), Just("/entity.create")],
-    ) {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(async move {
-            let base = serve_app(app(builder(&clock()))).await;
-            let http = reqwest::Client::new();
-            let signed: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let encoded = encode_urlencoded(&signed);
-            let request = match place {
-                Placement::Body => signed_post(&http, &base, path, &signed, "", Some(FORM), encoded.clone()),
-                Placement::Query => signed_post(&http, &base, path, &signed, &encoded, None, ""),
-                Placement::Both => signed_post(&http, &base, path, &signed, &encoded, Some(FORM), encoded.clone()),
-                Placement::BodyDuplicatedId => {
-                    let mut twice = signed.clone();
-                    twice.push(("client_id", "a"));
-                    twice.push(("client_id", "b"));
-                    signed_post(&http, &base, path, &twice, "", Some(FORM), encode_urlencoded(&twice))
-                }
-                Placement::OddType(ct) => signed_post(&http, &base, path, &signed, "", Some(ct), encoded.clone()),
-            };
-            let response = request.send().await.unwrap();
-            let status = response.status().as_u16();
-            let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null);
-            if status == 200 && body["stat"] == "ok" {
-                // A Form<HashMap> handler keeps one value per key: compare as maps there.
-                let mut expected = signed.clone();
-                if matches!(place, Placement::Query) && path == "/entity.delete" {
-                    // A String handler reads the (empty) body: nothing it was not sent.
-                    expected.clear();
-                } else if path == "/entity.update" {
-                    let map: HashMap<&str, &str> = signed.iter().copied().collect();
-                    expected = map.into_iter().collect();
-                }
-                assert_eq!(body["params"], signed_view(&expected), "{place:?} {path}");
-            } else {
-                assert!(status >= 400, "{status} {body}");
-            }
-        });
+fn case() -> impl Strategy<Value = Case> {
+    let placement = prop_oneof![
+        3 => Just(Placement::Body(FORM)),
+        1 => Just(Placement::Body("application/x-www-form-urlencoded; charset=UTF-8")),
+        3 => Just(Placement::GetQuery),
+        2 => Just(Placement::PostQuery),
+        1 => Just(Placement::Both),
+        1 => Just(Placement::FormOnGet),
+        1 => Just(Placement::OtherType(LOOK_ALIKE)),
+        1 => Just(Placement::OtherType("text/plain")),
+    ];
+    let auth = prop_oneof![3 => Just(Auth::Signed), 1 => Just(Auth::Basic)];
+    let params = proptest::collection::vec((key(), text()), 0..6);
+    (
+        auth,
+        placement,
+        params,
+        proptest::arbitrary::any::<prop::sample::Index>(),
+    )
+        .prop_map(|(auth, placement, params, index)| Case {
+            auth,
+            placement,
+            reader: *index.get(placement.readers()),
+            params,
+        })
+}
+
+/// A refusal: status, Janrain code, error.
+type Refusal = (u16, u16, &'static str);
+const AMBIGUOUS: Refusal = (400, 232, "ambiguous_parameters");
+const UNSUPPORTED: Refusal = (415, 233, "unsupported_body");
+const NOT_TEXT: Refusal = (400, 200, "invalid_argument");
+
+/// What the layer must answer, by the rules of the README's Security section: the parameters
+/// from their one place (a form body on POST, else the query string; never both, no form body
+/// on GET, no look-alike form type, no other body on a janrain-signed request); then UTF-8 text
+/// only; `client_id`, `access_token` and `client_secret` at most once each; and no
+/// `access_token` on a janrain-signed or Basic request (it is a user's credential, not a
+/// parameter of an API client's call). Accepted: the list the handler must see, as its echo
+/// shows it (sorted; one value per key, the last, for a `Form` into a map).
+fn expected(case: &Case) -> Result<Vec<(String, String)>, Refusal> {
+    let empty = case.params.is_empty();
+    let params: &[Pair] = match case.placement {
+        Placement::OtherType(LOOK_ALIKE) => return Err(UNSUPPORTED),
+        Placement::Both | Placement::FormOnGet if !empty => return Err(AMBIGUOUS),
+        // A body that is not a form holds no parameters (the query string, empty, does); no
+        // signature covers it, so a janrain-signed request may not carry it.
+        Placement::OtherType(_) if !empty && case.auth == Auth::Signed => {
+            return Err(UNSUPPORTED);
+        }
+        Placement::OtherType(_) => &[],
+        _ => &case.params,
+    };
+    let mut text = Vec::with_capacity(params.len());
+    for (k, v) in params {
+        match (std::str::from_utf8(k), std::str::from_utf8(v)) {
+            (Ok(k), Ok(v)) => text.push((k.to_owned(), v.to_owned())),
+            _ => return Err(NOT_TEXT),
+        }
     }
+    for name in ["client_id", "access_token", "client_secret"] {
+        if text.iter().filter(|(k, _)| k == name).count() > 1 {
+            return Err(AMBIGUOUS);
+        }
+    }
+    // A user's token where the request authenticated as a client, or a `client_id` naming
+    // another client than the one that authenticated.
+    if text.iter().any(|(k, _)| k == "access_token")
+        || text.iter().any(|(k, v)| k == "client_id" && v != DIRECT.0)
+    {
+        return Err(AMBIGUOUS);
+    }
+    if case.reader == Reader::FormMap {
+        let last: HashMap<String, String> = text.into_iter().collect();
+        text = last.into_iter().collect();
+    }
+    text.sort();
+    Ok(text)
+}
+
+/// Send `case` to the app at `base`; the status and the JSON body.
+async fn send_case(http: &reqwest::Client, base: &str, case: &Case) -> (u16, Value) {
+    let path = case.reader.path();
+    let encoded = encode_urlencoded(&case.params);
+    let (method, query, content_type, body) = match case.placement {
+        Placement::Body(ct) => ("POST", "", Some(ct), encoded.as_str()),
+        Placement::GetQuery => ("GET", encoded.as_str(), None, ""),
+        Placement::PostQuery => ("POST", encoded.as_str(), None, ""),
+        Placement::Both => ("POST", encoded.as_str(), Some(FORM), encoded.as_str()),
+        Placement::FormOnGet => ("GET", "", Some(FORM), encoded.as_str()),
+        Placement::OtherType(ct) => ("POST", "", Some(ct), encoded.as_str()),
+    };
+    let url = if query.is_empty() {
+        format!("{base}{path}")
+    } else {
+        format!("{base}{path}?{query}")
+    };
+    let credentials = match case.auth {
+        Auth::Signed => authorization(DIRECT.0, DIRECT.1, path, NOW, &case.params),
+        Auth::Basic => basic_header(
+            &ClientId::new(DIRECT.0).unwrap(),
+            &ClientSecret::new(DIRECT.1).unwrap(),
+        )
+        .to_str()
+        .unwrap()
+        .to_owned(),
+    };
+    let mut request = http
+        .request(method.parse().unwrap(), url)
+        .header("Date", NOW)
+        .header("Authorization", credentials)
+        .body(body.to_owned());
+    if let Some(ct) = content_type {
+        request = request.header("Content-Type", ct);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap();
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| json!({"not_json": String::from_utf8_lossy(&bytes)}));
+    (status, json)
+}
+
+/// How often the generated cases reached each thing the property is about.
+#[derive(Debug, Default)]
+struct Reached {
+    accepted: HashMap<String, usize>,
+    refused: HashMap<Refusal, usize>,
+    accepted_with: HashMap<&'static str, usize>,
+    refused_for: HashMap<&'static str, usize>,
+}
+
+impl Reached {
+    fn count(&mut self, case: &Case, answer: &Result<Vec<(String, String)>, Refusal>) {
+        fn key(p: &Pair) -> &[u8] {
+            &p.0
+        }
+        fn value(p: &Pair) -> &[u8] {
+            &p.1
+        }
+        let bytes = |pick: fn(&Pair) -> &[u8], what: &[u8]| {
+            case.params
+                .iter()
+                .any(|p| pick(p).windows(what.len()).any(|w| w == what))
+        };
+        let named = |name: &[u8]| case.params.iter().filter(|(k, _)| k == name).count();
+        let not_text = case
+            .params
+            .iter()
+            .any(|(k, v)| std::str::from_utf8(k).is_err() || std::str::from_utf8(v).is_err());
+        match answer {
+            Ok(_) => {
+                *self
+                    .accepted
+                    .entry(format!("{:?} {:?}", case.auth, case.placement))
+                    .or_default() += 1;
+                for (what, hit) in [
+                    ("a client_id", named(b"client_id") == 1),
+                    ("a client_secret", named(b"client_secret") == 1),
+                    ("= in a key", bytes(key, b"=")),
+                    ("% in a key", bytes(key, b"%")),
+                    ("= in a value", bytes(value, b"=")),
+                    ("% in a value", bytes(value, b"%")),
+                    ("a line break in a key", bytes(key, b"\n")),
+                    ("a line break in a value", bytes(value, b"\n")),
+                    (
+                        "non-ASCII in a key",
+                        case.params.iter().any(|(k, _)| !k.is_ascii()),
+                    ),
+                    (
+                        "non-ASCII in a value",
+                        case.params.iter().any(|(_, v)| !v.is_ascii()),
+                    ),
+                    ("two parameters", case.params.len() >= 2),
+                ] {
+                    *self.accepted_with.entry(what).or_default() += usize::from(hit);
+                }
+            }
+            Err(refusal) => {
+                *self.refused.entry(*refusal).or_default() += 1;
+                for (what, hit) in [
+                    ("text that is not UTF-8", not_text),
+                    ("a repeated client_id", named(b"client_id") > 1),
+                    ("a repeated access_token", named(b"access_token") > 1),
+                    ("a repeated client_secret", named(b"client_secret") > 1),
+                    (
+                        "a single access_token",
+                        named(b"access_token") == 1 && !not_text,
+                    ),
+                ] {
+                    *self.refused_for.entry(what).or_default() += usize::from(hit);
+                }
+            }
+        }
+    }
+}
+
+/// Cases of the placement property: enough that each honest placement is accepted, each refusal
+/// answered, and each kind of text reached, many times over (checked at the end).
+const PLACEMENT_CASES: u32 = 1500;
+
+/// For random parameter lists (names that include `client_id`, `access_token` and
+/// `client_secret`; text with `=`, `%`, line breaks, non-ASCII and invalid UTF-8), signed or
+/// Basic, in every placement, sent over HTTP to handlers that read them as axum apps do: each
+/// answer is exactly what [`expected`] says. An honest placement of valid parameters is
+/// accepted (200) and its handler sees exactly the signed list; everything else gets its
+/// refusal.
+#[test]
+fn every_placement_gets_exactly_the_answer_the_rules_give() {
+    use proptest::test_runner::{Config, TestRunner};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let base = runtime.block_on(serve_app(app(builder(&clock()))));
+    let http = reqwest::Client::new();
+    let reached = std::cell::RefCell::new(Reached::default());
+    let mut runner = TestRunner::new(Config {
+        cases: PLACEMENT_CASES,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&case(), |case| {
+            let got = runtime.block_on(send_case(&http, &base, &case));
+            let want = expected(&case);
+            match &want {
+                Ok(view) => {
+                    prop_assert_eq!(got.0, 200, "{}", got.1);
+                    prop_assert_eq!(&got.1["stat"], "ok", "{}", got.1);
+                    prop_assert_eq!(&got.1["params"], &json!(view));
+                }
+                Err((status, code, error)) => {
+                    prop_assert_eq!(got.0, *status, "{}", got.1);
+                    prop_assert_eq!(&got.1["stat"], "error", "{}", got.1);
+                    prop_assert_eq!(&got.1["code"], code, "{}", got.1);
+                    prop_assert_eq!(&got.1["error"], error, "{}", got.1);
+                }
+            }
+            reached.borrow_mut().count(&case, &want);
+            Ok(())
+        })
+        .unwrap();
+    // The cases reached everything the property is about (the shrinker's runs of a failure
+    // never get here).
+    let reached = reached.into_inner();
+    let placements = [
+        Placement::Body(FORM),
+        Placement::GetQuery,
+        Placement::PostQuery,
+    ];
+    for auth in [Auth::Signed, Auth::Basic] {
+        for placement in placements {
+            let n = reached.accepted.get(&format!("{auth:?} {placement:?}"));
+            assert!(
+                n >= Some(&10),
+                "{auth:?} {placement:?} accepted {n:?} times: {reached:#?}"
+            );
+        }
+    }
+    for refusal in [AMBIGUOUS, UNSUPPORTED, NOT_TEXT] {
+        let n = reached.refused.get(&refusal);
+        assert!(n >= Some(&10), "{refusal:?} {n:?} times: {reached:#?}");
+    }
+    for (what, n) in reached.accepted_with.iter().chain(&reached.refused_for) {
+        assert!(*n >= 10, "{what}: {n} times: {reached:#?}");
+    }
+    assert_eq!(reached.accepted_with.len() + reached.refused_for.len(), 16);
 }
 
 /// The look-alike, in both echo modes (its handlers reading `VerifiedParams`, or reading the

@@ -1,7 +1,6 @@
-//! Real `redis-server` processes for the Redis tests: a standalone server (the one answering on
-//! `REDIS_URL` or 127.0.0.1:6379 if any, else one started here on a free loopback port) and
-//! three-master Redis Clusters started here. The one prerequisite is the `redis-server` and
-//! `redis-cli` binaries on the `PATH`.
+//! Real `redis-server` processes for the Redis tests: a standalone server (the one `REDIS_URL`
+//! names, else one started here on a free loopback port) and three-master Redis Clusters started
+//! here. The one prerequisite is the `redis-server` and `redis-cli` binaries on the `PATH`.
 //!
 //! Every process started here runs under a small shell that holds the read end of a pipe whose
 //! write end this test process holds: when the handle is dropped, or this process ends however
@@ -158,19 +157,16 @@ fn free_port() -> u16 {
     }
 }
 
-/// A standalone Redis for a test: `REDIS_URL` if set, else the one answering on
-/// 127.0.0.1:6379, else one started here (once per test binary, stopped when it exits).
-/// `REDIS_URL=spawn` always starts one.
+/// A standalone Redis for a test: `REDIS_URL` if set, else one started here on a free loopback
+/// port (once per test binary, stopped when it exits). A Redis that happens to answer on
+/// 127.0.0.1:6379 is never used unless `REDIS_URL` names it: the tests depend on no server of
+/// the machine's, and touch none. `REDIS_URL=spawn` means the same as no `REDIS_URL`.
 pub fn standalone_url() -> String {
     static URL: OnceLock<String> = OnceLock::new();
     static STARTED: OnceLock<RedisProcess> = OnceLock::new();
     URL.get_or_init(|| {
-        let given = std::env::var("REDIS_URL").ok();
-        if let Some(url) = given.as_ref().filter(|url| *url != "spawn") {
-            return url.clone();
-        }
-        if given.is_none() && answers(6379) {
-            return "redis://127.0.0.1:6379".to_owned();
+        if let Some(url) = std::env::var("REDIS_URL").ok().filter(|url| url != "spawn") {
+            return url;
         }
         let mut last = String::new();
         for _ in 0..5 {
