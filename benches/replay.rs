@@ -98,10 +98,7 @@ fn record_now(guard: &MemoryReplayGuard, n: u64) {
         signature: std::str::from_utf8(&sig).unwrap(),
     };
     let mut future = guard.check_and_record(key, Duration::from_secs(301));
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
+    match std::pin::Pin::new(&mut future).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(verdict) => {
             black_box(verdict.expect("the benchmark stays under the cap"));
         }

@@ -87,7 +87,9 @@ pub enum AuthorizationError {
 }
 
 /// A parsed `Authorization` header value.
-#[derive(Debug, Clone)]
+/// `Debug` never shows the scheme of [`Authorization::Other`]: a value with no space in it
+/// is all "scheme", and may be a token pasted without one.
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum Authorization<'a> {
     /// janrain-signed: `Signature <client_id>:<base64>`.
@@ -134,6 +136,19 @@ impl<'a> Authorization<'a> {
             BasicCredentials::parse(rest).map(Authorization::Basic)
         } else {
             Ok(Authorization::Other { scheme })
+        }
+    }
+}
+
+impl fmt::Debug for Authorization<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Authorization::Signature(creds) => f.debug_tuple("Signature").field(creds).finish(),
+            Authorization::Basic(creds) => f.debug_tuple("Basic").field(creds).finish(),
+            Authorization::Other { .. } => f
+                .debug_struct("Other")
+                .field("scheme", &"<redacted>")
+                .finish(),
         }
     }
 }

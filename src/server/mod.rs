@@ -176,7 +176,7 @@ pub use store::redis as redis_store;
 #[cfg(feature = "redis")]
 pub use store::redis::{ImportError, Imported, RedisClientStore, RedisStoreBuilder, RedisTokens};
 pub use store::{
-    ClientStore, Deferred, ClientsFile, LoadError, MemoryStore, MemoryTokens, SharedTokens,
+    ClientStore, ClientsFile, Deferred, LoadError, MemoryStore, MemoryTokens, SharedTokens,
     StoreError, StoreFuture, TokenGrant, TokenIssuer, TokenRecord, TokenVerifier,
 };
 pub use verified::VerifiedParams;

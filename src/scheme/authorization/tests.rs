@@ -232,3 +232,22 @@ fn signature_header_format() {
     assert!(hv.is_sensitive());
     assert!(!format!("{hv:?}").contains("G3N5"));
 }
+
+#[test]
+fn debug_never_shows_another_schemes_value() {
+    // No space: the whole value is the "scheme", and may be a pasted token.
+    let parsed = Authorization::parse(b"tok-alice-secret").unwrap();
+    assert!(matches!(
+        parsed,
+        Authorization::Other {
+            scheme: "tok-alice-secret"
+        }
+    ));
+    let shown = format!("{parsed:?}");
+    assert!(!shown.contains("tok-alice"), "{shown}");
+    let shown = format!(
+        "{:?}",
+        Authorization::parse(b"Signature id:AAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap()
+    );
+    assert!(shown.contains("id") && !shown.contains("AAAA"), "{shown}");
+}

@@ -75,11 +75,12 @@ pub(super) fn authenticate(
     secret: &str,
     op: &Operation,
 ) -> Result<Arc<ApiClient>, Rejection> {
-    let Some(client) = found else {
-        let _ = stand_in_client().verify_basic_secret(secret);
-        return Err(invalid_credentials(op.auth()));
-    };
-    if !client.verify_basic_secret(secret) {
+    // Both ways hold a client (the stand-in's `Arc` is cloned as the store's was), check the
+    // secret against it, and drop it on a refusal: the same work, whether the id exists.
+    let known = found.is_some();
+    let client = found.unwrap_or_else(|| stand_in_client().clone());
+    let matches = client.verify_basic_secret(secret);
+    if !(known && matches) {
         return Err(invalid_credentials(op.auth()));
     }
     verifier.permit(&client, op)?;
@@ -88,8 +89,8 @@ pub(super) fn authenticate(
 
 /// The client a secret for an unknown id is checked against, so that the work does not
 /// depend on whether the id exists. Its secret is random and never used for anything else.
-fn stand_in_client() -> &'static ApiClient {
-    static STAND_IN: OnceLock<ApiClient> = OnceLock::new();
+fn stand_in_client() -> &'static Arc<ApiClient> {
+    static STAND_IN: OnceLock<Arc<ApiClient>> = OnceLock::new();
     STAND_IN.get_or_init(|| {
         let seed = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -98,6 +99,6 @@ fn stand_in_client() -> &'static ApiClient {
         let secret = format!("stand-in-{seed:x}-{:p}", &STAND_IN);
         let id = ClientId::new("stand_in_for_unknown_clients").expect("a valid client id");
         let secret = ClientSecret::new(secret).expect("a valid secret");
-        ApiClient::new(id, secret)
+        Arc::new(ApiClient::new(id, secret))
     })
 }

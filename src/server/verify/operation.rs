@@ -19,7 +19,7 @@ pub enum UnknownPaths {
     /// router). Its body is still read under the body limit and timeout, and it carries no
     /// credentials the layer checked. Keeping such routes in a router of their own, merged
     /// beside the API's, is clearer: see the [module
-    /// documentation](super#keeping-other-routes-open).
+    /// documentation](crate::server#keeping-other-routes-open).
     Allow,
     /// Authenticate it as this operation (path ignored): e.g. any header auth, owner only.
     Authenticate(Operation),

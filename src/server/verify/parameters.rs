@@ -13,6 +13,8 @@ use crate::permissions::AuthMethods;
 use crate::server::{Rejection, RejectionKind};
 
 /// Where the parameters are: known already, or in a body to read first.
+// Returned and matched at once, never stored: no reason to box the list.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Plan<B> {
     /// The parameters (the query string's); the body is empty.
     Ready(ParamList),
