@@ -268,7 +268,11 @@ impl JanrainError {
     /// The same error with the field `name` set to `value` (in [`extra`](Self::extra);
     /// `argument_name`, `expected_value`, `sub_error`, ...). The envelope's own fields (`stat`,
     /// `code`, `error`, `error_description`, `request_id`) are not extras: set those directly.
-    pub fn with_field(mut self, name: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+    pub fn with_field(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
         self.extra.insert(name.into(), value.into());
         self
     }

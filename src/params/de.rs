@@ -331,10 +331,7 @@ impl<'de> Deserializer<'de> for Text<'de> {
         visitor.visit_borrowed_str(self.text)
     }
 
-    fn deserialize_identifier<V: Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         visitor.visit_borrowed_str(self.text)
     }
 
@@ -346,10 +343,7 @@ impl<'de> Deserializer<'de> for Text<'de> {
         visitor.visit_borrowed_bytes(self.text.as_bytes())
     }
 
-    fn deserialize_ignored_any<V: Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         visitor.visit_unit()
     }
 
@@ -484,7 +478,10 @@ mod tests {
                 zip: None
             }
         );
-        assert_eq!(update.value, serde_json::json!({"givenName": "Zoë", "age": 30}));
+        assert_eq!(
+            update.value,
+            serde_json::json!({"givenName": "Zoë", "age": 30})
+        );
         // Text that is not a JSON list or object is text, even where it looks like a number.
         assert_eq!(update.plain, serde_json::json!("10"));
         assert_eq!(update.labels["a"], 1);
@@ -521,10 +518,9 @@ mod tests {
 
     #[test]
     fn repeated_keys_are_still_sequences() {
-        let params = ParamList::from_urlencoded(
-            b"a={\"city\":\"x\"}&a={\"city\":\"y\",\"zip\":1}&n=1&n=2",
-        )
-        .unwrap();
+        let params =
+            ParamList::from_urlencoded(b"a={\"city\":\"x\"}&a={\"city\":\"y\",\"zip\":1}&n=1&n=2")
+                .unwrap();
         #[derive(Debug, Deserialize)]
         struct Many {
             a: Vec<Address>,
