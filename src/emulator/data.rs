@@ -445,7 +445,7 @@ fn write(
     let mut record = checked(entity_type, id, args)?.clone();
     let target = attribute_name(args)?;
     let name = match (args.present("value"), args.present("attributes")) {
-        (true, true) => return Err(JanrainError::duplicate_argument("attributes", "value")),
+        (true, true) => return Err(JanrainError::duplicate_argument("value", "attributes")),
         (true, false) => "value",
         (false, true) => "attributes",
         (false, false) => return Err(JanrainError::missing_argument("value")),

@@ -8,6 +8,7 @@ mod hostile_bodies;
 mod hygiene;
 mod layer;
 mod oauth;
+mod records;
 mod server_example;
 mod tower_stack;
 mod trust_boundary;
