@@ -8,6 +8,7 @@ mod hostile_bodies;
 mod hygiene;
 mod layer;
 mod oauth;
+mod params_json;
 mod records;
 mod server_example;
 mod tower_stack;
