@@ -12,6 +12,7 @@ mod layer;
 mod oauth;
 mod params_json;
 mod records;
+mod records_example;
 mod server_example;
 mod tower_stack;
 mod trust_boundary;
