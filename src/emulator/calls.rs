@@ -288,9 +288,13 @@ impl CallLog {
     }
 }
 
-/// Who and what the layer verified, passed from inside the layer to the recorder outside it.
+/// Who and what the layer verified, as the handler gets them.
+type Verified = (Option<AuthenticatedClient>, Option<VerifiedParams>);
+
+/// What the layer verified, passed from inside the layer to the recorder outside it; `None`
+/// while the layer has not let the call through.
 #[derive(Clone, Default)]
-struct Seen(Arc<Mutex<Option<(Option<AuthenticatedClient>, Option<VerifiedParams>)>>>);
+struct Seen(Arc<Mutex<Option<Verified>>>);
 
 /// Outside the verification layer: record every call and its answer.
 pub(super) async fn record(

@@ -100,7 +100,10 @@ async fn find_all_pages_every_match_once_in_id_order() {
         && c.is_ok()));
 
     let count: Value = janrain
-        .call("entity.count", &json!({"type_name": "user", "filter": filter}))
+        .call(
+            "entity.count",
+            &json!({"type_name": "user", "filter": filter}),
+        )
         .await
         .unwrap();
     assert_eq!(count["total_count"], expected.len());

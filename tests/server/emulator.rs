@@ -266,7 +266,9 @@ async fn with_records() -> (janrain_auth::emulator::RunningEmulator, Records) {
     let records = Records::new()
         .with(
             "user",
-            (1..=3).map(|n| json!({"uuid": format!("user-{n}"), "email": format!("u{n}@example.com")})),
+            (1..=3).map(
+                |n| json!({"uuid": format!("user-{n}"), "email": format!("u{n}@example.com")}),
+            ),
         )
         .unwrap();
     let emulator = Emulator::builder()
@@ -311,7 +313,14 @@ async fn every_call_is_recorded_in_order_with_what_the_layer_verified() {
     let calls = emulator.calls();
     let summary: Vec<_> = calls
         .iter()
-        .map(|c| (c.operation(), c.code(), c.passed_layer(), c.status().as_u16()))
+        .map(|c| {
+            (
+                c.operation(),
+                c.code(),
+                c.passed_layer(),
+                c.status().as_u16(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
@@ -326,7 +335,10 @@ async fn every_call_is_recorded_in_order_with_what_the_layer_verified() {
     assert!(find.is_ok());
     assert_eq!(find.method(), "POST");
     assert_eq!(find.client_id().map(|c| c.as_str()), Some(READER.0));
-    assert_eq!(find.auth(), Some(janrain_auth::permissions::AuthMethod::Signature));
+    assert_eq!(
+        find.auth(),
+        Some(janrain_auth::permissions::AuthMethod::Signature)
+    );
     assert_eq!(find.user(), None);
     assert_eq!(find.param("filter"), Some("email = 'u2@example.com'"));
     assert_eq!(calls[1].error().unwrap().error, "record_not_found");
@@ -357,7 +369,10 @@ async fn expectations_are_checked_when_asked_and_on_drop() {
         unmet.contains("expected exactly 2 call(s) of /entity.count, received 1"),
         "{unmet}"
     );
-    assert!(unmet.contains("POST /entity.count by reader_client: HTTP 200"), "{unmet}");
+    assert!(
+        unmet.contains("POST /entity.count by reader_client: HTTP 200"),
+        "{unmet}"
+    );
     assert!(!unmet.contains("/entity.update"), "{unmet}");
     count().await.unwrap();
     emulator.verify().unwrap();
@@ -383,7 +398,10 @@ async fn expectations_are_checked_when_asked_and_on_drop() {
         panic!("the test's own failure");
     });
     let payload = failing.join().unwrap_err();
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the test's own failure"));
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"the test's own failure")
+    );
 }
 
 /// Send a request made for a router to `base` over real HTTP; status and JSON body.
@@ -426,7 +444,11 @@ async fn signed_requests_as_a_user_and_as_a_login_client_over_http() {
         .unwrap();
     assert!(me.headers().get("date").is_none());
     let (status, got) = send_over_http(emulator.base_url(), me).await;
-    assert_eq!((status, &got["result"]["uuid"]), (200, &json!("user-2")), "{got}");
+    assert_eq!(
+        (status, &got["result"]["uuid"]),
+        (200, &json!("user-2")),
+        "{got}"
+    );
     let update = SignedRequest::for_user(token.clone(), "/entity.update")
         .param("type_name", "user")
         .param("value", r#"{"givenName": "Zoë"}"#)
@@ -451,8 +473,15 @@ async fn signed_requests_as_a_user_and_as_a_login_client_over_http() {
     assert_eq!(got["client_id"], "login_client");
     assert_eq!(got["params"]["client_id"], "login_client");
     let calls = emulator.calls();
-    let methods: Vec<_> = calls.iter().filter_map(|c| c.auth()).map(|a| a.as_str()).collect();
-    assert_eq!(methods, ["signature", "oauth", "oauth", "login_client_token"]);
+    let methods: Vec<_> = calls
+        .iter()
+        .filter_map(|c| c.auth())
+        .map(|a| a.as_str())
+        .collect();
+    assert_eq!(
+        methods,
+        ["signature", "oauth", "oauth", "login_client_token"]
+    );
     assert_eq!(calls[1].user(), Some("user-2"));
     // The token stays out of Debug output.
     let request = SignedRequest::for_user(token, "/entity");
@@ -474,7 +503,9 @@ async fn janrain_errors_answer_as_janrains_envelope() {
             )
             .with_field("sub_error", "removed_operator")
             .with_request_id("abcdefghijklmnop")),
-            Some(_) => Ok(axum::Json(json!({"stat": "ok", "result_count": 0, "results": []}))),
+            Some(_) => Ok(axum::Json(
+                json!({"stat": "ok", "result_count": 0, "results": []}),
+            )),
         }
     }
     async fn count() -> (StatusCode, JanrainError) {
@@ -528,8 +559,12 @@ async fn janrain_errors_answer_as_janrains_envelope() {
     let emulator = Emulator::builder()
         .clients_file(demo())
         .on("/entity.delete", |_call| {
-            Reply::janrain(200, "invalid_argument", "uuid was not valid for the following reason: invalid uuid")
-                .with_field("argument_name", "uuid")
+            Reply::janrain(
+                200,
+                "invalid_argument",
+                "uuid was not valid for the following reason: invalid uuid",
+            )
+            .with_field("argument_name", "uuid")
         })
         .on("/entity.create", |_call| {
             Reply::json(&json!({"stat": "ok", "id": 1})).with_field("uuid", "u-1")
@@ -538,7 +573,11 @@ async fn janrain_errors_answer_as_janrains_envelope() {
         .await
         .unwrap();
     let direct = janrain(
-        client("direct_client", "direct-secret-1d8c3a", Feature::DirectAccess),
+        client(
+            "direct_client",
+            "direct-secret-1d8c3a",
+            Feature::DirectAccess,
+        ),
         emulator.base_url(),
     );
     let e = direct

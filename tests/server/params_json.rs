@@ -156,10 +156,7 @@ fn everything() -> impl Strategy<Value = Everything> {
 
 /// What the server reads from what the client sends: encoded by Janrain's rule, written as a
 /// form body, decoded as the layer decodes it, deserialized as a handler does.
-fn round_trip<T: Serialize>(value: &T) -> Result<T, String>
-where
-    T: for<'de> Deserialize<'de>,
-{
+fn round_trip<T: Serialize + for<'de> Deserialize<'de>>(value: &T) -> Result<T, String> {
     read_as(value)
 }
 
@@ -216,7 +213,9 @@ async fn over_http_behind_the_layer() {
     async fn echo(params: VerifiedParams) -> axum::Json<Value> {
         axum::Json(match params.deserialize::<Everything>() {
             Ok(read) => json!({"stat": "ok", "read": read}),
-            Err(e) => json!({"stat": "error", "code": 200, "error": "invalid_argument", "error_description": e.to_string()}),
+            Err(e) => {
+                json!({"stat": "error", "code": 200, "error": "invalid_argument", "error_description": e.to_string()})
+            }
         })
     }
     let (store, tokens) = ClientsFile::from_json(CLIENTS).unwrap().into_parts();
@@ -229,8 +228,13 @@ async fn over_http_behind_the_layer() {
         ClientId::new(READER.0).unwrap(),
         ClientSecret::new(READER.1).unwrap(),
     ));
-    let janrain =
-        JanrainClient::new(RequestSigner::builder(reader).base_url(&base).build().unwrap()).unwrap();
+    let janrain = JanrainClient::new(
+        RequestSigner::builder(reader)
+            .base_url(&base)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     let sent = Everything {
         type_name: "user".into(),
         text: "[\"looks\", \"like\", \"json\"] & = + %".into(),

@@ -53,10 +53,7 @@ struct TempFile(PathBuf);
 
 impl TempFile {
     fn with(name: &str, text: &str) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "janrain-auth-{}-{name}",
-            std::process::id()
-        ));
+        let path = std::env::temp_dir().join(format!("janrain-auth-{}-{name}", std::process::id()));
         std::fs::write(&path, text).unwrap();
         TempFile(path)
     }
@@ -188,11 +185,19 @@ fn the_server_serves_records_and_the_client_pages_them() {
     );
     assert_eq!(code, 1);
     let error: Value = serde_json::from_str(err.trim().strip_prefix("error: ").unwrap()).unwrap();
-    assert_eq!((error["code"].as_u64(), error["error"].as_str()), (Some(310), Some("record_not_found")));
+    assert_eq!(
+        (error["code"].as_u64(), error["error"].as_str()),
+        (Some(310), Some("record_not_found"))
+    );
     let (code, _, err) = client(
         &client_bin,
         &server.base,
-        &as_reader(&["--endpoint", "/entity.find", "type_name=user", "filter=plan ="]),
+        &as_reader(&[
+            "--endpoint",
+            "/entity.find",
+            "type_name=user",
+            "filter=plan =",
+        ]),
     );
     assert_eq!(code, 1);
     assert!(err.contains(r#""argument_name":"filter""#), "{err}");
@@ -200,7 +205,12 @@ fn the_server_serves_records_and_the_client_pages_them() {
     let (code, _, err) = client(
         &client_bin,
         &server.base,
-        &as_reader(&["--endpoint", "/entity.delete", "type_name=user", "uuid=user-1"]),
+        &as_reader(&[
+            "--endpoint",
+            "/entity.delete",
+            "type_name=user",
+            "uuid=user-1",
+        ]),
     );
     assert_eq!(code, 1);
     assert!(err.contains(r#""code":403"#), "{err}");
