@@ -18,6 +18,10 @@ use pin_project::pin_project;
 /// The boxed error type the crate's bodies and services use, as tower and hyper do.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// A boxed, `Send` future.
+#[allow(dead_code)] // not every feature set boxes a future
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
 /// The media type of form bodies.
 pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
 

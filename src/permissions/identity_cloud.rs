@@ -40,9 +40,13 @@ pub(super) fn builtin() -> Vec<Operation> {
             &[],
         )
     };
-    // A user's access token (janrain-oauth) reaches the operations on user records, never the
-    // entity types: those change or describe the schema every user shares.
+    // A user's access token (janrain-oauth) reaches the operations on one user's record:
+    // reading it, changing it, replacing it and deleting it, as Janrain's Entity API reference
+    // lists them. Searching, counting, creating and the entity types reach many records (or
+    // the schema every user shares), and take client credentials only.
     let entity =
+        |path, name, allowed: &[Feature]| op(Api::Entity, path, name, header, allowed);
+    let user_record =
         |path, name, allowed: &[Feature]| op(Api::Entity, path, name, header | OAuth, allowed);
     let entity_type =
         |path, name, allowed: &[Feature]| op(Api::Entity, path, name, header, allowed);
@@ -95,11 +99,11 @@ pub(super) fn builtin() -> Vec<Operation> {
         login_token("/oauth/unlink_account_native", "Unlink a Social Identity"),
         login_token("/oauth/update_profile_native", "Update a User Profile"),
         // 2.3 Entity and EntityType APIs
-        entity("/entity", "View a User Profile", &[DA, DR]),
+        user_record("/entity", "View a User Profile", &[DA, DR]),
         entity("/entity.find", "Search for User Profiles", &[DA, DR]),
         entity("/entity.count", "Count User Profiles", &[DA, DR]),
-        entity("/entity.update", "Modify a User Profile", &[DA]),
-        entity("/entity.replace", "Replace a User Profile", &[DA]),
+        user_record("/entity.update", "Modify a User Profile", &[DA]),
+        user_record("/entity.replace", "Replace a User Profile", &[DA]),
         entity("/entity.create", "Create a User Profile", &[DA]),
         entity("/entity.bulkCreate", "Create Multiple User Profiles", &[DA]),
         entity(
@@ -107,7 +111,7 @@ pub(super) fn builtin() -> Vec<Operation> {
             "Invalidate a User Session",
             &[O, AI, DA],
         ),
-        entity("/entity.delete", "Delete a User Profile", &[DA]),
+        user_record("/entity.delete", "Delete a User Profile", &[DA]),
         entity_type("/entityType.list", "List Entity Types", &[O]),
         entity_type("/entityType", "View an Entity Type", all),
         entity_type("/entityType.create", "Create an Entity Type", &[O]),

@@ -306,6 +306,13 @@ impl AuthMethod {
         }
     }
 
+    /// Whether a request authenticated this way acts for one user, the one its access token
+    /// was issued for: janrain-oauth, and a login client's operation called with a token. Such
+    /// a request reaches that user's record and no other.
+    pub const fn acts_for_user(self) -> bool {
+        matches!(self, AuthMethod::OAuth | AuthMethod::LoginClientWithToken)
+    }
+
     const fn bit(self) -> u8 {
         1 << self as u8
     }

@@ -8,97 +8,55 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::Limited;
 use pin_project::pin_project;
 
-use super::verify::Held;
 use crate::body::BoxError;
 
-/// The request body the inner service receives: the bytes of a form the layer read (exactly
-/// as they arrived), or the original body, not read by the layer and bounded by its body
-/// limit: reading past the limit fails with [`http_body_util::LengthLimitError`], which axum's
-/// extractors answer with 413, as behind tower-http's `RequestBodyLimit`.
-#[pin_project]
-pub struct VerifiedBody<B> {
-    #[pin]
-    kind: Kind<B>,
+/// The request body the inner service receives: the bytes the layer read, exactly as they
+/// arrived (a form the layer took credentials out of: the form without them).
+///
+/// The layer reads every body it lets through, under its body limit and body timeout, so
+/// that a body too large or too slow is refused by the layer itself, in Janrain's envelope,
+/// however the layer is mounted.
+pub struct VerifiedBody {
+    bytes: Option<Bytes>,
 }
 
-#[pin_project(project = KindProj)]
-enum Kind<B> {
-    Read(Option<Bytes>),
-    Streaming(#[pin] Limited<B>),
-}
-
-impl<B> VerifiedBody<B> {
-    /// A body the layer read whole.
-    pub(crate) fn read(bytes: Bytes) -> Self {
+impl VerifiedBody {
+    /// The body of a verified request.
+    pub(crate) fn new(bytes: Bytes) -> Self {
         VerifiedBody {
-            kind: Kind::Read((!bytes.is_empty()).then_some(bytes)),
-        }
-    }
-
-    /// A body the layer did not read, bounded by `limit` bytes.
-    pub(crate) fn untouched(body: B, limit: usize) -> Self {
-        VerifiedBody {
-            kind: Kind::Streaming(Limited::new(body, limit)),
-        }
-    }
-
-    /// The body of a verified request, as the layer hands it on.
-    pub(crate) fn from_held(held: Held<B>, limit: usize) -> Self {
-        match held {
-            Held::Read(bytes) => VerifiedBody::read(bytes),
-            Held::Untouched(body) => VerifiedBody::untouched(body, limit),
+            bytes: (!bytes.is_empty()).then_some(bytes),
         }
     }
 }
 
-impl<B> Body for VerifiedBody<B>
-where
-    B: Body,
-    B::Error: Into<BoxError>,
-{
+impl Body for VerifiedBody {
     type Data = Bytes;
     type Error = BoxError;
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
+        _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self.project().kind.project() {
-            KindProj::Read(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-            KindProj::Streaming(body) => body
-                .poll_frame(cx)
-                .map(|frame| frame.map(|f| f.map(|f| f.map_data(into_bytes)))),
-        }
+        Poll::Ready(self.get_mut().bytes.take().map(|b| Ok(Frame::data(b))))
     }
 
     fn is_end_stream(&self) -> bool {
-        match &self.kind {
-            Kind::Read(bytes) => bytes.is_none(),
-            Kind::Streaming(body) => body.is_end_stream(),
-        }
+        self.bytes.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
-        match &self.kind {
-            Kind::Read(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
-            Kind::Streaming(body) => body.size_hint(),
-        }
+        SizeHint::with_exact(self.bytes.as_ref().map_or(0, |b| b.len() as u64))
     }
 }
 
-impl<B> fmt::Debug for VerifiedBody<B> {
+impl fmt::Debug for VerifiedBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The content may hold secrets (passwords in forms): only its shape.
-        match &self.kind {
-            Kind::Read(bytes) => f
-                .debug_struct("VerifiedBody")
-                .field("read_bytes", &bytes.as_ref().map_or(0, Bytes::len))
-                .finish(),
-            Kind::Streaming(_) => f.debug_struct("VerifiedBody").finish_non_exhaustive(),
-        }
+        // The content may hold secrets (passwords in forms): only its size.
+        f.debug_struct("VerifiedBody")
+            .field("bytes", &self.bytes.as_ref().map_or(0, Bytes::len))
+            .finish()
     }
 }
 

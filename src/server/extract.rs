@@ -6,23 +6,54 @@ use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 
-use super::{AuthenticatedClient, Rejection, RejectionKind, VerifiedParams};
+use super::{AuthenticatedClient, Rejection, RejectionKind, Unauthenticated, VerifiedParams};
 
-/// The extractor found no [`AuthenticatedClient`] (or [`VerifiedParams`]): the route is not
-/// behind a [`VerifyLayer`](super::VerifyLayer), or (for the client) the operation needs no
-/// authentication. A server misconfiguration, answered with 503 `unexpected_error` and the Janrain
-/// envelope.
+/// The extractor found no [`AuthenticatedClient`] (or [`VerifiedParams`]).
+///
+/// * The layer let the request through without authenticating it (a CORS preflight, an
+///   operation open to anyone called without credentials, a path let through by
+///   [`UnknownPaths::Allow`](super::UnknownPaths::Allow)): 401 `invalid_client_credentials`,
+///   as for any request without credentials.
+/// * The request never passed a [`VerifyLayer`](super::VerifyLayer): the route is not behind
+///   one, a server misconfiguration, answered with 503 `unexpected_error`.
+///
+/// Both answers are the Janrain envelope.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
-#[error("no authenticated client: the route is not behind VerifyLayer")]
-pub struct MissingAuthentication;
+#[error("{}", self.description())]
+pub struct MissingAuthentication {
+    /// The layer passed the request on without authenticating it.
+    passed_unauthenticated: bool,
+}
+
+impl MissingAuthentication {
+    fn of(parts: &Parts) -> Self {
+        MissingAuthentication {
+            passed_unauthenticated: parts.extensions.get::<Unauthenticated>().is_some(),
+        }
+    }
+
+    /// Whether the request passed the layer without authenticating (else it never passed one).
+    pub fn passed_unauthenticated(&self) -> bool {
+        self.passed_unauthenticated
+    }
+
+    fn description(&self) -> &'static str {
+        if self.passed_unauthenticated {
+            "this request was not authenticated: send credentials the operation accepts"
+        } else {
+            "the server is misconfigured: this route is not behind the verification layer"
+        }
+    }
+}
 
 impl IntoResponse for MissingAuthentication {
     fn into_response(self) -> Response {
-        Rejection::new(
-            RejectionKind::StoreUnavailable,
-            "the server is misconfigured: this route is not behind the verification layer",
-        )
-        .into_http()
+        let kind = if self.passed_unauthenticated {
+            RejectionKind::MissingCredentials
+        } else {
+            RejectionKind::StoreUnavailable
+        };
+        Rejection::new(kind, self.description()).into_http()
     }
 }
 
@@ -47,7 +78,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthenticatedClient {
             .extensions
             .get::<AuthenticatedClient>()
             .cloned()
-            .ok_or(MissingAuthentication)
+            .ok_or_else(|| MissingAuthentication::of(parts))
     }
 }
 
@@ -85,7 +116,7 @@ impl<S: Send + Sync> FromRequestParts<S> for VerifiedParams {
             .extensions
             .get::<VerifiedParams>()
             .cloned()
-            .ok_or(MissingAuthentication)
+            .ok_or_else(|| MissingAuthentication::of(parts))
     }
 }
 

@@ -18,7 +18,7 @@ use super::Rejection;
 use super::body::{ResponseBody, VerifiedBody};
 use super::replay::ReplayGuard;
 use super::store::{ClientStore, TokenVerifier};
-use super::verify::{Held, Prefix, UnknownPaths, Verification, Verifier};
+use super::verify::{Prefix, UnknownPaths, Verification, Verifier};
 use crate::body::{BoxError, normalize_prefix};
 use crate::permissions::{Catalog, Operation};
 use crate::scheme::{Canonicalization, Clock, SystemClock};
@@ -57,9 +57,9 @@ impl VerifyLayer {
     /// `Ok` gives the request back with the [`AuthenticatedClient`](super::AuthenticatedClient)
     /// and [`VerifiedParams`](super::VerifiedParams) extensions; `Err` is the refusal, whose
     /// [`into_http`](Rejection::into_http) (or axum's `IntoResponse`, with the `axum`
-    /// feature) is exactly the response the layer would send. The body comes back as `B`: a
-    /// form as the bytes the layer read, and any other non-empty body read whole under the
-    /// body limit (the layer itself streams those through, bounded, without reading them).
+    /// feature) is exactly the response the layer would send. The body comes back as `B`,
+    /// made of the bytes the layer read (whole, under the body limit and timeout, as the layer
+    /// reads every body).
     ///
     /// ```
     /// # #[cfg(feature = "axum")] {
@@ -89,14 +89,10 @@ impl VerifyLayer {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        let verifier = self.verifier.clone();
+        let verification = Verification::new(self.verifier.clone(), request);
         async move {
-            let (parts, held) = Verification::new(verifier.clone(), request).await?;
-            let body = match held {
-                Held::Read(bytes) => B::from(bytes),
-                Held::Untouched(body) => verifier.bound(body).await?,
-            };
-            Ok(Request::from_parts(parts, body))
+            let (parts, bytes) = verification.await?;
+            Ok(Request::from_parts(parts, B::from(bytes)))
         }
     }
 }
@@ -221,21 +217,21 @@ impl VerifyLayerBuilder {
     }
 
     /// The largest request body that passes the layer (default 1 MiB). A `Content-Length` over
-    /// it is refused (413) before anything is read; a form the layer reads is refused as soon
-    /// as it grows past it; any other body reaches the inner service bounded by it, so that
-    /// the handler's read fails at the limit (axum answers 413), as behind tower-http's
-    /// `RequestBodyLimit`.
+    /// it is refused (413 `request_too_large`) before anything is read; any other body is
+    /// refused as soon as it grows past it. The layer reads every body it lets through, so that
+    /// the inner service gets it whole and the refusal is the layer's, however it is mounted:
+    /// give routes that stream large uploads a router of their own, outside the layer.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.verifier.body_limit = bytes;
         self
     }
 
     /// How long the body may take to arrive (default 10 s); after that the request is
-    /// refused with 408 and the connection is free again.
+    /// refused with 408 `request_timeout` and the connection is free again.
     ///
     /// The timer is tokio's, so the layer must run on a tokio runtime with the time driver
     /// enabled (`enable_time` or `enable_all`, as `#[tokio::main]` and `#[tokio::test]` do):
-    /// without one, a form body that has not fully arrived when the layer reads it panics.
+    /// without one, a body that has not fully arrived when the layer reads it panics.
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
         self.verifier.body_timeout = timeout;
         self
@@ -370,7 +366,7 @@ impl<S: fmt::Debug> fmt::Debug for Verify<S> {
 
 impl<S, B, ResBody> Service<Request<B>> for Verify<S>
 where
-    S: Service<Request<VerifiedBody<B>>, Response = Response<ResBody>> + Clone,
+    S: Service<Request<VerifiedBody>, Response = Response<ResBody>> + Clone,
     B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
@@ -392,7 +388,6 @@ where
                 verification: Verification::new(self.verifier.clone(), request),
             },
             inner: Some(inner),
-            body_limit: self.verifier.body_limit,
         }
     }
 }
@@ -405,12 +400,11 @@ where
 #[pin_project]
 pub struct ResponseFuture<S, B>
 where
-    S: Service<Request<VerifiedBody<B>>>,
+    S: Service<Request<VerifiedBody>>,
 {
     #[pin]
     state: State<S::Future, B>,
     inner: Option<S>,
-    body_limit: usize,
 }
 
 // The verification is held unboxed on purpose: boxing it is the allocation this saves.
@@ -429,7 +423,7 @@ enum State<F, B> {
 
 impl<S, B, ResBody> Future for ResponseFuture<S, B>
 where
-    S: Service<Request<VerifiedBody<B>>, Response = Response<ResBody>>,
+    S: Service<Request<VerifiedBody>, Response = Response<ResBody>>,
     B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
@@ -441,11 +435,10 @@ where
         loop {
             match this.state.as_mut().project() {
                 StateProj::Authorize { verification } => match ready!(verification.poll(cx)) {
-                    Ok((parts, held)) => {
+                    Ok((parts, bytes)) => {
                         // Taken exactly once: the state moves on to `Inner` right after.
                         let mut inner = this.inner.take().expect("inner service taken once");
-                        let body = VerifiedBody::from_held(held, *this.body_limit);
-                        let future = inner.call(Request::from_parts(parts, body));
+                        let future = inner.call(Request::from_parts(parts, VerifiedBody::new(bytes)));
                         this.state.set(State::Inner { future });
                     }
                     Err(rejection) => return Poll::Ready(Ok(rejection.into_http())),
@@ -462,7 +455,7 @@ where
 
 impl<S, B> fmt::Debug for ResponseFuture<S, B>
 where
-    S: Service<Request<VerifiedBody<B>>>,
+    S: Service<Request<VerifiedBody>>,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()

@@ -176,11 +176,18 @@ pub use store::redis as redis_store;
 #[cfg(feature = "redis")]
 pub use store::redis::{ImportError, Imported, RedisClientStore, RedisStoreBuilder, RedisTokens};
 pub use store::{
-    BoxFuture, ClientStore, ClientsFile, LoadError, MemoryStore, MemoryTokens, SharedTokens,
+    ClientStore, ClientsFile, LoadError, MemoryStore, MemoryTokens, SharedTokens,
     StoreError, StoreFuture, TokenGrant, TokenIssuer, TokenRecord, TokenVerifier,
 };
 pub use verified::VerifiedParams;
 pub use verify::UnknownPaths;
+
+/// The mark of a request the layer let through without authenticating it: a CORS preflight,
+/// an operation open to anyone called without credentials, a path let through by
+/// [`UnknownPaths::Allow`]. The extractors tell such a request (401) from one that never
+/// passed the layer (503).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Unauthenticated;
 
 /// The client a request authenticated as: what the layer hands the handler, as a request
 /// extension (and an axum extractor with the `axum` feature).

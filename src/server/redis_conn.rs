@@ -12,7 +12,7 @@ use ::redis::{
     Client, Cmd, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisError, RedisResult, Value,
 };
 
-use super::store::BoxFuture;
+use crate::body::BoxFuture;
 
 /// A cheaply cloneable async Redis connection, behind a trait object.
 pub(crate) trait SendCommand: Send + Sync + 'static {

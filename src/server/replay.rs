@@ -122,7 +122,7 @@
 
 use std::time::Duration;
 
-use super::store::BoxFuture;
+use super::store::StoreFuture;
 
 pub mod memory;
 #[cfg(feature = "redis")]
@@ -177,19 +177,19 @@ pub trait ReplayGuard: Send + Sync + 'static {
     /// Record `key` for `ttl` and say whether it was already recorded. Must be atomic: of any
     /// number of concurrent calls with the same key, exactly one sees
     /// [`ReplayVerdict::Fresh`].
-    fn check_and_record<'a>(
-        &'a self,
-        key: ReplayKey<'a>,
+    fn check_and_record(
+        &self,
+        key: ReplayKey<'_>,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<ReplayVerdict, ReplayGuardError>>;
+    ) -> StoreFuture<Result<ReplayVerdict, ReplayGuardError>>;
 }
 
 impl<T: ReplayGuard + ?Sized> ReplayGuard for std::sync::Arc<T> {
-    fn check_and_record<'a>(
-        &'a self,
-        key: ReplayKey<'a>,
+    fn check_and_record(
+        &self,
+        key: ReplayKey<'_>,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<ReplayVerdict, ReplayGuardError>> {
+    ) -> StoreFuture<Result<ReplayVerdict, ReplayGuardError>> {
         (**self).check_and_record(key, ttl)
     }
 }

@@ -33,39 +33,58 @@ use crate::scheme::Datetime;
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
 
-/// A boxed, `Send` future, as the store traits return.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// The future every store the layer asks returns ([`ClientStore`], [`TokenVerifier`],
+/// [`TokenIssuer`] and the replay guards): an answer ready at once (an in-memory lookup:
+/// nothing allocated, nothing to wait for), or any future that owns what it needs (a database
+/// query, boxed).
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use janrain_auth::credentials::ApiClient;
+/// use janrain_auth::server::{ClientStore, StoreError, StoreFuture};
+///
+/// /// Clients behind an async database handle (here, a stand-in).
+/// #[derive(Clone)]
+/// struct Database;
+///
+/// impl Database {
+///     async fn client(&self, _id: String) -> Result<Option<Arc<ApiClient>>, StoreError> {
+///         Ok(None)
+///     }
+/// }
+///
+/// impl ClientStore for Database {
+///     fn client(&self, id: &str) -> StoreFuture<Result<Option<Arc<ApiClient>>, StoreError>> {
+///         // The future owns a handle and the id: nothing in it borrows the store.
+///         let (db, id) = (self.clone(), id.to_owned());
+///         StoreFuture::new(async move { db.client(id).await })
+///     }
+/// }
+/// ```
+pub struct StoreFuture<T>(Pending<T>);
 
-/// The future a [`ClientStore`] or [`TokenVerifier`] returns: either an answer that is ready
-/// at once (an in-memory lookup: no allocation) or any boxed future (a database query).
-pub struct StoreFuture<'a, T>(Pending<'a, T>);
-
-enum Pending<'a, T> {
+enum Pending<T> {
     Ready(Option<T>),
-    Boxed(BoxFuture<'a, T>),
+    Boxed(Pin<Box<dyn Future<Output = T> + Send>>),
 }
 
-impl<'a, T> StoreFuture<'a, T> {
+impl<T> StoreFuture<T> {
     /// An answer available now.
     pub fn ready(value: T) -> Self {
         StoreFuture(Pending::Ready(Some(value)))
     }
 
     /// An answer that `future` will give.
-    pub fn new(future: impl Future<Output = T> + Send + 'a) -> Self {
+    pub fn new(future: impl Future<Output = T> + Send + 'static) -> Self {
         StoreFuture(Pending::Boxed(Box::pin(future)))
-    }
-
-    /// The answer, if it is available now (made with [`StoreFuture::ready`]).
-    pub(crate) fn into_ready(self) -> Option<T> {
-        match self.0 {
-            Pending::Ready(value) => value,
-            Pending::Boxed(_) => None,
-        }
     }
 }
 
-impl<T: Unpin> Future for StoreFuture<'_, T> {
+// The answer is moved out whole, never pinned in place.
+impl<T> Unpin for StoreFuture<T> {}
+
+impl<T> Future for StoreFuture<T> {
     type Output = T;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
@@ -77,7 +96,7 @@ impl<T: Unpin> Future for StoreFuture<'_, T> {
     }
 }
 
-impl<T> fmt::Debug for StoreFuture<'_, T> {
+impl<T> fmt::Debug for StoreFuture<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("StoreFuture")
     }
@@ -97,18 +116,13 @@ impl StoreError {
 
 /// Looks API clients up by id.
 pub trait ClientStore: Send + Sync + 'static {
-    /// The client with this id, or `None`. `id` is a syntactically valid client id.
-    fn client<'a>(
-        &'a self,
-        id: &'a str,
-    ) -> StoreFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>>;
+    /// The client with this id, or `None`. `id` is a syntactically valid client id. The
+    /// future owns what it needs (see [`StoreFuture`]).
+    fn client(&self, id: &str) -> StoreFuture<Result<Option<Arc<ApiClient>>, StoreError>>;
 }
 
 impl<T: ClientStore + ?Sized> ClientStore for Arc<T> {
-    fn client<'a>(
-        &'a self,
-        id: &'a str,
-    ) -> StoreFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>> {
+    fn client(&self, id: &str) -> StoreFuture<Result<Option<Arc<ApiClient>>, StoreError>> {
         (**self).client(id)
     }
 }
@@ -180,10 +194,7 @@ impl MemoryStore {
 }
 
 impl ClientStore for MemoryStore {
-    fn client<'a>(
-        &'a self,
-        id: &'a str,
-    ) -> StoreFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>> {
+    fn client(&self, id: &str) -> StoreFuture<Result<Option<Arc<ApiClient>>, StoreError>> {
         StoreFuture::ready(Ok(self.clients.get(id).cloned()))
     }
 }
@@ -255,10 +266,7 @@ impl TokenRecord {
 pub trait TokenVerifier: Send + Sync + 'static {
     /// The record of `token`, or `None` when this verifier does not know it. An `Err` means
     /// the verifier could not answer (the layer then refuses the request with 503).
-    fn lookup<'a>(
-        &'a self,
-        token: &'a str,
-    ) -> StoreFuture<'a, Result<Option<TokenRecord>, StoreError>>;
+    fn lookup(&self, token: &str) -> StoreFuture<Result<Option<TokenRecord>, StoreError>>;
 }
 
 /// Records access tokens as they are issued, so that the [`TokenVerifier`] of the same store
@@ -266,19 +274,11 @@ pub trait TokenVerifier: Send + Sync + 'static {
 pub trait TokenIssuer: TokenVerifier {
     /// Record `token` with `record`. An `Err` means the store could not record it; the token
     /// must then not be handed out.
-    fn issue<'a>(
-        &'a self,
-        token: &'a str,
-        record: TokenRecord,
-    ) -> StoreFuture<'a, Result<(), StoreError>>;
+    fn issue(&self, token: &str, record: TokenRecord) -> StoreFuture<Result<(), StoreError>>;
 }
 
 impl<T: TokenIssuer + ?Sized> TokenIssuer for Arc<T> {
-    fn issue<'a>(
-        &'a self,
-        token: &'a str,
-        record: TokenRecord,
-    ) -> StoreFuture<'a, Result<(), StoreError>> {
+    fn issue(&self, token: &str, record: TokenRecord) -> StoreFuture<Result<(), StoreError>> {
         (**self).issue(token, record)
     }
 }
@@ -300,10 +300,7 @@ impl SharedTokens {
 }
 
 impl TokenVerifier for SharedTokens {
-    fn lookup<'a>(
-        &'a self,
-        token: &'a str,
-    ) -> StoreFuture<'a, Result<Option<TokenRecord>, StoreError>> {
+    fn lookup(&self, token: &str) -> StoreFuture<Result<Option<TokenRecord>, StoreError>> {
         // A poisoned lock still holds a consistent map (inserts are single calls).
         let tokens = self.tokens.read().unwrap_or_else(|e| e.into_inner());
         StoreFuture::ready(Ok(tokens.get(token).cloned()))
@@ -311,11 +308,7 @@ impl TokenVerifier for SharedTokens {
 }
 
 impl TokenIssuer for SharedTokens {
-    fn issue<'a>(
-        &'a self,
-        token: &'a str,
-        record: TokenRecord,
-    ) -> StoreFuture<'a, Result<(), StoreError>> {
+    fn issue(&self, token: &str, record: TokenRecord) -> StoreFuture<Result<(), StoreError>> {
         let mut tokens = self.tokens.write().unwrap_or_else(|e| e.into_inner());
         tokens.insert(token, record);
         StoreFuture::ready(Ok(()))
@@ -330,10 +323,7 @@ impl fmt::Debug for SharedTokens {
 }
 
 impl<T: TokenVerifier + ?Sized> TokenVerifier for Arc<T> {
-    fn lookup<'a>(
-        &'a self,
-        token: &'a str,
-    ) -> StoreFuture<'a, Result<Option<TokenRecord>, StoreError>> {
+    fn lookup(&self, token: &str) -> StoreFuture<Result<Option<TokenRecord>, StoreError>> {
         (**self).lookup(token)
     }
 }
@@ -402,10 +392,7 @@ impl MemoryTokens {
 }
 
 impl TokenVerifier for MemoryTokens {
-    fn lookup<'a>(
-        &'a self,
-        token: &'a str,
-    ) -> StoreFuture<'a, Result<Option<TokenRecord>, StoreError>> {
+    fn lookup(&self, token: &str) -> StoreFuture<Result<Option<TokenRecord>, StoreError>> {
         StoreFuture::ready(Ok(self.tokens.get(token).cloned()))
     }
 }

@@ -6,8 +6,8 @@ use tower_http::auth::AsyncAuthorizeRequest;
 
 use super::body::VerifiedBody;
 use super::verify::Verification;
-use super::{BoxFuture, VerifyLayer};
-use crate::body::BoxError;
+use super::VerifyLayer;
+use crate::body::{BoxError, BoxFuture};
 
 /// `VerifyLayer` in tower-http's slot for exactly this job:
 /// `AsyncRequireAuthorizationLayer::new(verify_layer)`. The answers are the layer's (the same
@@ -32,19 +32,16 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    type RequestBody = VerifiedBody<B>;
+    type RequestBody = VerifiedBody;
     type ResponseBody = axum_core::body::Body;
     type Future =
-        BoxFuture<'static, Result<Request<VerifiedBody<B>>, http::Response<axum_core::body::Body>>>;
+        BoxFuture<'static, Result<Request<VerifiedBody>, http::Response<axum_core::body::Body>>>;
 
     fn authorize(&mut self, request: Request<B>) -> Self::Future {
-        let verifier = self.verifier.clone();
+        let verification = Verification::new(self.verifier.clone(), request);
         Box::pin(async move {
-            match Verification::new(verifier.clone(), request).await {
-                Ok((parts, held)) => Ok(Request::from_parts(
-                    parts,
-                    VerifiedBody::from_held(held, verifier.body_limit),
-                )),
+            match verification.await {
+                Ok((parts, bytes)) => Ok(Request::from_parts(parts, VerifiedBody::new(bytes))),
                 Err(rejection) => Err(rejection.into_http::<axum_core::body::Body>()),
             }
         })

@@ -111,7 +111,7 @@ async fn imported_clients_and_tokens_serve_every_node() {
     let url = redis_url();
     let first = store_at(&url, &prefix, Duration::from_secs(5));
     let imported = first.import(CLIENTS).await.unwrap();
-    assert_eq!((imported.clients, imported.tokens), (8, 2));
+    assert_eq!((imported.clients, imported.tokens), (8, 3));
     assert_eq!(imported.expired_tokens, 1);
 
     // The layout: one JSON string per client, the id in the key.
@@ -131,12 +131,12 @@ async fn imported_clients_and_tokens_serve_every_node() {
     let stored: String = conn.get(&key).await.unwrap();
     assert_eq!(
         serde_json::from_str::<Value>(&stored).unwrap(),
-        serde_json::json!({"client_id": "login_client", "expires_at": "2099-12-31 23:59:59"})
+        serde_json::json!({"client_id": "login_client", "uuid": "7a1b0c9e-5d1f-4a52-9a36-2f6d2b6b1e11", "expires_at": "2099-12-31 23:59:59"})
     );
     let ttl: i64 = conn.ttl(&key).await.unwrap();
     assert!(ttl > 86_400 * 365 * 50, "TTL {ttl}");
     let all: Vec<String> = conn.keys(format!("{prefix}*")).await.unwrap();
-    assert_eq!(all.len(), 10, "{all:?}");
+    assert_eq!(all.len(), 11, "{all:?}");
     assert!(!all.iter().any(|k| k.contains("demo-access-token")));
 
     // Two nodes, each with its own store (its own cache and connection).

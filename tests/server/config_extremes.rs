@@ -40,7 +40,7 @@ async fn call(layer: &VerifyLayer, date: &str) -> (u16, String) {
         .body(Full::new(Bytes::from_static(b"type_name=user")))
         .unwrap();
     let inner = tower::service_fn(
-        |_req: Request<janrain_auth::server::VerifiedBody<Full<Bytes>>>| async {
+        |_req: Request<janrain_auth::server::VerifiedBody>| async {
             Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from_static(
                 b"ok",
             ))))

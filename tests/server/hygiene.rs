@@ -91,10 +91,7 @@ fn signature_like(text: &str) -> Vec<&str> {
 struct BrokenStore;
 
 impl ClientStore for BrokenStore {
-    fn client<'a>(
-        &'a self,
-        id: &'a str,
-    ) -> StoreFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>> {
+    fn client(&self, id: &str) -> StoreFuture<Result<Option<Arc<ApiClient>>, StoreError>> {
         StoreFuture::ready(Err(StoreError::new(format!(
             "database unreachable while looking up {id}"
         ))))

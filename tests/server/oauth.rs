@@ -153,7 +153,7 @@ async fn tokens_that_do_not_hold() {
         ("never-issued", 412, "invalid_access_token"),
         ("expired-access-token", 414, "access_token_expired"),
         // Issued to a login client, but for no user: it cannot act for one.
-        ("demo-access-token", 412, "invalid_access_token"),
+        ("userless-access-token", 412, "invalid_access_token"),
     ] {
         let got = send(as_user(
             &http,

@@ -28,7 +28,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{ReplayGuard, ReplayGuardError, ReplayKey, ReplayVerdict};
 use crate::scheme::{Clock, SystemClock};
-use crate::server::BoxFuture;
+use crate::server::StoreFuture;
 
 use self::fairness::{MAX_OWNERS, OverShare, Owners};
 use self::table::{Shard, Slot};
@@ -294,12 +294,12 @@ impl fmt::Debug for MemoryReplayGuard {
 }
 
 impl ReplayGuard for MemoryReplayGuard {
-    fn check_and_record<'a>(
-        &'a self,
-        key: ReplayKey<'a>,
+    fn check_and_record(
+        &self,
+        key: ReplayKey<'_>,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<ReplayVerdict, ReplayGuardError>> {
-        Box::pin(std::future::ready(self.decide(key, ttl)))
+    ) -> StoreFuture<Result<ReplayVerdict, ReplayGuardError>> {
+        StoreFuture::ready(self.decide(key, ttl))
     }
 }
 

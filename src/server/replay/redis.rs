@@ -1,13 +1,14 @@
 //! [`RedisReplayGuard`]: one shared Redis for any number of nodes (feature `redis`).
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ::redis::aio::ConnectionLike;
 use ::redis::{IntoConnectionInfo, RedisError, Value};
 
 use super::{ReplayGuard, ReplayGuardError, ReplayKey, ReplayVerdict};
-use crate::server::BoxFuture;
+use crate::server::StoreFuture;
 use crate::server::redis_conn::{Link, Target, kind_of};
 
 /// The default prefix of the guard's keys.
@@ -64,7 +65,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
 ///   warning under [`replay_fail_open`](crate::server::VerifyLayerBuilder::replay_fail_open).
 ///   The error names the server's address, never its password, the key or the signature.
 pub struct RedisReplayGuard {
-    link: Link,
+    link: Arc<Link>,
     prefix: String,
 }
 
@@ -138,24 +139,23 @@ impl RedisReplayGuard {
 }
 
 impl ReplayGuard for RedisReplayGuard {
-    fn check_and_record<'a>(
-        &'a self,
-        key: ReplayKey<'a>,
+    fn check_and_record(
+        &self,
+        key: ReplayKey<'_>,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<ReplayVerdict, ReplayGuardError>> {
-        Box::pin(async move {
-            let mut name = Vec::with_capacity(
-                self.prefix.len() + key.client_id.len() + 1 + key.signature.len(),
-            );
-            name.extend_from_slice(self.prefix.as_bytes());
-            name.extend_from_slice(key.client_id.as_bytes());
-            name.push(b':');
-            name.extend_from_slice(key.signature.as_bytes());
-            let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-            let mut cmd = ::redis::cmd("SET");
-            cmd.arg(name).arg(1).arg("NX").arg("PX").arg(millis);
-            let answer = self
-                .link
+    ) -> StoreFuture<Result<ReplayVerdict, ReplayGuardError>> {
+        let mut name =
+            Vec::with_capacity(self.prefix.len() + key.client_id.len() + 1 + key.signature.len());
+        name.extend_from_slice(self.prefix.as_bytes());
+        name.extend_from_slice(key.client_id.as_bytes());
+        name.push(b':');
+        name.extend_from_slice(key.signature.as_bytes());
+        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut cmd = ::redis::cmd("SET");
+        cmd.arg(name).arg(1).arg("NX").arg("PX").arg(millis);
+        let link = self.link.clone();
+        StoreFuture::new(async move {
+            let answer = link
                 .call(&cmd, "SET NX")
                 .await
                 .map_err(ReplayGuardError::new)?;
@@ -163,7 +163,7 @@ impl ReplayGuard for RedisReplayGuard {
                 Value::Okay => Ok(ReplayVerdict::Fresh),
                 Value::SimpleString(s) if s == "OK" => Ok(ReplayVerdict::Fresh),
                 Value::Nil => Ok(ReplayVerdict::Replayed),
-                other => Err(ReplayGuardError::new(self.link.failure(format!(
+                other => Err(ReplayGuardError::new(link.failure(format!(
                     "SET NX answered {}, not OK or nil",
                     kind_of(&other)
                 )))),
@@ -217,7 +217,7 @@ impl RedisReplayGuardBuilder {
     /// build of the `redis` crate lacks, such as TLS); it connects to nothing.
     pub fn build(self) -> Result<RedisReplayGuard, RedisError> {
         Ok(RedisReplayGuard {
-            link: self.target.build(self.timeout)?,
+            link: Arc::new(self.target.build(self.timeout)?),
             prefix: self.prefix,
         })
     }

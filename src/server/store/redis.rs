@@ -413,13 +413,13 @@ fn unexpected(link: &Link, name: &str, value: &Value) -> StoreError {
 }
 
 impl ClientStore for RedisClientStore {
-    fn client<'a>(
-        &'a self,
-        id: &'a str,
-    ) -> StoreFuture<'a, Result<Option<Arc<ApiClient>>, StoreError>> {
+    fn client(&self, id: &str) -> StoreFuture<Result<Option<Arc<ApiClient>>, StoreError>> {
         match self.cached(id) {
             Some(answer) => StoreFuture::ready(Ok(answer)),
-            None => StoreFuture::new(self.fetch(id)),
+            None => {
+                let (store, id) = (self.clone(), id.to_owned());
+                StoreFuture::new(async move { store.fetch(&id).await })
+            }
         }
     }
 }

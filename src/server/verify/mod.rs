@@ -1,73 +1,63 @@
-//! The verification procedure, in the two phases the module documentation describes, driven
-//! by one future, [`Verification`] (in `future`).
+//! The verification procedure: a driver that only drives, and one module per step.
 //!
-//! * [`Verifier::phase_one`] needs no body: the operation, the method, the credentials in the
-//!   `Authorization` header, the `Date` and its window, the client (and for Basic its secret
-//!   and features). It returns what it [`Established`].
-//! * The parameters come from their one place ([`Verifier::plan_parameters`]: the query
-//!   string, or a form body read under the limit) and pass the parameter rules.
-//! * [`Verifier::phase_two`] then finishes: the signature and the features at once
-//!   ([`Verifier::settle`]), the replay guard, or the login client and its access token
-//!   ([`Verifier::settle_later`]).
+//! | step | module | may wait for |
+//! |---|---|---|
+//! | the operation: path, prefix, catalog, method | `operation` | |
+//! | what the credentials claim: the `Authorization` header, or the ways without one | `claim` | |
+//! | janrain-signed: the `Date` and its window, the client, the signature, the features, the replay guard | `signed` | the client store, the replay guard |
+//! | Basic: the client, its secret, its features | `basic` | the client store |
+//! | a user's access token (janrain-oauth): its grant, its client | `user_token` | the token verifier, the client store |
+//! | a login client, and the access token issued to it | `login_client` | the client store, the token verifier |
+//! | legacy form credentials | `form_credentials` | the client store |
+//! | the parameters: their one place, the body, the rules every list passes | `parameters` | the body |
+//! | who acts, and the parameters agreeing with it | `principal` | |
 //!
-//! A refusal of a known operation is built with [`refusal`], so that each answer names the
-//! methods the operation accepts.
+//! [`Verification`] (in `driver`) runs them in order, as far as each can go when polled:
+//!
+//! 1. **Phase one, without the body** (synchronous): the operation, then the credentials the
+//!    request claims. janrain-signed and Basic name their client in the header, so the client
+//!    store is asked now, and the answer awaited before the body is read ([`Claimed::poll_client`]).
+//! 2. **The parameters**, from their one place: the query string, or a form body read under
+//!    the limit and the timeout. Every other body is read too, under the same bounds, so that
+//!    every mounting of the layer hands the handler the same bytes and refuses alike.
+//! 3. **Phase two, with the parameters** ([`Credentials::poll_decide`]): each kind decides,
+//!    waiting where it must (a token's grant, a login client, the replay guard), and names
+//!    who acts ([`Accepted`]); [`principal::check`] holds the parameters to it.
+//!
+//! Each step that waits holds a [`StoreFuture`](super::StoreFuture): a store with the answer
+//! at once (the in-memory ones) gives it in the same poll, with nothing allocated, so a
+//! signed form POST to a server with its clients in memory is verified in one poll. Nothing
+//! runs twice.
 
-use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::AUTHORIZATION;
 use http::request::Parts;
-use http_body::Body;
 
-mod credentials;
-mod future;
+mod basic;
+mod claim;
+mod driver;
+mod form_credentials;
+mod login_client;
+mod operation;
 mod parameters;
-mod phase_two;
+mod principal;
+mod signed;
+mod user_token;
 
 use super::replay::ReplayGuard;
-use super::store::{ClientStore, TokenVerifier};
+use super::store::{ClientStore, StoreError, TokenVerifier};
 use super::{Rejection, RejectionKind};
-use crate::body::BoxError;
 use crate::credentials::ApiClient;
 use crate::params::ParamList;
 use crate::permissions::{AuthMethod, AuthMethods, Catalog, Operation};
-use crate::scheme::{
-    Authorization, Canonicalization, Clock, DATETIME_LEN, Datetime, SIGNATURE_LEN,
-};
-use credentials::store_unavailable;
-pub(crate) use future::Verification;
+use crate::scheme::{Canonicalization, Clock};
 
-/// The longest a replay guard is asked to keep an entry: a century, far beyond any useful date
-/// window, and within what every store can express (Redis's `PX` stops at 2^63 - 1 ms).
-const MAX_REPLAY_TTL: Duration = Duration::from_secs(100 * 365 * 86_400);
-
-/// What the layer does with a path that is in neither the catalog nor the policy.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum UnknownPaths {
-    /// Refuse it: 404 `unknown_operation`. The default: nothing gets through by accident.
-    Deny,
-    /// Let it through without authentication (for routes such as `/health` that share the
-    /// router). Its body is still bounded by the body limit. Keeping such routes in a router
-    /// of their own, merged beside the API's, is clearer: see the [module
-    /// documentation](super#keeping-other-routes-open).
-    Allow,
-    /// Authenticate it as this operation (path ignored): e.g. any header auth, owner only.
-    Authenticate(Operation),
-}
-
-/// Where the API sits below the root of the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Prefix {
-    None,
-    /// The layer runs inside `Router::nest(prefix, ..)`: it sees paths without the prefix.
-    Nested(String),
-    /// The layer sees full paths and strips the prefix to find the operation.
-    Strip(String),
-}
+pub(crate) use driver::Verification;
+pub(crate) use operation::Prefix;
+pub use operation::UnknownPaths;
 
 /// The layer's configuration, shared by every clone of the service.
 pub(crate) struct Verifier {
@@ -93,323 +83,166 @@ pub(crate) struct Verifier {
     pub(crate) form_credentials: bool,
 }
 
-/// The request body after verification: read whole (a form), or not read at all.
-pub(crate) enum Held<B> {
-    /// The layer read this body; here are its bytes, unchanged.
-    Read(Bytes),
-    /// The layer did not read the body.
-    Untouched(B),
-}
-
-/// A verified request: its parts (with the [`AuthenticatedClient`] and [`VerifiedParams`]
-/// extensions, where the operation authenticates) and its body.
-pub(crate) type Verified<B> = (Parts, Held<B>);
-
-/// Whether a step may wait for the client store, or must answer at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Wait {
-    /// Await the store.
-    Allowed,
-    /// Take the store's answer only if it is there at once; else stop with [`Halt::MustWait`].
-    Never,
-}
-
-/// Why a step stopped short of its end.
-pub(super) enum Halt {
-    /// The request is refused.
-    Refused(Rejection),
-    /// The client store cannot answer at once (only with [`Wait::Never`]).
-    MustWait,
-}
-
-impl From<Rejection> for Halt {
-    fn from(rejection: Rejection) -> Self {
-        Halt::Refused(rejection)
-    }
-}
-
-impl Halt {
-    /// The refusal of a step that was allowed to wait (and so never stops for it).
-    fn refusal(self) -> Rejection {
-        match self {
-            Halt::Refused(rejection) => rejection,
-            Halt::MustWait => store_unavailable(),
-        }
-    }
-}
+/// A verified request: its parts (with the extensions the handler reads) and its body, as the
+/// layer read it (empty when there was none).
+pub(crate) type Verified = (Parts, Bytes);
 
 /// What phase one established without reading the body. It borrows nothing, so that it can
 /// wait for the body beside the request.
 struct Established {
-    operation: Operation,
-    /// The operation's name (static for catalog operations: no allocation).
-    name: Cow<'static, str>,
-    /// The path the client called, and signed, where it is not the path the layer sees.
-    called_path: Option<String>,
-    credentials: Credentials,
+    called: operation::Called,
+    claimed: Claimed,
 }
 
-/// The credentials phase one found and checked as far as it can without the body.
+/// The credentials a request claims, as phase one found them.
+enum Claimed {
+    /// In the `Authorization` header: the kind is known.
+    Header(Credentials),
+    /// No header: the parameters say which of these ways the request takes.
+    NoHeader(claim::Ways),
+}
+
+impl Claimed {
+    /// The client a header names, from the store (janrain-signed and Basic ask before the body
+    /// is read; the other kinds have nothing to wait for here).
+    fn poll_client(
+        &mut self,
+        verifier: &Verifier,
+        operation: &Operation,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), Rejection>> {
+        match self {
+            Claimed::Header(Credentials::Signed(signed)) => {
+                signed.poll_client(verifier, operation.auth(), cx)
+            }
+            Claimed::Header(Credentials::Basic(basic)) => {
+                basic.poll_client(verifier, operation, cx)
+            }
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+/// A request's credentials, each kind holding how far its checks have gone.
 enum Credentials {
-    /// janrain-signed: the client and date are known; the signature needs the parameters.
-    Signed {
-        client: Arc<ApiClient>,
-        signature: [u8; SIGNATURE_LEN],
-        date: Datetime,
-        /// The `Date` header's text, as signed.
-        date_text: [u8; DATETIME_LEN],
-        now: SystemTime,
-    },
-    /// Basic: the client is authenticated and permitted.
-    Basic(Arc<ApiClient>),
-    /// janrain-oauth with the token in the header: the token is checked against the
-    /// parameters (no second one, the user it names).
-    OAuth(zeroize::Zeroizing<String>),
-    /// No header: the parameters hold the credentials, in one of the ways the operation
-    /// accepts.
-    Params(ParamWays),
+    Signed(signed::Signed),
+    Basic(basic::Basic),
+    UserToken(user_token::UserToken),
+    LoginClient(login_client::LoginClient),
+    FormCredentials(form_credentials::FormCredentials),
+    /// An operation open to anyone, called without credentials.
+    Open,
 }
 
-/// The ways an operation without an `Authorization` header may authenticate by parameters.
-#[derive(Debug, Clone, Copy)]
-struct ParamWays {
-    /// `client_id` + `client_secret` in a form body (legacy, opt-in).
-    form_credentials: bool,
-    /// An `access_token` parameter (janrain-oauth).
-    oauth: bool,
-    /// A login client's `client_id` (and maybe its `access_token`).
-    login_client: bool,
-    /// Nothing at all.
-    none: bool,
+impl Credentials {
+    /// Phase two: decide with the parameters, waiting where the kind must.
+    fn poll_decide(
+        &mut self,
+        verifier: &Verifier,
+        request: &Decision<'_>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Accepted, Rejection>> {
+        match self {
+            Credentials::Signed(signed) => signed.poll_decide(verifier, request, cx),
+            Credentials::Basic(basic) => Poll::Ready(basic.decide(request)),
+            Credentials::UserToken(token) => token.poll_decide(verifier, request, cx),
+            Credentials::LoginClient(login) => login.poll_decide(verifier, request, cx),
+            Credentials::FormCredentials(form) => form.poll_decide(verifier, request, cx),
+            Credentials::Open => Poll::Ready(open(request)),
+        }
+    }
 }
 
-/// What phase two established.
-struct Outcome<B> {
-    params: ParamList,
-    held: Held<B>,
+/// What phase two decides on.
+struct Decision<'a> {
+    params: &'a ParamList,
+    operation: &'a Operation,
+    /// The path the client signed.
+    called_path: &'a str,
+}
+
+impl Decision<'_> {
+    /// The methods the operation accepts, for the challenges of a refusal.
+    fn accepts(&self) -> AuthMethods {
+        self.operation.auth()
+    }
+}
+
+/// Who an accepted request acts for, and what it hands on.
+struct Accepted {
+    /// The client that authenticated (none for an operation open to anyone).
     client: Option<Arc<ApiClient>>,
     method: AuthMethod,
+    /// The user a user's access token stands for.
     user: Option<Arc<str>>,
-    /// The body was rewritten (form credentials removed).
-    rewritten: bool,
+    /// The body to hand on, where it is not the one that arrived (a secret taken out).
+    rewritten: Option<(ParamList, Bytes)>,
 }
 
-/// Phase two once the parameters are known: finished at once, or left to steps that wait.
-/// Small, so that the parameters need not move through it.
-enum Settled {
-    /// Accepted: the client, authenticated by this method.
-    Now(Arc<ApiClient>, AuthMethod),
-    /// The replay guard, a token verifier or the client store must answer first.
-    Later,
+impl Accepted {
+    /// `client`, acting as itself.
+    fn client(client: Arc<ApiClient>, method: AuthMethod) -> Self {
+        Accepted {
+            client: Some(client),
+            method,
+            user: None,
+            rewritten: None,
+        }
+    }
 }
 
-/// What phase two's waiting steps need.
-struct Remainder<B> {
-    params: ParamList,
-    held: Held<B>,
-    operation: Operation,
-    credentials: Credentials,
+/// An open operation called without credentials: nothing to check but the parameters.
+fn open(request: &Decision<'_>) -> Result<Accepted, Rejection> {
+    let principal = principal::Principal {
+        method: AuthMethod::None,
+        client: None,
+        user: None,
+    };
+    principal::check(request.params, principal, request.accepts())?;
+    Ok(Accepted {
+        client: None,
+        method: AuthMethod::None,
+        user: None,
+        rewritten: None,
+    })
 }
 
 impl Verifier {
-    /// Read a body the layer let through untouched, so that it is bounded by the limit even
-    /// where it must be handed on as its own type (see [`VerifyLayer::verify`]).
-    ///
-    /// [`VerifyLayer::verify`]: super::VerifyLayer::verify
-    pub(crate) async fn bound<B>(&self, body: B) -> Result<B, Rejection>
-    where
-        B: Body + From<Bytes>,
-        B::Error: Into<BoxError>,
-    {
-        if body.is_end_stream() || body.size_hint().exact() == Some(0) {
-            return Ok(body);
-        }
-        match self.read_body(body, AuthMethods::HEADER).await {
-            Ok(bytes) => Ok(B::from(bytes)),
-            Err(rejection) => Err(self.finish(rejection)),
-        }
+    /// Give a refusal the layer's answer settings (status style, realm, the clock's time).
+    pub(crate) fn finish(&self, rejection: Rejection) -> Rejection {
+        rejection.answered_as(self.janrain_status, self.realm.clone(), self.clock.now())
     }
 
-    /// Phase one: everything that needs no body. `None` for an unknown path that is let
-    /// through.
-    async fn phase_one(
-        &self,
-        parts: &Parts,
-        span: &tracing::Span,
-        wait: Wait,
-    ) -> Result<Option<Established>, Halt> {
-        let (op_path, called_path) = self.paths(parts.uri.path())?;
-        span.record("operation", &*op_path);
-
-        // The catalog's paths are static text: naming the operation costs no allocation.
-        let (operation, name) = match self.catalog.get(&op_path) {
-            Some(op) => (op, op.path_cow().clone()),
-            None => match &self.unknown {
-                UnknownPaths::Deny => {
-                    return Err(Rejection::new(
-                        RejectionKind::UnknownOperation,
-                        format!("{op_path} is not an operation of this API"),
-                    )
-                    .into());
-                }
-                UnknownPaths::Allow => return Ok(None),
-                UnknownPaths::Authenticate(op) => (op, Cow::Owned(op_path.clone().into_owned())),
-            },
-        };
-        let accepts = operation.auth();
-        if self.enforce_methods && parts.method != operation.method() {
-            return Err(refusal(
-                RejectionKind::MethodNotAllowed,
-                format!(
-                    "{op_path} is served with {}, not {}",
-                    operation.method(),
-                    parts.method
-                ),
-                accepts,
-            )
-            .into());
-        }
-
-        let mut headers = parts.headers.get_all(AUTHORIZATION).iter();
-        let header = headers.next();
-        if headers.next().is_some() {
-            return Err(refusal(
-                RejectionKind::MalformedCredentials,
-                "send exactly one Authorization header",
-                accepts,
-            )
-            .into());
-        }
-        let oauth = header.and_then(|value| oauth_token(value.as_bytes()));
-        let credentials = match (header, oauth) {
-            (Some(_), Some(token)) => {
-                self.require(operation, AuthMethod::OAuth, "janrain-oauth (OAuth)")?;
-                Credentials::OAuth(zeroize::Zeroizing::new(token.to_owned()))
-            }
-            (Some(value), None) => {
-                let parsed = Authorization::parse(value.as_bytes()).map_err(|e| {
-                    refusal(
-                        RejectionKind::MalformedCredentials,
-                        format!("malformed Authorization header: {e}"),
-                        accepts,
-                    )
-                })?;
-                match parsed {
-                    Authorization::Signature(creds) => {
-                        // The claimed id, so that refusals are traceable too (ids are not secret).
-                        span.record("client_id", creds.client_id());
-                        self.require(
-                            operation,
-                            AuthMethod::Signature,
-                            "janrain-signed (Signature)",
-                        )?;
-                        let mut signature = [0u8; SIGNATURE_LEN];
-                        signature.copy_from_slice(creds.signature().as_bytes());
-                        let (date, date_text, now) = self.check_date(&parts.headers, accepts)?;
-                        let client = self.lookup(creds.client_id(), accepts, wait).await?;
-                        Credentials::Signed {
-                            client,
-                            signature,
-                            date,
-                            date_text,
-                            now,
-                        }
-                    }
-                    Authorization::Basic(creds) => {
-                        span.record("client_id", creds.client_id().as_str());
-                        self.require(operation, AuthMethod::Basic, "Basic")?;
-                        let client = self
-                            .basic(creds.client_id(), creds.secret().expose(), operation, wait)
-                            .await?;
-                        Credentials::Basic(client)
-                    }
-                    Authorization::Other { scheme } => {
-                        return Err(refusal(
-                            RejectionKind::UnsupportedAuthScheme,
-                            format!(
-                                "the {scheme} authorization scheme is none of Basic, Signature \
-                                 (janrain-signed) and OAuth (janrain-oauth); {op_path}: {}",
-                                how_to_authenticate(accepts)
-                            ),
-                            accepts,
-                        )
-                        .into());
-                    }
-                }
-            }
-            (None, _) => {
-                let ways = ParamWays {
-                    form_credentials: self.form_credentials && accepts.contains(AuthMethod::Basic),
-                    oauth: accepts.contains(AuthMethod::OAuth),
-                    login_client: accepts.contains(AuthMethod::LoginClient)
-                        || accepts.contains(AuthMethod::LoginClientWithToken),
-                    none: accepts.contains(AuthMethod::None),
-                };
-                if !(ways.form_credentials || ways.oauth || ways.login_client || ways.none) {
-                    return Err(refusal(
-                        RejectionKind::MissingCredentials,
-                        format!(
-                            "{op_path} needs credentials: {}",
-                            how_to_authenticate(accepts)
-                        ),
-                        accepts,
-                    )
-                    .into());
-                }
-                Credentials::Params(ways)
-            }
-        };
-        Ok(Some(Established {
-            operation: operation.clone(),
-            name,
-            called_path: match called_path {
-                Cow::Owned(path) => Some(path),
-                Cow::Borrowed(_) => None,
-            },
-            credentials,
-        }))
-    }
-
-    /// The operation path (for the catalog) and the called path (what the client signed).
-    fn paths<'p>(&self, seen: &'p str) -> Result<(Cow<'p, str>, Cow<'p, str>), Rejection> {
-        match &self.prefix {
-            Prefix::None => Ok((Cow::Borrowed(seen), Cow::Borrowed(seen))),
-            Prefix::Nested(prefix) => {
-                Ok((Cow::Borrowed(seen), Cow::Owned(format!("{prefix}{seen}"))))
-            }
-            Prefix::Strip(prefix) => match seen.strip_prefix(prefix.as_str()) {
-                Some(rest) if rest.starts_with('/') => {
-                    Ok((Cow::Borrowed(rest), Cow::Borrowed(seen)))
-                }
-                _ => Err(Rejection::new(
-                    RejectionKind::UnknownOperation,
-                    format!("{seen} is not below the API prefix {prefix}"),
-                )),
-            },
-        }
-    }
-
-    /// Whether the operation takes `method`. An operation that needs no authentication takes
-    /// any valid credentials too (clients that sign every call reach it), and they are then
-    /// checked like any other: a wrong signature is never ignored.
-    fn require(&self, op: &Operation, method: AuthMethod, name: &str) -> Result<(), Rejection> {
-        if op.accepts(method) || op.accepts(AuthMethod::None) {
+    /// Whether `client` holds a feature `op` allows.
+    fn permit(&self, client: &ApiClient, op: &Operation) -> Result<(), Rejection> {
+        // An operation anyone may call without credentials is open to every client with them.
+        if op.permits(client.features()) || op.accepts(AuthMethod::None) {
             return Ok(());
         }
         Err(refusal(
-            RejectionKind::AuthMethodNotAccepted,
+            RejectionKind::PermissionDenied,
             format!(
-                "{} does not accept {name} authentication; {}",
+                "this client does not have permission to call {}; it needs one of the features: {}",
                 op.path(),
-                how_to_authenticate(op.auth())
+                op.allowed()
             ),
             op.auth(),
         ))
     }
 
-    /// Give a refusal the layer's answer settings (status style, realm, the clock's time).
-    pub(crate) fn finish(&self, rejection: Rejection) -> Rejection {
-        rejection.answered_as(self.janrain_status, self.realm.clone(), self.clock.now())
+    /// The client store's answer: the client, if it knows it; a store that failed is a 503
+    /// (its error logged, never the request's credentials).
+    fn stored_client(
+        &self,
+        answer: Result<Option<Arc<ApiClient>>, StoreError>,
+    ) -> Result<Option<Arc<ApiClient>>, Rejection> {
+        answer.map_err(|e| {
+            tracing::warn!(error = %e, "client store failed");
+            Rejection::new(
+                RejectionKind::StoreUnavailable,
+                "the client store is unavailable; try again later",
+            )
+        })
     }
 }
 
@@ -418,18 +251,17 @@ fn refusal(kind: RejectionKind, text: impl Into<String>, accepts: AuthMethods) -
     Rejection::new(kind, text).accepting(accepts)
 }
 
-/// The token of an `Authorization: OAuth <token>` header (scheme in any letter case; the
-/// token is one or more visible ASCII characters).
-fn oauth_token(value: &[u8]) -> Option<&str> {
-    // Most values are not OAuth: the scheme and its space are looked at before the rest.
-    let (scheme, token) = value.split_at_checked(6)?;
-    if !(scheme[..5].eq_ignore_ascii_case(b"OAuth") && scheme[5] == b' ') {
-        return None;
-    }
-    let token = std::str::from_utf8(token).ok()?.trim_matches(' ');
-    (!token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic())).then_some(token)
+/// The refusal of credentials naming no client the store knows, or a wrong Basic secret: the
+/// same answer for both.
+fn invalid_credentials(accepts: AuthMethods) -> Rejection {
+    refusal(
+        RejectionKind::InvalidCredentials,
+        "the client id does not exist or the client secret was wrong",
+        accepts,
+    )
 }
 
+/// How to authenticate to an operation that accepts `accepts`, in words.
 fn how_to_authenticate(accepts: AuthMethods) -> String {
     let mut ways = Vec::new();
     if accepts.contains(AuthMethod::Basic) {

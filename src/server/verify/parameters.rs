@@ -6,25 +6,44 @@ use http::request::Parts;
 use http::{HeaderMap, Method};
 use http_body::Body;
 
-use super::{Held, Verifier, refusal};
-use crate::body::{self, BodyKind, BoxError, Collect, CollectError, LengthError};
+use super::{Verifier, refusal};
+use crate::body::{self, BodyKind, Collect, CollectError, LengthError};
 use crate::params::{ParamList, ParamsError};
 use crate::permissions::AuthMethods;
 use crate::server::{Rejection, RejectionKind};
 
 /// Where the parameters are: known already, or in a body to read first.
-// Returned and matched at once, never stored: no reason to box the list.
-#[allow(clippy::large_enum_variant)]
 pub(super) enum Plan<B> {
-    /// The parameters (the query string's) and the body as handed on.
-    Ready(ParamList, Held<B>),
-    /// The body must be read. `query: None`: it is a form, and holds the parameters. Else
-    /// the query string holds them, and the body (not a form, on a janrain-signed request)
-    /// must turn out empty.
-    Read {
-        query: Option<Box<ParamList>>,
-        body: B,
+    /// The parameters (the query string's); the body is empty.
+    Ready(ParamList),
+    /// The body must be read first.
+    Read { role: BodyRole, body: B },
+}
+
+/// What a body the layer reads is to the request.
+pub(super) enum BodyRole {
+    /// A form: it holds the parameters.
+    Form,
+    /// Not a form: the query string holds the parameters (boxed: this case is rare, and the
+    /// stage that waits for the body stays small). Where the credentials cover the parameters
+    /// only, the body must turn out empty.
+    Other {
+        query: Box<ParamList>,
+        must_be_empty: bool,
     },
+}
+
+/// Which bodies other than forms a request's credentials let through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum OtherBodies {
+    /// Any: Basic, a login client without a token, an open operation, or an operation (or
+    /// layer) that allows unsigned bodies.
+    Allowed,
+    /// None: a signature, or a user's token in the header, covers the parameters only.
+    Refused,
+    /// None beside an `access_token` parameter: without a header, a token may be the
+    /// credential.
+    RefusedBesideToken,
 }
 
 impl Verifier {
@@ -32,28 +51,27 @@ impl Verifier {
     ///
     /// * A form body (`application/x-www-form-urlencoded`, any case, any parameters) on a
     ///   method other than GET and HEAD: the parameters are the body's; the query string must
-    ///   hold none. The body is read under the limit and the timeout and handed on as read.
+    ///   hold none. The body is read under the limit and the timeout.
     /// * Otherwise the parameters are the query string's. A GET or HEAD must not carry a form
-    ///   body; a body that is not a form is not parameters, and on a janrain-signed request
-    ///   (`refuse_other_bodies`) a non-empty one is refused, since nothing signs it.
+    ///   body. A body that is not a form is not parameters: it is read under the same bounds,
+    ///   and where the credentials cover the parameters only (`others`) it must be empty.
     /// * A type that starts like the form type but is not it is refused.
     ///
-    /// Then ([`Self::check_parameters`]): at most one `client_id` and one `access_token`, text
-    /// only, and in strict mode no key or value that could be regrouped without changing the
-    /// string to sign.
+    /// Then ([`Self::check_parameters`]): at most one `client_id`, `access_token` and
+    /// `client_secret`, text only, and in strict mode no key or value that could be regrouped
+    /// without changing the string to sign.
     pub(super) fn plan_parameters<B>(
         &self,
         parts: &Parts,
         body: B,
-        refuse_other_bodies: bool,
+        others: OtherBodies,
         accepts: AuthMethods,
     ) -> Result<Plan<B>, Rejection>
     where
         B: Body,
     {
         let declared = self.check_declared_length(&parts.headers)?;
-        let empty =
-            declared == Some(0) || body.is_end_stream() || body.size_hint().exact() == Some(0);
+        let empty = is_empty(declared, &body);
         let mut params = ParamList::with_limit(self.max_params);
         if let Some(query) = parts.uri.query() {
             params
@@ -61,7 +79,7 @@ impl Verifier {
                 .map_err(|e| self.unreadable(e, accepts))?;
         }
         let get_like = parts.method == Method::GET || parts.method == Method::HEAD;
-        let held = match body::body_kind(&parts.headers) {
+        match body::body_kind(&parts.headers) {
             BodyKind::LooksLikeForm => {
                 return Err(refusal(
                     RejectionKind::UnsupportedBody,
@@ -81,7 +99,6 @@ impl Verifier {
                         accepts,
                     ));
                 }
-                Held::Untouched(body)
             }
             BodyKind::Form => {
                 if !params.is_empty() {
@@ -103,44 +120,56 @@ impl Verifier {
                         accepts,
                     ));
                 }
-                return Ok(Plan::Read { query: None, body });
-            }
-            BodyKind::Other if refuse_other_bodies && !empty => {
-                if body.size_hint().exact().is_some() {
-                    return Err(unsigned_body(accepts));
-                }
-                // A body of unknown length (a layer outside may hide it) is read, under the
-                // limit, to tell an empty one from one the signature would not cover.
                 return Ok(Plan::Read {
-                    query: Some(Box::new(params)),
+                    role: BodyRole::Form,
                     body,
                 });
             }
-            BodyKind::Other => Held::Untouched(body),
-        };
+            BodyKind::Other if !empty => {
+                let must_be_empty = match others {
+                    OtherBodies::Allowed => false,
+                    OtherBodies::Refused => true,
+                    OtherBodies::RefusedBesideToken => params.get(b"access_token").is_some(),
+                };
+                if must_be_empty && body.size_hint().exact().is_some() {
+                    return Err(unsigned_body(accepts));
+                }
+                // Read, under the limit: a body of unknown length (a layer outside may hide
+                // it) may yet turn out empty.
+                return Ok(Plan::Read {
+                    role: BodyRole::Other {
+                        query: Box::new(params),
+                        must_be_empty,
+                    },
+                    body,
+                });
+            }
+            BodyKind::Other => {}
+        }
         self.check_parameters(&params, accepts)?;
-        Ok(Plan::Ready(params, held))
+        Ok(Plan::Ready(params))
     }
 
     /// The parameters once the body of a [`Plan::Read`] is read, into `params` (empty): a
-    /// form's, decoded in place, or none from a body that had to be empty. The body is
-    /// handed on as read.
-    pub(super) fn parameters_read<B>(
+    /// form's, decoded in place, or the query string's beside a body that is not a form.
+    pub(super) fn parameters_read(
         &self,
         params: &mut ParamList,
-        query: Option<Box<ParamList>>,
-        bytes: Bytes,
+        role: BodyRole,
+        bytes: &Bytes,
         accepts: AuthMethods,
-    ) -> Result<Held<B>, Rejection> {
-        match query {
-            None => params
-                .extend_urlencoded(&bytes)
+    ) -> Result<(), Rejection> {
+        match role {
+            BodyRole::Form => params
+                .extend_urlencoded(bytes)
                 .map_err(|e| self.unreadable(e, accepts))?,
-            Some(_) if !bytes.is_empty() => return Err(unsigned_body(accepts)),
-            Some(query) => *params = *query,
+            BodyRole::Other {
+                must_be_empty: true,
+                ..
+            } if !bytes.is_empty() => return Err(unsigned_body(accepts)),
+            BodyRole::Other { query, .. } => *params = *query,
         }
-        self.check_parameters(params, accepts)?;
-        Ok(Held::Read(bytes))
+        self.check_parameters(params, accepts)
     }
 
     /// The rules every parameter list must pass, whatever its origin.
@@ -233,22 +262,6 @@ impl Verifier {
         body::collect_limited(body, self.body_limit, Some(self.body_timeout))
     }
 
-    /// Read a body whole, under the limit and the timeout, refused as [`Self::read_refusal`]
-    /// says.
-    pub(super) async fn read_body<B>(
-        &self,
-        body: B,
-        accepts: AuthMethods,
-    ) -> Result<Bytes, Rejection>
-    where
-        B: Body,
-        B::Error: Into<BoxError>,
-    {
-        self.read(body)
-            .await
-            .map_err(|e| self.read_refusal(e, accepts))
-    }
-
     /// The refusal of a body that could not be read whole.
     pub(super) fn read_refusal(&self, error: CollectError, accepts: AuthMethods) -> Rejection {
         match error {
@@ -272,12 +285,18 @@ impl Verifier {
     }
 }
 
-/// The refusal of a body a janrain-signed request may not carry.
+/// Whether a body is known to be empty before it is read.
+pub(super) fn is_empty<B: Body>(declared: Option<u64>, body: &B) -> bool {
+    declared == Some(0) || body.is_end_stream() || body.size_hint().exact() == Some(0)
+}
+
+/// The refusal of a body no credential of the request covers.
 fn unsigned_body(accepts: AuthMethods) -> Rejection {
     refusal(
         RejectionKind::UnsupportedBody,
-        "a janrain-signed request may carry only an application/x-www-form-urlencoded \
-         body: the signature covers its parameters and nothing else",
+        "this request may carry only an application/x-www-form-urlencoded body: its \
+         credentials (a janrain-signed signature, or a user's access token) cover its \
+         parameters and nothing else",
         accepts,
     )
 }

@@ -316,7 +316,7 @@ pub fn plan(kind: Kind, n: u64) -> Plan {
         }
         Kind::OAuthScheme => {
             let mut plan = form(
-                "/entity.find",
+                "/entity",
                 &[("type_name", "user")],
                 refused(UNAUTHORIZED, 412),
             );

@@ -147,21 +147,16 @@ impl RedisTokens {
 }
 
 impl TokenVerifier for RedisTokens {
-    fn lookup<'a>(
-        &'a self,
-        token: &'a str,
-    ) -> StoreFuture<'a, Result<Option<TokenRecord>, StoreError>> {
-        StoreFuture::new(self.fetch(token))
+    fn lookup(&self, token: &str) -> StoreFuture<Result<Option<TokenRecord>, StoreError>> {
+        let (tokens, token) = (self.clone(), zeroize::Zeroizing::new(token.to_owned()));
+        StoreFuture::new(async move { tokens.fetch(&token).await })
     }
 }
 
 impl TokenIssuer for RedisTokens {
-    fn issue<'a>(
-        &'a self,
-        token: &'a str,
-        record: TokenRecord,
-    ) -> StoreFuture<'a, Result<(), StoreError>> {
-        StoreFuture::new(async move { RedisTokens::issue(self, token, &record).await })
+    fn issue(&self, token: &str, record: TokenRecord) -> StoreFuture<Result<(), StoreError>> {
+        let (tokens, token) = (self.clone(), zeroize::Zeroizing::new(token.to_owned()));
+        StoreFuture::new(async move { RedisTokens::issue(&tokens, &token, &record).await })
     }
 }
 

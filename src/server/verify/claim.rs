@@ -1,0 +1,193 @@
+//! What a request's credentials claim, before anything is looked up: the kind the
+//! `Authorization` header names, or, without one, the ways its parameters may authenticate.
+//!
+//! No refusal here repeats any part of the header: a value that is not a credential of a
+//! known scheme may be a token pasted without one.
+
+use http::header::AUTHORIZATION;
+use http::request::Parts;
+
+use super::basic::Basic;
+use super::form_credentials::FormCredentials;
+use super::login_client::LoginClient;
+use super::signed::Signed;
+use super::user_token::{self, UserToken};
+use super::{Claimed, Credentials, Verifier, how_to_authenticate, refusal};
+use crate::credentials::{CredentialsError, MAX_CLIENT_ID_LEN};
+use crate::params::ParamList;
+use crate::permissions::{AuthMethod, Operation};
+use crate::scheme::{Authorization, AuthorizationError};
+use crate::server::{Rejection, RejectionKind};
+
+/// The ways an operation without an `Authorization` header may authenticate by parameters.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Ways {
+    /// `client_id` + `client_secret` in a form body (legacy, opt-in).
+    form_credentials: bool,
+    /// An `access_token` parameter (janrain-oauth).
+    user_token: bool,
+    /// A login client's `client_id` (and maybe its `access_token`).
+    login_client: bool,
+    /// Nothing at all.
+    open: bool,
+}
+
+impl Verifier {
+    /// The credentials `parts` claims for `op`, checked as far as they can be without a store.
+    pub(super) fn claim(
+        &self,
+        parts: &Parts,
+        op: &Operation,
+        span: &tracing::Span,
+    ) -> Result<Claimed, Rejection> {
+        let accepts = op.auth();
+        let mut headers = parts.headers.get_all(AUTHORIZATION).iter();
+        let header = headers.next();
+        if headers.next().is_some() {
+            return Err(refusal(
+                RejectionKind::MalformedCredentials,
+                "send exactly one Authorization header",
+                accepts,
+            ));
+        }
+        let Some(value) = header else {
+            return self.without_header(op);
+        };
+        if let Some(token) = user_token::from_header(value.as_bytes()) {
+            self.require(op, AuthMethod::OAuth, "janrain-oauth (OAuth)")?;
+            return Ok(Claimed::Header(Credentials::UserToken(
+                UserToken::from_header(token),
+            )));
+        }
+        let parsed = Authorization::parse(value.as_bytes()).map_err(|e| {
+            refusal(
+                RejectionKind::MalformedCredentials,
+                format!("malformed Authorization header: {}", describe(&e)),
+                accepts,
+            )
+        })?;
+        let credentials = match parsed {
+            Authorization::Signature(creds) => {
+                // The claimed id, so that refusals are traceable too (ids are not secret).
+                span.record("client_id", creds.client_id());
+                self.require(op, AuthMethod::Signature, "janrain-signed (Signature)")?;
+                Credentials::Signed(Signed::claim(self, &parts.headers, &creds, accepts)?)
+            }
+            Authorization::Basic(creds) => {
+                span.record("client_id", creds.client_id().as_str());
+                self.require(op, AuthMethod::Basic, "Basic")?;
+                Credentials::Basic(Basic::claim(self, creds))
+            }
+            // Never the scheme as sent: it may be a credential itself.
+            _ => {
+                return Err(refusal(
+                    RejectionKind::UnsupportedAuthScheme,
+                    format!(
+                        "the Authorization scheme is none of Basic, Signature (janrain-signed) \
+                         and OAuth (janrain-oauth); {}: {}",
+                        op.path(),
+                        how_to_authenticate(accepts)
+                    ),
+                    accepts,
+                ));
+            }
+        };
+        Ok(Claimed::Header(credentials))
+    }
+
+    /// No header: the ways the operation takes credentials as parameters, if any.
+    fn without_header(&self, op: &Operation) -> Result<Claimed, Rejection> {
+        let accepts = op.auth();
+        let ways = Ways {
+            form_credentials: self.form_credentials && accepts.contains(AuthMethod::Basic),
+            user_token: accepts.contains(AuthMethod::OAuth),
+            login_client: accepts.contains(AuthMethod::LoginClient)
+                || accepts.contains(AuthMethod::LoginClientWithToken),
+            open: accepts.contains(AuthMethod::None),
+        };
+        if !(ways.form_credentials || ways.user_token || ways.login_client || ways.open) {
+            return Err(missing_credentials(op));
+        }
+        Ok(Claimed::NoHeader(ways))
+    }
+
+    /// Whether the operation takes `method`. An operation that needs no authentication takes
+    /// any valid credentials too (clients that sign every call reach it), and they are then
+    /// checked like any other: a wrong signature is never ignored.
+    fn require(&self, op: &Operation, method: AuthMethod, name: &str) -> Result<(), Rejection> {
+        if op.accepts(method) || op.accepts(AuthMethod::None) {
+            return Ok(());
+        }
+        Err(refusal(
+            RejectionKind::AuthMethodNotAccepted,
+            format!(
+                "{} does not accept {name} authentication; {}",
+                op.path(),
+                how_to_authenticate(op.auth())
+            ),
+            op.auth(),
+        ))
+    }
+}
+
+impl Ways {
+    /// Whether an `access_token` parameter may be the credential: then, as beside a
+    /// signature, no body but a form may come with it.
+    pub(super) fn takes_token(self) -> bool {
+        self.user_token || self.login_client
+    }
+
+    /// The kind of credentials the parameters make the request. Form credentials come from a
+    /// form body only (`form_body`), never from the query string.
+    pub(super) fn resolve(
+        self,
+        params: &ParamList,
+        form_body: bool,
+        op: &Operation,
+    ) -> Result<Credentials, Rejection> {
+        if self.form_credentials && form_body && params.get(b"client_secret").is_some() {
+            return Ok(Credentials::FormCredentials(FormCredentials::new()));
+        }
+        if self.user_token
+            && let Some(token) = params.get(b"access_token")
+        {
+            return Ok(Credentials::UserToken(UserToken::from_parameter(token)));
+        }
+        if self.login_client {
+            return Ok(Credentials::LoginClient(LoginClient::new()));
+        }
+        if self.open {
+            return Ok(Credentials::Open);
+        }
+        Err(missing_credentials(op))
+    }
+}
+
+/// The refusal of a request without the credentials `op` needs.
+fn missing_credentials(op: &Operation) -> Rejection {
+    refusal(
+        RejectionKind::MissingCredentials,
+        format!(
+            "{} needs credentials: {}",
+            op.path(),
+            how_to_authenticate(op.auth())
+        ),
+        op.auth(),
+    )
+}
+
+/// What is wrong with a header value, in words that repeat none of it.
+fn describe(error: &AuthorizationError) -> String {
+    match error {
+        AuthorizationError::ClientId(CredentialsError::ClientIdCharacter { position, .. }) => {
+            format!(
+                "client id may only hold visible ASCII characters other than ':' (not at \
+                 position {position})"
+            )
+        }
+        AuthorizationError::ClientId(_) => format!(
+            "the client id must be 1 to {MAX_CLIENT_ID_LEN} visible ASCII characters other than ':'"
+        ),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,479 @@
+//! The [`Verification`] future: it drives the steps in order, each as far as it can go when
+//! polled, and keeps the request's parts from start to answer. The steps themselves live with
+//! what they check (see the [module table](super)).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use http::header::{
+    ACCESS_CONTROL_REQUEST_METHOD, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HeaderValue,
+    ORIGIN, PROXY_AUTHORIZATION, TRANSFER_ENCODING,
+};
+use http::request::Parts;
+use http::{HeaderMap, Method, Request, Uri};
+use http_body::Body;
+use pin_project::pin_project;
+use tracing::Span;
+
+use super::claim::Ways;
+use super::operation::Called;
+use super::parameters::{BodyRole, OtherBodies, Plan, is_empty};
+use super::{Accepted, Claimed, Credentials, Decision, Established, Verified, Verifier};
+use crate::permissions::AuthMethods;
+use crate::body::{BoxError, Collect, FORM};
+use crate::params::ParamList;
+use crate::server::{AuthenticatedClient, Rejection, Unauthenticated, VerifiedParams};
+
+/// The verification of one request, as a future: [`Verify`](crate::server::Verify),
+/// [`VerifyLayer::verify`](crate::server::VerifyLayer::verify) and the tower-http authorizer
+/// all await it.
+#[pin_project]
+pub(crate) struct Verification<B> {
+    verifier: Arc<Verifier>,
+    span: Span,
+    /// The request's parts, kept here from start to answer so that the stages (which move
+    /// as the verification goes on) stay small; `None` once handed on.
+    parts: Option<Parts>,
+    #[pin]
+    stage: Stage<B>,
+}
+
+// Each stage is held unboxed on purpose: boxing them would cost an allocation per request.
+#[allow(clippy::large_enum_variant)]
+#[pin_project(project = StageProj)]
+enum Stage<B> {
+    /// Nothing done yet: the body.
+    Start(Option<B>),
+    /// Phase one waits for the client store (janrain-signed and Basic name their client).
+    Claiming(Option<(B, Established)>),
+    /// The body is being read.
+    Reading {
+        waiting: Option<Reading>,
+        #[pin]
+        read: Collect<B>,
+    },
+    /// Phase two waits for a store (a token's grant, a login client, the replay guard).
+    Deciding(Option<Box<Deciding>>),
+    /// The answer was given.
+    Done,
+}
+
+/// What waits for a body being read.
+enum Reading {
+    /// A request being verified, and what its body is to it.
+    Verified(Established, BodyRole),
+    /// A path let through unverified: only the body's bounds apply.
+    Unverified,
+}
+
+/// A request whose credentials wait for a store in phase two, with its parameters.
+struct Deciding {
+    called: Called,
+    credentials: Credentials,
+    params: ParamList,
+    body: Bytes,
+}
+
+/// Where a step leaves the verification: the body to hand on (with the parts), or the stage
+/// to go on with.
+enum Next<B> {
+    Done(Result<Bytes, Rejection>),
+    Stage(Stage<B>),
+}
+
+impl<B> Verification<B>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    /// Start verifying `request` (nothing runs until the future is polled).
+    pub(crate) fn new(verifier: Arc<Verifier>, request: Request<B>) -> Self {
+        let span = tracing::debug_span!(
+            "janrain_verify",
+            operation = tracing::field::Empty,
+            client_id = tracing::field::Empty,
+            auth = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        let (parts, body) = request.into_parts();
+        Verification {
+            verifier,
+            span,
+            parts: Some(parts),
+            stage: Stage::Start(Some(body)),
+        }
+    }
+}
+
+impl<B> Future for Verification<B>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    /// The verified request, or the refusal ready to answer with the layer's settings.
+    type Output = Result<Verified, Rejection>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let span = &*this.span;
+        let _entered = span.enter();
+        let verifier = &**this.verifier;
+        // Polled after its answer: it has none left to give.
+        let Some(parts) = this.parts.as_mut() else {
+            return Poll::Pending;
+        };
+        loop {
+            let next = match this.stage.as_mut().project() {
+                StageProj::Start(body) => match body.take() {
+                    Some(body) => verifier.start(parts, span, body, cx),
+                    None => return Poll::Pending,
+                },
+                StageProj::Claiming(pending) => {
+                    let Some((_, established)) = pending.as_mut() else {
+                        return Poll::Pending;
+                    };
+                    let found = ready!(
+                        established
+                            .claimed
+                            .poll_client(verifier, &established.called.operation, cx)
+                    );
+                    let Some((body, established)) = pending.take() else {
+                        return Poll::Pending;
+                    };
+                    match found {
+                        Ok(()) => verifier.parameters(parts, span, body, established, cx),
+                        Err(rejection) => Next::Done(Err(rejection)),
+                    }
+                }
+                StageProj::Reading { waiting, read } => {
+                    let read = ready!(read.poll(cx));
+                    match (waiting.take(), read) {
+                        (Some(Reading::Verified(established, role)), Ok(bytes)) => {
+                            verifier.after_read(parts, span, established, role, bytes, cx)
+                        }
+                        (Some(Reading::Verified(established, _)), Err(e)) => Next::Done(Err(
+                            verifier.read_refusal(e, established.called.operation.auth()),
+                        )),
+                        (Some(Reading::Unverified), Ok(bytes)) => {
+                            parts.extensions.insert(Unauthenticated);
+                            Next::Done(Ok(bytes))
+                        }
+                        (Some(Reading::Unverified), Err(e)) => {
+                            Next::Done(Err(verifier.read_refusal(e, AuthMethods::EMPTY)))
+                        }
+                        (None, _) => return Poll::Pending,
+                    }
+                }
+                StageProj::Deciding(deciding) => {
+                    let Some(waiting) = deciding.as_mut() else {
+                        return Poll::Pending;
+                    };
+                    let request = Decision {
+                        params: &waiting.params,
+                        operation: &waiting.called.operation,
+                        called_path: called_path(&waiting.called, parts),
+                    };
+                    let accepted = ready!(waiting.credentials.poll_decide(verifier, &request, cx));
+                    let Some(waiting) = deciding.take() else {
+                        return Poll::Pending;
+                    };
+                    let Deciding {
+                        called,
+                        params,
+                        body,
+                        ..
+                    } = *waiting;
+                    Next::Done(accepted.map(|accepted| {
+                        verifier.conclude(parts, span, called.name, accepted, params, body)
+                    }))
+                }
+                StageProj::Done => return Poll::Pending,
+            };
+            match next {
+                Next::Stage(stage) => this.stage.set(stage),
+                Next::Done(result) => {
+                    this.stage.set(Stage::Done);
+                    let result = match this.parts.take() {
+                        Some(parts) => result.map(|body| (parts, body)),
+                        None => return Poll::Pending,
+                    };
+                    return Poll::Ready(verifier.answered(span, result));
+                }
+            }
+        }
+    }
+}
+
+impl<B> fmt::Debug for Verification<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verification").finish_non_exhaustive()
+    }
+}
+
+/// The path the client called, and signed.
+fn called_path<'a>(called: &'a Called, parts: &'a Parts) -> &'a str {
+    called.called_path.as_deref().unwrap_or(parts.uri.path())
+}
+
+impl Verifier {
+    /// Record the outcome in the span; a refusal comes back ready to answer with the layer's
+    /// settings.
+    fn answered(&self, span: &Span, result: Result<Verified, Rejection>) -> Result<Verified, Rejection> {
+        match result {
+            Ok(verified) => {
+                span.record("outcome", "accepted");
+                tracing::debug!("request accepted");
+                Ok(verified)
+            }
+            Err(rejection) => {
+                span.record("outcome", rejection.kind().as_str());
+                tracing::debug!(reason = %rejection.kind(), "request refused");
+                Err(self.finish(rejection))
+            }
+        }
+    }
+
+    /// Phase one: the operation and the credentials it claims; janrain-signed and Basic wait
+    /// for their client here, before the body.
+    fn start<B>(&self, parts: &mut Parts, span: &Span, body: B, cx: &mut Context<'_>) -> Next<B>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        // Nothing inside the layer (a trace, a log of headers) may print the credentials.
+        mark_sensitive(&mut parts.headers);
+        if is_preflight(parts) {
+            // A CORS preflight carries no credentials and no parameters: CORS answers it. It
+            // goes on with nothing a handler could take for verified: no query string, no
+            // credentials, no body.
+            strip_preflight(parts);
+            return Next::Done(Ok(Bytes::new()));
+        }
+        let called = match self.operation(parts, span) {
+            Ok(Some(called)) => called,
+            Ok(None) => return self.unverified(parts, body),
+            Err(rejection) => return Next::Done(Err(rejection)),
+        };
+        let claimed = match self.claim(parts, &called.operation, span) {
+            Ok(claimed) => claimed,
+            Err(rejection) => return Next::Done(Err(rejection)),
+        };
+        let mut established = Established { called, claimed };
+        match established
+            .claimed
+            .poll_client(self, &established.called.operation, cx)
+        {
+            Poll::Ready(Ok(())) => self.parameters(parts, span, body, established, cx),
+            Poll::Ready(Err(rejection)) => Next::Done(Err(rejection)),
+            Poll::Pending => Next::Stage(Stage::Claiming(Some((body, established)))),
+        }
+    }
+
+    /// A path let through unauthenticated (`UnknownPaths::Allow`): its body, bounded as any.
+    fn unverified<B: Body>(&self, parts: &mut Parts, body: B) -> Next<B> {
+        let declared = match self.check_declared_length(&parts.headers) {
+            Ok(declared) => declared,
+            Err(rejection) => return Next::Done(Err(rejection)),
+        };
+        if is_empty(declared, &body) {
+            parts.extensions.insert(Unauthenticated);
+            return Next::Done(Ok(Bytes::new()));
+        }
+        Next::Stage(Stage::Reading {
+            waiting: Some(Reading::Unverified),
+            read: self.read(body),
+        })
+    }
+
+    /// The parameters, from their one place: at once from the query string, or after the
+    /// body is read.
+    fn parameters<B>(
+        &self,
+        parts: &mut Parts,
+        span: &Span,
+        body: B,
+        established: Established,
+        cx: &mut Context<'_>,
+    ) -> Next<B>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let op = &established.called.operation;
+        let unsigned_bodies = self.allow_unsigned_bodies || op.allows_unsigned_body();
+        let others = match &established.claimed {
+            _ if unsigned_bodies => OtherBodies::Allowed,
+            Claimed::Header(Credentials::Signed(_) | Credentials::UserToken(_)) => {
+                OtherBodies::Refused
+            }
+            Claimed::NoHeader(ways) if ways.takes_token() => OtherBodies::RefusedBesideToken,
+            _ => OtherBodies::Allowed,
+        };
+        match self.plan_parameters(parts, body, others, op.auth()) {
+            Err(rejection) => Next::Done(Err(rejection)),
+            Ok(Plan::Ready(params)) => {
+                self.decide(parts, span, established, params, Bytes::new(), false, cx)
+            }
+            Ok(Plan::Read { role, body }) => Next::Stage(Stage::Reading {
+                read: self.read(body),
+                waiting: Some(Reading::Verified(established, role)),
+            }),
+        }
+    }
+
+    /// After the body was read: its parameters, then phase two.
+    fn after_read<B>(
+        &self,
+        parts: &mut Parts,
+        span: &Span,
+        established: Established,
+        role: BodyRole,
+        bytes: Bytes,
+        cx: &mut Context<'_>,
+    ) -> Next<B> {
+        let accepts = established.called.operation.auth();
+        let form = matches!(role, BodyRole::Form);
+        // Decoded where it stays until the handler reads it.
+        let mut params = ParamList::with_limit(self.max_params);
+        if let Err(rejection) = self.parameters_read(&mut params, role, &bytes, accepts) {
+            return Next::Done(Err(rejection));
+        }
+        if form {
+            canonical_form_type(&mut parts.headers);
+        }
+        self.decide(parts, span, established, params, bytes, form, cx)
+    }
+
+    /// Phase two: the credentials decide with the parameters, at once where no store must
+    /// be waited for.
+    #[allow(clippy::too_many_arguments)]
+    fn decide<B>(
+        &self,
+        parts: &mut Parts,
+        span: &Span,
+        established: Established,
+        params: ParamList,
+        body: Bytes,
+        form_body: bool,
+        cx: &mut Context<'_>,
+    ) -> Next<B> {
+        let Established { called, claimed } = established;
+        let mut credentials = match claimed {
+            Claimed::Header(credentials) => credentials,
+            Claimed::NoHeader(ways) => match Ways::resolve(ways, &params, form_body, &called.operation) {
+                Ok(credentials) => credentials,
+                Err(rejection) => return Next::Done(Err(rejection)),
+            },
+        };
+        let request = Decision {
+            params: &params,
+            operation: &called.operation,
+            called_path: called_path(&called, parts),
+        };
+        match credentials.poll_decide(self, &request, cx) {
+            Poll::Ready(Ok(accepted)) => {
+                Next::Done(Ok(self.conclude(parts, span, called.name, accepted, params, body)))
+            }
+            Poll::Ready(Err(rejection)) => Next::Done(Err(rejection)),
+            Poll::Pending => Next::Stage(Stage::Deciding(Some(Box::new(Deciding {
+                called,
+                credentials,
+                params,
+                body,
+            })))),
+        }
+    }
+
+    /// Hand the verified request on: who acts and the parameters as extensions, and the body
+    /// (rewritten where a secret was taken out of it).
+    fn conclude(
+        &self,
+        parts: &mut Parts,
+        span: &Span,
+        name: std::borrow::Cow<'static, str>,
+        accepted: Accepted,
+        params: ParamList,
+        body: Bytes,
+    ) -> Bytes {
+        span.record("auth", accepted.method.as_str());
+        match accepted.client {
+            Some(client) => {
+                let mut authenticated = AuthenticatedClient::new(client, accepted.method, name);
+                if let Some(user) = accepted.user {
+                    authenticated = authenticated.with_user(user);
+                }
+                parts.extensions.insert(authenticated);
+            }
+            None => {
+                parts.extensions.insert(Unauthenticated);
+            }
+        }
+        let (params, body) = match accepted.rewritten {
+            Some((params, body)) => {
+                parts.headers.insert(CONTENT_LENGTH, body.len().into());
+                (params, body)
+            }
+            None => (params, body),
+        };
+        parts.extensions.insert(VerifiedParams::new(params));
+        body
+    }
+}
+
+/// Whether the request is a CORS preflight: `OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`, which browsers send without credentials or parameters.
+fn is_preflight(parts: &Parts) -> bool {
+    parts.method == Method::OPTIONS
+        && parts.headers.contains_key(ORIGIN)
+        && parts.headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// A preflight as it goes on: no query string, no credentials, no body, and marked as let
+/// through unauthenticated.
+fn strip_preflight(parts: &mut Parts) {
+    if parts.uri.query().is_some() {
+        let mut uri = std::mem::take(&mut parts.uri).into_parts();
+        uri.path_and_query = uri
+            .path_and_query
+            .and_then(|pq| pq.path().parse().ok());
+        parts.uri = Uri::from_parts(uri).unwrap_or_default();
+    }
+    for name in [
+        AUTHORIZATION,
+        PROXY_AUTHORIZATION,
+        COOKIE,
+        CONTENT_LENGTH,
+        CONTENT_TYPE,
+        TRANSFER_ENCODING,
+    ] {
+        parts.headers.remove(name);
+    }
+    parts.extensions.insert(Unauthenticated);
+}
+
+/// Mark every `Authorization` value sensitive, so that layers inside this one (and `Debug` of
+/// the headers) never print it.
+fn mark_sensitive(headers: &mut HeaderMap) {
+    if let http::header::Entry::Occupied(mut entry) = headers.entry(AUTHORIZATION) {
+        for value in entry.iter_mut() {
+            value.set_sensitive(true);
+        }
+    }
+}
+
+/// A form handed on says it is one the way every extractor reads it: exactly
+/// `application/x-www-form-urlencoded` (axum's `Form` refuses the type in other letter cases
+/// the layer accepts).
+fn canonical_form_type(headers: &mut HeaderMap) {
+    if headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes) != Some(FORM.as_bytes()) {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM));
+    }
+}
