@@ -472,6 +472,8 @@ async fn signed_requests_as_a_user_and_as_a_login_client_over_http() {
     assert_eq!(got["auth"], "login_client_token");
     assert_eq!(got["client_id"], "login_client");
     assert_eq!(got["params"]["client_id"], "login_client");
+    // The demo token was issued for this user: the call acts for them.
+    assert_eq!(got["uuid"], "7a1b0c9e-5d1f-4a52-9a36-2f6d2b6b1e11");
     let calls = emulator.calls();
     let methods: Vec<_> = calls
         .iter()
@@ -483,6 +485,10 @@ async fn signed_requests_as_a_user_and_as_a_login_client_over_http() {
         ["signature", "oauth", "oauth", "login_client_token"]
     );
     assert_eq!(calls[1].user(), Some("user-2"));
+    assert_eq!(
+        calls[3].user(),
+        Some("7a1b0c9e-5d1f-4a52-9a36-2f6d2b6b1e11")
+    );
     // The token stays out of Debug output.
     let request = SignedRequest::for_user(token, "/entity");
     assert!(!format!("{request:?}").contains(issued["access_token"].as_str().unwrap()));

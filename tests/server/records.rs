@@ -672,16 +672,80 @@ proptest::proptest! {
     }
 }
 
-/// A catalog where `entity.find` and `entity.count` take a user's token too (the Identity
-/// Cloud catalog may not): the emulator's own rule is then what keeps the user to their record.
+/// A catalog where `entity.find`, `entity.count` and `entity.create` take a user's token too
+/// (Identity Cloud's does not): the emulator's own rule is then what keeps the user to their
+/// record.
 fn catalog_with_user_search() -> Catalog {
     let user_ops = AuthMethods::HEADER | AuthMethod::OAuth;
     let data = Features::of(&[Feature::DirectAccess, Feature::DirectReadAccess]);
     let mut catalog = Catalog::identity_cloud();
-    for path in ["/entity.find", "/entity.count"] {
+    for path in ["/entity.find", "/entity.count", "/entity.create"] {
         catalog = catalog.with(Operation::new(path, user_ops, data));
     }
     catalog
+}
+
+#[tokio::test]
+async fn identity_clouds_catalog_keeps_a_users_token_to_the_four_record_operations() {
+    let records = Records::new().with("user", users(3)).unwrap();
+    let emulator = start(records.clone()).await;
+    let issuer = client("issuer_client", emulator.base_url());
+    let issued: Value = issuer
+        .call(
+            "access/getAccessToken",
+            &json!({"uuid": uuid(1), "type_name": "user", "for_client_id": "login_client"}),
+        )
+        .await
+        .unwrap();
+    let user = issuer.as_user(AccessToken::new(issued["access_token"].as_str().unwrap()).unwrap());
+    for (op, params) in [
+        ("entity", json!({"type_name": "user"})),
+        (
+            "entity.update",
+            json!({"type_name": "user", "value": {"a": 1}}),
+        ),
+        (
+            "entity.replace",
+            json!({"type_name": "user", "uuid": uuid(1), "value": {"a": 2}}),
+        ),
+    ] {
+        user.call::<_, Value>(op, &params).await.unwrap();
+    }
+    assert_eq!(records.get("user", &uuid(1)).unwrap()["a"], 2);
+    for op in ["entity.find", "entity.count", "entity.create"] {
+        let refused = user
+            .call::<_, Value>(op, &json!({"type_name": "user", "attributes": {}}))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Some(424), "{op}");
+    }
+    // Naming the record by anything but the token's own uuid is the layer's refusal.
+    for params in [
+        json!({"type_name": "user", "id": 1}),
+        json!({"type_name": "user", "key_attribute": "email", "key_value": "\"user1@example.com\""}),
+    ] {
+        let refused = user.call::<_, Value>("entity", &params).await.unwrap_err();
+        assert_eq!(refused.code(), Some(422), "{params}");
+    }
+    user.call::<_, Value>("entity.delete", &json!({"type_name": "user"}))
+        .await
+        .unwrap();
+    assert_eq!(records.len("user"), 2);
+    // A user's access_token beside client credentials is refused before any record is read.
+    let response = reqwest::Client::new()
+        .post(emulator.url("/entity"))
+        .basic_auth("direct_client", Some(secret("direct_client")))
+        .form(&[
+            ("type_name", "user"),
+            ("uuid", uuid(2).as_str()),
+            ("access_token", issued["access_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let e = JanrainError::from_body(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(e.code, 232, "{e}");
 }
 
 #[tokio::test]
