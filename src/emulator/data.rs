@@ -13,9 +13,12 @@ use super::records::{EntityType, Invalid, Records, Store};
 use crate::error::{ErrorCode, JanrainError};
 use crate::server::{AuthenticatedClient, VerifiedParams};
 
-/// The most records one `entity.find` page may ask for (`max_results`).
+/// The most records one `entity.find` page may ask for (`max_results`): the emulator's bound
+/// (Janrain's reference states none), so that a runaway page size shows in tests as a 200
+/// `invalid_argument`.
 pub const MAX_RESULTS: u64 = 10_000;
-/// The page size of `entity.find` without `max_results`.
+/// The page size of `entity.find` without `max_results` (the emulator's choice: Janrain's
+/// reference states none).
 pub const DEFAULT_MAX_RESULTS: u64 = 100;
 
 /// A data operation, by its path.
@@ -109,17 +112,21 @@ pub(super) fn entity_type<'a>(
     store: &'a mut Store,
     type_name: &str,
 ) -> Result<&'a mut EntityType, JanrainError> {
-    let known = store.types.keys().cloned().collect::<Vec<_>>().join(", ");
-    store.types.get_mut(type_name).ok_or_else(|| {
-        JanrainError::new(
+    if !store.types.contains_key(type_name) {
+        let known = store.types.keys().cloned().collect::<Vec<_>>().join(", ");
+        return Err(JanrainError::new(
             ErrorCode {
                 code: 222,
                 error: "unknown_entity_type",
             },
             format!("there is no entity type {type_name:?} (the emulator holds: {known})"),
         )
-        .with_argument_name("type_name")
-    })
+        .with_argument_name("type_name"));
+    }
+    store
+        .types
+        .get_mut(type_name)
+        .ok_or_else(|| JanrainError::unexpected_error("the entity type went away"))
 }
 
 /// `entity.find`: the records the filter matches, sorted, one page of them.

@@ -64,7 +64,7 @@
 //! operations answer from the records and change them, as Janrain's Entity API reference
 //! describes each one; every write is seen by the calls after it. Parameters are read as
 //! Identity Cloud takes them: lists and objects as JSON text (`attributes=["uuid", "email"]`),
-//! as [`JanrainClient`](crate::client::JanrainClient) sends them.
+//! as `JanrainClient` (feature `reqwest`) sends them.
 //!
 //! | operation | parameters | answer |
 //! |---|---|---|
@@ -78,10 +78,12 @@
 //!
 //! The record is named by `uuid`, by `id`, or by `key_attribute` and `key_value` (JSON text,
 //! `"zoe@example.com"` in double quotes, as Janrain takes it). `created` and `lastUpdated`,
-//! when sent, must be the record's (optimistic concurrency). `sort_on` without records sorted
-//! on nothing keeps the natural order: by `id`. Paging by `id` (sort on `id`, each page asking
-//! for `id > ` the last one seen) is what [`JanrainClient::find_all`](crate::client::JanrainClient::find_all)
-//! does, as Janrain recommends for large result sets.
+//! when sent, must be the record's (optimistic concurrency). Without `sort_on` (or with `[]`),
+//! records come in their natural order, by `id`; `sort_on` puts records without the attribute
+//! last going up, first going down. Paging by `id` (sort on `id`, each page asking for
+//! `id > ` the last one seen) is what
+//! `JanrainClient::find_all` does, as Janrain
+//! recommends for large result sets: records created while paging are found too.
 //!
 //! **A call made with a user's access token** (janrain-oauth, or a login client with the
 //! user's token) acts on that user's record only, whatever `uuid`, `id` or `key_attribute` it

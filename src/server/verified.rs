@@ -88,8 +88,8 @@ impl VerifiedParams {
 
     /// The parameters as a serde type; see [`ParamList::deserialize`] for the rules: text
     /// fields as sent, numbers and booleans parsed from text, lists, objects and structs read
-    /// from JSON text as Janrain's clients (and [`JanrainClient`](crate::client::JanrainClient))
-    /// send them, repeated keys as sequences.
+    /// from JSON text as Janrain's clients (and this crate's `JanrainClient`) send
+    /// them, repeated keys as sequences.
     ///
     /// ```
     /// use janrain_auth::server::VerifiedParams;
