@@ -419,26 +419,28 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<Node, FilterError> {
-        let mut left = self.and()?;
-        while *self.peek().0 == Token::Or {
-            let (_, at) = self.take();
-            let right = self.and()?;
-            left = Node::Condition(Condition::Or(
-                Box::new(condition(left, "or", at)?),
-                Box::new(condition(right, "or", at)?),
-            ));
-        }
-        Ok(left)
+        self.joined(Token::Or, Self::and, Condition::Or)
     }
 
     fn and(&mut self) -> Result<Node, FilterError> {
-        let mut left = self.equality()?;
-        while *self.peek().0 == Token::And {
+        self.joined(Token::And, Self::equality, Condition::And)
+    }
+
+    /// Conditions joined by `keyword`, from the left, each read by `operand`.
+    fn joined(
+        &mut self,
+        keyword: Token,
+        operand: fn(&mut Self) -> Result<Node, FilterError>,
+        join: fn(Box<Condition>, Box<Condition>) -> Condition,
+    ) -> Result<Node, FilterError> {
+        let mut left = operand(self)?;
+        while *self.peek().0 == keyword {
             let (_, at) = self.take();
-            let right = self.equality()?;
-            left = Node::Condition(Condition::And(
-                Box::new(condition(left, "and", at)?),
-                Box::new(condition(right, "and", at)?),
+            let right = operand(self)?;
+            let name = keyword.to_string();
+            left = Node::Condition(join(
+                Box::new(condition(left, &name, at)?),
+                Box::new(condition(right, &name, at)?),
             ));
         }
         Ok(left)
