@@ -892,3 +892,26 @@ async fn the_echo_stays_available() {
         .unwrap();
     assert_eq!(entity_type["params"]["type_name"], "user");
 }
+
+#[tokio::test]
+async fn first_result_counts_from_one_or_as_told() {
+    for (base, first, want) in [(1, 1, 1), (1, 3, 3), (0, 0, 1), (0, 2, 3)] {
+        let emulator = Emulator::builder()
+            .clients_file(ClientsFile::from_json(CLIENTS).unwrap())
+            .records(Records::new().with("user", users(5)).unwrap())
+            .first_result_base(base)
+            .start()
+            .await
+            .unwrap();
+        let reader = client("reader_client", emulator.base_url());
+        let page: Value = reader
+            .call(
+                "entity.find",
+                &json!({"type_name": "user", "first_result": first, "max_results": 2}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ids(&page)[0], want, "base {base}, first_result {first}");
+        assert_eq!(page["result_count"], 2);
+    }
+}
