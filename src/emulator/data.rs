@@ -76,10 +76,7 @@ pub(super) fn run(
     match op {
         DataOp::Find => find(entity_type, &args, rules, user),
         DataOp::Count => {
-            let filter = filter(&args)?;
-            let total = candidates(entity_type, user)
-                .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r)))
-                .count();
+            let total = matching(entity_type, user, filter(&args)?.as_ref()).count();
             Ok(json!({"stat": "ok", "total_count": total}))
         }
         DataOp::Create => create(entity_type, &args, user, &now),
@@ -94,10 +91,12 @@ pub(super) fn run(
     }
 }
 
-/// The records a caller may see: a user's own, or all.
-fn candidates<'a>(
+/// The records `filter` matches (every one without a filter) among those a caller may see: a
+/// user's own, or all; by id.
+fn matching<'a>(
     entity_type: &'a EntityType,
     user: Option<&'a str>,
+    filter: Option<&'a Filter>,
 ) -> impl Iterator<Item = &'a Value> + 'a {
     let only = user.map(|uuid| entity_type.id_of(uuid));
     entity_type
@@ -105,6 +104,7 @@ fn candidates<'a>(
         .iter()
         .filter(move |(id, _)| only.is_none_or(|only| only == Some(**id)))
         .map(|(_, record)| record)
+        .filter(move |record| filter.is_none_or(|f| f.matches(record)))
 }
 
 /// The entity type `type_name`, or 222 `unknown_entity_type`.
@@ -164,9 +164,7 @@ fn find(
     // Accepted, with nothing to wait for.
     args.integer("timeout", 1, 60)?;
 
-    let mut found: Vec<&Value> = candidates(entity_type, user)
-        .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r)))
-        .collect();
+    let mut found: Vec<&Value> = matching(entity_type, user, filter.as_ref()).collect();
     // Records come in id order (the natural order); a stable sort keeps it among equals.
     if !sort_on.is_empty() {
         found.sort_by(|a, b| {
