@@ -55,57 +55,55 @@ pub struct ErrorCode {
     pub error: &'static str,
 }
 
-impl ErrorCode {
-    /// 100 `missing_argument`.
-    pub const MISSING_ARGUMENT: ErrorCode = ErrorCode::new(100, "missing_argument");
-    /// 200 `invalid_argument`.
-    pub const INVALID_ARGUMENT: ErrorCode = ErrorCode::new(200, "invalid_argument");
-    /// 205 `invalid_auth_method`.
-    pub const INVALID_AUTH_METHOD: ErrorCode = ErrorCode::new(205, "invalid_auth_method");
-    /// 230 `request_too_large` (this crate's code).
-    pub const REQUEST_TOO_LARGE: ErrorCode = ErrorCode::new(230, "request_too_large");
-    /// 231 `request_timeout` (this crate's code).
-    pub const REQUEST_TIMEOUT: ErrorCode = ErrorCode::new(231, "request_timeout");
-    /// 402 `invalid_client_credentials`.
-    pub const INVALID_CLIENT_CREDENTIALS: ErrorCode =
-        ErrorCode::new(402, "invalid_client_credentials");
-    /// 403 `client_permission_error`.
-    pub const CLIENT_PERMISSION_ERROR: ErrorCode = ErrorCode::new(403, "client_permission_error");
-    /// 404 `unknown_operation` (this crate's code).
-    pub const UNKNOWN_OPERATION: ErrorCode = ErrorCode::new(404, "unknown_operation");
-    /// 405 `method_not_allowed` (this crate's code).
-    pub const METHOD_NOT_ALLOWED: ErrorCode = ErrorCode::new(405, "method_not_allowed");
-    /// 422 `access_token_user_mismatch` (this crate's code).
-    pub const ACCESS_TOKEN_USER_MISMATCH: ErrorCode =
-        ErrorCode::new(422, "access_token_user_mismatch");
-    /// 424 `auth_method_not_accepted` (this crate's code).
-    pub const AUTH_METHOD_NOT_ACCEPTED: ErrorCode = ErrorCode::new(424, "auth_method_not_accepted");
-    /// 412 `invalid_access_token` (this crate's code).
-    pub const INVALID_ACCESS_TOKEN: ErrorCode = ErrorCode::new(412, "invalid_access_token");
-    /// 414 `access_token_expired`.
-    pub const ACCESS_TOKEN_EXPIRED: ErrorCode = ErrorCode::new(414, "access_token_expired");
-    /// 419 `access_token_client_mismatch` (this crate's code).
-    pub const ACCESS_TOKEN_CLIENT_MISMATCH: ErrorCode =
-        ErrorCode::new(419, "access_token_client_mismatch");
-    /// 431 `signature_does_not_match`.
-    pub const SIGNATURE_DOES_NOT_MATCH: ErrorCode = ErrorCode::new(431, "signature_does_not_match");
-    /// 432 `invalid_date` (this crate's code).
-    pub const INVALID_DATE: ErrorCode = ErrorCode::new(432, "invalid_date");
-    /// 433 `date_out_of_window` (this crate's code).
-    pub const DATE_OUT_OF_WINDOW: ErrorCode = ErrorCode::new(433, "date_out_of_window");
-    /// 434 `request_replayed` (this crate's code).
-    pub const REQUEST_REPLAYED: ErrorCode = ErrorCode::new(434, "request_replayed");
-    /// 500 `unexpected_error`.
-    pub const UNEXPECTED_ERROR: ErrorCode = ErrorCode::new(500, "unexpected_error");
-    /// 232 `ambiguous_parameters` (this crate's code).
-    pub const AMBIGUOUS_PARAMETERS: ErrorCode = ErrorCode::new(232, "ambiguous_parameters");
-    /// 233 `unsupported_body` (this crate's code).
-    pub const UNSUPPORTED_BODY: ErrorCode = ErrorCode::new(233, "unsupported_body");
-    /// 234 `ambiguous_parameter_text` (this crate's code).
-    pub const AMBIGUOUS_PARAMETER_TEXT: ErrorCode = ErrorCode::new(234, "ambiguous_parameter_text");
-    /// 504 `replay_guard_unavailable` (this crate's code).
-    pub const REPLAY_GUARD_UNAVAILABLE: ErrorCode = ErrorCode::new(504, "replay_guard_unavailable");
+/// Declares the [`ErrorCode`] constants, one row per code: its constant, number, `error` string
+/// and origin (`Janrain` for the codes Janrain documents, `Crate` for this crate's own).
+macro_rules! error_codes {
+    (@origin Janrain) => { "" };
+    (@origin Crate) => { " (this crate's code)" };
+    (@own Janrain) => { false };
+    (@own Crate) => { true };
+    ($($name:ident = $code:literal $error:literal $origin:ident;)*) => {
+        impl ErrorCode {
+            $(
+                #[doc = concat!(stringify!($code), " `", $error, "`", error_codes!(@origin $origin), ".")]
+                pub const $name: ErrorCode = ErrorCode::new($code, $error);
+            )*
 
+            /// Every code and whether it is this crate's own, as the rows above declare them.
+            #[cfg(test)]
+            pub(crate) const ALL: &[(ErrorCode, bool)] =
+                &[$((ErrorCode::$name, error_codes!(@own $origin))),*];
+        }
+    };
+}
+
+error_codes! {
+    MISSING_ARGUMENT = 100 "missing_argument" Janrain;
+    INVALID_ARGUMENT = 200 "invalid_argument" Janrain;
+    INVALID_AUTH_METHOD = 205 "invalid_auth_method" Janrain;
+    REQUEST_TOO_LARGE = 230 "request_too_large" Crate;
+    REQUEST_TIMEOUT = 231 "request_timeout" Crate;
+    AMBIGUOUS_PARAMETERS = 232 "ambiguous_parameters" Crate;
+    UNSUPPORTED_BODY = 233 "unsupported_body" Crate;
+    AMBIGUOUS_PARAMETER_TEXT = 234 "ambiguous_parameter_text" Crate;
+    INVALID_CLIENT_CREDENTIALS = 402 "invalid_client_credentials" Janrain;
+    CLIENT_PERMISSION_ERROR = 403 "client_permission_error" Janrain;
+    UNKNOWN_OPERATION = 404 "unknown_operation" Crate;
+    METHOD_NOT_ALLOWED = 405 "method_not_allowed" Crate;
+    INVALID_ACCESS_TOKEN = 412 "invalid_access_token" Crate;
+    ACCESS_TOKEN_EXPIRED = 414 "access_token_expired" Janrain;
+    ACCESS_TOKEN_CLIENT_MISMATCH = 419 "access_token_client_mismatch" Crate;
+    ACCESS_TOKEN_USER_MISMATCH = 422 "access_token_user_mismatch" Crate;
+    AUTH_METHOD_NOT_ACCEPTED = 424 "auth_method_not_accepted" Crate;
+    SIGNATURE_DOES_NOT_MATCH = 431 "signature_does_not_match" Janrain;
+    INVALID_DATE = 432 "invalid_date" Crate;
+    DATE_OUT_OF_WINDOW = 433 "date_out_of_window" Crate;
+    REQUEST_REPLAYED = 434 "request_replayed" Crate;
+    UNEXPECTED_ERROR = 500 "unexpected_error" Janrain;
+    REPLAY_GUARD_UNAVAILABLE = 504 "replay_guard_unavailable" Crate;
+}
+
+impl ErrorCode {
     const fn new(code: u16, error: &'static str) -> Self {
         ErrorCode { code, error }
     }

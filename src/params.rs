@@ -7,6 +7,8 @@
 //! (a pair without `=` is a key with an empty value), `+` is a space, `%XX` is the byte `0xXX`,
 //! and a `%` not followed by two hex digits stays a literal `%`. The decoded bytes are signed as
 //! they are, never encoded again: a value that arrived as `a%3Db%0Ac` is signed as `a=b\nc`.
+//! The same rules written plainly, which the crate's tests hold this decoder to, are
+//! [`crate::scheme::reference::decode_urlencoded`].
 //!
 //! ```
 //! use janrain_auth::params::ParamList;
@@ -74,8 +76,9 @@ pub struct ParamList {
     bytes: SmallVec<[u8; INLINE_BYTES]>,
     /// Where each key starts, where it ends (and its value starts), where its value ends: at
     /// most [`MAX_BYTES`], so 32 bits each.
-    ends: SmallVec<[[u32; 3]; INLINE_PARAMS]>,
-    max: Option<usize>,
+    bounds: SmallVec<[[u32; 3]; INLINE_PARAMS]>,
+    /// The most parameters the list takes; `None` for [`DEFAULT_MAX_PARAMS`].
+    max_params: Option<usize>,
 }
 
 impl ParamList {
@@ -87,13 +90,13 @@ impl ParamList {
     /// An empty list that refuses more than `max` parameters.
     pub fn with_limit(max: usize) -> Self {
         ParamList {
-            max: Some(max),
+            max_params: Some(max),
             ..ParamList::default()
         }
     }
 
     fn limit(&self) -> usize {
-        self.max.unwrap_or(DEFAULT_MAX_PARAMS)
+        self.max_params.unwrap_or(DEFAULT_MAX_PARAMS)
     }
 
     /// Append one parameter, taken as it is (no decoding).
@@ -103,7 +106,7 @@ impl ParamList {
         value: impl AsRef<[u8]>,
     ) -> Result<(), ParamsError> {
         let (key, value) = (key.as_ref(), value.as_ref());
-        if self.ends.len() >= self.limit() {
+        if self.bounds.len() >= self.limit() {
             return Err(ParamsError::TooMany {
                 limit: self.limit(),
             });
@@ -121,14 +124,14 @@ impl ParamList {
         self.bytes.extend_from_slice(key);
         let key_end = self.bytes.len();
         self.bytes.extend_from_slice(value);
-        self.ends
+        self.bounds
             .push([offset(start), offset(key_end), offset(self.bytes.len())]);
     }
 
     /// The key and value ranges of parameter `i`.
     #[inline]
     fn ranges(&self, i: usize) -> (Range<usize>, Range<usize>) {
-        let [start, key_end, end] = self.ends[i].map(|at| at as usize);
+        let [start, key_end, end] = self.bounds[i].map(|at| at as usize);
         (start..key_end, key_end..end)
     }
 
@@ -138,7 +141,7 @@ impl ParamList {
         let Ok(text) = std::str::from_utf8(&self.bytes) else {
             return false;
         };
-        self.ends.iter().all(|&[start, key_end, _]| {
+        self.bounds.iter().all(|&[start, key_end, _]| {
             text.is_char_boundary(start as usize) && text.is_char_boundary(key_end as usize)
         })
     }
@@ -172,7 +175,7 @@ impl ParamList {
         // place into the room, then trim.
         let limit = self.limit();
         let base = self.bytes.len();
-        let count = self.ends.len();
+        let count = self.bounds.len();
         // Room that fits inline comes from a block of zeros in one copy (`resize` would write
         // them one at a time).
         match ZEROS.get(..room) {
@@ -211,12 +214,12 @@ impl ParamList {
                     read += 1;
                     // A pair ends; empty pairs (`&&`) are skipped.
                     if read - 1 > pair_start {
-                        if self.ends.len() >= limit {
+                        if self.bounds.len() >= limit {
                             result = Err(ParamsError::TooMany { limit });
                             written = key_start;
                             break;
                         }
-                        self.ends.push(ends(base, key_start, key_end, written));
+                        self.bounds.push(bounds(base, key_start, key_end, written));
                     }
                     key_start = written;
                     key_end = None;
@@ -254,18 +257,18 @@ impl ParamList {
             let Some(slot) = out.get_mut(written) else {
                 // Out of room: undo.
                 self.bytes.truncate(base);
-                self.ends.truncate(count);
+                self.bounds.truncate(count);
                 return None;
             };
             *slot = decoded;
             written += 1;
         }
         if result.is_ok() && input.len() > pair_start {
-            if self.ends.len() >= limit {
+            if self.bounds.len() >= limit {
                 result = Err(ParamsError::TooMany { limit });
                 written = key_start;
             } else {
-                self.ends.push(ends(base, key_start, key_end, written));
+                self.bounds.push(bounds(base, key_start, key_end, written));
             }
         }
         self.bytes.truncate(base + written);
@@ -281,22 +284,22 @@ impl ParamList {
 
     /// Whether the list still lives inside the value, with no heap buffer.
     pub(crate) fn is_inline(&self) -> bool {
-        !self.bytes.spilled() && !self.ends.spilled()
+        !self.bytes.spilled() && !self.bounds.spilled()
     }
 
     /// How many parameters there are.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.bounds.len()
     }
 
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.bounds.is_empty()
     }
 
     /// The parameters as `(key, value)` byte slices, in request order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> + '_ {
-        (0..self.ends.len()).map(|i| {
+        (0..self.bounds.len()).map(|i| {
             let (key, value) = self.ranges(i);
             (&self.bytes[key], &self.bytes[value])
         })
@@ -369,7 +372,7 @@ impl ParamList {
     /// A copy without the parameters named in `keys`.
     pub fn without(&self, keys: &[&[u8]]) -> ParamList {
         let mut out = ParamList {
-            max: self.max,
+            max_params: self.max_params,
             ..ParamList::default()
         };
         for (k, v) in self.iter().filter(|(k, _)| !keys.contains(k)) {
@@ -416,7 +419,7 @@ const PERCENT: u8 = 4;
 
 /// Where the key of a pair decoded at `base` starts, where it ends (none: the pair is all
 /// key), and where its value ends.
-fn ends(base: usize, key_start: usize, key_end: Option<usize>, end: usize) -> [u32; 3] {
+fn bounds(base: usize, key_start: usize, key_end: Option<usize>, end: usize) -> [u32; 3] {
     [
         offset(base + key_start),
         offset(base + key_end.unwrap_or(end)),
@@ -457,7 +460,7 @@ static HEX: [u8; 256] = {
 impl Params for ParamList {
     #[inline]
     fn param_count(&self) -> usize {
-        self.ends.len()
+        self.bounds.len()
     }
     #[inline]
     fn param_key(&self, i: usize) -> &[u8] {

@@ -2,8 +2,9 @@
 //! in-place decoder) and `encode_urlencoded`.
 //!
 //! Properties:
-//! * decoding any bytes never panics and gives exactly the pairs of a plain reference decoder
-//!   written from the WHATWG `application/x-www-form-urlencoded` rules;
+//! * decoding any bytes never panics and gives exactly the pairs of the plain reference
+//!   decoder (`scheme::reference::decode_urlencoded`, the WHATWG
+//!   `application/x-www-form-urlencoded` rules written plainly);
 //! * `encode_urlencoded` of any pairs, decoded, gives back exactly those pairs (bytes, order,
 //!   repeats, empty keys and values);
 //! * decoding is the same whether the input arrives in one list or is appended to a list that
@@ -14,7 +15,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use janrain_auth::params::{ParamList, ParamsError, encode_urlencoded};
-use janrain_auth::scheme::Params;
+use janrain_auth::scheme::{Params, reference};
 use libfuzzer_sys::fuzz_target;
 
 type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
@@ -31,42 +32,8 @@ fn pairs_of(list: &ParamList) -> Pairs {
     list.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect()
 }
 
-/// The WHATWG decoder, written the obvious way.
-fn reference(input: &[u8]) -> Pairs {
-    fn unhex(b: u8) -> Option<u8> {
-        (b as char).to_digit(16).map(|d| d as u8)
-    }
-    fn decode(bytes: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < bytes.len() => match (unhex(bytes[i + 1]), unhex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                },
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        out
-    }
-    input
-        .split(|&b| b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| match pair.iter().position(|&b| b == b'=') {
-            Some(eq) => (decode(&pair[..eq]), decode(&pair[eq + 1..])),
-            None => (decode(pair), Vec::new()),
-        })
-        .collect()
-}
-
 fn decode_anything(data: &[u8]) {
-    let want = reference(data);
+    let want = reference::decode_urlencoded(data);
     let limit = want.len().max(1) + 1;
     let mut list = ParamList::with_limit(limit);
     list.extend_urlencoded(data).expect("under the limit");
@@ -118,8 +85,8 @@ fn structured(input: Structured) {
     let mut list = ParamList::with_limit(usize::MAX);
     list.extend_urlencoded(&input.raw_first).unwrap();
     list.extend_urlencoded(&input.raw_second).unwrap();
-    let mut want = reference(&input.raw_first);
-    want.extend(reference(&input.raw_second));
+    let mut want = reference::decode_urlencoded(&input.raw_first);
+    want.extend(reference::decode_urlencoded(&input.raw_second));
     assert_eq!(pairs_of(&list), want, "appending decoded differently");
     // `get` finds the first value of a key.
     if let Some((k, v)) = want.first() {
@@ -130,7 +97,7 @@ fn structured(input: Structured) {
 
     // The limit.
     let limit = usize::from(input.limit % 16);
-    let all = reference(&input.raw_first);
+    let all = reference::decode_urlencoded(&input.raw_first);
     let mut limited = ParamList::with_limit(limit);
     let result = limited.extend_urlencoded(&input.raw_first);
     if all.len() > limit {

@@ -3,7 +3,9 @@
 //! * [`StringToSign`]: endpoint, datetime and sorted `key=value` lines;
 //! * [`SigningKey`]: HMAC-SHA1 keyed once per secret; [`Signature`]: the 28 base64 bytes;
 //! * [`Authorization`]: the `Signature` and `Basic` header values, parsed and formatted;
-//! * [`Datetime`]: the strict `YYYY-MM-DD HH:MM:SS` UTC `Date`, and the [`Clock`] that gives "now".
+//! * [`Datetime`]: the strict `YYYY-MM-DD HH:MM:SS` UTC `Date`, and the [`Clock`] that gives "now";
+//! * [`reference`](mod@reference): the string to sign, the signature and the form decoding written plainly, to
+//!   test an implementation against.
 //!
 //! Signing a request end to end:
 //!
@@ -21,19 +23,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod canonical;
-mod date;
-mod header;
+mod authorization;
+mod datetime;
 pub(crate) mod ids;
-mod signer;
-mod sort;
+pub mod reference;
+mod signing_key;
+mod sink;
+mod string_to_sign;
 
-pub use canonical::{Canonicalization, Param, ParamOrder, Params, StringToSign};
-pub use date::{
-    Clock, DATETIME_LEN, Datetime, DatetimeError, ManualClock, OffsetClock, SystemClock,
-};
-pub use header::{
+pub use authorization::{
     Authorization, AuthorizationError, BasicCredentials, MAX_BASIC_LEN, SignatureCredentials,
     basic_header, signature_header,
 };
-pub use signer::{SIGNATURE_LEN, Signature, SigningKey};
+pub use datetime::{
+    Clock, DATETIME_LEN, Datetime, DatetimeError, ManualClock, OffsetClock, SystemClock,
+};
+pub use signing_key::{SIGNATURE_LEN, Signature, SigningKey};
+pub use string_to_sign::{Canonicalization, Param, ParamOrder, Params, StringToSign};

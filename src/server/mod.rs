@@ -176,8 +176,8 @@ pub use store::redis as redis_store;
 #[cfg(feature = "redis")]
 pub use store::redis::{ImportError, Imported, RedisClientStore, RedisStoreBuilder, RedisTokens};
 pub use store::{
-    ClientStore, ClientsFile, LoadError, MemoryStore, MemoryTokens, SharedTokens, StoreError,
-    StoreFuture, TokenGrant, TokenIssuer, TokenRecord, TokenVerifier,
+    ClientStore, Deferred, ClientsFile, LoadError, MemoryStore, MemoryTokens, SharedTokens,
+    StoreError, StoreFuture, TokenGrant, TokenIssuer, TokenRecord, TokenVerifier,
 };
 pub use verified::VerifiedParams;
 pub use verify::UnknownPaths;

@@ -19,163 +19,105 @@ use http::{Response, StatusCode};
 use crate::error::{ErrorCode, JanrainError};
 use crate::permissions::{AuthMethod, AuthMethods};
 
-/// Why the verification layer refused a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RejectionKind {
+/// Declares [`RejectionKind`], one row per kind: the variant and its documentation, then the
+/// name [`RejectionKind::as_str`] gives, the [`ErrorCode`] it answers with (the module
+/// [`crate::error`] tabulates the codes) and its HTTP status.
+macro_rules! rejection_kinds {
+    ($($(#[$doc:meta])* $kind:ident = $name:literal, $code:ident, $status:ident;)*) => {
+        /// Why the verification layer refused a request.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum RejectionKind {
+            $($(#[$doc])* $kind,)*
+        }
+
+        impl RejectionKind {
+            /// Every kind, in the order of the rows.
+            #[cfg(test)]
+            const ALL: &[RejectionKind] = &[$(RejectionKind::$kind),*];
+
+            /// The Janrain code and error string.
+            pub fn code(self) -> ErrorCode {
+                match self {
+                    $(RejectionKind::$kind => ErrorCode::$code,)*
+                }
+            }
+
+            /// The HTTP status (unless the layer answers every error with 200).
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(RejectionKind::$kind => StatusCode::$status,)*
+                }
+            }
+
+            /// A short stable name for logs and metrics (`signature_mismatch`, ...).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(RejectionKind::$kind => $name,)*
+                }
+            }
+        }
+    };
+}
+
+rejection_kinds! {
     /// No `Authorization` header where the operation needs one.
-    MissingCredentials,
+    MissingCredentials = "missing_credentials", INVALID_CLIENT_CREDENTIALS, UNAUTHORIZED;
     /// The `Authorization` header could not be parsed.
-    MalformedCredentials,
+    MalformedCredentials = "malformed_credentials", INVALID_CLIENT_CREDENTIALS, UNAUTHORIZED;
     /// The client id is unknown, or the Basic secret is wrong: the same answer for both.
-    InvalidCredentials,
+    InvalidCredentials = "invalid_credentials", INVALID_CLIENT_CREDENTIALS, UNAUTHORIZED;
     /// The operation does not accept this way of authenticating (Basic, janrain-signed,
     /// janrain-oauth or a login client where another is required).
-    AuthMethodNotAccepted,
+    AuthMethodNotAccepted = "auth_method_not_accepted", AUTH_METHOD_NOT_ACCEPTED, UNAUTHORIZED;
     /// The `Authorization` scheme is none of Basic, janrain-signed (`Signature`) and
     /// janrain-oauth (`OAuth`).
-    UnsupportedAuthScheme,
+    UnsupportedAuthScheme = "unsupported_auth_scheme", INVALID_AUTH_METHOD, UNAUTHORIZED;
     /// A request made with a user's access token names another user (`uuid`), or addresses a
     /// record by another key (`id`, `key_attribute`).
-    AccessTokenUserMismatch,
+    AccessTokenUserMismatch = "access_token_user_mismatch", ACCESS_TOKEN_USER_MISMATCH, FORBIDDEN;
     /// The janrain-signed signature does not match.
-    SignatureMismatch,
+    SignatureMismatch = "signature_mismatch", SIGNATURE_DOES_NOT_MATCH, UNAUTHORIZED;
     /// `Date` missing or not `YYYY-MM-DD HH:MM:SS`.
-    InvalidDate,
+    InvalidDate = "invalid_date", INVALID_DATE, UNAUTHORIZED;
     /// `Date` outside the accepted window.
-    DateOutOfWindow,
+    DateOutOfWindow = "date_out_of_window", DATE_OUT_OF_WINDOW, UNAUTHORIZED;
     /// The signed request was seen before (replay guard on).
-    Replayed,
+    Replayed = "replayed", REQUEST_REPLAYED, UNAUTHORIZED;
     /// The client holds none of the allowed features.
-    PermissionDenied,
+    PermissionDenied = "permission_denied", CLIENT_PERMISSION_ERROR, FORBIDDEN;
     /// The body is over the limit.
-    BodyTooLarge,
+    BodyTooLarge = "body_too_large", REQUEST_TOO_LARGE, PAYLOAD_TOO_LARGE;
     /// The body did not arrive within the timeout.
-    BodyTimeout,
+    BodyTimeout = "body_timeout", REQUEST_TIMEOUT, REQUEST_TIMEOUT;
     /// The body could not be read, or the parameters could not be decoded.
-    InvalidParameters,
+    InvalidParameters = "invalid_parameters", INVALID_ARGUMENT, BAD_REQUEST;
     /// A required parameter (`client_id`, `access_token`) is missing.
-    MissingArgument,
+    MissingArgument = "missing_argument", MISSING_ARGUMENT, BAD_REQUEST;
     /// The access token is unknown.
-    InvalidAccessToken,
+    InvalidAccessToken = "invalid_access_token", INVALID_ACCESS_TOKEN, UNAUTHORIZED;
     /// The access token has expired.
-    AccessTokenExpired,
+    AccessTokenExpired = "access_token_expired", ACCESS_TOKEN_EXPIRED, UNAUTHORIZED;
     /// The access token was issued to another client.
-    AccessTokenOtherClient,
+    AccessTokenOtherClient = "access_token_other_client", ACCESS_TOKEN_CLIENT_MISMATCH, UNAUTHORIZED;
     /// The path is not a known operation (and unknown paths are denied).
-    UnknownOperation,
+    UnknownOperation = "unknown_operation", UNKNOWN_OPERATION, NOT_FOUND;
     /// The operation is not served with this HTTP method (method enforcement on).
-    MethodNotAllowed,
+    MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, METHOD_NOT_ALLOWED;
     /// The client store or token verifier could not answer (503: the request may succeed
     /// later).
-    StoreUnavailable,
+    StoreUnavailable = "store_unavailable", UNEXPECTED_ERROR, SERVICE_UNAVAILABLE;
     /// The replay guard's store cannot be reached (and the layer fails closed).
-    ReplayGuardUnavailable,
+    ReplayGuardUnavailable = "replay_guard_unavailable", REPLAY_GUARD_UNAVAILABLE, SERVICE_UNAVAILABLE;
     /// The parameters are not in exactly one place: both the query string and a form body
     /// hold some, a GET or HEAD carries a form body, or `client_id` / `access_token` is
     /// repeated.
-    AmbiguousParameters,
+    AmbiguousParameters = "ambiguous_parameters", AMBIGUOUS_PARAMETERS, BAD_REQUEST;
     /// The body cannot be covered by the signature: not a form on a janrain-signed request,
     /// or a `Content-Type` that begins like the form type without being it.
-    UnsupportedBody,
+    UnsupportedBody = "unsupported_body", UNSUPPORTED_BODY, UNSUPPORTED_MEDIA_TYPE;
     /// Strict mode: a key holds `=` or a line break, or a value a line break.
-    AmbiguousParameterText,
-}
-
-impl RejectionKind {
-    /// The Janrain code and error string.
-    pub fn code(self) -> ErrorCode {
-        use RejectionKind::*;
-        match self {
-            MissingCredentials | MalformedCredentials | InvalidCredentials => {
-                ErrorCode::INVALID_CLIENT_CREDENTIALS
-            }
-            AuthMethodNotAccepted => ErrorCode::AUTH_METHOD_NOT_ACCEPTED,
-            UnsupportedAuthScheme => ErrorCode::INVALID_AUTH_METHOD,
-            AccessTokenUserMismatch => ErrorCode::ACCESS_TOKEN_USER_MISMATCH,
-            SignatureMismatch => ErrorCode::SIGNATURE_DOES_NOT_MATCH,
-            InvalidDate => ErrorCode::INVALID_DATE,
-            DateOutOfWindow => ErrorCode::DATE_OUT_OF_WINDOW,
-            Replayed => ErrorCode::REQUEST_REPLAYED,
-            PermissionDenied => ErrorCode::CLIENT_PERMISSION_ERROR,
-            BodyTooLarge => ErrorCode::REQUEST_TOO_LARGE,
-            BodyTimeout => ErrorCode::REQUEST_TIMEOUT,
-            InvalidParameters => ErrorCode::INVALID_ARGUMENT,
-            MissingArgument => ErrorCode::MISSING_ARGUMENT,
-            InvalidAccessToken => ErrorCode::INVALID_ACCESS_TOKEN,
-            AccessTokenExpired => ErrorCode::ACCESS_TOKEN_EXPIRED,
-            AccessTokenOtherClient => ErrorCode::ACCESS_TOKEN_CLIENT_MISMATCH,
-            UnknownOperation => ErrorCode::UNKNOWN_OPERATION,
-            MethodNotAllowed => ErrorCode::METHOD_NOT_ALLOWED,
-            StoreUnavailable => ErrorCode::UNEXPECTED_ERROR,
-            ReplayGuardUnavailable => ErrorCode::REPLAY_GUARD_UNAVAILABLE,
-            AmbiguousParameters => ErrorCode::AMBIGUOUS_PARAMETERS,
-            UnsupportedBody => ErrorCode::UNSUPPORTED_BODY,
-            AmbiguousParameterText => ErrorCode::AMBIGUOUS_PARAMETER_TEXT,
-        }
-    }
-
-    /// The HTTP status (unless the layer answers every error with 200).
-    pub fn status(self) -> StatusCode {
-        use RejectionKind::*;
-        match self {
-            MissingCredentials
-            | MalformedCredentials
-            | InvalidCredentials
-            | AuthMethodNotAccepted
-            | UnsupportedAuthScheme
-            | SignatureMismatch
-            | InvalidDate
-            | DateOutOfWindow
-            | Replayed
-            | InvalidAccessToken
-            | AccessTokenExpired
-            | AccessTokenOtherClient => StatusCode::UNAUTHORIZED,
-            PermissionDenied | AccessTokenUserMismatch => StatusCode::FORBIDDEN,
-            BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            BodyTimeout => StatusCode::REQUEST_TIMEOUT,
-            InvalidParameters | MissingArgument | AmbiguousParameters | AmbiguousParameterText => {
-                StatusCode::BAD_REQUEST
-            }
-            UnsupportedBody => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            UnknownOperation => StatusCode::NOT_FOUND,
-            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ReplayGuardUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-
-    /// A short stable name for logs and metrics (`signature_mismatch`, ...).
-    pub fn as_str(self) -> &'static str {
-        use RejectionKind::*;
-        match self {
-            MissingCredentials => "missing_credentials",
-            MalformedCredentials => "malformed_credentials",
-            InvalidCredentials => "invalid_credentials",
-            AuthMethodNotAccepted => "auth_method_not_accepted",
-            UnsupportedAuthScheme => "unsupported_auth_scheme",
-            AccessTokenUserMismatch => "access_token_user_mismatch",
-            SignatureMismatch => "signature_mismatch",
-            InvalidDate => "invalid_date",
-            DateOutOfWindow => "date_out_of_window",
-            Replayed => "replayed",
-            PermissionDenied => "permission_denied",
-            BodyTooLarge => "body_too_large",
-            BodyTimeout => "body_timeout",
-            InvalidParameters => "invalid_parameters",
-            MissingArgument => "missing_argument",
-            InvalidAccessToken => "invalid_access_token",
-            AccessTokenExpired => "access_token_expired",
-            AccessTokenOtherClient => "access_token_other_client",
-            UnknownOperation => "unknown_operation",
-            MethodNotAllowed => "method_not_allowed",
-            StoreUnavailable => "store_unavailable",
-            ReplayGuardUnavailable => "replay_guard_unavailable",
-            AmbiguousParameters => "ambiguous_parameters",
-            UnsupportedBody => "unsupported_body",
-            AmbiguousParameterText => "ambiguous_parameter_text",
-        }
-    }
+    AmbiguousParameterText = "ambiguous_parameter_text", AMBIGUOUS_PARAMETER_TEXT, BAD_REQUEST;
 }
 
 impl fmt::Display for RejectionKind {
@@ -366,48 +308,89 @@ fn request_id() -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
     #[test]
-    fn every_kind_has_a_distinct_meaning() {
+    fn every_kind_has_a_distinct_name() {
         use RejectionKind::*;
-        let all = [
-            MissingCredentials,
-            MalformedCredentials,
-            InvalidCredentials,
-            AuthMethodNotAccepted,
-            UnsupportedAuthScheme,
-            AccessTokenUserMismatch,
-            SignatureMismatch,
-            InvalidDate,
-            DateOutOfWindow,
-            Replayed,
-            PermissionDenied,
-            BodyTooLarge,
-            BodyTimeout,
-            InvalidParameters,
-            MissingArgument,
-            InvalidAccessToken,
-            AccessTokenExpired,
-            AccessTokenOtherClient,
-            UnknownOperation,
-            MethodNotAllowed,
-            StoreUnavailable,
-            ReplayGuardUnavailable,
-            AmbiguousParameters,
-            UnsupportedBody,
-            AmbiguousParameterText,
-        ];
-        let names: std::collections::HashSet<_> = all.iter().map(|k| k.as_str()).collect();
-        assert_eq!(names.len(), all.len());
+        let names: HashSet<_> = RejectionKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), RejectionKind::ALL.len());
         // The three date failures are distinct codes.
-        let date_codes: std::collections::HashSet<_> = [InvalidDate, DateOutOfWindow, Replayed]
+        let date_codes: HashSet<_> = [InvalidDate, DateOutOfWindow, Replayed]
             .iter()
             .map(|k| k.code().code)
             .collect();
         assert_eq!(date_codes.len(), 3);
         assert_eq!(SignatureMismatch.code().code, 431);
         assert_eq!(PermissionDenied.status(), StatusCode::FORBIDDEN);
+    }
+
+    /// One row of the code table in the `error` module's documentation.
+    #[derive(Debug, PartialEq)]
+    struct DocRow {
+        code: u16,
+        error: String,
+        status: u16,
+        own: bool,
+    }
+
+    /// The rows of the `error` module's code table, read from its source.
+    fn doc_table() -> Vec<DocRow> {
+        include_str!("../error.rs")
+            .lines()
+            .filter_map(|line| line.strip_prefix("//! |"))
+            .map(|row| row.split('|').map(str::trim).collect::<Vec<_>>())
+            // The header and the rule under it have no number in the first cell.
+            .filter(|cells| cells[0].parse::<u16>().is_ok())
+            .map(|cells| {
+                assert_eq!(cells.len(), 6, "a code table row has five cells: {cells:?}");
+                DocRow {
+                    code: cells[0].parse().unwrap(),
+                    error: cells[1].trim_matches('`').to_owned(),
+                    status: cells[2].parse().expect("the HTTP cell is a number"),
+                    own: match cells[4] {
+                        "crate" => true,
+                        "Janrain" => false,
+                        other => panic!("origin {other:?} for code {}", cells[0]),
+                    },
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_error_module_table_matches_the_rows() {
+        let table = doc_table();
+        // Every code constant has its row, with its error string and origin, in code order.
+        let want: Vec<(u16, &str, bool)> = ErrorCode::ALL
+            .iter()
+            .map(|(c, own)| (c.code, c.error, *own))
+            .collect();
+        let got: Vec<(u16, &str, bool)> = table
+            .iter()
+            .map(|r| (r.code, r.error.as_str(), r.own))
+            .collect();
+        assert_eq!(got, want, "the table's codes, errors and origins");
+        assert!(table.windows(2).all(|w| w[0].code < w[1].code));
+        // Every kind answers with a code of the table, at the table's HTTP status.
+        for kind in RejectionKind::ALL {
+            let row = table
+                .iter()
+                .find(|r| r.code == kind.code().code)
+                .unwrap_or_else(|| panic!("{kind}: code {} not in the table", kind.code().code));
+            assert_eq!(row.error, kind.code().error, "{kind}");
+            assert_eq!(row.status, kind.status().as_u16(), "{kind}: HTTP status");
+        }
+        // And every code of the table is some kind's, so that its status was checked.
+        for row in &table {
+            assert!(
+                RejectionKind::ALL.iter().any(|k| k.code().code == row.code),
+                "code {} answers no rejection kind",
+                row.code
+            );
+        }
     }
 
     #[test]
@@ -439,7 +422,7 @@ mod tests {
 
     #[test]
     fn request_ids_differ() {
-        let ids: std::collections::HashSet<_> = (0..1000).map(|_| request_id()).collect();
+        let ids: HashSet<_> = (0..1000).map(|_| request_id()).collect();
         assert_eq!(ids.len(), 1000);
         assert!(
             ids.iter()

@@ -193,3 +193,13 @@ impl<T: ReplayGuard + ?Sized> ReplayGuard for std::sync::Arc<T> {
         (**self).check_and_record(key, ttl)
     }
 }
+
+impl<T: ReplayGuard> ReplayGuard for super::store::Deferred<T> {
+    fn check_and_record(
+        &self,
+        key: ReplayKey<'_>,
+        ttl: Duration,
+    ) -> StoreFuture<Result<ReplayVerdict, ReplayGuardError>> {
+        Self::later(self.0.check_and_record(key, ttl))
+    }
+}

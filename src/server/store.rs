@@ -102,6 +102,66 @@ impl<T> fmt::Debug for StoreFuture<T> {
     }
 }
 
+/// A store that gives each answer of `S` one poll later than `S` gives it, as any store
+/// across a network does at the least: for tests of the paths where the layer waits for a
+/// store, with the clients, tokens and replay guard still in memory.
+///
+/// ```
+/// use janrain_auth::server::{Deferred, MemoryReplayGuard, MemoryStore, MemoryTokens, VerifyLayer};
+///
+/// let layer = VerifyLayer::builder(Deferred(MemoryStore::new()))
+///     .token_verifier(Deferred(MemoryTokens::new()))
+///     .replay_guard(Deferred(MemoryReplayGuard::new()))
+///     .build();
+/// # let _ = layer;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Deferred<S>(pub S);
+
+impl<S> Deferred<S> {
+    /// `answer`, one poll later.
+    pub(crate) fn later<T: Send + 'static>(answer: StoreFuture<T>) -> StoreFuture<T> {
+        StoreFuture::new(async move {
+            OnePoll(false).await;
+            answer.await
+        })
+    }
+}
+
+/// Pending once (waking its task at once), then ready.
+struct OnePoll(bool);
+
+impl Future for OnePoll {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl<S: ClientStore> ClientStore for Deferred<S> {
+    fn client(&self, id: &str) -> StoreFuture<Result<Option<Arc<ApiClient>>, StoreError>> {
+        Self::later(self.0.client(id))
+    }
+}
+
+impl<S: TokenVerifier> TokenVerifier for Deferred<S> {
+    fn lookup(&self, token: &str) -> StoreFuture<Result<Option<TokenRecord>, StoreError>> {
+        Self::later(self.0.lookup(token))
+    }
+}
+
+impl<S: TokenIssuer> TokenIssuer for Deferred<S> {
+    fn issue(&self, token: &str, record: TokenRecord) -> StoreFuture<Result<(), StoreError>> {
+        Self::later(self.0.issue(token, record))
+    }
+}
+
 /// A store or token verifier failed (as opposed to "not found").
 #[derive(Debug, thiserror::Error)]
 #[error("client store failed: {0}")]

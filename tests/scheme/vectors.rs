@@ -4,13 +4,14 @@
 //! `Authorization` header, the `Date` header, that the variant is reproduced by its option and
 //! not by the canonical form (and that canonical vectors are not reproduced by a variant where
 //! the variant's bytes differ), and that `ApiClient::verify_signature` accepts the signature with
-//! the right list of forms and refuses it without. For the Basic vector: the header, and parsing
+//! the right list of forms and refuses it without; and that the plain `scheme::reference` gives
+//! the same string and signature. For the Basic vector: the header, and parsing
 //! it padded and unpadded.
 
 use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
 use janrain_auth::scheme::{
     Authorization, Canonicalization, Datetime, ParamOrder, SigningKey, StringToSign, basic_header,
-    signature_header,
+    reference, signature_header,
 };
 use serde::Deserialize;
 
@@ -150,6 +151,29 @@ fn string_to_sign_byte_for_byte() {
         let mut streamed = Vec::new();
         sts.write(|piece| streamed.extend_from_slice(piece));
         assert_eq!(streamed, bytes, "vector {}: write()", v.name);
+    }
+}
+
+/// The plain reference the property tests and fuzz targets compare with gives every vector's
+/// string and signature too, so that it is held to the known answers and not only to the fast
+/// path.
+#[test]
+fn the_plain_reference_reproduces_every_vector() {
+    for v in load().vectors {
+        let plain = reference::string_to_sign(&v.endpoint, &v.datetime, &v.params, form_of(&v));
+        assert_eq!(
+            plain,
+            v.string_to_sign.as_bytes(),
+            "vector {}: plain string to sign\n  got  {}",
+            v.name,
+            show(&plain)
+        );
+        assert_eq!(
+            reference::signature(v.secret.as_bytes(), &plain),
+            v.expected_signature(),
+            "vector {}: plain signature",
+            v.name
+        );
     }
 }
 

@@ -20,9 +20,58 @@ use serde_json::Value;
 use support::{NOW, assert_error, secret, send, serve_app as serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn builder() -> VerifyLayerBuilder {
-    support::builder(&support::clock())
+tokio::task_local! {
+    /// Whether the stores of this test answer one poll later (see `both_ways!`).
+    static DEFERRED: bool;
 }
+
+/// The demo layer, with stores that answer at once or, in the `one_poll_later` run of each
+/// test, one poll later (the waiting path every store across a network takes).
+fn builder() -> VerifyLayerBuilder {
+    if DEFERRED.try_with(|deferred| *deferred).unwrap_or(false) {
+        support::deferred_builder(&support::clock())
+    } else {
+        support::builder(&support::clock())
+    }
+}
+
+/// Each test twice: with stores that answer at once, and with stores that answer one poll
+/// later.
+macro_rules! both_ways {
+    ($($test:ident),* $(,)?) => {
+        mod at_once {
+            $(#[tokio::test]
+            async fn $test() {
+                super::DEFERRED.scope(false, super::$test()).await
+            })*
+        }
+        mod one_poll_later {
+            $(#[tokio::test]
+            async fn $test() {
+                super::DEFERRED.scope(true, super::$test()).await
+            })*
+        }
+    };
+}
+
+both_ways!(
+    every_auth_method_is_accepted_where_the_operation_allows_it,
+    the_handler_reads_the_body_unchanged,
+    credential_failures,
+    auth_method_not_accepted,
+    signature_mismatch_for_any_changed_part,
+    date_failures_are_distinct,
+    date_refusals_carry_the_server_clock,
+    the_permission_matrix_is_enforced,
+    login_client_operations,
+    rotation_accepts_every_secret,
+    body_limits,
+    janrain_status_answers_errors_with_200,
+    unknown_paths_are_denied_by_default,
+    nested_routers_and_route_layer,
+    sample_code_variants_only_when_accepted,
+    json_bodies_are_refused_unless_allowed_and_then_untouched,
+);
 
 async fn server_with(builder: VerifyLayerBuilder) -> String {
     serve(Emulator::builder().layer(builder.build()).router()).await
@@ -108,7 +157,6 @@ fn assert_ok(got: &(u16, Value), client: Option<&str>, auth: &str) {
     }
 }
 
-#[tokio::test]
 async fn every_auth_method_is_accepted_where_the_operation_allows_it() {
     let base = server().await;
     let params = [("type_name", "user"), ("max_results", "10")];
@@ -166,7 +214,6 @@ async fn every_auth_method_is_accepted_where_the_operation_allows_it() {
     assert_ok(&got, None, "none");
 }
 
-#[tokio::test]
 async fn the_handler_reads_the_body_unchanged() {
     let base = server().await;
     let tricky: Vec<(&str, &str)> = vec![
@@ -194,7 +241,6 @@ async fn the_handler_reads_the_body_unchanged() {
     }
 }
 
-#[tokio::test]
 async fn credential_failures() {
     let base = server().await;
     let params = [("type_name", "user")];
@@ -237,7 +283,6 @@ async fn credential_failures() {
     assert_eq!(a.1["error_description"], c.1["error_description"]);
 }
 
-#[tokio::test]
 async fn auth_method_not_accepted() {
     let base = server().await;
     // A scheme that is none of Basic, Signature and OAuth.
@@ -283,7 +328,6 @@ async fn auth_method_not_accepted() {
     assert_error(&got, 401, 424, "auth_method_not_accepted");
 }
 
-#[tokio::test]
 async fn signature_mismatch_for_any_changed_part() {
     let base = server().await;
     let params = [("type_name", "user"), ("filter", "email = 'a@b.example'")];
@@ -334,7 +378,6 @@ async fn signature_mismatch_for_any_changed_part() {
     assert_error(&got, 401, 431, "signature_does_not_match");
 }
 
-#[tokio::test]
 async fn date_failures_are_distinct() {
     let base = server().await;
     let params = [("type_name", "user")];
@@ -378,7 +421,6 @@ async fn date_failures_are_distinct() {
     }
 }
 
-#[tokio::test]
 async fn date_refusals_carry_the_server_clock() {
     let base = server().await;
     let mut signed = Signed::new("reader_client", "/entity.find", &[("type_name", "user")]);
@@ -408,7 +450,6 @@ async fn date_refusals_carry_the_server_clock() {
     assert_eq!(response.headers()["content-type"], "application/json");
 }
 
-#[tokio::test]
 async fn the_permission_matrix_is_enforced() {
     let base = server().await;
     let catalog = Catalog::identity_cloud();
@@ -504,7 +545,6 @@ async fn the_permission_matrix_is_enforced() {
     assert!(allowed > 10);
 }
 
-#[tokio::test]
 async fn login_client_operations() {
     let base = server().await;
     let post =
@@ -607,7 +647,6 @@ async fn login_client_operations() {
     assert!(challenge.starts_with("LoginClient"), "{challenge}");
 }
 
-#[tokio::test]
 async fn rotation_accepts_every_secret() {
     let base = server().await;
     for secret in ["rotating-old-secret-2f6a", "rotating-new-secret-8e1d"] {
@@ -631,7 +670,6 @@ async fn rotation_accepts_every_secret() {
     }
 }
 
-#[tokio::test]
 async fn body_limits() {
     let base = server_with(builder().body_limit(64)).await;
     let big = "x".repeat(100);
@@ -669,7 +707,6 @@ async fn body_limits() {
     assert!(text.contains("request_too_large"), "{text}");
 }
 
-#[tokio::test]
 async fn janrain_status_answers_errors_with_200() {
     let base = server_with(builder().janrain_status(true)).await;
     let got = send(request(&base, "/entity.find", &[], false)).await;
@@ -680,7 +717,6 @@ async fn janrain_status_answers_errors_with_200() {
     assert_error(&got, 200, 403, "client_permission_error");
 }
 
-#[tokio::test]
 async fn unknown_paths_are_denied_by_default() {
     let app = Emulator::builder()
         .echo_at("/custom.thing")
@@ -719,7 +755,6 @@ async fn unknown_paths_are_denied_by_default() {
     );
 }
 
-#[tokio::test]
 async fn nested_routers_and_route_layer() {
     // Layer inside the nest: it sees /entity.find, the client signed /capture/entity.find.
     let app = Router::new().nest(
@@ -780,7 +815,6 @@ async fn signed_for(base: &str) -> (u16, Value) {
         .await
 }
 
-#[tokio::test]
 async fn sample_code_variants_only_when_accepted() {
     let params = [("birthdate", "1990-01-01"), ("birthdate.year", "1990")];
     let signed = Signed::new("direct_client", "/entity.update", &params);
@@ -815,7 +849,6 @@ async fn sample_code_variants_only_when_accepted() {
 
 /// A JSON body is not parameters and no signature covers it: refused by default, and let
 /// through untouched (with only the query's parameters verified) when the layer allows it.
-#[tokio::test]
 async fn json_bodies_are_refused_unless_allowed_and_then_untouched() {
     let signed = Signed::new("direct_client", "/entity.update", &[("uuid", "u1")]);
     let send_json = |base: String| {

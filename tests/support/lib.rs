@@ -19,7 +19,7 @@ use janrain_auth::emulator::Emulator;
 use janrain_auth::error::JanrainError;
 use janrain_auth::params::encode_urlencoded;
 use janrain_auth::scheme::{ManualClock, Params, SigningKey, StringToSign, signature_header};
-use janrain_auth::server::{ClientsFile, VerifyLayer, VerifyLayerBuilder};
+use janrain_auth::server::{ClientsFile, Deferred, VerifyLayer, VerifyLayerBuilder};
 use serde_json::Value;
 
 /// The time every server and request of these tests agrees on.
@@ -39,6 +39,15 @@ pub fn builder(clock: &ManualClock) -> VerifyLayerBuilder {
     let (store, tokens) = ClientsFile::from_json(CLIENTS).unwrap().into_parts();
     VerifyLayer::builder(store)
         .token_verifier(tokens)
+        .clock(clock.clone())
+}
+
+/// [`builder`] with stores that answer one poll later ([`Deferred`]): the path every store
+/// across a network takes.
+pub fn deferred_builder(clock: &ManualClock) -> VerifyLayerBuilder {
+    let (store, tokens) = ClientsFile::from_json(CLIENTS).unwrap().into_parts();
+    VerifyLayer::builder(Deferred(store))
+        .token_verifier(Deferred(tokens))
         .clock(clock.clone())
 }
 

@@ -50,6 +50,9 @@ pub(crate) fn basic(config: Config, input: BasicReq) {
         Expect::Refuse(402)
     } else if !op.permits(client.features) && !op.accepts(AuthMethod::None) {
         Expect::Refuse(403)
+    } else if input.body.len() > BODY_LIMIT {
+        // The layer reads every body it lets through, under its limit.
+        Expect::Refuse(230)
     } else {
         Expect::Accept(Some(client.id.clone()), "basic")
     };

@@ -23,9 +23,10 @@ pub(crate) fn check_answer(config: Config, answer: &Answer, sent_body: Option<&[
     if answer.headers.contains_key("x-inner") {
         let seen = answer.seen.as_ref().expect("the handler ran");
         let uri = seen.uri.as_ref().unwrap();
+        let path = percent_decoded(uri.path());
         let op = w
             .catalog
-            .get(uri.path())
+            .get(&path)
             .unwrap_or_else(|| panic!("accepted an unknown path {}", uri.path()));
         if let (Some(sent), Some(got)) = (sent_body, &seen.body) {
             assert_eq!(
@@ -42,18 +43,37 @@ pub(crate) fn check_answer(config: Config, answer: &Answer, sent_body: Option<&[
                     op.path()
                 );
                 assert!(!seen.headers.contains_key(AUTHORIZATION));
+                let pairs = handed_on(seen);
+                assert_eq!(
+                    principal_outcome("none", None, None, &pairs),
+                    None,
+                    "an open operation handed on parameters that disagree with no one acting: {pairs:?}"
+                );
                 Expect::Accept(None, "none")
             }
             Some(client) => {
-                // An open operation takes any valid credentials, whatever the features.
+                // An open operation takes any valid credentials, whatever the features; a
+                // user's token reaches that user's record whatever its client's features.
                 let open = op.accepts(AuthMethod::None);
                 assert!(
-                    open || op.permits(client.features()),
+                    open || client.method() == AuthMethod::OAuth || op.permits(client.features()),
                     "client without the features accepted"
                 );
                 assert!(open || op.accepts(client.method()));
                 let method = client.method().as_str();
                 recheck(config, op, client, seen);
+                let pairs = handed_on(seen);
+                assert_eq!(
+                    principal_outcome(
+                        method,
+                        Some(client.client_id().as_str()),
+                        client.user(),
+                        &pairs
+                    ),
+                    None,
+                    "the handler got parameters that disagree with who acts ({method}, user {:?}): {pairs:?}",
+                    client.user()
+                );
                 Expect::Accept(Some(client.client_id().to_string()), method)
             }
         };
@@ -172,21 +192,83 @@ pub(crate) fn recheck(config: Config, op: &Operation, client: &AuthenticatedClie
                 "wrong Basic secret accepted"
             );
         }
-        AuthMethod::LoginClient | AuthMethod::LoginClientWithToken => {
+        AuthMethod::LoginClient => {
             assert!(!seen.headers.contains_key(AUTHORIZATION));
             assert!(
                 model
                     .features
                     .contains(janrain_auth::permissions::Feature::LoginClient)
             );
+            assert_eq!(client.user(), None, "a login client without a token acts for a user");
+        }
+        AuthMethod::LoginClientWithToken => {
+            assert!(!seen.headers.contains_key(AUTHORIZATION));
+            let pairs = handed_on(seen);
+            let token = pairs
+                .iter()
+                .find(|(k, _)| k == "access_token")
+                .map(|(_, v)| v.as_str())
+                .expect("a login client's token");
+            let grant = w.grants.iter().find(|g| g.token == token).expect("a grant");
+            assert_eq!(grant.client_id, model.id, "a token of another client");
+            assert!(grant.expires_at > w.now, "an expired token");
+            assert_eq!(client.user(), grant.uuid.as_deref(), "not the token's user");
         }
         AuthMethod::OAuth => {
-            // No token of this world names a user, so none may act for one.
-            panic!("accepted janrain-oauth with a token that names no user: {client:?}");
+            let pairs = handed_on(seen);
+            let token = match seen.headers.get(AUTHORIZATION) {
+                Some(value) => {
+                    let value = value.to_str().expect("an OAuth header is text");
+                    value[6..].trim_matches(' ').to_owned()
+                }
+                None => pairs
+                    .iter()
+                    .find(|(k, _)| k == "access_token")
+                    .map(|(_, v)| v.clone())
+                    .expect("a user's token"),
+            };
+            let grant = w.grants.iter().find(|g| g.token == token).expect("a grant");
+            assert_eq!(grant.client_id, model.id, "the token's client does not act");
+            assert!(grant.expires_at > w.now, "an expired token");
+            assert!(grant.uuid.is_some(), "a token for no user acts for one");
+            assert_eq!(client.user(), grant.uuid.as_deref(), "not the token's user");
+            assert!(op.accepts(AuthMethod::OAuth) || op.accepts(AuthMethod::None));
         }
         other => panic!("unexpected method {other:?}"),
     }
     let _ = op;
+}
+
+/// The parameters the handler got, as text pairs in request order.
+pub(crate) fn handed_on(seen: &Seen) -> Vec<(String, String)> {
+    let params = seen.params.as_ref().expect("verified parameters");
+    params
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// `path` with its `%XX` escapes decoded where that gives text (a router's reading).
+pub(crate) fn percent_decoded(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).and_then(|b| hex(*b)),
+                bytes.get(i + 2).and_then(|b| hex(*b)),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| path.to_owned())
 }
 
 /// With `VERIFY_FUZZ_STATS=1`, how often each (kind, outcome) was seen is printed now and

@@ -121,10 +121,21 @@ pub(crate) fn login(config: Config, input: Login) {
                         None => Expect::Refuse(412),
                         Some(g) if g.client_id != client.id => Expect::Refuse(419),
                         Some(g) if g.expires_at <= w.now => Expect::Refuse(414),
-                        Some(_) => Expect::Accept(Some(client.id.clone()), "login_client_token"),
+                        Some(g) => match principal_outcome(
+                            "login_client_token",
+                            Some(&client.id),
+                            g.uuid.as_deref(),
+                            &params,
+                        ) {
+                            Some(code) => Expect::Refuse(code),
+                            None => Expect::Accept(Some(client.id.clone()), "login_client_token"),
+                        },
                     }
                 }
-                _ => Expect::Accept(Some(client.id.clone()), "login_client"),
+                _ => match principal_outcome("login_client", Some(&client.id), None, &params) {
+                    Some(code) => Expect::Refuse(code),
+                    None => Expect::Accept(Some(client.id.clone()), "login_client"),
+                },
             }
         }
     } else {

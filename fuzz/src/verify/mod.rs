@@ -28,10 +28,12 @@ mod basic;
 mod body;
 mod check;
 mod login;
+mod principal;
 mod raw;
 mod request;
 mod service;
 mod signed;
+mod user;
 mod world;
 
 use std::collections::VecDeque;
@@ -56,8 +58,8 @@ use janrain_auth::scheme::{
     signature_header,
 };
 use janrain_auth::server::{
-    AuthenticatedClient, ClientsFile, MemoryReplayGuard, MemoryStore, MemoryTokens, VerifiedBody,
-    VerifyLayer,
+    AuthenticatedClient, ClientsFile, Deferred, MemoryReplayGuard, MemoryStore, MemoryTokens, VerifiedBody,
+    VerifiedParams, VerifyLayer,
 };
 use tower::{Layer, ServiceExt};
 
@@ -65,10 +67,12 @@ use self::basic::*;
 use self::body::*;
 use self::check::*;
 use self::login::*;
+use self::principal::*;
 use self::raw::*;
 use self::request::*;
 use self::service::*;
 use self::signed::*;
+use self::user::*;
 use self::world::*;
 
 #[derive(Arbitrary, Debug)]
@@ -83,6 +87,7 @@ pub(crate) enum Mode {
     Signed(Signed),
     Basic(BasicReq),
     Login(Login),
+    User(UserReq),
 }
 
 /// Run one input: decode it and drive the layer with it, asserting every property.
@@ -96,5 +101,6 @@ pub fn run(data: &[u8]) {
         Mode::Signed(s) => signed(input.config, s),
         Mode::Basic(b) => basic(input.config, b),
         Mode::Login(l) => login(input.config, l),
+        Mode::User(u) => user(input.config, u),
     }
 }

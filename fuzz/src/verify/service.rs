@@ -6,6 +6,7 @@ use super::*;
 #[derive(Default)]
 pub(crate) struct Seen {
     pub(crate) client: Option<AuthenticatedClient>,
+    pub(crate) params: Option<VerifiedParams>,
     pub(crate) headers: http::HeaderMap,
     pub(crate) uri: Option<http::Uri>,
     pub(crate) body: Option<Vec<u8>>,
@@ -18,6 +19,8 @@ pub(crate) struct Config {
     pub(crate) lenient_forms: bool,
     pub(crate) enforce_methods: bool,
     pub(crate) window: Window,
+    /// The stores answer one poll later (the waiting path of every store across a network).
+    pub(crate) deferred: bool,
 }
 
 /// The date window: the default 300 s each way, a few seconds, or none at all
@@ -43,8 +46,12 @@ impl Window {
 pub(crate) fn layer(config: Config) -> VerifyLayer {
     let w = world();
     let clock = ManualClock::at(w.now);
-    let mut builder = VerifyLayer::builder(w.store.clone())
-        .token_verifier(w.tokens.clone())
+    let mut builder = if config.deferred {
+        VerifyLayer::builder(Deferred(w.store.clone())).token_verifier(Deferred(w.tokens.clone()))
+    } else {
+        VerifyLayer::builder(w.store.clone()).token_verifier(w.tokens.clone())
+    };
+    builder = builder
         .clock(clock.clone())
         .body_limit(BODY_LIMIT)
         .body_timeout(Duration::from_secs(1))
@@ -64,13 +71,16 @@ pub(crate) fn layer(config: Config) -> VerifyLayer {
             builder.accept_forms([Canonicalization::CANONICAL, Canonicalization::SAMPLE_CODE]);
     }
     if config.replay {
-        builder = builder.replay_guard(
-            MemoryReplayGuard::builder()
-                .capacity(4096)
-                .shards(4)
-                .clock(clock)
-                .build(),
-        );
+        let guard = MemoryReplayGuard::builder()
+            .capacity(4096)
+            .shards(4)
+            .clock(clock)
+            .build();
+        builder = if config.deferred {
+            builder.replay_guard(Deferred(guard))
+        } else {
+            builder.replay_guard(guard)
+        };
     }
     builder.build()
 }
@@ -85,7 +95,7 @@ pub(crate) struct Answer {
 pub(crate) fn call(layer: &VerifyLayer, request: Request<FuzzBody>) -> Answer {
     let seen = Arc::new(Mutex::new(None::<Seen>));
     let record = seen.clone();
-    let handler = tower::service_fn(move |request: Request<VerifiedBody<FuzzBody>>| {
+    let handler = tower::service_fn(move |request: Request<VerifiedBody>| {
         let record = record.clone();
         async move {
             let (parts, body) = request.into_parts();
@@ -96,6 +106,7 @@ pub(crate) fn call(layer: &VerifyLayer, request: Request<FuzzBody>) -> Answer {
             };
             *record.lock().unwrap() = Some(Seen {
                 client: parts.extensions.get::<AuthenticatedClient>().cloned(),
+                params: parts.extensions.get::<VerifiedParams>().cloned(),
                 headers: parts.headers.clone(),
                 uri: Some(parts.uri.clone()),
                 body,

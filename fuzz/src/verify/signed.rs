@@ -113,6 +113,10 @@ pub(crate) fn signed(config: Config, input: Signed) {
                         Expect::Refuse(431)
                     } else if !op.permits(client.features) && !op.accepts(AuthMethod::None) {
                         Expect::Refuse(403)
+                    } else if let Some(code) =
+                        principal_outcome("signature", Some(&client.id), None, &all)
+                    {
+                        Expect::Refuse(code)
                     } else {
                         Expect::Accept(Some(client.id.clone()), "signature")
                     }

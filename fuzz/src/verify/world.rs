@@ -46,6 +46,8 @@ pub(crate) struct Client {
 pub(crate) struct Token {
     pub(crate) token: String,
     pub(crate) client_id: String,
+    /// The user the token stands for, if any.
+    pub(crate) uuid: Option<String>,
     pub(crate) expires_at: Datetime,
 }
 
@@ -88,6 +90,7 @@ pub(crate) fn world() -> &'static World {
             .map(|t| Token {
                 token: t["access_token"].as_str().unwrap().to_owned(),
                 client_id: t["client_id"].as_str().unwrap().to_owned(),
+                uuid: t["uuid"].as_str().map(str::to_owned),
                 expires_at: t["expires_at"].as_str().unwrap().parse().unwrap(),
             })
             .collect();

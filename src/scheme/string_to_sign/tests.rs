@@ -1,12 +1,34 @@
-//! Unit tests of the string to sign: forms, orders and tricky bytes.
+//! Unit tests of the string to sign: forms, orders and tricky bytes, against the plain
+//! reference where the expected bytes are not spelled out.
 
+use super::line_sort::{SMALL_PARAMS, STACK_PARAMS};
 use super::*;
+use crate::scheme::reference;
 
+/// The string to sign of `params` for `/e` at `D` in `form`, by [`StringToSign`], checked
+/// against the plain reference and its own length.
+fn checked(params: &(impl Params + ?Sized), form: Canonicalization) -> Vec<u8> {
+    let sts = StringToSign::new("/e", "D", params).with_form(form);
+    let bytes = sts.to_bytes();
+    assert_eq!(bytes.len(), sts.len());
+    assert_eq!(
+        bytes,
+        reference::string_to_sign("/e", "D", params, form),
+        "{form:?}, {} params",
+        params.param_count()
+    );
+    bytes
+}
+
+/// Both orders, without the blank line.
+const ORDERS: [Canonicalization; 2] = [
+    Canonicalization::CANONICAL,
+    Canonicalization::CANONICAL.with_order(ParamOrder::Key),
+];
+
+/// [`checked`] as text, for the tests that spell out the expected string.
 fn sts(params: &[(&str, &str)], form: Canonicalization) -> String {
-    let s = StringToSign::new("/e", "D", params).with_form(form);
-    let bytes = s.to_bytes();
-    assert_eq!(bytes.len(), s.len());
-    String::from_utf8(bytes).unwrap()
+    String::from_utf8(checked(params, form)).unwrap()
 }
 
 #[test]
@@ -75,41 +97,9 @@ fn tricky_bytes_sort_like_whole_lines_and_keys() {
         }
     }
     params.reverse();
-    for (order, form) in [
-        (ParamOrder::Line, Canonicalization::CANONICAL),
-        (
-            ParamOrder::Key,
-            Canonicalization::CANONICAL.with_order(ParamOrder::Key),
-        ),
-    ] {
+    for form in ORDERS {
         for n in [params.len(), STACK_PARAMS, 7] {
-            let subset = &params[..n];
-            let mut want: Vec<Vec<u8>> = if order == ParamOrder::Line {
-                let mut lines: Vec<Vec<u8>> = subset
-                    .iter()
-                    .map(|(k, v)| [&k[..], b"=", v].concat())
-                    .collect();
-                lines.sort();
-                lines
-            } else {
-                let mut pairs = subset.to_vec();
-                pairs.sort();
-                pairs
-                    .iter()
-                    .map(|(k, v)| [&k[..], b"=", v].concat())
-                    .collect()
-            };
-            for line in &mut want {
-                line.push(b'\n');
-            }
-            let got = StringToSign::new("/e", "D", subset)
-                .with_form(form)
-                .to_bytes();
-            assert_eq!(
-                got,
-                [&b"/e\nD\n"[..], &want.concat()].concat(),
-                "{order:?}, {n} params"
-            );
+            checked(&params[..n], form);
         }
     }
 }
@@ -126,34 +116,9 @@ fn keys_with_a_shared_prefix_sort_like_whole_lines() {
     }
     params.reverse();
     for n in [5, 8, 9, 20, 32] {
-        let subset = &params[..n];
-        let mut lines: Vec<Vec<u8>> = subset
-            .iter()
-            .map(|(k, v)| [&k[..], b"=", v, b"\n"].concat())
-            .collect();
-        lines.sort_by(|a, b| a[..a.len() - 1].cmp(&b[..b.len() - 1]));
-        let got = StringToSign::new("/e", "D", subset).to_bytes();
-        assert_eq!(
-            got,
-            [&b"/e\nD\n"[..], &lines.concat()].concat(),
-            "{n} params"
-        );
-
-        let mut pairs = subset.to_vec();
-        pairs.sort();
-        let lines: Vec<Vec<u8>> = pairs
-            .iter()
-            .map(|(k, v)| [&k[..], b"=", v, b"\n"].concat())
-            .collect();
-        let form = Canonicalization::CANONICAL.with_order(ParamOrder::Key);
-        let got = StringToSign::new("/e", "D", subset)
-            .with_form(form)
-            .to_bytes();
-        assert_eq!(
-            got,
-            [&b"/e\nD\n"[..], &lines.concat()].concat(),
-            "key order, {n} params"
-        );
+        for form in ORDERS {
+            checked(&params[..n], form);
+        }
     }
 }
 
@@ -163,13 +128,9 @@ fn many_params_sort_on_the_heap_identically() {
         .rev()
         .map(|i| (format!("k{i}"), format!("{i}")))
         .collect();
-    let s = StringToSign::new("/e", "D", &owned);
-    let mut lines: Vec<String> = owned.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-    lines.sort();
-    assert_eq!(
-        String::from_utf8(s.to_bytes()).unwrap(),
-        format!("/e\nD\n{}", lines.concat())
-    );
+    for form in ORDERS {
+        checked(&owned, form);
+    }
 }
 
 #[test]
@@ -185,7 +146,7 @@ fn debug_hides_values() {
 
 #[test]
 fn prefixes_equal_down_to_the_index_bits_sort_like_whole_lines() {
-    // Keys that differ only in the low bits of their eighth byte, where sort entries keep the
+    // Keys that differ only in the low bits of their eighth byte, where sort keys keep the
     // parameter's index, among keys that differ earlier; repeated keys; at every array size.
     let keys: [&str; 6] = [
         "abcdefgA", "abcdefgB", "abcdefgH", "abcdefg", "zzz", "abcdefgA",
@@ -208,29 +169,8 @@ fn prefixes_equal_down_to_the_index_bits_sort_like_whole_lines() {
         STACK_PARAMS + 1,
         400,
     ] {
-        let subset = &all[..n];
-        for form in [
-            Canonicalization::CANONICAL,
-            Canonicalization::CANONICAL.with_order(ParamOrder::Key),
-        ] {
-            let mut pairs = subset.to_vec();
-            let mut lines: Vec<String> = if form.order == ParamOrder::Line {
-                pairs.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
-            } else {
-                pairs.sort();
-                pairs.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
-            };
-            if form.order == ParamOrder::Line {
-                lines.sort_by(|a, b| a[..a.len() - 1].cmp(&b[..b.len() - 1]));
-            }
-            let got = StringToSign::new("/e", "D", subset)
-                .with_form(form)
-                .to_bytes();
-            assert_eq!(
-                String::from_utf8(got).unwrap(),
-                format!("/e\nD\n{}", lines.concat()),
-                "{n} params, {form:?}"
-            );
+        for form in ORDERS {
+            checked(&all[..n], form);
         }
     }
 }

@@ -1,24 +1,29 @@
-//! The sort engine of the string to sign: parameter lines ordered by whole-line (or key)
-//! byte order without building the lines, through fixed-width big-endian prefixes and a full
-//! comparison only on ties.
+//! The sort of the parameter lines: in whole-line (or key) byte order, as
+//! [`ParamOrder`] defines it, without building the lines, through fixed-width big-endian
+//! prefixes and a full comparison only on ties.
 
 use std::cmp::Ordering;
 
-use super::canonical::{ParamOrder, Params, SMALL_PARAMS, STACK_PARAMS};
+use super::param_lines::{ParamOrder, Params};
 
-/// A parameter's sort entry: its sort prefix in the high bits, its index in the low bits (as
-/// many as [`Order::index_bits`] gives), so that one integer comparison orders two parameters
-/// whenever their prefixes differ, and entries are never equal.
-pub(super) type Keyed = u64;
+/// Parameters up to this count are sorted in an array on the stack.
+pub(super) const STACK_PARAMS: usize = 32;
+/// Parameters up to this count (a typical request) are sorted in a smaller array.
+pub(super) const SMALL_PARAMS: usize = 8;
 
-/// The parameters sorted: entries in order, and where their index bits end.
+/// A parameter's sort key: its sort prefix in the high bits, its index in the low bits (as
+/// many as [`SortedKeys::index_bits`] gives), so that one integer comparison orders two
+/// parameters whenever their prefixes differ, and keys are never equal.
+pub(super) type SortKey = u64;
+
+/// The parameters sorted: their sort keys in order, and where the keys' index bits end.
 #[derive(Clone, Copy)]
-pub(super) struct Order<'k> {
-    keyed: &'k [Keyed],
+pub(super) struct SortedKeys<'k> {
+    keys: &'k [SortKey],
     mask: u64,
 }
 
-impl Order<'_> {
+impl SortedKeys<'_> {
     /// Index bits for up to `capacity` parameters (the size of the array sorted).
     #[inline(always)]
     pub(super) const fn index_bits(capacity: usize) -> u32 {
@@ -29,44 +34,44 @@ impl Order<'_> {
     #[inline(always)]
     pub(super) fn indices(self) -> impl Iterator<Item = usize> {
         let mask = self.mask;
-        self.keyed.iter().map(move |&e| (e & mask) as usize)
+        self.keys.iter().map(move |&e| (e & mask) as usize)
     }
 }
 
-/// Room for the sort entries of `n` parameters, of the smallest size that holds them: on the
+/// Room for the sort keys of `n` parameters, of the smallest size that holds them: on the
 /// stack for up to [`STACK_PARAMS`], so that sorting allocates nothing for a request.
-pub(super) enum Entries {
+pub(super) enum SortKeyBuffer {
     /// Up to [`SMALL_PARAMS`] (a typical request): small enough that zeroing it costs no
     /// `memset` call.
-    Small([Keyed; SMALL_PARAMS]),
+    Small([SortKey; SMALL_PARAMS]),
     /// Up to [`STACK_PARAMS`].
-    Stack([Keyed; STACK_PARAMS]),
+    Stack([SortKey; STACK_PARAMS]),
     /// More.
-    Heap(Vec<Keyed>),
+    Heap(Vec<SortKey>),
 }
 
-impl Entries {
-    /// Room for `n` entries.
+impl SortKeyBuffer {
+    /// Room for `n` sort keys.
     #[inline(always)]
     pub(super) fn new(n: usize) -> Self {
         if n <= SMALL_PARAMS {
-            Entries::Small([0; SMALL_PARAMS])
+            SortKeyBuffer::Small([0; SMALL_PARAMS])
         } else if n <= STACK_PARAMS {
-            Entries::Stack([0; STACK_PARAMS])
+            SortKeyBuffer::Stack([0; STACK_PARAMS])
         } else {
-            Entries::Heap(vec![0; n])
+            SortKeyBuffer::Heap(vec![0; n])
         }
     }
 
     /// `n` slots (fewer if `n` is more than there is room for), and the index bits that
-    /// their entries use.
+    /// their sort keys use.
     #[inline(always)]
-    fn slots(&mut self, n: usize) -> (&mut [Keyed], u32) {
+    fn slots(&mut self, n: usize) -> (&mut [SortKey], u32) {
         let (all, bits) = match self {
-            Entries::Small(a) => (&mut a[..], Order::index_bits(SMALL_PARAMS)),
-            Entries::Stack(a) => (&mut a[..], Order::index_bits(STACK_PARAMS)),
-            Entries::Heap(v) => {
-                let bits = Order::index_bits(v.len());
+            SortKeyBuffer::Small(a) => (&mut a[..], SortedKeys::index_bits(SMALL_PARAMS)),
+            SortKeyBuffer::Stack(a) => (&mut a[..], SortedKeys::index_bits(STACK_PARAMS)),
+            SortKeyBuffer::Heap(v) => {
+                let bits = SortedKeys::index_bits(v.len());
                 (&mut v[..], bits)
             }
         };
@@ -75,8 +80,8 @@ impl Entries {
     }
 }
 
-/// The `n` parameters of `p` sorted in `order`, in `entries` ([`Entries::new`] of `n`), and
-/// the length of all their lines together (`key=value\n` each).
+/// The `n` parameters of `p` sorted in `order`, in `buffer` ([`SortKeyBuffer::new`] of `n`),
+/// and the length of all their lines together (`key=value\n` each).
 ///
 /// The prefixes are taken after the bytes all keys share, so that keys such as
 /// `attribute_01` ... `attribute_19` still differ in them. One pass reads each parameter
@@ -89,23 +94,23 @@ pub(super) fn sort<'e, L: Params + ?Sized>(
     order: ParamOrder,
     p: &L,
     n: usize,
-    entries: &'e mut Entries,
-) -> (Order<'e>, usize) {
-    let (keyed, index_bits) = entries.slots(n);
+    buffer: &'e mut SortKeyBuffer,
+) -> (SortedKeys<'e>, usize) {
+    let (keys, index_bits) = buffer.slots(n);
     let mask = 1u64.checked_shl(index_bits).unwrap_or(0).wrapping_sub(1);
     let mut lines = 0;
     let mut shortest = usize::MAX;
-    let Some((head, rest)) = keyed.split_first_mut() else {
-        return (Order { keyed, mask }, 0);
+    let Some((head, rest)) = keys.split_first_mut() else {
+        return (SortedKeys { keys, mask }, 0);
     };
-    let first = entry(order, p, 0, &mut lines, &mut shortest);
+    let first = read_param(order, p, 0, &mut lines, &mut shortest);
     *head = first & !mask;
     // Where the prefixes first differ: every prefix agrees with the first down to the first
     // bit where two neighbours differ.
     let mut differ = 0;
     let mut prev = first;
     for (i, slot) in rest.iter_mut().enumerate() {
-        let prefix = entry(order, p, i + 1, &mut lines, &mut shortest);
+        let prefix = read_param(order, p, i + 1, &mut lines, &mut shortest);
         differ |= prev ^ prefix;
         prev = prefix;
         *slot = (prefix & !mask) | (i + 1) as u64;
@@ -120,28 +125,28 @@ pub(super) fn sort<'e, L: Params + ?Sized>(
         shared_key_prefix(p, shortest)
     };
     if shared > 0 {
-        for (i, slot) in keyed.iter_mut().enumerate() {
+        for (i, slot) in keys.iter_mut().enumerate() {
             let prefix = sort_prefix(order, key_after(p, i, shared), p.param_value(i));
             *slot = (prefix & !mask) | i as u64;
         }
     }
-    let ties = if keyed.len() <= STACK_PARAMS {
-        insertion_sort(keyed, mask)
+    let ties = if keys.len() <= STACK_PARAMS {
+        insertion_sort(keys, mask)
     } else {
-        sort_many(keyed, mask)
+        sort_many(keys, mask)
     };
     if ties {
-        break_ties(order, p, keyed, mask);
+        break_ties(order, p, keys, mask);
     }
     // Each line adds `=` and `\n`.
-    let lines = lines + 2 * keyed.len();
-    (Order { keyed, mask }, lines)
+    let lines = lines + 2 * keys.len();
+    (SortedKeys { keys, mask }, lines)
 }
 
 /// Parameter `i`'s sort prefix, its key's and value's lengths added to `lines`, its key's length taken
 /// into `shortest`.
 #[inline(always)]
-fn entry<L: Params + ?Sized>(
+fn read_param<L: Params + ?Sized>(
     order: ParamOrder,
     p: &L,
     i: usize,
@@ -183,13 +188,13 @@ fn key_after<L: Params + ?Sized>(p: &L, i: usize, shared: usize) -> &[u8] {
     p.param_key(i).get(shared..).unwrap_or_default()
 }
 
-/// Insertion sort of the entries, in index order: the fastest choice for the handful of
-/// parameters a request carries, one integer comparison per step. Returns whether two entries
-/// have the same prefix. An entry's index is the highest so far when it is inserted, so an
-/// entry with the same prefix can only be its left neighbour where it stops.
+/// Insertion sort of the sort keys, in index order: the fastest choice for the handful of
+/// parameters a request carries, one integer comparison per step. Returns whether two keys
+/// have the same prefix. A key's index is the highest so far when it is inserted, so a key
+/// with the same prefix can only be its left neighbour where it stops.
 #[inline(always)]
-fn insertion_sort(v: &mut [Keyed], mask: u64) -> bool {
-    // The smallest difference between an entry and its left neighbour where it stopped.
+fn insertion_sort(v: &mut [SortKey], mask: u64) -> bool {
+    // The smallest difference between a key and its left neighbour where it stopped.
     let mut closest = u64::MAX;
     for i in 1..v.len() {
         let Some(w) = v.get_mut(..=i) else { break };
@@ -209,19 +214,19 @@ fn insertion_sort(v: &mut [Keyed], mask: u64) -> bool {
     closest <= mask
 }
 
-/// The sort for more entries than a request usually has, out of line: returns whether two
-/// entries have the same prefix.
+/// The sort for more parameters than a request usually has, out of line: returns whether two
+/// sort keys have the same prefix.
 #[inline(never)]
-fn sort_many(keyed: &mut [Keyed], mask: u64) -> bool {
-    keyed.sort_unstable();
-    keyed.windows(2).any(|w| (w[0] ^ w[1]) <= mask)
+fn sort_many(keys: &mut [SortKey], mask: u64) -> bool {
+    keys.sort_unstable();
+    keys.windows(2).any(|w| (w[0] ^ w[1]) <= mask)
 }
 
-/// Put runs of entries with the same prefix in order by [`compare`].
+/// Put runs of sort keys with the same prefix in order by [`compare`].
 #[cold]
 #[inline(never)]
-fn break_ties<L: Params + ?Sized>(order: ParamOrder, p: &L, keyed: &mut [Keyed], mask: u64) {
-    let mut rest = keyed;
+fn break_ties<L: Params + ?Sized>(order: ParamOrder, p: &L, keys: &mut [SortKey], mask: u64) {
+    let mut rest = keys;
     while let Some(&head) = rest.first() {
         let run = rest.iter().take_while(|&&e| (e ^ head) <= mask).count();
         let (same, tail) = std::mem::take(&mut rest).split_at_mut(run);
@@ -230,8 +235,8 @@ fn break_ties<L: Params + ?Sized>(order: ParamOrder, p: &L, keyed: &mut [Keyed],
     }
 }
 
-/// The first 8 bytes of a parameter's sort key (the line `key=value` for [`ParamOrder::Line`],
-/// the key for [`ParamOrder::Key`]), big-endian, zero-padded; `key` may be a suffix of the
+/// The first 8 bytes of what a parameter is sorted by (the line `key=value` for
+/// [`ParamOrder::Line`], the key for [`ParamOrder::Key`]), big-endian, zero-padded; `key` may be a suffix of the
 /// key after a prefix every key shares. When two prefixes differ they order the parameters as
 /// [`compare`] does: at the first differing byte either both hold a real byte, or the shorter
 /// key has ended (zero) where the other holds a non-zero byte and sorts after it. Equal

@@ -30,7 +30,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_PAD_INDIFFERENT};
 use http::HeaderValue;
 
 use super::ids::{ClientId, ClientSecret, CredentialsError, MAX_CLIENT_ID_LEN};
-use super::signer::{SIGNATURE_LEN, Signature};
+use super::signing_key::{SIGNATURE_LEN, Signature};
 
 /// Longest base64 Basic credentials accepted, in bytes.
 pub const MAX_BASIC_LEN: usize = 2048;
