@@ -44,7 +44,8 @@ pub(super) fn builtin() -> Vec<Operation> {
     // reading it, changing it, replacing it and deleting it, as Janrain's Entity API reference
     // lists them. Searching, counting, creating and the entity types reach many records (or
     // the schema every user shares), and take client credentials only.
-    let entity = |path, name, allowed: &[Feature]| op(Api::Entity, path, name, header, allowed);
+    let entity =
+        |path, name, allowed: &[Feature]| op(Api::Entity, path, name, header, allowed);
     let user_record =
         |path, name, allowed: &[Feature]| op(Api::Entity, path, name, header | OAuth, allowed);
     let entity_type =

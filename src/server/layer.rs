@@ -438,8 +438,7 @@ where
                     Ok((parts, bytes)) => {
                         // Taken exactly once: the state moves on to `Inner` right after.
                         let mut inner = this.inner.take().expect("inner service taken once");
-                        let future =
-                            inner.call(Request::from_parts(parts, VerifiedBody::new(bytes)));
+                        let future = inner.call(Request::from_parts(parts, VerifiedBody::new(bytes)));
                         this.state.set(State::Inner { future });
                     }
                     Err(rejection) => return Poll::Ready(Ok(rejection.into_http())),

@@ -4,9 +4,9 @@ use http::Request;
 use http_body::Body;
 use tower_http::auth::AsyncAuthorizeRequest;
 
-use super::VerifyLayer;
 use super::body::VerifiedBody;
 use super::verify::Verification;
+use super::VerifyLayer;
 use crate::body::{BoxError, BoxFuture};
 
 /// `VerifyLayer` in tower-http's slot for exactly this job:

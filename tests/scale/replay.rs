@@ -41,7 +41,8 @@ fn key(signature: &str) -> ReplayKey<'_> {
 /// `check_and_record` outside a server: the in-memory guard's future is ready at once.
 fn record(guard: &MemoryReplayGuard, signature: &str, ttl: Duration) -> Option<ReplayVerdict> {
     let mut future = guard.check_and_record(key(signature), ttl);
-    match std::pin::Pin::new(&mut future).poll(&mut Context::from_waker(Waker::noop())) {
+    match std::pin::Pin::new(&mut future).poll(&mut Context::from_waker(Waker::noop()))
+    {
         Poll::Ready(result) => result.ok(),
         Poll::Pending => panic!("the in-memory guard never waits"),
     }
@@ -521,7 +522,8 @@ fn record_for(
         signature,
     };
     let mut future = guard.check_and_record(key, ttl);
-    match std::pin::Pin::new(&mut future).poll(&mut Context::from_waker(Waker::noop())) {
+    match std::pin::Pin::new(&mut future).poll(&mut Context::from_waker(Waker::noop()))
+    {
         Poll::Ready(result) => result.ok(),
         Poll::Pending => panic!("the in-memory guard never waits"),
     }

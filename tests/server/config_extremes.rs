@@ -39,9 +39,13 @@ async fn call(layer: &VerifyLayer, date: &str) -> (u16, String) {
         .header("content-type", "application/x-www-form-urlencoded")
         .body(Full::new(Bytes::from_static(b"type_name=user")))
         .unwrap();
-    let inner = tower::service_fn(|_req: Request<janrain_auth::server::VerifiedBody>| async {
-        Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from_static(b"ok"))))
-    });
+    let inner = tower::service_fn(
+        |_req: Request<janrain_auth::server::VerifiedBody>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from_static(
+                b"ok",
+            ))))
+        },
+    );
     let response = layer.layer(inner).oneshot(request).await.unwrap();
     let status = response.status().as_u16();
     let body = response.into_body().collect().await.unwrap().to_bytes();

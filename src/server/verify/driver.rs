@@ -10,8 +10,8 @@ use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use http::header::{
-    ACCESS_CONTROL_REQUEST_METHOD, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE,
-    HeaderValue, ORIGIN, PROXY_AUTHORIZATION, TRANSFER_ENCODING,
+    ACCESS_CONTROL_REQUEST_METHOD, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HeaderValue,
+    ORIGIN, PROXY_AUTHORIZATION, TRANSFER_ENCODING,
 };
 use http::request::Parts;
 use http::{HeaderMap, Method, Request, Uri};
@@ -23,9 +23,9 @@ use super::claim::Ways;
 use super::operation::Called;
 use super::parameters::{BodyRole, OtherBodies, Plan, is_empty};
 use super::{Accepted, Claimed, Credentials, Decision, Established, Verified, Verifier};
+use crate::permissions::AuthMethods;
 use crate::body::{BoxError, Collect, FORM};
 use crate::params::ParamList;
-use crate::permissions::AuthMethods;
 use crate::server::{AuthenticatedClient, Rejection, Unauthenticated, VerifiedParams};
 
 /// The verification of one request, as a future: [`Verify`](crate::server::Verify),
@@ -138,11 +138,11 @@ where
                     let Some((_, established)) = pending.as_mut() else {
                         return Poll::Pending;
                     };
-                    let found = ready!(established.claimed.poll_client(
-                        verifier,
-                        &established.called.operation,
-                        cx
-                    ));
+                    let found = ready!(
+                        established
+                            .claimed
+                            .poll_client(verifier, &established.called.operation, cx)
+                    );
                     let Some((body, established)) = pending.take() else {
                         return Poll::Pending;
                     };
@@ -224,11 +224,7 @@ fn called_path<'a>(called: &'a Called, parts: &'a Parts) -> &'a str {
 impl Verifier {
     /// Record the outcome in the span; a refusal comes back ready to answer with the layer's
     /// settings.
-    fn answered(
-        &self,
-        span: &Span,
-        result: Result<Verified, Rejection>,
-    ) -> Result<Verified, Rejection> {
+    fn answered(&self, span: &Span, result: Result<Verified, Rejection>) -> Result<Verified, Rejection> {
         match result {
             Ok(verified) => {
                 span.record("outcome", "accepted");
@@ -372,12 +368,10 @@ impl Verifier {
         let Established { called, claimed } = established;
         let mut credentials = match claimed {
             Claimed::Header(credentials) => credentials,
-            Claimed::NoHeader(ways) => {
-                match Ways::resolve(ways, &params, form_body, &called.operation) {
-                    Ok(credentials) => credentials,
-                    Err(rejection) => return Next::Done(Err(rejection)),
-                }
-            }
+            Claimed::NoHeader(ways) => match Ways::resolve(ways, &params, form_body, &called.operation) {
+                Ok(credentials) => credentials,
+                Err(rejection) => return Next::Done(Err(rejection)),
+            },
         };
         let request = Decision {
             params: &params,
@@ -385,14 +379,9 @@ impl Verifier {
             called_path: called_path(&called, parts),
         };
         match credentials.poll_decide(self, &request, cx) {
-            Poll::Ready(Ok(accepted)) => Next::Done(Ok(self.conclude(
-                parts,
-                span,
-                called.name,
-                accepted,
-                params,
-                body,
-            ))),
+            Poll::Ready(Ok(accepted)) => {
+                Next::Done(Ok(self.conclude(parts, span, called.name, accepted, params, body)))
+            }
             Poll::Ready(Err(rejection)) => Next::Done(Err(rejection)),
             Poll::Pending => Next::Stage(Stage::Deciding(Some(Box::new(Deciding {
                 called,
@@ -452,7 +441,9 @@ fn is_preflight(parts: &Parts) -> bool {
 fn strip_preflight(parts: &mut Parts) {
     if parts.uri.query().is_some() {
         let mut uri = std::mem::take(&mut parts.uri).into_parts();
-        uri.path_and_query = uri.path_and_query.and_then(|pq| pq.path().parse().ok());
+        uri.path_and_query = uri
+            .path_and_query
+            .and_then(|pq| pq.path().parse().ok());
         parts.uri = Uri::from_parts(uri).unwrap_or_default();
     }
     for name in [

@@ -68,8 +68,7 @@ impl LoginClient {
                 None if needs_token => return Poll::Ready(Err(missing(request, "access_token"))),
                 Some(token) if takes_token => {
                     // Parameters are UTF-8 (checked with the rest).
-                    let token =
-                        zeroize::Zeroizing::new(String::from_utf8_lossy(token).into_owned());
+                    let token = zeroize::Zeroizing::new(String::from_utf8_lossy(token).into_owned());
                     let granting = verifier.ask_grant(&token)?;
                     self.step = Step::Granting { client, granting };
                 }

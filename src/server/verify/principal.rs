@@ -177,9 +177,7 @@ mod tests {
         for name in ["uuid", "type_name", "A9_", "_"] {
             assert!(is_plain_name(name.as_bytes()), "{name}");
         }
-        for name in [
-            "", "uuid[]", "uuid ", " uuid", "u-uid", "uu.id", "uuid\0", "üuid",
-        ] {
+        for name in ["", "uuid[]", "uuid ", " uuid", "u-uid", "uu.id", "uuid\0", "üuid"] {
             assert!(!is_plain_name(name.as_bytes()), "{name:?}");
         }
     }

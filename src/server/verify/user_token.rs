@@ -157,11 +157,7 @@ impl Verifier {
     }
 
     /// A grant past its expiry is refused (414).
-    pub(super) fn unexpired(
-        &self,
-        grant: &TokenRecord,
-        accepts: AuthMethods,
-    ) -> Result<(), Rejection> {
+    pub(super) fn unexpired(&self, grant: &TokenRecord, accepts: AuthMethods) -> Result<(), Rejection> {
         if grant.is_expired_at(self.clock.now()) {
             return Err(refusal(
                 RejectionKind::AccessTokenExpired,
