@@ -1,8 +1,9 @@
 //! The crate's Identity Cloud emulator as a standalone server: every operation of the catalog,
-//! behind the verification layer.
+//! behind the verification layer, with entity records if given.
 //!
 //! ```text
-//! cargo run --example server -- [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N]
+//! cargo run --example server -- [--addr 127.0.0.1:8080] [--clients FILE] [--records FILE]
+//!                               [--skew-seconds N]
 //!                               [--body-limit BYTES] [--janrain-status]
 //!                               [--replay memory | --replay redis://HOST:PORT
 //!                                | --replay redis-cluster://HOST:PORT,HOST:PORT,...]
@@ -12,9 +13,15 @@
 //!                               [--allow-unsigned-bodies] [--form-credentials]
 //! ```
 //!
-//! The answers are the emulator's (`janrain_auth::emulator`): each operation echoes its
-//! verified parameters (`--echo axum`: what a plain axum handler reads), and
-//! `/access/getAccessToken` issues real access tokens (kept with the other tokens). Layer
+//! The answers are the emulator's (`janrain_auth::emulator`). With `--records FILE` (one JSON
+//! object, entity type names to lists of records: `{"user": [{"email": "zoe@example.com"}]}`;
+//! `examples/demo/records.json` holds 40 users), `/entity`, `/entity.find`, `/entity.count`,
+//! `/entity.create`, `/entity.update`, `/entity.replace` and `/entity.delete` answer from the
+//! records and change them (in memory: the file is read once, never written), and
+//! `/access/getAccessToken` issues tokens for their uuids. Every other operation, and every
+//! operation without `--records`, echoes its verified parameters (`--echo axum`: what a plain
+//! axum handler reads); `/access/getAccessToken` issues real access tokens (kept with the other
+//! tokens). Layer
 //! options: `--strict-parameters`, `--allow-unsigned-bodies`, `--form-credentials`
 //! (`client_id` + `client_secret` as form parameters where Basic is accepted).
 //!
@@ -37,13 +44,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use janrain_auth::emulator::{Echo, Emulator, EmulatorBuilder};
+use janrain_auth::emulator::{Echo, Emulator, EmulatorBuilder, Records};
 use janrain_auth::server::{
     ClientStore, ClientsFile, MemoryReplayGuard, RedisClientStore, RedisReplayGuard, SharedTokens,
     TokenIssuer, VerifyLayerBuilder,
 };
 
-const USAGE: &str = "usage: server [--addr 127.0.0.1:8080] [--clients FILE] [--skew-seconds N] [--body-limit BYTES] [--janrain-status] [--replay memory|redis://HOST:PORT|redis-cluster://HOST:PORT,...] [--clients redis://HOST:PORT [--redis-prefix P] [--cache-ttl-seconds N] [--import-clients FILE]] [--echo verified|axum] [--strict-parameters] [--allow-unsigned-bodies] [--form-credentials]";
+const USAGE: &str = "usage: server [--addr 127.0.0.1:8080] [--clients FILE] [--records FILE] [--skew-seconds N] [--body-limit BYTES] [--janrain-status] [--replay memory|redis://HOST:PORT|redis-cluster://HOST:PORT,...] [--clients redis://HOST:PORT [--redis-prefix P] [--cache-ttl-seconds N] [--import-clients FILE]] [--echo verified|axum] [--strict-parameters] [--allow-unsigned-bodies] [--form-credentials]";
 const DEMO_CLIENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-clients.json");
 
 struct Options {
@@ -106,6 +113,12 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Stri
                 options.addr = parsed("--addr", value("--addr")?, what)?;
             }
             "--clients" => options.clients = value("--clients")?,
+            "--records" => {
+                let path = value("--records")?;
+                let records = Records::load(&path).map_err(|e| format!("--records: {e}"))?;
+                options.emulator =
+                    std::mem::replace(&mut options.emulator, Emulator::builder()).records(records);
+            }
             "--skew-seconds" => {
                 let v = value("--skew-seconds")?;
                 let window =

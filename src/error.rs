@@ -179,6 +179,126 @@ impl JanrainError {
     pub fn is_date_error(&self) -> bool {
         self.code == ErrorCode::INVALID_DATE.code || self.code == ErrorCode::DATE_OUT_OF_WINDOW.code
     }
+
+    /// An error of `code` (its number and its name) saying `description`, with no request id
+    /// and no other field: add them with [`with_request_id`](Self::with_request_id) and
+    /// [`with_field`](Self::with_field).
+    ///
+    /// ```
+    /// use janrain_auth::error::{ErrorCode, JanrainError};
+    ///
+    /// let e = JanrainError::new(ErrorCode { code: 361, error: "unique_violation" }, "email is taken")
+    ///     .with_argument_name("email");
+    /// assert_eq!(
+    ///     e.to_json(),
+    ///     r#"{"stat":"error","code":361,"error":"unique_violation","error_description":"email is taken","argument_name":"email"}"#,
+    /// );
+    /// ```
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        JanrainError {
+            code: code.code,
+            error: code.error.to_owned(),
+            error_description: description.into(),
+            request_id: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// 100 `missing_argument` for the parameter `name`, as Janrain words it:
+    /// `missing required argument: NAME`, with `argument_name`.
+    pub fn missing_argument(name: &str) -> Self {
+        JanrainError::new(
+            ErrorCode::MISSING_ARGUMENT,
+            format!("missing required argument: {name}"),
+        )
+        .with_argument_name(name)
+    }
+
+    /// 200 `invalid_argument` for the parameter `name`, as Janrain words it:
+    /// `NAME was not valid for the following reason: REASON`, with `argument_name`.
+    pub fn invalid_argument(name: &str, reason: impl fmt::Display) -> Self {
+        JanrainError::new(
+            ErrorCode::INVALID_ARGUMENT,
+            format!("{name} was not valid for the following reason: {reason}"),
+        )
+        .with_argument_name(name)
+    }
+
+    /// 201 `duplicate_argument`: `name` conflicts with `other`, sent in the same call (`id`
+    /// with `uuid`, say, or one parameter twice); `argument_name` is `name`.
+    pub fn duplicate_argument(name: &str, other: &str) -> Self {
+        let description = if name == other {
+            format!("{name} was sent more than once; send it once")
+        } else {
+            format!("{name} cannot be sent with {other}; send one of them")
+        };
+        JanrainError::new(
+            ErrorCode {
+                code: 201,
+                error: "duplicate_argument",
+            },
+            description,
+        )
+        .with_argument_name(name)
+    }
+
+    /// 310 `record_not_found`: no record matches what the call named.
+    pub fn record_not_found(description: impl Into<String>) -> Self {
+        JanrainError::new(
+            ErrorCode {
+                code: 310,
+                error: "record_not_found",
+            },
+            description,
+        )
+    }
+
+    /// 403 `client_permission_error`: the caller may not do this.
+    pub fn client_permission_error(description: impl Into<String>) -> Self {
+        JanrainError::new(ErrorCode::CLIENT_PERMISSION_ERROR, description)
+    }
+
+    /// 500 `unexpected_error`.
+    pub fn unexpected_error(description: impl Into<String>) -> Self {
+        JanrainError::new(ErrorCode::UNEXPECTED_ERROR, description)
+    }
+
+    /// The same error with the field `name` set to `value` (in [`extra`](Self::extra);
+    /// `argument_name`, `expected_value`, `sub_error`, ...). The envelope's own fields (`stat`,
+    /// `code`, `error`, `error_description`, `request_id`) are not extras: set those directly.
+    pub fn with_field(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
+        self.extra.insert(name.into(), value.into());
+        self
+    }
+
+    /// The same error naming the parameter it is about (`argument_name`).
+    pub fn with_argument_name(self, name: impl Into<String>) -> Self {
+        self.with_field("argument_name", name.into())
+    }
+
+    /// The same error with `request_id` set.
+    pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
+        self.request_id = Some(id.into());
+        self
+    }
+}
+
+/// The `stat:error` envelope with HTTP 200, as Identity Cloud answers most errors; for another
+/// status, answer `(status, error)`.
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+impl axum_core::response::IntoResponse for JanrainError {
+    fn into_response(self) -> axum_core::response::Response {
+        (
+            [(http::header::CONTENT_TYPE, "application/json")],
+            self.to_json(),
+        )
+            .into_response()
+    }
 }
 
 impl fmt::Display for JanrainError {

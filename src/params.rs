@@ -328,10 +328,21 @@ impl ParamList {
             .collect()
     }
 
-    /// The parameters as a serde type: each key a field (or map entry), every value of a
-    /// repeated key as a sequence field (`Vec<String>`), text parsed where the field is a
-    /// number or a boolean, a missing key `None` for an `Option` field. A repeated key read
-    /// into a field that is not a sequence is an error, never a silent choice of one value.
+    /// The parameters as a serde type, read the way Janrain's clients write them (and this
+    /// crate's [`client::encode`](crate::client::encode) does):
+    ///
+    /// * each key is a field (or a map entry); a missing key is `None` for an `Option` field;
+    /// * a text field takes the value as it is, whatever it holds;
+    /// * a number or boolean field parses the text (`10`, `true`);
+    /// * a sequence, map, struct or tuple field, and an enum variant with data, reads JSON text
+    ///   (`attributes=["uuid", "email"]`, `value={"givenName": "Zoë"}`); a unit variant is its
+    ///   name;
+    /// * a `serde_json::Value` field reads JSON text of a list or an object as that structure,
+    ///   and any other text as a string (the text `10` is `"10"`: read numbers into number
+    ///   fields);
+    /// * a key sent more than once fills a sequence field with its values (each read as above);
+    ///   into any other field it is an error, never a silent choice of one value. One value
+    ///   that is not JSON text of a list fills a sequence field as its only element.
     ///
     /// ```
     /// use janrain_auth::params::ParamList;
@@ -342,11 +353,16 @@ impl ParamList {
     ///     max_results: Option<u32>,
     ///     #[serde(default)]
     ///     attributes: Vec<String>,
+    ///     filter: Option<String>,
     /// }
     ///
-    /// let params = ParamList::from_urlencoded(b"type_name=user&max_results=5&attributes=email&attributes=uuid")?;
+    /// let params = ParamList::from_urlencoded(
+    ///     b"type_name=user&max_results=5&attributes=%5B%22uuid%22%2C+%22email%22%5D&filter=id+%3E+10",
+    /// )?;
     /// let find: Find = params.deserialize()?;
-    /// assert_eq!((find.type_name.as_str(), find.max_results, find.attributes.len()), ("user", Some(5), 2));
+    /// assert_eq!((find.type_name.as_str(), find.max_results), ("user", Some(5)));
+    /// assert_eq!(find.attributes, ["uuid", "email"]);
+    /// assert_eq!(find.filter.as_deref(), Some("id > 10"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn deserialize<'de, T: serde::Deserialize<'de>>(&'de self) -> Result<T, DeserializeError> {

@@ -76,16 +76,24 @@ impl Outcome {
 }
 
 pub async fn outcome(response: Result<reqwest::Response, impl std::fmt::Display>) -> Outcome {
+    answer(response).await.0
+}
+
+/// The outcome, and the answer's JSON (`null` when it is not JSON).
+pub async fn answer(
+    response: Result<reqwest::Response, impl std::fmt::Display>,
+) -> (Outcome, serde_json::Value) {
     let response = match response {
         Ok(r) => r,
-        Err(e) => return Outcome::Broken(e.to_string()),
+        Err(e) => return (Outcome::Broken(e.to_string()), serde_json::Value::Null),
     };
     let status = response.status().as_u16();
     let body = match response.bytes().await {
         Ok(b) => b,
-        Err(e) => return Outcome::Broken(e.to_string()),
+        Err(e) => return (Outcome::Broken(e.to_string()), serde_json::Value::Null),
     };
-    match JanrainError::from_body(&body) {
+    let json = serde_json::from_slice(&body).unwrap_or_default();
+    let outcome = match JanrainError::from_body(&body) {
         Some(e) => Outcome::Refused {
             status,
             code: e.code,
@@ -93,7 +101,8 @@ pub async fn outcome(response: Result<reqwest::Response, impl std::fmt::Display>
         },
         None if status == 200 => Outcome::Ok,
         None => Outcome::Broken(format!("HTTP {status}: {}", String::from_utf8_lossy(&body))),
-    }
+    };
+    (outcome, json)
 }
 
 pub fn form(params: &[(&str, &str)]) -> String {
@@ -115,21 +124,33 @@ impl Demo {
         let url = format!("{}{}", self.base, op.path());
         let id = column.client.id().as_str();
         if let Some(token) = &column.user_token {
+            // A user's token names no record: it reaches the user's own.
+            let mut params = vec![("type_name", "user")];
+            if op.path() == "/entity.update" {
+                params.push(("value", "{}"));
+            }
             let response = self
                 .plain
                 .post(&url)
                 .header("authorization", format!("OAuth {token}"))
                 .header("content-type", "application/x-www-form-urlencoded")
-                .body(form(&[("type_name", "user")]))
+                .body(form(&params))
                 .send()
                 .await;
             return outcome(response).await;
         }
         if op.auth().takes_header() {
             let mut params = vec![("type_name", "user")];
-            if op.path() == "/access/getAccessToken" {
-                // The look-alike issues a real token: it needs the user and the login client.
-                params.extend([("uuid", OTHER_USER), ("for_client_id", "login_client")]);
+            match op.path() {
+                // The emulator issues a real token: it needs the user and the login client.
+                "/access/getAccessToken" => {
+                    params.extend([("uuid", OTHER_USER), ("for_client_id", "login_client")]);
+                }
+                // The record operations need a record (an empty update changes nothing but
+                // its lastUpdated).
+                "/entity" => params.push(("uuid", OTHER_USER)),
+                "/entity.update" => params.extend([("uuid", OTHER_USER), ("value", "{}")]),
+                _ => {}
             }
             let body = form(&params);
             let response = self

@@ -6,7 +6,8 @@
 //!
 //! 1. Starts the crate's Identity Cloud emulator (`janrain_auth::emulator`) in process on a free
 //!    loopback port, with the demo clients of `examples/demo-clients.json` (one per feature,
-//!    one with two secrets), an access-token verifier and an in-memory replay guard.
+//!    one with two secrets), the 40 users of `examples/demo/records.json`, an access-token
+//!    verifier and an in-memory replay guard.
 //! 2. Calls a representative set of catalog operations from every client through the
 //!    reqwest-middleware signer (janrain-signed) or, for login-client operations, with the
 //!    `client_id` parameter, and prints the live permission matrix: `ok`, or the code of the
@@ -14,14 +15,19 @@
 //!    A last column calls as a user, with the access token the user flow below obtained
 //!    (janrain-oauth).
 //! 3. Walks a user's flow: an issuer client gets an access token for a user through
-//!    `/access/getAccessToken`, reads and updates that user's `/entity` with it, and is
-//!    refused for another user.
-//! 4. Makes a few deliberate mistakes and prints the answers.
+//!    `/access/getAccessToken`, reads, updates and reads back that user's `/entity` with it,
+//!    and is refused for another user.
+//! 4. Uses the records as an application does, through `JanrainClient`: pages `entity.find`
+//!    by id over several pages (and checks it against `entity.count`), finds a user by email,
+//!    updates them and reads the change back, creates a user and deletes it; then checks what
+//!    the emulator recorded of those calls.
+//! 5. Makes a few deliberate mistakes and prints the answers.
 //!
 //! Exits 0 when every outcome matches the catalog and every mistake gets its expected answer.
 
 mod calls;
 mod mistakes;
+mod records;
 mod user;
 
 use std::process::ExitCode;
@@ -29,13 +35,14 @@ use std::sync::Arc;
 
 use janrain_auth::client::{JanrainSigner, RequestSigner};
 use janrain_auth::credentials::{ApiClient, ClientSecret};
-use janrain_auth::emulator::Emulator;
+use janrain_auth::emulator::{Emulator, Records};
 use janrain_auth::permissions::Catalog;
 use janrain_auth::server::{ClientsFile, MemoryReplayGuard};
 
 use calls::{Column, Demo, OPERATIONS, Outcome, matches};
 
 const CLIENTS: &str = include_str!("../demo-clients.json");
+const RECORDS: &str = include_str!("records.json");
 /// The body limit of the emulator's layer.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -64,6 +71,7 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
     // Stopped when it goes out of scope, at the end of the run.
     let emulator = Emulator::builder()
         .clients_file(file)
+        .records(Records::from_json(RECORDS)?)
         .catalog(catalog.clone())
         .configure_layer(|layer| {
             layer
@@ -133,8 +141,9 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
 
     println!("janrain-auth demo: an Identity Cloud look-alike on {base}");
     println!(
-        "{} clients, {} operations in the catalog, replay guard: in memory, body limit: {BODY_LIMIT} bytes\n",
+        "{} clients, {} users, {} operations in the catalog, replay guard: in memory, body limit: {BODY_LIMIT} bytes\n",
         demo_clients.len(),
+        emulator.records().map_or(0, |r| r.len("user")),
         demo.catalog.len()
     );
 
@@ -184,10 +193,15 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
     );
     println!("424 = auth_method_not_accepted: the operation does not take a user's token.\n");
 
-    // The user flow, then deliberate mistakes.
+    // The user flow, the records, then deliberate mistakes.
+    let records = records::records(&emulator, &demo_clients).await?;
     let mistakes = mistakes::mistakes(&demo, &demo_clients).await?;
     for (heading, steps) in [
         ("A user's flow (janrain-oauth):", &flow),
+        (
+            "Records, as an application uses them (JanrainClient):",
+            &records,
+        ),
         ("Deliberate mistakes:", &mistakes),
     ] {
         println!("{heading}");

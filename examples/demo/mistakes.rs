@@ -117,7 +117,8 @@ pub async fn mistakes(
         Some((401, 434)),
     ));
 
-    // Tokens that do not hold.
+    // Tokens that do not hold, on an operation that takes a user's token.
+    let entity = format!("{base}/entity");
     for (what, token, want) in [
         (
             "an unknown token over janrain-oauth",
@@ -132,7 +133,7 @@ pub async fn mistakes(
     ] {
         let got = outcome(
             demo.plain
-                .post(&find)
+                .post(&entity)
                 .header("authorization", format!("OAuth {token}"))
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(body.clone())

@@ -1,12 +1,12 @@
 //! A user's flow over janrain-oauth: a token from `/access/getAccessToken`, then the user's
-//! own record read and updated with it, and another user's refused.
+//! own record read, updated and read back with it, and another user's refused.
 
 use std::sync::Arc;
 
 use janrain_auth::client::UseClient;
 use janrain_auth::credentials::ApiClient;
 
-use crate::calls::{Demo, Outcome, form, outcome};
+use crate::calls::{self, Demo, Outcome, form, outcome};
 
 /// The user the demo's user flow acts for, and another one.
 pub const USER: &str = "7a1b0c9e-5d1f-4a52-9a36-2f6d2b6b1e11";
@@ -15,8 +15,8 @@ pub const OTHER_USER: &str = "0f3e2d1c-4b5a-4968-8776-655443322110";
 pub type Expectation = Option<(u16, u16)>;
 
 /// An issuer client gets an access token for [`USER`], for the login client; with it, the
-/// user's own record is read and updated, and another user's is refused. The token, if the
-/// server issued one.
+/// user's own record is read, updated and read back, and another user's is refused. The token,
+/// if the server issued one.
 pub async fn user_flow(
     demo: &Demo,
     clients: &[Arc<ApiClient>],
@@ -82,6 +82,15 @@ pub async fn user_flow(
     )
     .await;
     out.push(("the user updates their own record".into(), got, None));
+    let (got, read) = calls::answer(as_user("/entity", &[("type_name", "user")]).await).await;
+    let got = match (got, &read["result"]) {
+        (Outcome::Ok, record) if record["uuid"] == USER && record["givenName"] == "Zoë" => {
+            Outcome::Ok
+        }
+        (Outcome::Ok, record) => Outcome::Broken(format!("read back {record}")),
+        (other, _) => other,
+    };
+    out.push(("the user reads the change back".into(), got, None));
     let got = outcome(
         as_user(
             "/entity.update",

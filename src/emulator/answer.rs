@@ -1,15 +1,18 @@
 //! The emulator's default answers: the echo of the verified parameters, and the access tokens
 //! of `/access/getAccessToken`.
 
-use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, SystemTime};
 
 use axum::extract::{FromRequest, RawForm, Request};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use super::data;
+use super::random;
+use super::records::Records;
 use super::reply::Reply;
 use crate::credentials::ClientId;
+use crate::error::JanrainError;
 use crate::params::ParamList;
 use crate::permissions::AuthMethod;
 use crate::server::{AuthenticatedClient, TokenIssuer, TokenRecord, VerifiedParams};
@@ -43,11 +46,12 @@ impl std::str::FromStr for Echo {
 pub(super) fn echo_verified(request: &Request) -> Response {
     let client = request.extensions().get::<AuthenticatedClient>();
     let path = request.uri().path();
-    match request.extensions().get::<VerifiedParams>() {
+    let answer = match request.extensions().get::<VerifiedParams>() {
         Some(params) => echo(client, path, params.as_param_list()),
         // A route let through without verification (unknown paths allowed): nothing checked.
         None => echo(client, path, &ParamList::new()),
-    }
+    };
+    Reply::json(&answer).into_response()
 }
 
 /// The parameters as axum's `RawForm` reads them, echoed.
@@ -59,19 +63,18 @@ pub(super) async fn echo_axum(request: Request) -> Response {
         Err(rejection) => return rejection.into_response(),
     };
     match ParamList::from_urlencoded(&raw) {
-        Ok(params) => echo(client.as_ref(), &path, &params),
-        Err(e) => error(
-            200,
-            "invalid_argument",
-            &format!("cannot read the parameters: {e}"),
-        )
+        Ok(params) => Reply::json(&echo(client.as_ref(), &path, &params)).into_response(),
+        Err(e) => Reply::from(JanrainError::new(
+            crate::error::ErrorCode::INVALID_ARGUMENT,
+            format!("cannot read the parameters: {e}"),
+        ))
         .into_response(),
     }
 }
 
 /// `{"stat":"ok","operation":..,"client_id":..,"auth":..,"params":{..}}`, a repeated key as
 /// an array of its values, and `uuid` for a call as a user.
-fn echo(client: Option<&AuthenticatedClient>, path: &str, params: &ParamList) -> Response {
+pub(super) fn echo(client: Option<&AuthenticatedClient>, path: &str, params: &ParamList) -> Value {
     let mut echoed = Map::new();
     for (key, value) in params.to_pairs_lossy() {
         match echoed.get_mut(&key) {
@@ -103,70 +106,56 @@ fn echo(client: Option<&AuthenticatedClient>, path: &str, params: &ParamList) ->
     if let Some(user) = client.and_then(|c| c.user()) {
         answer["uuid"] = Value::String(user.to_owned());
     }
-    Reply::json(&answer).into_response()
+    answer
 }
 
 /// How long an access token of `/access/getAccessToken` lasts, as Janrain's do.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// `/access/getAccessToken`: a fresh random token for the user `uuid`, issued to the login
-/// client `for_client_id` and recorded in `issuer`.
-pub(super) async fn get_access_token(issuer: &dyn TokenIssuer, request: Request) -> Reply {
+/// client `for_client_id` and recorded in `issuer`. With records, the user must be a record of
+/// `type_name`.
+pub(super) async fn get_access_token(
+    issuer: &dyn TokenIssuer,
+    records: Option<&Records>,
+    request: Request,
+) -> Reply {
     let Some(params) = request.extensions().get::<VerifiedParams>().cloned() else {
-        return error(
-            100,
-            "missing_argument",
-            "send uuid, type_name and for_client_id",
-        );
+        return JanrainError::missing_argument("uuid").into();
     };
     for name in ["uuid", "type_name", "for_client_id"] {
         if params.get(name).is_none() {
-            return error(
-                100,
-                "missing_argument",
-                &format!("the {name} parameter is missing; send uuid, type_name and for_client_id"),
-            );
+            return JanrainError::missing_argument(name).into();
         }
     }
     let Ok(for_client) = ClientId::new(params.get("for_client_id").unwrap_or_default()) else {
-        return error(200, "invalid_argument", "for_client_id is not a client id");
+        return JanrainError::invalid_argument("for_client_id", "it is not a client id").into();
     };
     let uuid = params.get("uuid").unwrap_or_default();
-    let token = random_token();
+    if let Some(records) = records {
+        let type_name = params.get("type_name").unwrap_or_default();
+        let mut store = records.lock();
+        let known = data::entity_type(&mut store, type_name).map(|t| t.id_of(uuid).is_some());
+        match known {
+            Ok(true) => {}
+            Ok(false) => {
+                return JanrainError::record_not_found(format!(
+                    "no {type_name} record has the uuid {uuid}"
+                ))
+                .into();
+            }
+            Err(e) => return e.into(),
+        }
+    }
+    let token = random::token();
     let record = TokenRecord::new(for_client, SystemTime::now() + TOKEN_LIFETIME).with_uuid(uuid);
     if let Err(e) = issuer.issue(&token, record).await {
-        return error(
-            500,
-            "unexpected_error",
-            &format!("the token could not be recorded: {e}"),
-        );
+        return JanrainError::unexpected_error(format!("the token could not be recorded: {e}"))
+            .into();
     }
     Reply::json(&json!({
         "stat": "ok",
         "access_token": token,
         "expires_in": TOKEN_LIFETIME.as_secs(),
     }))
-}
-
-/// 32 random lowercase hex characters, from the standard library's randomly keyed hasher
-/// (seeded from the operating system once per process, advanced per call).
-fn random_token() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static STATE: std::sync::OnceLock<std::collections::hash_map::RandomState> =
-        std::sync::OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let state = STATE.get_or_init(std::collections::hash_map::RandomState::new);
-    let mut token = String::with_capacity(32);
-    for half in 0..2u64 {
-        let mut hasher = state.build_hasher();
-        hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-        hasher.write_u64(half);
-        token.push_str(&format!("{:016x}", hasher.finish()));
-    }
-    token
-}
-
-/// `{"stat":"error",...}` with every field Janrain's clients read.
-fn error(code: u16, name: &str, description: &str) -> Reply {
-    Reply::janrain(code, name, description)
 }

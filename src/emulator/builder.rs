@@ -1,4 +1,5 @@
-//! The emulator's builder: clients, tokens, catalog, the layer's options, the answers.
+//! The emulator's builder: clients, tokens, records, catalog, the layer's options, the
+//! answers.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,10 +13,15 @@ use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, any, get};
 
 use super::answer::{self, Echo};
+use super::calls::{self, CallLog};
+use super::data::{self, DataOp, Rules};
+use super::records::Records;
 use super::reply::{self, Call, Handler, Reply};
 use super::running::RunningEmulator;
 use crate::credentials::ApiClient;
 use crate::permissions::Catalog;
+use crate::scheme::Clock;
+use crate::server::{AuthenticatedClient, VerifiedParams};
 use crate::server::{
     ClientStore, ClientsFile, MemoryStore, SharedTokens, TokenIssuer, VerifyLayer,
     VerifyLayerBuilder,
@@ -51,6 +57,9 @@ pub struct EmulatorBuilder {
     echo: Echo,
     extra_paths: Vec<String>,
     replaced: BTreeMap<String, Handler>,
+    records: Option<Records>,
+    clock: Option<Arc<dyn Clock>>,
+    rules: Rules,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -68,6 +77,8 @@ impl fmt::Debug for EmulatorBuilder {
             .field("echo", &self.echo)
             .field("extra_paths", &self.extra_paths)
             .field("replaced", &self.replaced.keys().collect::<Vec<_>>())
+            .field("records", &self.records)
+            .field("first_result_base", &self.rules.first_result_base)
             .finish_non_exhaustive()
     }
 }
@@ -83,7 +94,42 @@ impl EmulatorBuilder {
             echo: Echo::Verified,
             extra_paths: Vec::new(),
             replaced: BTreeMap::new(),
+            records: None,
+            clock: None,
+            rules: Rules {
+                first_result_base: 1,
+            },
         }
+    }
+
+    /// The entity records the data operations serve (see [`Records`] for the file format and
+    /// what Identity Cloud keeps of each record): `/entity`, `/entity.find`,
+    /// `/entity.count`, `/entity.create`, `/entity.update`, `/entity.replace` and
+    /// `/entity.delete` then answer from them, and change them, as the module documentation
+    /// describes; `/access/getAccessToken` issues tokens for their uuids only. Keep a clone of
+    /// `records` to look at them during the test (or use
+    /// [`RunningEmulator::records`](super::RunningEmulator::records)).
+    ///
+    /// Without records, every operation echoes what it verified.
+    pub fn records(mut self, records: Records) -> Self {
+        self.records = Some(records);
+        self
+    }
+
+    /// The emulator's clock: the layer judges the `Date` of signed requests by it (before any
+    /// [`configure_layer`](Self::configure_layer) step, which may set another), and records
+    /// are stamped (`created`, `lastUpdated`) by it. Default: the system's clock.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Where `entity.find` counts `first_result` from: `1` (the default: `first_result=1` is
+    /// the first record), or `0`. Janrain's reference does not say; choose the other if your
+    /// Identity Cloud application counts from 0.
+    pub fn first_result_base(mut self, base: u64) -> Self {
+        self.rules.first_result_base = base;
+        self
     }
 
     /// One more API client the layer authenticates, kept in memory (after
@@ -197,7 +243,8 @@ impl EmulatorBuilder {
         router
     }
 
-    /// The answer of `path`: replaced, issuing tokens, or the echo.
+    /// The answer of `path`: replaced, issuing tokens, a data operation on the records, or
+    /// the echo.
     fn answer_for(&self, path: &str) -> MethodRouter {
         if let Some(handler) = self.replaced.get(path) {
             let handler = handler.clone();
@@ -209,12 +256,28 @@ impl EmulatorBuilder {
         }
         if let (GET_ACCESS_TOKEN, Some(issuer)) = (path, &self.tokens) {
             let issuer = issuer.clone();
+            let records = self.records.clone();
             let answer = move |request: Request| {
                 let issuer = issuer.clone();
+                let records = records.clone();
                 async move {
-                    answer::get_access_token(issuer.as_ref(), request)
+                    answer::get_access_token(issuer.as_ref(), records.as_ref(), request)
                         .await
                         .into_response()
+                }
+            };
+            return get(answer.clone()).post(answer);
+        }
+        if let (Some(op), Some(records)) = (DataOp::of(path), &self.records) {
+            let records = records.clone();
+            let rules = self.rules;
+            let answer = move |request: Request| {
+                let records = records.clone();
+                async move {
+                    let extensions = request.extensions();
+                    let client = extensions.get::<AuthenticatedClient>();
+                    let params = extensions.get::<VerifiedParams>();
+                    Reply::from(data::run(op, &records, rules, client, params)).into_response()
                 }
             };
             return get(answer.clone()).post(answer);
@@ -229,14 +292,33 @@ impl EmulatorBuilder {
     }
 
     /// The whole emulator as an axum `Router`: the operations behind the verification layer,
-    /// to mount in a server of your own.
+    /// to mount in a server of your own. It records no calls (a long-running server would
+    /// keep them all): [`start`](Self::start) does.
     pub fn router(self) -> Router {
-        let routes = self.routes();
-        routes.layer(self.into_layer())
+        self.app(None)
     }
 
-    /// The verification layer, made as the builder says.
-    fn into_layer(self) -> VerifyLayer {
+    /// The operations behind the layer; with `log`, every call recorded in it (the recorder
+    /// outside the layer, what the layer verified noted inside it).
+    fn app(mut self, log: Option<Arc<CallLog>>) -> Router {
+        if let (Some(records), Some(clock)) = (&self.records, &self.clock) {
+            records.set_clock(clock.clone());
+        }
+        let mut routes = self.routes();
+        if log.is_some() {
+            routes = routes.layer(axum::middleware::from_fn(calls::note_verified));
+        }
+        let clock = self.clock.take();
+        let app = routes.layer(self.into_layer(clock));
+        match log {
+            Some(log) => app.layer(axum::middleware::from_fn_with_state(log, calls::record)),
+            None => app,
+        }
+    }
+
+    /// The verification layer, made as the builder says (on `clock`, if given, before the
+    /// builder's own steps).
+    fn into_layer(self, clock: Option<Arc<dyn Clock>>) -> VerifyLayer {
         match self.layer {
             LayerChoice::Given(layer) => layer,
             LayerChoice::Configure(steps) => {
@@ -248,6 +330,9 @@ impl EmulatorBuilder {
                 if let Some(tokens) = self.tokens {
                     builder = builder.token_verifier(tokens);
                 }
+                if let Some(clock) = clock {
+                    builder = builder.clock(clock);
+                }
                 steps
                     .into_iter()
                     .fold(builder, |builder, step| step(builder))
@@ -257,7 +342,8 @@ impl EmulatorBuilder {
     }
 
     /// Serve the emulator on a free port of 127.0.0.1, in a task of the current tokio
-    /// runtime, until the handle is dropped or [`shut down`](RunningEmulator::shutdown).
+    /// runtime, until the handle is dropped or [`shut down`](RunningEmulator::shutdown). The
+    /// handle keeps every call the emulator receives.
     pub async fn start(self) -> io::Result<RunningEmulator> {
         self.start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
@@ -265,6 +351,8 @@ impl EmulatorBuilder {
     /// Serve the emulator on `addr` (port 0: a free one), as [`start`](Self::start) does.
     pub async fn start_on(self, addr: SocketAddr) -> io::Result<RunningEmulator> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
-        RunningEmulator::serve(listener, self.router())
+        let log = Arc::new(CallLog::default());
+        let records = self.records.clone();
+        RunningEmulator::serve(listener, self.app(Some(log.clone())), log, records)
     }
 }

@@ -46,21 +46,49 @@ impl Call {
     pub fn param(&self, key: &str) -> Option<&str> {
         self.params.as_ref().and_then(|p| p.get(key))
     }
+
+    /// The emulator's echo of this call, as every operation answers without records:
+    /// `{"stat":"ok","operation":..,"client_id":..,"auth":..,"params":{..}}` (and `uuid` for a
+    /// call as a user). With records, `.on("/entity.update", |call| call.echo())` brings it
+    /// back for one operation.
+    pub fn echo(&self) -> Reply {
+        let empty = crate::params::ParamList::new();
+        let params = self
+            .params
+            .as_ref()
+            .map_or(&empty, VerifiedParams::as_param_list);
+        Reply::json(&super::answer::echo(
+            self.client.as_ref(),
+            &self.path,
+            params,
+        ))
+    }
 }
 
 /// What an operation answers: a JSON value or a Janrain error, with an HTTP status.
 ///
 /// Built from a `serde_json::Value` (`200`, the value as it is), a [`JanrainError`] (`200`,
 /// the `stat:error` envelope, as Identity Cloud answers most operation errors), or a `Result`
-/// of either; [`Reply::with_status`] changes the status. [`Reply::other`] answers what is not
-/// JSON at all (a proxy's error page, say).
+/// of either; [`Reply::with_status`] changes the status and [`Reply::with_field`] adds a field
+/// (`argument_name`, say). [`Reply::other`] answers what is not JSON at all (a proxy's error
+/// page, say).
 ///
 /// `Debug` shows the status, the type and the length of the body: a body may hold a token.
 #[derive(Clone)]
 pub struct Reply {
     status: StatusCode,
-    content_type: &'static str,
-    body: String,
+    body: Body,
+}
+
+/// What a [`Reply`] holds until it is sent.
+#[derive(Clone)]
+enum Body {
+    Json(Value),
+    Error(JanrainError),
+    Other {
+        content_type: &'static str,
+        text: String,
+    },
 }
 
 impl Reply {
@@ -68,8 +96,7 @@ impl Reply {
     pub fn json(value: &Value) -> Self {
         Reply {
             status: StatusCode::OK,
-            content_type: JSON,
-            body: value.to_string(),
+            body: Body::Json(value.clone()),
         }
     }
 
@@ -77,13 +104,21 @@ impl Reply {
     pub fn error(error: &JanrainError) -> Self {
         Reply {
             status: StatusCode::OK,
-            content_type: JSON,
-            body: error.to_json(),
+            body: Body::Error(error.clone()),
         }
     }
 
     /// `200` with the `stat:error` envelope of a Janrain error made of `code`, `error` (its
-    /// name, such as `record_not_found`) and `description`.
+    /// name, such as `record_not_found`) and `description`; add fields with
+    /// [`with_field`](Self::with_field):
+    ///
+    /// ```
+    /// use janrain_auth::emulator::Reply;
+    ///
+    /// let reply = Reply::janrain(200, "invalid_argument", "uuid was not valid for the following reason: invalid uuid")
+    ///     .with_field("argument_name", "uuid");
+    /// assert!(reply.body().ends_with(r#""argument_name":"uuid"}"#), "{}", reply.body());
+    /// ```
     pub fn janrain(code: u16, error: &str, description: impl Into<String>) -> Self {
         Reply::error(&JanrainError {
             code,
@@ -98,14 +133,32 @@ impl Reply {
     pub fn other(status: StatusCode, content_type: &'static str, body: impl Into<String>) -> Self {
         Reply {
             status,
-            content_type,
-            body: body.into(),
+            body: Body::Other {
+                content_type,
+                text: body.into(),
+            },
         }
     }
 
     /// The same body with `status`.
     pub fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
+        self
+    }
+
+    /// The same reply with the field `name` set to `value`: in a Janrain error's envelope
+    /// (`argument_name`, `expected_value`, ...), or in a JSON object answer. A body that is
+    /// not a JSON object (a [`Reply::other`], a JSON list) has no fields: it stays as it is.
+    pub fn with_field(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        match &mut self.body {
+            Body::Json(Value::Object(map)) => {
+                map.insert(name.into(), value.into());
+            }
+            Body::Error(error) => {
+                error.extra.insert(name.into(), value.into());
+            }
+            Body::Json(_) | Body::Other { .. } => {}
+        }
         self
     }
 
@@ -116,12 +169,19 @@ impl Reply {
 
     /// The `Content-Type`: `application/json` unless made by [`Reply::other`].
     pub fn content_type(&self) -> &'static str {
-        self.content_type
+        match &self.body {
+            Body::Other { content_type, .. } => content_type,
+            Body::Json(_) | Body::Error(_) => JSON,
+        }
     }
 
-    /// The body.
-    pub fn body(&self) -> &str {
-        &self.body
+    /// The body, as it is sent.
+    pub fn body(&self) -> String {
+        match &self.body {
+            Body::Json(value) => value.to_string(),
+            Body::Error(error) => error.to_json(),
+            Body::Other { text, .. } => text.clone(),
+        }
     }
 }
 
@@ -129,8 +189,8 @@ impl std::fmt::Debug for Reply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Reply")
             .field("status", &self.status)
-            .field("content_type", &self.content_type)
-            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field("content_type", &self.content_type())
+            .field("body", &format_args!("<{} bytes>", self.body().len()))
             .finish()
     }
 }
@@ -143,7 +203,10 @@ impl From<Value> for Reply {
 
 impl From<JanrainError> for Reply {
     fn from(error: JanrainError) -> Self {
-        Reply::error(&error)
+        Reply {
+            status: StatusCode::OK,
+            body: Body::Error(error),
+        }
     }
 }
 
@@ -158,10 +221,11 @@ impl<T: Into<Reply>, E: Into<Reply>> From<Result<T, E>> for Reply {
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
+        let content_type = self.content_type();
         (
             self.status,
-            [(header::CONTENT_TYPE, self.content_type)],
-            self.body,
+            [(header::CONTENT_TYPE, content_type)],
+            self.body(),
         )
             .into_response()
     }

@@ -86,8 +86,25 @@ impl VerifiedParams {
         self.as_param_list().is_empty()
     }
 
-    /// The parameters as a serde type; see [`ParamList::deserialize`] for the rules (repeated
-    /// keys as sequences, numbers and booleans parsed from text).
+    /// The parameters as a serde type; see [`ParamList::deserialize`] for the rules: text
+    /// fields as sent, numbers and booleans parsed from text, lists, objects and structs read
+    /// from JSON text as Janrain's clients (and this crate's `JanrainClient`) send
+    /// them, repeated keys as sequences.
+    ///
+    /// ```
+    /// use janrain_auth::server::VerifiedParams;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Update {
+    ///     uuid: String,
+    ///     value: serde_json::Value,
+    /// }
+    ///
+    /// let params = VerifiedParams::for_test([("uuid", "u-1"), ("value", r#"{"givenName": "Zoë"}"#)])?;
+    /// let update: Update = params.deserialize()?;
+    /// assert_eq!(update.value["givenName"], "Zoë");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn deserialize<'de, T: serde::Deserialize<'de>>(&'de self) -> Result<T, DeserializeError> {
         self.as_param_list().deserialize()
     }

@@ -1,6 +1,6 @@
 //! The client side: the signer's configuration, the reqwest middleware and the tower layer,
-//! `JanrainClient` (its parameters, paging, errors), calls as a user and as a login client, and
-//! the `client` example.
+//! `JanrainClient` (its parameters, paging, errors; paging against the emulator's records), calls
+//! as a user and as a login client, and the `client` example.
 
 mod api;
 mod api_encode;
@@ -9,4 +9,5 @@ mod example;
 mod middleware;
 mod oauth;
 mod oauth_emulator;
+mod records;
 mod tower_layer;

@@ -1,6 +1,8 @@
-//! The emulator as users drive it: replaced answers with their statuses, what a replacement
-//! sees, access tokens issued and accepted, the server's end on `shutdown` and on drop, and
-//! `SignedRequest` through a router behind the layer.
+//! The emulator as users drive it: replaced answers with their statuses and fields, what a
+//! replacement sees, access tokens issued and accepted, the server's end on `shutdown` and on
+//! drop, the calls it recorded and the expectations checked on them, `SignedRequest` (signed,
+//! Basic, as a user, as a login client) through a router and over HTTP, and `JanrainError` as
+//! a handler's answer.
 
 use janrain_auth_test_support as support;
 
@@ -10,7 +12,7 @@ use std::time::Duration;
 use http_body_util::BodyExt;
 use janrain_auth::client::{JanrainClient, RequestSigner};
 use janrain_auth::credentials::{AccessToken, ApiClient, ClientId, ClientSecret};
-use janrain_auth::emulator::{Emulator, Reply, SignedRequest};
+use janrain_auth::emulator::{Emulator, Records, Reply, SignedRequest};
 use janrain_auth::permissions::Feature;
 use janrain_auth::server::ClientsFile;
 use reqwest::StatusCode;
@@ -257,4 +259,341 @@ fn debug_shows_no_values() {
     let reply = Reply::json(&json!({"access_token": "token-3f1a9c"}));
     let text = format!("{reply:?}");
     assert!(!text.contains("token-3f1a9c"), "{text}");
+}
+
+/// The demo clients, and records of three users.
+async fn with_records() -> (janrain_auth::emulator::RunningEmulator, Records) {
+    let records = Records::new()
+        .with(
+            "user",
+            (1..=3).map(
+                |n| json!({"uuid": format!("user-{n}"), "email": format!("u{n}@example.com")}),
+            ),
+        )
+        .unwrap();
+    let emulator = Emulator::builder()
+        .clients_file(demo())
+        .records(records.clone())
+        .start()
+        .await
+        .unwrap();
+    (emulator, records)
+}
+
+#[tokio::test]
+async fn every_call_is_recorded_in_order_with_what_the_layer_verified() {
+    let (emulator, _) = with_records().await;
+    let reader = janrain(reader(), emulator.base_url());
+    let found: Value = reader
+        .call(
+            "entity.find",
+            &json!({"type_name": "user", "filter": "email = 'u2@example.com'"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found["result_count"], 1);
+    let err = reader
+        .call::<_, Value>("entity", &json!({"type_name": "user", "uuid": "nobody"}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(310));
+    let refused = reader
+        .call::<_, Value>("entity.update", &json!({"type_name": "user"}))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some(403));
+    let unsigned = reqwest::Client::new()
+        .post(emulator.url("/entity.count"))
+        .form(&[("type_name", "user"), ("password", "hunter2-secret-value")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
+
+    let calls = emulator.calls();
+    let summary: Vec<_> = calls
+        .iter()
+        .map(|c| {
+            (
+                c.operation(),
+                c.code(),
+                c.passed_layer(),
+                c.status().as_u16(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("/entity.find", None, true, 200),
+            ("/entity", Some(310), true, 200),
+            ("/entity.update", Some(403), false, 403),
+            ("/entity.count", Some(402), false, 401),
+        ]
+    );
+    let find = &calls[0];
+    assert!(find.is_ok());
+    assert_eq!(find.method(), "POST");
+    assert_eq!(find.client_id().map(|c| c.as_str()), Some(READER.0));
+    assert_eq!(
+        find.auth(),
+        Some(janrain_auth::permissions::AuthMethod::Signature)
+    );
+    assert_eq!(find.user(), None);
+    assert_eq!(find.param("filter"), Some("email = 'u2@example.com'"));
+    assert_eq!(calls[1].error().unwrap().error, "record_not_found");
+    // A refused call keeps nothing of what it sent.
+    assert!(calls[3].params().is_none() && calls[3].client_id().is_none());
+    assert!(!format!("{calls:?}").contains("hunter2"));
+    assert_eq!(emulator.calls_to("/entity").len(), 1);
+    emulator.clear_calls();
+    assert!(emulator.calls().is_empty());
+}
+
+#[tokio::test]
+async fn expectations_are_checked_when_asked_and_on_drop() {
+    let (emulator, _) = with_records().await;
+    let reader = janrain(reader(), emulator.base_url());
+    let params = json!({"type_name": "user"});
+    let count = || reader.call::<_, Value>("entity.count", &params);
+    emulator.expect("/entity.count", 2);
+    emulator.expect("/entity.update", ..=0);
+    emulator.expect_where(
+        "entity.count answered ok",
+        |c| c.operation() == "/entity.count" && c.is_ok(),
+        1..,
+    );
+    count().await.unwrap();
+    let unmet = emulator.verify().unwrap_err().to_string();
+    assert!(
+        unmet.contains("expected exactly 2 call(s) of /entity.count, received 1"),
+        "{unmet}"
+    );
+    assert!(
+        unmet.contains("POST /entity.count by reader_client: HTTP 200"),
+        "{unmet}"
+    );
+    assert!(!unmet.contains("/entity.update"), "{unmet}");
+    count().await.unwrap();
+    emulator.verify().unwrap();
+
+    // Dropped with an expectation unmet: a panic that says which, with the calls received.
+    emulator.expect("/entity.find", 1..);
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(emulator)));
+    let message = dropped.unwrap_err();
+    let message = message
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        message.contains("expected at least 1 call(s) of /entity.find, received 0"),
+        "{message}"
+    );
+
+    // Dropped while the test is already panicking: no second panic (which would abort).
+    let (emulator, _) = with_records().await;
+    emulator.expect("/entity.find", 1);
+    let failing = std::thread::spawn(move || {
+        let _emulator = emulator;
+        panic!("the test's own failure");
+    });
+    let payload = failing.join().unwrap_err();
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"the test's own failure")
+    );
+}
+
+/// Send a request made for a router to `base` over real HTTP; status and JSON body.
+async fn send_over_http(
+    base: &str,
+    mut request: http::Request<http_body_util::Full<bytes::Bytes>>,
+) -> (u16, Value) {
+    let path = request.uri().path_and_query().unwrap().as_str().to_owned();
+    *request.uri_mut() = format!("{base}{path}").parse().unwrap();
+    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    let response = http.request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&body).unwrap())
+}
+
+#[tokio::test]
+async fn signed_requests_as_a_user_and_as_a_login_client_over_http() {
+    let (emulator, records) = with_records().await;
+    let issued: Value = janrain(
+        client(
+            "issuer_client",
+            "issuer-secret-9b2e5d",
+            Feature::AccessIssuer,
+        ),
+        emulator.base_url(),
+    )
+    .call(
+        "access/getAccessToken",
+        &json!({"uuid": "user-2", "type_name": "user", "for_client_id": "login_client"}),
+    )
+    .await
+    .unwrap();
+    let token = AccessToken::new(issued["access_token"].as_str().unwrap()).unwrap();
+
+    let me = SignedRequest::for_user(token.clone(), "/entity")
+        .param("type_name", "user")
+        .build()
+        .unwrap();
+    assert!(me.headers().get("date").is_none());
+    let (status, got) = send_over_http(emulator.base_url(), me).await;
+    assert_eq!(
+        (status, &got["result"]["uuid"]),
+        (200, &json!("user-2")),
+        "{got}"
+    );
+    let update = SignedRequest::for_user(token.clone(), "/entity.update")
+        .param("type_name", "user")
+        .param("value", r#"{"givenName": "Zoë"}"#)
+        .get()
+        .build()
+        .unwrap();
+    let (status, got) = send_over_http(emulator.base_url(), update).await;
+    assert_eq!((status, &got["stat"]), (200, &json!("ok")), "{got}");
+    assert_eq!(records.get("user", "user-2").unwrap()["givenName"], "Zoë");
+
+    let login = client("login_client", "login-secret-3a9d7e", Feature::LoginClient);
+    let native = SignedRequest::new(login.clone(), "/oauth/update_profile_native")
+        .param("flow", "standard")
+        .param("access_token", "demo-access-token")
+        .as_login_client()
+        .build()
+        .unwrap();
+    assert!(native.headers().get("authorization").is_none());
+    let (status, got) = send_over_http(emulator.base_url(), native).await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["auth"], "login_client_token");
+    assert_eq!(got["client_id"], "login_client");
+    assert_eq!(got["params"]["client_id"], "login_client");
+    // The demo token was issued for this user: the call acts for them.
+    assert_eq!(got["uuid"], "7a1b0c9e-5d1f-4a52-9a36-2f6d2b6b1e11");
+    let calls = emulator.calls();
+    let methods: Vec<_> = calls
+        .iter()
+        .filter_map(|c| c.auth())
+        .map(|a| a.as_str())
+        .collect();
+    assert_eq!(
+        methods,
+        ["signature", "oauth", "oauth", "login_client_token"]
+    );
+    assert_eq!(calls[1].user(), Some("user-2"));
+    assert_eq!(
+        calls[3].user(),
+        Some("7a1b0c9e-5d1f-4a52-9a36-2f6d2b6b1e11")
+    );
+    // The token stays out of Debug output.
+    let request = SignedRequest::for_user(token, "/entity");
+    assert!(!format!("{request:?}").contains(issued["access_token"].as_str().unwrap()));
+}
+
+#[tokio::test]
+async fn janrain_errors_answer_as_janrains_envelope() {
+    use axum::routing::post;
+    use janrain_auth::error::JanrainError;
+    use janrain_auth::server::{VerifiedParams, VerifyLayer};
+
+    async fn find(params: VerifiedParams) -> Result<axum::Json<Value>, JanrainError> {
+        match params.get("filter") {
+            None => Err(JanrainError::missing_argument("filter")),
+            Some(f) if f.contains("contains") => Err(JanrainError::invalid_argument(
+                "filter",
+                "the contains operator was removed",
+            )
+            .with_field("sub_error", "removed_operator")
+            .with_request_id("abcdefghijklmnop")),
+            Some(_) => Ok(axum::Json(
+                json!({"stat": "ok", "result_count": 0, "results": []}),
+            )),
+        }
+    }
+    async fn count() -> (StatusCode, JanrainError) {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            JanrainError::unexpected_error("the database is away"),
+        )
+    }
+    let (store, tokens) = demo().into_parts();
+    let layer = VerifyLayer::builder(store).token_verifier(tokens).build();
+    let app = axum::Router::new()
+        .route("/entity.find", post(find))
+        .route("/entity.count", post(count))
+        .layer(layer);
+    let base = support::serve_app(app).await;
+    let reader = janrain(reader(), &base);
+    let missing = reader
+        .call::<_, Value>("entity.find", &json!({"type_name": "user"}))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.status(), Some(StatusCode::OK));
+    let e = missing.janrain().unwrap();
+    assert_eq!((e.code, e.error.as_str()), (100, "missing_argument"));
+    assert_eq!(e.field("argument_name"), Some(&json!("filter")));
+    assert_eq!(e.error_description, "missing required argument: filter");
+    let invalid = reader
+        .call::<_, Value>("entity.find", &json!({"filter": "email contains 'x'"}))
+        .await
+        .unwrap_err();
+    let e = invalid.janrain().unwrap();
+    assert_eq!(e.code, 200);
+    assert_eq!(e.field("sub_error"), Some(&json!("removed_operator")));
+    assert_eq!(e.request_id.as_deref(), Some("abcdefghijklmnop"));
+    assert_eq!(
+        e.error_description,
+        "filter was not valid for the following reason: the contains operator was removed"
+    );
+    let ok: Value = reader
+        .call("entity.find", &json!({"filter": "a = 1"}))
+        .await
+        .unwrap();
+    assert_eq!(ok["result_count"], 0);
+    let unavailable = reader
+        .call::<_, Value>("entity.count", &json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(unavailable.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(unavailable.code(), Some(500));
+
+    // A replaced answer carries fields too.
+    let emulator = Emulator::builder()
+        .clients_file(demo())
+        .on("/entity.delete", |_call| {
+            Reply::janrain(
+                200,
+                "invalid_argument",
+                "uuid was not valid for the following reason: invalid uuid",
+            )
+            .with_field("argument_name", "uuid")
+        })
+        .on("/entity.create", |_call| {
+            Reply::json(&json!({"stat": "ok", "id": 1})).with_field("uuid", "u-1")
+        })
+        .start()
+        .await
+        .unwrap();
+    let direct = janrain(
+        client(
+            "direct_client",
+            "direct-secret-1d8c3a",
+            Feature::DirectAccess,
+        ),
+        emulator.base_url(),
+    );
+    let e = direct
+        .call::<_, Value>("entity.delete", &json!({"uuid": "x"}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.janrain().unwrap().field("argument_name"),
+        Some(&json!("uuid"))
+    );
+    let created: Value = direct.call("entity.create", &json!({})).await.unwrap();
+    assert_eq!(created, json!({"id": 1, "uuid": "u-1"}));
 }

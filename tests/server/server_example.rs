@@ -9,54 +9,18 @@
 use janrain_auth_test_support as support;
 
 use std::hash::{BuildHasher, RandomState};
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::SystemTime;
 
 use janrain_auth::scheme::Datetime;
+use support::example_server::ExampleServer as Server;
 use support::redis_servers::{DeleteOnDrop, RedisCluster, standalone_url};
 use support::{Signed, assert_error, assert_ok, assert_replayed, form_post, send};
 
 /// The example, built from its current sources.
 fn example_binary() -> PathBuf {
     support::example_binary!("server")
-}
-
-/// A running example server, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(bin: &PathBuf, args: &[&str]) -> Self {
-        let mut child = Command::new(bin)
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the example starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Server { child, base }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod example_server;
 pub mod examples;
 pub mod proxy;
 pub mod redis_servers;
