@@ -22,6 +22,21 @@ fn find(tag: &str, clock: &ManualClock) -> Signed {
     Signed::find(tag, &clock.datetime().to_string())
 }
 
+/// `/entity.find` dated by `clock`, by the reader for even `i` and the direct client for odd:
+/// two clients, so that the guard's whole cap can be taken (a client alone stops at seven
+/// eighths of it).
+fn find_by_either(i: usize, tag: &str, clock: &ManualClock) -> Signed {
+    if i % 2 == 0 {
+        find(tag, clock)
+    } else {
+        Signed {
+            client_id: "direct_client",
+            secret: "direct-secret-1d8c3a",
+            ..find(tag, clock)
+        }
+    }
+}
+
 fn shared_guard(clock: &ManualClock, capacity: usize) -> Arc<MemoryReplayGuard> {
     Arc::new(
         MemoryReplayGuard::builder()
@@ -166,16 +181,19 @@ async fn at_the_cap_new_requests_get_503_and_replays_never_get_through() {
     let bases = [first.as_str(), second.as_str()];
 
     let recorded: Vec<Signed> = (0..CAP)
-        .map(|i| find(&format!("fill-{i}"), &clock))
+        .map(|i| find_by_either(i, &format!("fill-{i}"), &clock))
         .collect();
     for (i, request) in recorded.iter().enumerate() {
-        assert_ok(&request.send(bases[i % 2]).await);
+        let got = request.send(bases[i % 2]).await;
+        assert_eq!(got.0, 200, "fill {i}: {} (len {})", got.1, guard.len());
     }
     assert_eq!(guard.len(), CAP);
-    // Full: a new request is refused (fail closed) on either layer, every replay is refused.
-    let next = find("one-too-many", &clock);
-    for base in bases {
-        assert_unavailable(&next.send(base).await);
+    // Full: a new request of either client is refused (fail closed) on either layer, every
+    // replay is refused.
+    for next in [0, 1].map(|i| find_by_either(i, "one-too-many", &clock)) {
+        for base in bases {
+            assert_unavailable(&next.send(base).await);
+        }
     }
     let replays_refused = |expected: u16| {
         let recorded = recorded.clone();
@@ -212,7 +230,7 @@ async fn at_the_cap_new_requests_get_503_and_replays_never_get_through() {
 #[tokio::test]
 async fn fail_open_at_the_cap_admits_new_requests_with_a_warning_but_not_recorded_replays() {
     let logs = captured_logs();
-    const CAP: usize = 7; // the warnings of this test are the ones that name a cap of 7
+    const CAP: usize = 6; // the warnings of this test are the ones that name a cap of 6
     let clock = clock();
     let guard = shared_guard(&clock, CAP);
     let base = serve(
@@ -223,19 +241,24 @@ async fn fail_open_at_the_cap_admits_new_requests_with_a_warning_but_not_recorde
     )
     .await;
     let recorded: Vec<Signed> = (0..CAP)
-        .map(|i| find(&format!("fill-{i}"), &clock))
+        .map(|i| find_by_either(i, &format!("fill-{i}"), &clock))
         .collect();
     for request in &recorded {
         assert_ok(&request.send(&base).await);
     }
-    // Full, failing open: a new request is let through, unrecorded.
-    let extra = find("let-through", &clock);
+    // Full, failing open: a new request (of a third client, under its share) is let through,
+    // unrecorded.
+    let extra = Signed {
+        client_id: "rotating_client",
+        secret: "rotating-new-secret-8e1d",
+        ..find("let-through", &clock)
+    };
     assert_ok(&extra.send(&base).await);
     // A recorded request is still recognised: the guard looks before it counts.
     for request in &recorded {
         assert_replayed(&request.send(&base).await);
     }
-    let lines = log_lines_with(&logs, "cap of 7 unexpired");
+    let lines = log_lines_with(&logs, "cap of 6 unexpired");
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(
         lines[0].contains("WARN") && lines[0].contains("fail open"),
@@ -258,20 +281,37 @@ fn the_cap_is_exact_across_shards_and_expiry_makes_room() {
         .build();
     let ttl = Duration::from_secs(5);
     let sigs: Vec<String> = (0..100).map(|i| format!("signature-{i}")).collect();
+    // Two clients, alternating, so that the whole cap can be taken (a client alone stops at
+    // seven eighths of it).
+    let record = |guard: &MemoryReplayGuard, sig: &str, ttl| {
+        let client = if sig.bytes().last().unwrap_or(0) % 2 == 0 {
+            "even"
+        } else {
+            "odd"
+        };
+        record_for(guard, client, sig, ttl)
+    };
     for sig in &sigs {
         assert_eq!(record(&guard, sig, ttl), Some(ReplayVerdict::Fresh));
     }
     assert_eq!(guard.len(), 100);
-    assert_eq!(record(&guard, "one-more", ttl), None, "full: no decision");
+    assert_eq!(record(&guard, "one-more-0", ttl), None, "full: no decision");
     for sig in &sigs {
         assert_eq!(record(&guard, sig, ttl), Some(ReplayVerdict::Replayed));
     }
     clock.advance(4);
-    assert_eq!(record(&guard, "one-more", ttl), None, "nothing expired yet");
-    clock.advance(1);
-    assert_eq!(record(&guard, "one-more", ttl), Some(ReplayVerdict::Fresh));
     assert_eq!(
-        record(&guard, "one-more", ttl),
+        record(&guard, "one-more-0", ttl),
+        None,
+        "nothing expired yet"
+    );
+    clock.advance(1);
+    assert_eq!(
+        record(&guard, "one-more-0", ttl),
+        Some(ReplayVerdict::Fresh)
+    );
+    assert_eq!(
+        record(&guard, "one-more-0", ttl),
         Some(ReplayVerdict::Replayed)
     );
     // Expired entries leave as requests pass by their shards (or all at once, here).
@@ -366,15 +406,18 @@ fn of_concurrent_identical_calls_exactly_one_is_fresh() {
 fn concurrent_distinct_calls_never_exceed_the_cap() {
     const THREADS: usize = 4;
     const PER_THREAD: usize = 500;
-    const CAP: usize = 777;
+    // One client per thread: together they may take the whole cap.
+    const CAP: usize = 776;
     let guard = Arc::new(MemoryReplayGuard::builder().capacity(CAP).build());
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {
             let guard = guard.clone();
             std::thread::spawn(move || {
+                let client = format!("client-{t}");
                 (0..PER_THREAD)
                     .filter(|i| {
-                        record(&guard, &format!("{t}-{i}"), Duration::from_secs(60)).is_some()
+                        let sig = format!("{t}-{i}");
+                        record_for(&guard, &client, &sig, Duration::from_secs(60)).is_some()
                     })
                     .count()
             })
@@ -489,8 +532,11 @@ fn memory_stays_dense_under_steady_traffic_near_the_cap() {
     for second in 0..300u64 {
         for i in 0..per_second {
             let sig = numbered((second << 32) | i);
-            let verdict = record(
+            // Four clients in turn: none alone nears the cap (a client alone stops at seven
+            // eighths of it).
+            let verdict = record_for(
                 &guard,
+                ["a", "b", "c", "d"][(i % 4) as usize],
                 std::str::from_utf8(&sig).unwrap(),
                 Duration::from_secs(100),
             );
@@ -581,38 +627,51 @@ fn nearly_full_a_client_over_its_share_is_refused_first_and_a_light_one_is_serve
 }
 
 #[test]
-fn a_client_alone_may_fill_the_guard_but_room_that_frees_goes_to_the_one_it_shut_out() {
+fn a_client_alone_stops_short_of_the_cap_so_a_newcomer_is_served() {
     const CAP: usize = 100;
+    const KEPT: usize = CAP / 8;
     let clock = clock();
     let guard = MemoryReplayGuard::builder()
         .capacity(CAP)
         .clock(clock.clone())
         .build();
     let ttl = Duration::from_secs(10);
-    for i in 0..CAP / 2 {
-        assert!(record_for(&guard, "heavy", &format!("early-{i}"), ttl).is_some());
+    // One client alone: served up to seven eighths of the cap, then refused.
+    let mut heavy = 0;
+    while record_for(&guard, "heavy", &format!("early-{heavy}"), ttl).is_some() {
+        heavy += 1;
+        assert!(heavy <= CAP, "a client alone filled the whole guard");
     }
-    clock.advance(5);
-    for i in 0..CAP / 2 {
-        assert!(record_for(&guard, "heavy", &format!("late-{i}"), ttl).is_some());
-    }
-    assert_eq!(guard.len(), CAP, "a client alone uses the whole cap");
-    // Full: the light client is refused, and remembered.
-    assert_eq!(record_for(&guard, "light", "light-0", ttl), None);
-    // The early half expires. The heavy client, over its share now that two want room, is
-    // refused; the light one is served.
-    clock.advance(5);
-    assert_eq!(record_for(&guard, "heavy", "heavy-next", ttl), None);
-    for i in 0..5 {
+    assert_eq!(
+        guard.len(),
+        CAP - KEPT,
+        "a client alone stops at seven eighths"
+    );
+    // A newcomer is served from the part kept for others, while the heavy client is not.
+    for i in 0..KEPT {
         assert_eq!(
             record_for(&guard, "light", &format!("light-{i}"), ttl),
-            Some(ReplayVerdict::Fresh)
+            Some(ReplayVerdict::Fresh),
+            "the newcomer's request {i}"
+        );
+        assert_eq!(
+            record_for(&guard, "heavy", &format!("again-{i}"), ttl),
+            None
         );
     }
-    // Once the expired half is gone the guard is no longer nearly full: the heavy client is
-    // served again.
+    assert_eq!(guard.len(), CAP);
+    // Full: a third client is refused, and remembered.
+    assert_eq!(record_for(&guard, "third", "third-0", ttl), None);
+    // The heavy client's entries expire: the room they free goes to the one the full guard
+    // shut out, not to the client over its share.
+    clock.advance(11);
+    assert_eq!(
+        record_for(&guard, "third", "third-1", ttl),
+        Some(ReplayVerdict::Fresh)
+    );
     guard.evict_expired();
-    assert!(guard.len() < CAP - CAP / 8, "{}", guard.len());
+    assert!(guard.len() < CAP - KEPT, "{}", guard.len());
+    // No longer nearly full: everyone is served again.
     assert_eq!(
         record_for(&guard, "heavy", "heavy-next", ttl),
         Some(ReplayVerdict::Fresh)

@@ -95,9 +95,11 @@ const SWEEP_BUDGET: usize = 16;
 ///   than seven eighths of its cap, a client holding at least its share (the cap divided by
 ///   the number of clients holding entries, plus those a full guard refused within their
 ///   request's lifetime) is refused in the same way, while clients under their share are still
-///   recorded in the last eighth. A client alone can use the whole cap; when another client
-///   then finds it full, that client is remembered, and the room expiring entries free goes
-///   to it rather than to the client over its share. Clients are mapped onto at most 65,536
+///   recorded in the last eighth. A client alone stops at seven eighths: the last eighth is
+///   kept for clients that hold nothing, so a client that filled the guard never shuts the
+///   others out. Should the guard still fill (many clients at once), a client it refused while
+///   holding nothing is remembered, and the room expiring entries free goes to it rather than
+///   to a client over its share. Clients are mapped onto at most 65,536
 ///   counters by a keyed hash, so two clients rarely share one (then fairness treats them as
 ///   one client; replay detection is unaffected).
 /// * **Expiry.** An entry lives for the `ttl` the layer gives (at least 1 s), rounded up to the
@@ -251,9 +253,13 @@ impl MemoryReplayGuard {
                         return Ok(ReplayVerdict::Fresh);
                     }
                     None if !self.within_share(owner, now) => {
-                        return Err(ReplayGuardError::new(OverShare {
-                            capacity: self.capacity,
-                        }));
+                        // The counts hold entries expired but not yet evicted: they are swept
+                        // once before the client is refused.
+                        if attempt == 1 {
+                            return Err(ReplayGuardError::new(OverShare {
+                                capacity: self.capacity,
+                            }));
+                        }
                     }
                     None if self.reserve() => {
                         let removed = shard.insert(slot, now, &self.owners);
@@ -264,8 +270,8 @@ impl MemoryReplayGuard {
                     None => {}
                 }
             }
-            // Full: sweep every shard for expired entries (this shard's lock released, so no
-            // two locks are ever held), then decide again.
+            // Full, or the client over its share: sweep every shard for expired entries (this
+            // shard's lock released, so no two locks are ever held), then decide again.
             if attempt == 0 {
                 self.sweep(now);
             }

@@ -56,7 +56,8 @@ impl Owners {
 
 impl MemoryReplayGuard {
     /// Whether `owner` may take a new entry, as far as fairness goes: always, unless the guard
-    /// holds more than seven eighths of its cap and the client already holds its share.
+    /// holds more than seven eighths of its cap and the client already holds its share (all
+    /// of it, for a client alone: the last eighth is for the others).
     pub(super) fn within_share(&self, owner: u16, now: u32) -> bool {
         let threshold = self.capacity - self.capacity / FAIR_RESERVE_DIVISOR;
         if self.len() < threshold.max(1) {
@@ -72,9 +73,9 @@ impl MemoryReplayGuard {
             waiting.retain(|&(o, until)| until > now && self.owners.live(o) == 0);
             clients += waiting.len();
         }
-        // A client alone may fill the guard: the full guard's own path (sweep, then refuse)
-        // decides for it.
-        clients == 1 || held < self.capacity / clients
+        // A client alone stops at the top eighth: the rest is kept for clients that hold
+        // nothing, so that one client cannot shut every other out for a whole window.
+        clients > 1 && held < self.capacity / clients
     }
 
     /// Remember a client a full guard refused while it held nothing, so that it counts when
