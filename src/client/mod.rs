@@ -275,6 +275,7 @@
 //! ```
 
 mod allowlist;
+mod answer;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 mod api;
@@ -286,32 +287,27 @@ mod request_signer;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 mod reqwest;
-mod response;
 mod rewrite;
 mod skew_retry;
 mod tower;
 
+pub use self::answer::JanrainResponseExt;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
-pub use self::api::{DEFAULT_PAGE_SIZE, Error, JanrainClient, Records};
+pub use self::api::{DEFAULT_PAGE_SIZE, JanrainClient, Records};
 pub use self::builder::{AuthMode, SignerBuilder, UnlistedHost};
 pub use self::caller::{AsLoginClient, AsUser, UseClient};
-pub use self::error::{ConfigError, SignError};
+pub use self::error::{ConfigError, Error, SignError};
 pub use self::request_signer::{RequestSigner, SignOutcome};
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
-pub use self::reqwest::{JanrainResponseExt, JanrainSigner};
-pub use self::response::{ResponseError, janrain_json};
+pub use self::reqwest::JanrainSigner;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use self::skew_retry::ClockSkewRetry;
 pub use self::skew_retry::{
-    ClockSkewRetryLayer, ClockSkewRetryService, MAX_REFUSAL_BODY, SkewRetryBody, SkewRetryFuture,
+    ClockSkewRetryLayer, ClockSkewRetryService, MAX_REFUSAL_BODY, SkewRetryBody,
 };
 pub use self::tower::{
-    BufferedBody, BufferingFuture, BufferingSign, BufferingSignLayer, ResponseFuture, Sign,
-    SignLayer, buffer_request,
+    BufferedBody, BufferingSign, BufferingSignLayer, ResponseFuture, Sign, SignLayer,
 };
-
-/// The error type of the tower services: a [`SignError`] or the inner service's error, boxed.
-pub use crate::body::BoxError;

@@ -78,8 +78,10 @@ impl fmt::Debug for RequestSigner {
     }
 }
 
-/// A request as the core sees it: where it goes, and its body.
-pub(crate) struct Target<'a> {
+/// A request's URL as the core sees it, in parts: where the request goes (scheme, host, port,
+/// checked against the allowlist), the path it signs, and the query string that may hold its
+/// parameters. Each front end fills it from its own URL type.
+pub(crate) struct RequestUrl<'a> {
     pub(crate) scheme: Option<&'a str>,
     pub(crate) host: Option<&'a str>,
     pub(crate) port: Option<u16>,
@@ -226,18 +228,18 @@ impl RequestSigner {
         let mut headers = std::mem::take(request.headers_mut());
         let extensions = std::mem::take(request.extensions_mut());
         let result = Caller::of(&extensions).and_then(|caller| {
-            let target = uri_target(request.uri());
+            let url = url_of_uri(request.uri());
             let signed = request.body().with_buffered(|bytes| {
                 let view = if bytes.is_empty() {
                     BodyView::Empty
                 } else {
                     BodyView::Bytes(bytes)
                 };
-                self.sign_parts(&target, &mut headers, view, caller)
+                self.sign_parts(&url, &mut headers, view, caller)
             });
             match signed {
                 Some(result) => result,
-                None => self.sign_parts(&target, &mut headers, BodyView::Unreadable, caller),
+                None => self.sign_parts(&url, &mut headers, BodyView::Unreadable, caller),
             }
         });
         let result = result.and_then(|signed| {
@@ -263,7 +265,7 @@ impl RequestSigner {
     /// `Content-Length`, if the request has one, already set to match).
     pub(crate) fn sign_parts(
         &self,
-        target: &Target<'_>,
+        url: &RequestUrl<'_>,
         headers: &mut HeaderMap,
         body: BodyView<'_>,
         caller: Caller<'_>,
@@ -280,17 +282,17 @@ impl RequestSigner {
             return done(SignOutcome::KeptAuthorization);
         }
         if !i.any_host {
-            let (Some(scheme), Some(host)) = (target.scheme, target.host) else {
+            let (Some(scheme), Some(host)) = (url.scheme, url.host) else {
                 return Err(SignError::NoHost);
             };
-            if !self.host_allowed(scheme, host, target.port) {
+            if !self.host_allowed(scheme, host, url.port) {
                 return match i.unlisted {
                     UnlistedHost::SendUnsigned => {
                         tracing::debug!(host, "host not allowed; request sent without credentials");
                         done(SignOutcome::SentUnsigned)
                     }
                     UnlistedHost::Fail => Err(SignError::HostNotAllowed {
-                        host: match target.port {
+                        host: match url.port {
                             Some(p) => format!("{scheme}://{host}:{p}"),
                             None => format!("{scheme}://{host}"),
                         },
@@ -307,7 +309,7 @@ impl RequestSigner {
                 return done(SignOutcome::AsUser);
             }
             Caller::LoginClient(id) => {
-                let rewrite = add_client_id(target, headers, body, id)?;
+                let rewrite = add_client_id(url, headers, body, id)?;
                 headers.remove(AUTHORIZATION);
                 tracing::debug!(client_id = %id, "request sent as a login client");
                 return Ok(Signed {
@@ -322,8 +324,8 @@ impl RequestSigner {
                 tracing::debug!(client_id = %client.id(), "Basic credentials set");
             }
             AuthMode::Signature => {
-                let endpoint = self.endpoint(target.path)?;
-                let (params, _) = request_params(target, headers, body)?;
+                let endpoint = self.endpoint(url.path)?;
+                let (params, _) = request_params(url, headers, body)?;
                 let date = self.now()?.to_bytes();
                 // ASCII digits and separators by construction.
                 let date_text = std::str::from_utf8(&date).unwrap_or_default();
@@ -372,9 +374,9 @@ pub(crate) fn response_date(headers: &HeaderMap) -> Option<Datetime> {
     Datetime::from_system_time(time).ok()
 }
 
-/// The core's view of an `http::Request`'s URI.
-pub(crate) fn uri_target(uri: &Uri) -> Target<'_> {
-    Target {
+/// An `http::Request`'s URI, in the parts the core reads.
+pub(crate) fn url_of_uri(uri: &Uri) -> RequestUrl<'_> {
+    RequestUrl {
         scheme: uri.scheme_str(),
         host: uri.host(),
         port: uri.port_u16(),

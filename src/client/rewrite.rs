@@ -6,7 +6,7 @@ use http::header::CONTENT_LENGTH;
 use http::{HeaderMap, HeaderValue, Uri};
 
 use super::error::SignError;
-use super::request_signer::{BodyView, Rewrite, Target};
+use super::request_signer::{BodyView, RequestUrl, Rewrite};
 use crate::body::BodyKind;
 use crate::credentials::{AccessToken, ClientId};
 use crate::params::{ParamList, encode_urlencoded};
@@ -24,13 +24,13 @@ pub(super) enum Place<'a> {
 /// applies: the query string's pairs, or a form body's (and then the query string must hold
 /// none). A body that cannot be read might hold parameters, and is refused.
 pub(super) fn request_params<'b>(
-    target: &Target<'_>,
+    url: &RequestUrl<'_>,
     headers: &HeaderMap,
     body: BodyView<'b>,
 ) -> Result<(ParamList, Place<'b>), SignError> {
     // The client sends its own parameters: no limit beyond memory.
     let mut params = ParamList::with_limit(usize::MAX);
-    if let Some(query) = target.query {
+    if let Some(query) = url.query {
         params.extend_urlencoded(query.as_bytes())?;
     }
     match (crate::body::body_kind(headers), body) {
@@ -55,12 +55,12 @@ pub(super) fn request_params<'b>(
 /// `client_id=<id>` appended where its parameters are. The `Content-Length`, if set, follows
 /// the body.
 pub(super) fn add_client_id(
-    target: &Target<'_>,
+    url: &RequestUrl<'_>,
     headers: &mut HeaderMap,
     body: BodyView<'_>,
     id: &ClientId,
 ) -> Result<Rewrite, SignError> {
-    let (params, place) = request_params(target, headers, body)?;
+    let (params, place) = request_params(url, headers, body)?;
     if params.get(b"client_id").is_some() {
         return Err(SignError::RepeatedClientId);
     }
@@ -82,7 +82,7 @@ pub(super) fn add_client_id(
             Ok(Rewrite::Body(out))
         }
         Place::Query => {
-            let query = target.query.unwrap_or_default();
+            let query = url.query.unwrap_or_default();
             let mut out = Vec::with_capacity(query.len() + 1 + pair.len());
             join(query.as_bytes(), &mut out);
             // A valid query string and url-encoded ASCII make a valid query string.

@@ -16,9 +16,10 @@ use http::Request;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use janrain_auth::BoxError;
 use janrain_auth::client::{
-    AsLoginClient, AsUser, BoxError, JanrainClient, JanrainSigner, RequestSigner, SignError,
-    SignLayer, SignOutcome, UseClient,
+    AsLoginClient, AsUser, JanrainClient, JanrainSigner, RequestSigner, SignError, SignLayer,
+    SignOutcome, UseClient,
 };
 use janrain_auth::credentials::{AccessToken, ClientId};
 use serde_json::{Value, json};
