@@ -80,6 +80,15 @@ pub enum SignError {
         "the request already has a client_id parameter, and AsLoginClient adds one: the server refuses a repeated client_id, so leave it out of the parameters (or send the request without AsLoginClient)"
     )]
     RepeatedClientId,
+    /// A request sent with [`AuthMode::FormCredentials`](super::AuthMode::FormCredentials)
+    /// already carries a `client_id` or `client_secret` parameter.
+    #[error(
+        "the request already has a {name} parameter, and the signer adds client_id and client_secret (AuthMode::FormCredentials): leave them out of the parameters"
+    )]
+    RepeatedCredentialParameter {
+        /// The parameter: `client_id` or `client_secret`.
+        name: &'static str,
+    },
     /// The `client_id` of an [`AsLoginClient`](super::AsLoginClient) request belongs in the form body, and the
     /// body's type cannot be rebuilt with it.
     #[error(
@@ -116,6 +125,12 @@ pub enum ConfigError {
         "the signer may send credentials to no host: set SignerBuilder::base_url, allow_host, or allow_any_host"
     )]
     NoHosts,
+    /// The HTTP client could not be built (reqwest's TLS setup failed, say).
+    #[error("the HTTP client could not be built: {reason}")]
+    HttpClient {
+        /// reqwest's complaint.
+        reason: String,
+    },
     /// A client that calls operations by name needs the signer's base URL to know where they
     /// are.
     #[error(

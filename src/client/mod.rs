@@ -281,6 +281,9 @@ mod answer;
 mod api;
 mod builder;
 mod caller;
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub mod config;
 pub mod encode;
 mod error;
 mod request_signer;
@@ -294,7 +297,7 @@ mod tower;
 pub use self::answer::JanrainResponseExt;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
-pub use self::api::{DEFAULT_PAGE_SIZE, JanrainClient, Records};
+pub use self::api::{DEFAULT_PAGE_SIZE, JanrainClient, Records, USER_AGENT};
 pub use self::builder::{AuthMode, SignerBuilder, UnlistedHost};
 pub use self::caller::{AsLoginClient, AsUser, UseClient};
 pub use self::error::{ConfigError, Error, SignError};

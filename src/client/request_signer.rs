@@ -12,7 +12,7 @@ use super::allowlist::AllowedHost;
 use super::builder::{AuthMode, UnlistedHost};
 use super::caller::Caller;
 use super::error::SignError;
-use super::rewrite::{add_client_id, oauth_header, request_params, with_query};
+use super::rewrite::{add_params, oauth_header, request_params, with_query};
 use crate::credentials::ApiClient;
 use crate::scheme::{Clock, Datetime, StringToSign, basic_header, signature_header};
 
@@ -26,6 +26,9 @@ pub enum SignOutcome {
     AsUser,
     /// The `client_id` parameter was added, for an [`AsLoginClient`](super::AsLoginClient) request.
     AsLoginClient,
+    /// The `client_id` and `client_secret` parameters were added
+    /// ([`AuthMode::FormCredentials`]).
+    FormCredentials,
     /// The request already carried an `Authorization` header and the signer is not configured
     /// to overwrite it: the request was left exactly as it was.
     KeptAuthorization,
@@ -101,7 +104,8 @@ pub(crate) enum BodyView<'a> {
 }
 
 impl RequestSigner {
-    /// The base URL, as given to [`SignerBuilder::base_url`](super::SignerBuilder::base_url).
+    /// The base URL, as given to [`SignerBuilder::base_url`](super::SignerBuilder::base_url)
+    /// (`https://` added to a bare host).
     pub fn base_url(&self) -> Option<&str> {
         self.inner.base_url.as_deref()
     }
@@ -309,7 +313,9 @@ impl RequestSigner {
                 return done(SignOutcome::AsUser);
             }
             Caller::LoginClient(id) => {
-                let rewrite = add_client_id(url, headers, body, id)?;
+                let pairs = [("client_id", id.as_str())];
+                let rewrite =
+                    add_params(url, headers, body, &pairs, |_| SignError::RepeatedClientId)?;
                 headers.remove(AUTHORIZATION);
                 tracing::debug!(client_id = %id, "request sent as a login client");
                 return Ok(Signed {
@@ -322,6 +328,21 @@ impl RequestSigner {
             AuthMode::Basic => {
                 headers.insert(AUTHORIZATION, basic_header(client.id(), client.secret()));
                 tracing::debug!(client_id = %client.id(), "Basic credentials set");
+            }
+            AuthMode::FormCredentials => {
+                let pairs = [
+                    ("client_id", client.id().as_str()),
+                    ("client_secret", client.secret().expose()),
+                ];
+                let rewrite = add_params(url, headers, body, &pairs, |name| {
+                    SignError::RepeatedCredentialParameter { name }
+                })?;
+                headers.remove(AUTHORIZATION);
+                tracing::debug!(client_id = %client.id(), "form credentials added (legacy)");
+                return Ok(Signed {
+                    outcome: SignOutcome::FormCredentials,
+                    rewrite: Some(rewrite),
+                });
             }
             AuthMode::Signature => {
                 let endpoint = self.endpoint(url.path)?;

@@ -1,6 +1,7 @@
 //! What the signer does to a request's parameters beyond signing them: find them by the
-//! verifier's rule (one place: a form body or the query string), add a login client's
-//! `client_id` where they are, and build the `Authorization: OAuth` header of a user's call.
+//! verifier's rule (one place: a form body or the query string), add credentials that travel
+//! as parameters where they are (a login client's `client_id`; legacy form credentials), and
+//! build the `Authorization: OAuth` header of a user's call.
 
 use http::header::CONTENT_LENGTH;
 use http::{HeaderMap, HeaderValue, Uri};
@@ -8,7 +9,7 @@ use http::{HeaderMap, HeaderValue, Uri};
 use super::error::SignError;
 use super::request_signer::{BodyView, RequestUrl, Rewrite};
 use crate::body::BodyKind;
-use crate::credentials::{AccessToken, ClientId};
+use crate::credentials::AccessToken;
 use crate::params::{ParamList, encode_urlencoded};
 
 /// Where a request's parameters are.
@@ -51,30 +52,37 @@ pub(super) fn request_params<'b>(
     }
 }
 
-/// The query string or form body of a login-client request: the request's own, with
-/// `client_id=<id>` appended where its parameters are. The `Content-Length`, if set, follows
-/// the body.
-pub(super) fn add_client_id(
+/// The query string or form body of a request whose credentials are parameters (a login
+/// client's `client_id`; `client_id` and `client_secret` for form credentials): the request's
+/// own, with `pairs` appended, url-encoded, where its parameters are. A request that already
+/// has one of the names fails with `repeated(name)`: the server refuses a repeated credential.
+/// The `Content-Length`, if set, follows the body. The encoded copy of the pairs made on the
+/// way is zeroized (it may hold a secret); the result holds them, as it must.
+pub(super) fn add_params(
     url: &RequestUrl<'_>,
     headers: &mut HeaderMap,
     body: BodyView<'_>,
-    id: &ClientId,
+    pairs: &[(&'static str, &str)],
+    repeated: impl Fn(&'static str) -> SignError,
 ) -> Result<Rewrite, SignError> {
     let (params, place) = request_params(url, headers, body)?;
-    if params.get(b"client_id").is_some() {
-        return Err(SignError::RepeatedClientId);
+    if let Some((name, _)) = pairs
+        .iter()
+        .find(|(name, _)| params.get(name.as_bytes()).is_some())
+    {
+        return Err(repeated(name));
     }
-    let pair = encode_urlencoded(&[("client_id", id.as_str())]);
+    let mut added = encode_urlencoded(pairs);
     let join = |existing: &[u8], out: &mut Vec<u8>| {
         out.extend_from_slice(existing);
         if !existing.is_empty() && !existing.ends_with(b"&") {
             out.push(b'&');
         }
-        out.extend_from_slice(pair.as_bytes());
+        out.extend_from_slice(added.as_bytes());
     };
-    match place {
+    let rewrite = match place {
         Place::Form(bytes) => {
-            let mut out = Vec::with_capacity(bytes.len() + 1 + pair.len());
+            let mut out = Vec::with_capacity(bytes.len() + 1 + added.len());
             join(bytes, &mut out);
             if headers.contains_key(CONTENT_LENGTH) {
                 headers.insert(CONTENT_LENGTH, HeaderValue::from(out.len()));
@@ -83,14 +91,16 @@ pub(super) fn add_client_id(
         }
         Place::Query => {
             let query = url.query.unwrap_or_default();
-            let mut out = Vec::with_capacity(query.len() + 1 + pair.len());
+            let mut out = Vec::with_capacity(query.len() + 1 + added.len());
             join(query.as_bytes(), &mut out);
             // A valid query string and url-encoded ASCII make a valid query string.
             String::from_utf8(out)
                 .map(Rewrite::Query)
                 .map_err(|_| SignError::Uri("the query string is not text"))
         }
-    }
+    };
+    zeroize::Zeroize::zeroize(&mut added);
+    rewrite
 }
 
 /// `Authorization: OAuth <token>`, marked sensitive; the copy made on the way is zeroized.

@@ -16,6 +16,7 @@ use serde_json::Value;
 pub use self::find_all::{DEFAULT_PAGE_SIZE, Records};
 use super::answer::JanrainResponseExt;
 use super::caller::{AsLoginClient, AsUser};
+use super::config::{CredentialLookup, LookupError};
 use super::encode::to_params;
 use super::error::{ConfigError, Error};
 use super::request_signer::RequestSigner;
@@ -23,6 +24,10 @@ use super::reqwest::JanrainSigner;
 use super::skew_retry::ClockSkewRetry;
 use crate::credentials::{AccessToken, ClientId};
 use crate::params::encode_urlencoded;
+
+/// The `User-Agent` of [`JanrainClient::new`]'s calls: `janrain-auth/<version>`. Give it to your
+/// own `reqwest::Client` (`reqwest::ClientBuilder::user_agent`) to send the same.
+pub const USER_AGENT: &str = concat!("janrain-auth/", env!("CARGO_PKG_VERSION"));
 
 /// An Identity Cloud client: operations by name under the signer's base URL, parameters from
 /// any `Serialize` value (encoded by Janrain's rule, see [`encode`](super::encode)), answers
@@ -110,15 +115,63 @@ impl JanrainClient {
     /// A client over a default `reqwest::Client` that signs with `signer`. Fails when the
     /// signer has no [base URL](super::SignerBuilder::base_url).
     ///
-    /// Use [`JanrainClient::from_builder`] for your own `reqwest::Client` (a TLS setup, timeouts)
-    /// or middleware.
+    /// Every call sends `User-Agent: janrain-auth/<version>` ([`USER_AGENT`]) and
+    /// `Accept-Encoding: gzip`, and a compressed answer is decompressed before it is read.
+    /// An `https://` base URL needs a TLS feature of reqwest in your `Cargo.toml` (this crate
+    /// enables none); without one, calls fail with [`Error::NoTls`], which says so.
+    ///
+    /// Use [`JanrainClient::from_builder`] for your own `reqwest::Client` (a TLS setup, timeouts,
+    /// another `User-Agent`) or middleware.
     pub fn new(signer: RequestSigner) -> Result<Self, ConfigError> {
-        Self::from_builder(ClientBuilder::new(::reqwest::Client::new()), signer)
+        let http = ::reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .build()
+            .map_err(|e| ConfigError::HttpClient {
+                reason: e.to_string(),
+            })?;
+        Self::from_builder(ClientBuilder::new(http), signer)
+    }
+
+    /// A client with the credentials and URL of the environment, as Janrain's Python client
+    /// reads them: `CAPTURE_CLIENT_ID`, `CAPTURE_CLIENT_SECRET` and `CAPTURE_APID_URI` (a bare
+    /// host means `https://` on it), with the defaults of [`JanrainClient::new`].
+    ///
+    /// ```no_run
+    /// // CAPTURE_CLIENT_ID=... CAPTURE_CLIENT_SECRET=... CAPTURE_APID_URI=myapp.janraincapture.com
+    /// let janrain = janrain_auth::client::JanrainClient::from_env()?;
+    /// # let _ = janrain;
+    /// # Ok::<(), janrain_auth::client::config::LookupError>(())
+    /// ```
+    pub fn from_env() -> Result<Self, LookupError> {
+        CredentialLookup::new().credentials()?.into_client()
+    }
+
+    /// A client with the credentials of the entry `key` of the Janrain config file
+    /// (`JANRAIN_CONFIG`, else `~/.janrain-capture`): a dotted path such as `clients.demo`, or a
+    /// bare name tried as itself, then as `clients.NAME`, then as `clusters.NAME`. The URL is
+    /// the entry's `apid_uri`, else `CAPTURE_APID_URI`. See [`config`](super::config) for the
+    /// file and for lookups in the order of Janrain's `capture-api`.
+    ///
+    /// ```no_run
+    /// let janrain = janrain_auth::client::JanrainClient::from_config("demo")?;
+    /// # let _ = janrain;
+    /// # Ok::<(), janrain_auth::client::config::LookupError>(())
+    /// ```
+    pub fn from_config(key: &str) -> Result<Self, LookupError> {
+        CredentialLookup::new()
+            .config_key(key)
+            .credentials()?
+            .into_client()
     }
 
     /// A client over your reqwest-middleware chain: a [`ClockSkewRetry`] and then a
     /// [`JanrainSigner`] with `signer` are added last, innermost, so that your middleware
     /// (retries, tracing) wraps them and every attempt is signed afresh.
+    ///
+    /// The `reqwest::Client` inside is yours, with its own `User-Agent` (none unless you set
+    /// one; [`USER_AGENT`] is the one [`JanrainClient::new`] sends). It asks for gzip and
+    /// decompresses the answer, as every reqwest client does with reqwest's `gzip` feature,
+    /// which this crate enables.
     ///
     /// ```
     /// use janrain_auth::client::{JanrainClient, RequestSigner};
