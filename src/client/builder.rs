@@ -25,8 +25,10 @@ pub enum AuthMode {
     /// request: use it over HTTPS only. No `Date` is set and the body is never read.
     Basic,
     /// **Legacy**: no `Authorization` header; `client_id` and `client_secret` are added to the
-    /// request's parameters, to the form body when it has one (a non-empty
-    /// `application/x-www-form-urlencoded` body), else to the query string: what Janrain's
+    /// request's parameters where they are: to the form body when the `Content-Type` is
+    /// `application/x-www-form-urlencoded` (an empty body too, unless the request is a GET or
+    /// HEAD or its query string holds parameters), else to the query string. This is what
+    /// Janrain's
     /// Python client sends with signing switched off (`capture-api -x`), and what Identity
     /// Cloud accepts where it accepts Basic.
     ///

@@ -91,8 +91,9 @@
 //!   user.
 //! * **as a login client**, with [`AsLoginClient`] and the login client's id: no
 //!   `Authorization` header; the `client_id` parameter is added to the form body when the
-//!   request has one (a non-empty `application/x-www-form-urlencoded` body), else to the query
-//!   string. Other parameters, `access_token` included, are the request's own. A request that
+//!   `Content-Type` is `application/x-www-form-urlencoded` (an empty body too, unless the
+//!   request is a GET or HEAD or its query string holds parameters), else to the query string.
+//!   Other parameters, `access_token` included, are the request's own. A request that
 //!   already has a `client_id` parameter fails with [`SignError::RepeatedClientId`] (the server
 //!   refuses a repeated one); parameters must be readable as for janrain-signed
 //!   ([`SignError::BodyNotBuffered`], [`SignError::AmbiguousParameters`]). With the tower

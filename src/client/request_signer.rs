@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use http::header::{AUTHORIZATION, DATE};
-use http::{HeaderMap, HeaderValue, Uri};
+use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use super::allowlist::AllowedHost;
 use super::builder::{AuthMode, UnlistedHost};
@@ -81,10 +81,11 @@ impl fmt::Debug for RequestSigner {
     }
 }
 
-/// A request's URL as the core sees it, in parts: where the request goes (scheme, host, port,
-/// checked against the allowlist), the path it signs, and the query string that may hold its
-/// parameters. Each front end fills it from its own URL type.
-pub(crate) struct RequestUrl<'a> {
+/// A request's method and URL as the core sees them, the URL in parts: where the request goes
+/// (scheme, host, port, checked against the allowlist), the path it signs, and the query
+/// string that may hold its parameters. Each front end fills it from its own request type.
+pub(crate) struct RequestLine<'a> {
+    pub(crate) method: &'a Method,
     pub(crate) scheme: Option<&'a str>,
     pub(crate) host: Option<&'a str>,
     pub(crate) port: Option<u16>,
@@ -232,18 +233,18 @@ impl RequestSigner {
         let mut headers = std::mem::take(request.headers_mut());
         let extensions = std::mem::take(request.extensions_mut());
         let result = Caller::of(&extensions).and_then(|caller| {
-            let url = url_of_uri(request.uri());
+            let line = request_line(request.method(), request.uri());
             let signed = request.body().with_buffered(|bytes| {
                 let view = if bytes.is_empty() {
                     BodyView::Empty
                 } else {
                     BodyView::Bytes(bytes)
                 };
-                self.sign_parts(&url, &mut headers, view, caller)
+                self.sign_parts(&line, &mut headers, view, caller)
             });
             match signed {
                 Some(result) => result,
-                None => self.sign_parts(&url, &mut headers, BodyView::Unreadable, caller),
+                None => self.sign_parts(&line, &mut headers, BodyView::Unreadable, caller),
             }
         });
         let result = result.and_then(|signed| {
@@ -269,7 +270,7 @@ impl RequestSigner {
     /// `Content-Length`, if the request has one, already set to match).
     pub(crate) fn sign_parts(
         &self,
-        url: &RequestUrl<'_>,
+        line: &RequestLine<'_>,
         headers: &mut HeaderMap,
         body: BodyView<'_>,
         caller: Caller<'_>,
@@ -286,17 +287,17 @@ impl RequestSigner {
             return done(SignOutcome::KeptAuthorization);
         }
         if !i.any_host {
-            let (Some(scheme), Some(host)) = (url.scheme, url.host) else {
+            let (Some(scheme), Some(host)) = (line.scheme, line.host) else {
                 return Err(SignError::NoHost);
             };
-            if !self.host_allowed(scheme, host, url.port) {
+            if !self.host_allowed(scheme, host, line.port) {
                 return match i.unlisted {
                     UnlistedHost::SendUnsigned => {
                         tracing::debug!(host, "host not allowed; request sent without credentials");
                         done(SignOutcome::SentUnsigned)
                     }
                     UnlistedHost::Fail => Err(SignError::HostNotAllowed {
-                        host: match url.port {
+                        host: match line.port {
                             Some(p) => format!("{scheme}://{host}:{p}"),
                             None => format!("{scheme}://{host}"),
                         },
@@ -315,7 +316,7 @@ impl RequestSigner {
             Caller::LoginClient(id) => {
                 let pairs = [("client_id", id.as_str())];
                 let rewrite =
-                    add_params(url, headers, body, &pairs, |_| SignError::RepeatedClientId)?;
+                    add_params(line, headers, body, &pairs, |_| SignError::RepeatedClientId)?;
                 headers.remove(AUTHORIZATION);
                 tracing::debug!(client_id = %id, "request sent as a login client");
                 return Ok(Signed {
@@ -334,7 +335,7 @@ impl RequestSigner {
                     ("client_id", client.id().as_str()),
                     ("client_secret", client.secret().expose()),
                 ];
-                let rewrite = add_params(url, headers, body, &pairs, |name| {
+                let rewrite = add_params(line, headers, body, &pairs, |name| {
                     SignError::RepeatedCredentialParameter { name }
                 })?;
                 headers.remove(AUTHORIZATION);
@@ -345,8 +346,8 @@ impl RequestSigner {
                 });
             }
             AuthMode::Signature => {
-                let endpoint = self.endpoint(url.path)?;
-                let (params, _) = request_params(url, headers, body)?;
+                let endpoint = self.endpoint(line.path)?;
+                let (params, _) = request_params(line, headers, body)?;
                 let date = self.now()?.to_bytes();
                 // ASCII digits and separators by construction.
                 let date_text = std::str::from_utf8(&date).unwrap_or_default();
@@ -395,9 +396,10 @@ pub(crate) fn response_date(headers: &HeaderMap) -> Option<Datetime> {
     Datetime::from_system_time(time).ok()
 }
 
-/// An `http::Request`'s URI, in the parts the core reads.
-pub(crate) fn url_of_uri(uri: &Uri) -> RequestUrl<'_> {
-    RequestUrl {
+/// An `http::Request`'s method and URI, in the parts the core reads.
+pub(crate) fn request_line<'a>(method: &'a Method, uri: &'a Uri) -> RequestLine<'a> {
+    RequestLine {
+        method,
         scheme: uri.scheme_str(),
         host: uri.host(),
         port: uri.port_u16(),

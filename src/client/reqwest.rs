@@ -6,7 +6,7 @@ use reqwest_middleware::{Middleware, Next};
 
 use super::caller::Caller;
 use super::error::SignError;
-use super::request_signer::{BodyView, RequestSigner, RequestUrl, Rewrite, SignOutcome};
+use super::request_signer::{BodyView, RequestLine, RequestSigner, Rewrite, SignOutcome};
 use super::skew_retry::Sending;
 
 /// A reqwest-middleware [`Middleware`] that signs every request with a [`RequestSigner`].
@@ -115,7 +115,8 @@ impl RequestSigner {
         // Take the headers out (no allocation) while the URL and the body are read.
         let mut headers = std::mem::take(request.headers_mut());
         let parsed = request.url();
-        let url = RequestUrl {
+        let line = RequestLine {
+            method: request.method(),
             scheme: Some(parsed.scheme()),
             host: parsed.host_str(),
             port: parsed.port(),
@@ -130,7 +131,7 @@ impl RequestSigner {
                 None => BodyView::Unreadable,
             },
         };
-        let result = self.sign_parts(&url, &mut headers, body, caller);
+        let result = self.sign_parts(&line, &mut headers, body, caller);
         *request.headers_mut() = headers;
         let signed = result?;
         match signed.rewrite {

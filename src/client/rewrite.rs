@@ -4,10 +4,10 @@
 //! build the `Authorization: OAuth` header of a user's call.
 
 use http::header::CONTENT_LENGTH;
-use http::{HeaderMap, HeaderValue, Uri};
+use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use super::error::SignError;
-use super::request_signer::{BodyView, RequestUrl, Rewrite};
+use super::request_signer::{BodyView, RequestLine, Rewrite};
 use crate::body::BodyKind;
 use crate::credentials::AccessToken;
 use crate::params::{ParamList, encode_urlencoded};
@@ -25,13 +25,13 @@ pub(super) enum Place<'a> {
 /// applies: the query string's pairs, or a form body's (and then the query string must hold
 /// none). A body that cannot be read might hold parameters, and is refused.
 pub(super) fn request_params<'b>(
-    url: &RequestUrl<'_>,
+    line: &RequestLine<'_>,
     headers: &HeaderMap,
     body: BodyView<'b>,
 ) -> Result<(ParamList, Place<'b>), SignError> {
     // The client sends its own parameters: no limit beyond memory.
     let mut params = ParamList::with_limit(usize::MAX);
-    if let Some(query) = url.query {
+    if let Some(query) = line.query {
         params.extend_urlencoded(query.as_bytes())?;
     }
     match (crate::body::body_kind(headers), body) {
@@ -47,6 +47,14 @@ pub(super) fn request_params<'b>(
             params.extend_urlencoded(bytes)?;
             Ok((params, Place::Form(bytes)))
         }
+        // A form body yet to be written, on a request whose parameters belong in the body:
+        // what is added goes there, where the server looks for them (the server refuses a
+        // POST with a form Content-Type and parameters in the query string).
+        (BodyKind::Form, BodyView::Empty | BodyView::Bytes(_))
+            if params.is_empty() && !matches!(*line.method, Method::GET | Method::HEAD) =>
+        {
+            Ok((params, Place::Form(&[])))
+        }
         (_, BodyView::Unreadable) => Err(SignError::BodyNotBuffered),
         _ => Ok((params, Place::Query)),
     }
@@ -59,13 +67,13 @@ pub(super) fn request_params<'b>(
 /// The `Content-Length`, if set, follows the body. The encoded copy of the pairs made on the
 /// way is zeroized (it may hold a secret); the result holds them, as it must.
 pub(super) fn add_params(
-    url: &RequestUrl<'_>,
+    line: &RequestLine<'_>,
     headers: &mut HeaderMap,
     body: BodyView<'_>,
     pairs: &[(&'static str, &str)],
     repeated: impl Fn(&'static str) -> SignError,
 ) -> Result<Rewrite, SignError> {
-    let (params, place) = request_params(url, headers, body)?;
+    let (params, place) = request_params(line, headers, body)?;
     if let Some((name, _)) = pairs
         .iter()
         .find(|(name, _)| params.get(name.as_bytes()).is_some())
@@ -90,7 +98,7 @@ pub(super) fn add_params(
             Ok(Rewrite::Body(out))
         }
         Place::Query => {
-            let query = url.query.unwrap_or_default();
+            let query = line.query.unwrap_or_default();
             let mut out = Vec::with_capacity(query.len() + 1 + added.len());
             join(query.as_bytes(), &mut out);
             // A valid query string and url-encoded ASCII make a valid query string.
