@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use janrain_auth_test_support as support;
 use serde_json::{Value, json};
 
 use crate::wire::start;
@@ -75,6 +76,11 @@ clients:
     client_secret: reader-secret-6e0f2b
 "
     )
+}
+
+/// `-u base -i id -s secret` for the demo client `id`.
+fn as_client<'a>(base: &'a str, id: &'a str) -> [&'a str; 6] {
+    ["-u", base, "-i", id, "-s", support::secret(id)]
 }
 
 /// What a run printed, and how it ended.
@@ -292,14 +298,7 @@ async fn the_environment_and_the_order_of_sources() {
 async fn output_and_errors_as_capture_api_prints_them() {
     let server = start().await;
     let dir = Dir::new("output");
-    let owner = [
-        "-u",
-        server.base.as_str(),
-        "-i",
-        "owner_client",
-        "-s",
-        "owner-secret-4f7a1c",
-    ];
+    let owner = as_client(&server.base, "owner_client");
     let with = |call: &'static str, more: &[&'static str]| {
         let mut args = vec![call];
         args.extend_from_slice(&owner);
@@ -316,14 +315,7 @@ async fn output_and_errors_as_capture_api_prints_them() {
 
     // -p: several after one flag, repeated flags, split at the first '=', a repeated key's
     // last value; Unicode sent as it is.
-    let direct = [
-        "-u",
-        server.base.as_str(),
-        "-i",
-        "direct_client",
-        "-s",
-        "direct-secret-1d8c3a",
-    ];
+    let direct = as_client(&server.base, "direct_client");
     let run = janrain(
         &dir.0,
         &[],
@@ -351,14 +343,7 @@ async fn output_and_errors_as_capture_api_prints_them() {
     assert!(run.out.contains("\"name\": \"Zo\\u00eb\""), "{run:?}");
 
     // A Janrain error: capture-api's line, exit 1, nothing on stdout.
-    let reader = [
-        "-u",
-        server.base.as_str(),
-        "-i",
-        "reader_client",
-        "-s",
-        "reader-secret-6e0f2b",
-    ];
+    let reader = as_client(&server.base, "reader_client");
     let mut args = vec!["entity.update"];
     args.extend_from_slice(&reader);
     let run = janrain(&dir.0, &[], &args).await;
@@ -438,14 +423,7 @@ async fn on_the_wire() {
     server.take();
 
     // Signed by default, with the crate's User-Agent, asking for gzip; the gzip answer read.
-    let reader = [
-        "-u",
-        server.base.as_str(),
-        "-i",
-        "reader_client",
-        "-s",
-        "reader-secret-6e0f2b",
-    ];
+    let reader = as_client(&server.base, "reader_client");
     let mut args = vec!["entity.count", "-p", "type_name=user"];
     args.extend_from_slice(&reader);
     let answer = janrain(&dir.0, &[], &args).await.json();
@@ -474,14 +452,7 @@ async fn on_the_wire() {
     );
 
     // -x: client_id and client_secret as form parameters, no Authorization, no Date.
-    let direct = [
-        "-u",
-        server.base.as_str(),
-        "-i",
-        "direct_client",
-        "-s",
-        "direct-secret-1d8c3a",
-    ];
+    let direct = as_client(&server.base, "direct_client");
     let mut args = vec!["entity.count", "-x", "-p", "type_name=user"];
     args.extend_from_slice(&direct);
     let answer = janrain(&dir.0, &[], &args).await.json();
@@ -510,14 +481,7 @@ async fn on_the_wire() {
 async fn find_all_access_token_and_debug() {
     let server = start().await;
     let dir = Dir::new("modes");
-    let reader = [
-        "-u",
-        server.base.as_str(),
-        "-i",
-        "reader_client",
-        "-s",
-        "reader-secret-6e0f2b",
-    ];
+    let reader = as_client(&server.base, "reader_client");
 
     // Every record, a page of two at a time, one sorted JSON line each.
     let mut args = vec!["--find-all", "-p", "type_name=user", "max_results=2"];
@@ -539,14 +503,7 @@ async fn find_all_access_token_and_debug() {
 
     // A token issued to the login client for a user, then calls as that user, given with
     // --access-token or, as capture-api takes it, as the access_token parameter.
-    let issuer = [
-        "-u",
-        server.base.as_str(),
-        "-i",
-        "issuer_client",
-        "-s",
-        "issuer-secret-9b2e5d",
-    ];
+    let issuer = as_client(&server.base, "issuer_client");
     let mut args = vec![
         "access/getAccessToken",
         "-p",

@@ -1,7 +1,7 @@
 //! The `-p key=value` parameters, as `capture-api` reads them: split at the first `=`, sent
 //! as they are, a repeated key keeping its first place and its last value (a Python `dict`).
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{Serialize, Serializer};
 
 /// The parameters, in the order of their first appearance.
 #[derive(Debug, Default)]
@@ -60,13 +60,10 @@ impl Params {
     }
 }
 
+/// A map of the parameters in their order, for `find_all`.
 impl Serialize for Params {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (key, value) in &self.0 {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
+        serializer.collect_map(self.0.iter().map(|(key, value)| (key, value)))
     }
 }
 
