@@ -4,7 +4,14 @@
 //! * [`JanrainClient`] (feature `reqwest`) calls operations by name under the signer's base
 //!   URL: parameters from any `Serialize` struct or map, answers into any `Deserialize` type, a
 //!   single [`Error`] type that keeps Janrain's whole error object, and `entity.find` paged as a
-//!   stream ([`JanrainClient::find_all`]). See [Calling Identity Cloud](#calling-identity-cloud-feature-reqwest).
+//!   stream ([`JanrainClient::find_all`]). Every call sends `User-Agent: janrain-auth/<version>`
+//!   ([`USER_AGENT`]) and asks for gzip. See [Calling Identity Cloud](#calling-identity-cloud-feature-reqwest).
+//! * [`config`] (feature `reqwest`) finds credentials as Janrain's Python client does: given,
+//!   from an entry of the Janrain config file (`~/.janrain-capture`), or from the environment
+//!   (`CAPTURE_CLIENT_ID`, ...); [`JanrainClient::from_env`] and [`JanrainClient::from_config`]
+//!   are the short ways. The `janrain` command (feature `cli`) is built on it.
+//! * [`JanrainResponseExt::janrain_json`] reads any response, reqwest's or a tower client's
+//!   `http::Response`, as a Janrain answer, into the same [`Error`] as [`JanrainClient`].
 //! * [`ClockSkewRetry`] (feature `reqwest`) and [`ClockSkewRetryLayer`] (tower) send a request
 //!   refused for a `Date` off the server's clock once more, after the signer inside them has
 //!   learned the server's time.
@@ -17,7 +24,8 @@
 //!   [`UseClient`] request extension; with its first secret. A request can instead go out as a
 //!   user or as a login client: see
 //!   [Calling as a user or as a login client](#calling-as-a-user-or-as-a-login-client);
-//! * **how**: [`AuthMode::Signature`] (janrain-signed, the default) or [`AuthMode::Basic`];
+//! * **how**: [`AuthMode::Signature`] (janrain-signed, the default) or [`AuthMode::Basic`]
+//!   (or, legacy, [`AuthMode::FormCredentials`]: `client_id` and `client_secret` as parameters);
 //! * **the endpoint**: the URL path, percent-encoded as it goes on the wire, with the base path
 //!   removed. The base path is the [base URL](SignerBuilder::base_url)'s path without its
 //!   trailing slash: with the base URL `https://app.janraincapture.com/capture/`, a
