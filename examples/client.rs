@@ -282,12 +282,9 @@ async fn execute(args: impl Iterator<Item = String>, out: &mut dyn Write) -> Res
             .query(&params)
             .send()
             .await
-            .map_err(Error::Transport)?;
+            .map_err(Error::from)?;
         let status = response.status();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| Error::Transport(e.into()))?;
+        let body = response.text().await.map_err(Error::from)?;
         if let Some(error) = JanrainError::from_body(body.as_bytes()) {
             return Err(Failure::Call(Error::Janrain { status, error }));
         }

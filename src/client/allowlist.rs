@@ -40,6 +40,16 @@ pub(super) fn default_port(scheme: &str) -> Option<u16> {
     }
 }
 
+/// A base URL as the signer keeps it: a bare host (`myapp.janraincapture.com`, no `://`) gets
+/// `https://`, as Janrain's own clients give it; anything else is left as it is.
+pub(super) fn with_default_scheme(url: String) -> String {
+    if url.contains("://") || url.is_empty() {
+        url
+    } else {
+        format!("https://{url}")
+    }
+}
+
 pub(super) fn parse_base_url(url: &str) -> Result<(AllowedHost, String), ConfigError> {
     let bad = |reason| ConfigError::BaseUrl {
         url: url.to_owned(),

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
 
-use super::allowlist::{parse_base_url, parse_host};
+use super::allowlist::{parse_base_url, parse_host, with_default_scheme};
 use super::error::ConfigError;
 use super::request_signer::{Inner, RequestSigner};
 use crate::credentials::ApiClient;
@@ -24,6 +24,21 @@ pub enum AuthMode {
     /// `Authorization: Basic base64(client_id:client_secret)`. The secret travels with every
     /// request: use it over HTTPS only. No `Date` is set and the body is never read.
     Basic,
+    /// **Legacy**: no `Authorization` header; `client_id` and `client_secret` are added to the
+    /// request's parameters where they are: to the form body when the `Content-Type` is
+    /// `application/x-www-form-urlencoded` (an empty body too, unless the request is a GET or
+    /// HEAD or its query string holds parameters), else to the query string. This is what
+    /// Janrain's
+    /// Python client sends with signing switched off (`capture-api -x`), and what Identity
+    /// Cloud accepts where it accepts Basic.
+    ///
+    /// Prefer [`AuthMode::Signature`]: here the secret travels in every request's body (or
+    /// URL), where proxies and servers log parameters, and a captured request is good forever.
+    /// The host allowlist applies as for signing, so the secret goes nowhere else. A request
+    /// that already carries either parameter fails with
+    /// [`SignError::RepeatedCredentialParameter`](super::SignError::RepeatedCredentialParameter);
+    /// the parameters must be readable, as for janrain-signed.
+    FormCredentials,
 }
 
 /// What happens to a request for a host the signer is not allowed to send credentials to.
@@ -90,7 +105,9 @@ impl SignerBuilder {
     }
 
     /// The API's base URL, e.g. `https://myapp.janraincapture.com` or, behind a proxy that
-    /// mounts the API under a path, `https://gateway.example/capture/`.
+    /// mounts the API under a path, `https://gateway.example/capture/`. A bare host
+    /// (`myapp.janraincapture.com`, no `://`) means `https://` on it, as in Janrain's own
+    /// clients.
     ///
     /// Credentials may go to its scheme, host and port (in addition to any
     /// [`allow_host`](Self::allow_host)), and its path, without a trailing slash, becomes the
@@ -183,7 +200,8 @@ impl SignerBuilder {
     pub fn build(self) -> Result<RequestSigner, ConfigError> {
         let mut allowed = Vec::new();
         let mut prefix = None;
-        if let Some(url) = &self.base_url {
+        let base_url = self.base_url.map(with_default_scheme);
+        if let Some(url) = &base_url {
             let (host, path) = parse_base_url(url)?;
             allowed.push(host);
             prefix = normalize_prefix(&path);
@@ -199,7 +217,7 @@ impl SignerBuilder {
         }
         Ok(RequestSigner {
             inner: Arc::new(Inner {
-                base_url: self.base_url.map(String::into_boxed_str),
+                base_url: base_url.map(String::into_boxed_str),
                 client: self.client,
                 mode: self.mode,
                 prefix,

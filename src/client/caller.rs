@@ -51,10 +51,11 @@ pub struct AsUser(pub AccessToken);
 
 /// Per-request choice to send a request as a login client, for the operations a login client
 /// calls with its id alone (`/oauth/auth_native`, `/oauth/update_profile_native`, ...): no
-/// `Authorization` header is set, and the `client_id` parameter is added, to the form body when
-/// the request has one (a non-empty body whose `Content-Type` is
-/// `application/x-www-form-urlencoded`), else to the query string. Put it where [`UseClient`]
-/// goes.
+/// `Authorization` header is set, and the `client_id` parameter is added where the request's
+/// parameters are: to the form body when the `Content-Type` is
+/// `application/x-www-form-urlencoded` (an empty body too, unless the request is a GET or HEAD
+/// or its query string holds parameters), else to the query string. Put it where
+/// [`UseClient`] goes.
 ///
 /// * Any other parameter (an `access_token`, say) is the request's own.
 /// * A request that already carries a `client_id` parameter fails with

@@ -4,7 +4,14 @@
 //! * [`JanrainClient`] (feature `reqwest`) calls operations by name under the signer's base
 //!   URL: parameters from any `Serialize` struct or map, answers into any `Deserialize` type, a
 //!   single [`Error`] type that keeps Janrain's whole error object, and `entity.find` paged as a
-//!   stream ([`JanrainClient::find_all`]). See [Calling Identity Cloud](#calling-identity-cloud-feature-reqwest).
+//!   stream ([`JanrainClient::find_all`]). Every call sends `User-Agent: janrain-auth/<version>`
+//!   ([`USER_AGENT`]) and asks for gzip. See [Calling Identity Cloud](#calling-identity-cloud-feature-reqwest).
+//! * [`config`] (feature `reqwest`) finds credentials as Janrain's Python client does: given,
+//!   from an entry of the Janrain config file (`~/.janrain-capture`), or from the environment
+//!   (`CAPTURE_CLIENT_ID`, ...); [`JanrainClient::from_env`] and [`JanrainClient::from_config`]
+//!   are the short ways. The `janrain` command (feature `cli`) is built on it.
+//! * [`JanrainResponseExt::janrain_json`] reads any response, reqwest's or a tower client's
+//!   `http::Response`, as a Janrain answer, into the same [`Error`] as [`JanrainClient`].
 //! * [`ClockSkewRetry`] (feature `reqwest`) and [`ClockSkewRetryLayer`] (tower) send a request
 //!   refused for a `Date` off the server's clock once more, after the signer inside them has
 //!   learned the server's time.
@@ -17,7 +24,8 @@
 //!   [`UseClient`] request extension; with its first secret. A request can instead go out as a
 //!   user or as a login client: see
 //!   [Calling as a user or as a login client](#calling-as-a-user-or-as-a-login-client);
-//! * **how**: [`AuthMode::Signature`] (janrain-signed, the default) or [`AuthMode::Basic`];
+//! * **how**: [`AuthMode::Signature`] (janrain-signed, the default) or [`AuthMode::Basic`]
+//!   (or, legacy, [`AuthMode::FormCredentials`]: `client_id` and `client_secret` as parameters);
 //! * **the endpoint**: the URL path, percent-encoded as it goes on the wire, with the base path
 //!   removed. The base path is the [base URL](SignerBuilder::base_url)'s path without its
 //!   trailing slash: with the base URL `https://app.janraincapture.com/capture/`, a
@@ -91,8 +99,9 @@
 //!   user.
 //! * **as a login client**, with [`AsLoginClient`] and the login client's id: no
 //!   `Authorization` header; the `client_id` parameter is added to the form body when the
-//!   request has one (a non-empty `application/x-www-form-urlencoded` body), else to the query
-//!   string. Other parameters, `access_token` included, are the request's own. A request that
+//!   `Content-Type` is `application/x-www-form-urlencoded` (an empty body too, unless the
+//!   request is a GET or HEAD or its query string holds parameters), else to the query string.
+//!   Other parameters, `access_token` included, are the request's own. A request that
 //!   already has a `client_id` parameter fails with [`SignError::RepeatedClientId`] (the server
 //!   refuses a repeated one); parameters must be readable as for janrain-signed
 //!   ([`SignError::BodyNotBuffered`], [`SignError::AmbiguousParameters`]). With the tower
@@ -275,43 +284,42 @@
 //! ```
 
 mod allowlist;
+mod answer;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 mod api;
 mod builder;
 mod caller;
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub mod config;
 pub mod encode;
 mod error;
 mod request_signer;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 mod reqwest;
-mod response;
 mod rewrite;
 mod skew_retry;
 mod tower;
 
+pub use self::answer::JanrainResponseExt;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
-pub use self::api::{DEFAULT_PAGE_SIZE, Error, JanrainClient, Records};
+pub use self::api::{DEFAULT_PAGE_SIZE, JanrainClient, Records, USER_AGENT};
 pub use self::builder::{AuthMode, SignerBuilder, UnlistedHost};
 pub use self::caller::{AsLoginClient, AsUser, UseClient};
-pub use self::error::{ConfigError, SignError};
+pub use self::error::{ConfigError, Error, SignError};
 pub use self::request_signer::{RequestSigner, SignOutcome};
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
-pub use self::reqwest::{JanrainResponseExt, JanrainSigner};
-pub use self::response::{ResponseError, janrain_json};
+pub use self::reqwest::JanrainSigner;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use self::skew_retry::ClockSkewRetry;
 pub use self::skew_retry::{
-    ClockSkewRetryLayer, ClockSkewRetryService, MAX_REFUSAL_BODY, SkewRetryBody, SkewRetryFuture,
+    ClockSkewRetryLayer, ClockSkewRetryService, MAX_REFUSAL_BODY, SkewRetryBody,
 };
 pub use self::tower::{
-    BufferedBody, BufferingFuture, BufferingSign, BufferingSignLayer, ResponseFuture, Sign,
-    SignLayer, buffer_request,
+    BufferedBody, BufferingSign, BufferingSignLayer, ResponseFuture, Sign, SignLayer,
 };
-
-/// The error type of the tower services: a [`SignError`] or the inner service's error, boxed.
-pub use crate::body::BoxError;

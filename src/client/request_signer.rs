@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use http::header::{AUTHORIZATION, DATE};
-use http::{HeaderMap, HeaderValue, Uri};
+use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use super::allowlist::AllowedHost;
 use super::builder::{AuthMode, UnlistedHost};
 use super::caller::Caller;
 use super::error::SignError;
-use super::rewrite::{add_client_id, oauth_header, request_params, with_query};
+use super::rewrite::{add_params, oauth_header, request_params, with_query};
 use crate::credentials::ApiClient;
 use crate::scheme::{Clock, Datetime, StringToSign, basic_header, signature_header};
 
@@ -26,6 +26,9 @@ pub enum SignOutcome {
     AsUser,
     /// The `client_id` parameter was added, for an [`AsLoginClient`](super::AsLoginClient) request.
     AsLoginClient,
+    /// The `client_id` and `client_secret` parameters were added
+    /// ([`AuthMode::FormCredentials`]).
+    FormCredentials,
     /// The request already carried an `Authorization` header and the signer is not configured
     /// to overwrite it: the request was left exactly as it was.
     KeptAuthorization,
@@ -78,8 +81,11 @@ impl fmt::Debug for RequestSigner {
     }
 }
 
-/// A request as the core sees it: where it goes, and its body.
-pub(crate) struct Target<'a> {
+/// A request's method and URL as the core sees them, the URL in parts: where the request goes
+/// (scheme, host, port, checked against the allowlist), the path it signs, and the query
+/// string that may hold its parameters. Each front end fills it from its own request type.
+pub(crate) struct RequestLine<'a> {
+    pub(crate) method: &'a Method,
     pub(crate) scheme: Option<&'a str>,
     pub(crate) host: Option<&'a str>,
     pub(crate) port: Option<u16>,
@@ -99,7 +105,8 @@ pub(crate) enum BodyView<'a> {
 }
 
 impl RequestSigner {
-    /// The base URL, as given to [`SignerBuilder::base_url`](super::SignerBuilder::base_url).
+    /// The base URL, as given to [`SignerBuilder::base_url`](super::SignerBuilder::base_url)
+    /// (`https://` added to a bare host).
     pub fn base_url(&self) -> Option<&str> {
         self.inner.base_url.as_deref()
     }
@@ -226,18 +233,18 @@ impl RequestSigner {
         let mut headers = std::mem::take(request.headers_mut());
         let extensions = std::mem::take(request.extensions_mut());
         let result = Caller::of(&extensions).and_then(|caller| {
-            let target = uri_target(request.uri());
+            let line = request_line(request.method(), request.uri());
             let signed = request.body().with_buffered(|bytes| {
                 let view = if bytes.is_empty() {
                     BodyView::Empty
                 } else {
                     BodyView::Bytes(bytes)
                 };
-                self.sign_parts(&target, &mut headers, view, caller)
+                self.sign_parts(&line, &mut headers, view, caller)
             });
             match signed {
                 Some(result) => result,
-                None => self.sign_parts(&target, &mut headers, BodyView::Unreadable, caller),
+                None => self.sign_parts(&line, &mut headers, BodyView::Unreadable, caller),
             }
         });
         let result = result.and_then(|signed| {
@@ -263,7 +270,7 @@ impl RequestSigner {
     /// `Content-Length`, if the request has one, already set to match).
     pub(crate) fn sign_parts(
         &self,
-        target: &Target<'_>,
+        line: &RequestLine<'_>,
         headers: &mut HeaderMap,
         body: BodyView<'_>,
         caller: Caller<'_>,
@@ -280,17 +287,17 @@ impl RequestSigner {
             return done(SignOutcome::KeptAuthorization);
         }
         if !i.any_host {
-            let (Some(scheme), Some(host)) = (target.scheme, target.host) else {
+            let (Some(scheme), Some(host)) = (line.scheme, line.host) else {
                 return Err(SignError::NoHost);
             };
-            if !self.host_allowed(scheme, host, target.port) {
+            if !self.host_allowed(scheme, host, line.port) {
                 return match i.unlisted {
                     UnlistedHost::SendUnsigned => {
                         tracing::debug!(host, "host not allowed; request sent without credentials");
                         done(SignOutcome::SentUnsigned)
                     }
                     UnlistedHost::Fail => Err(SignError::HostNotAllowed {
-                        host: match target.port {
+                        host: match line.port {
                             Some(p) => format!("{scheme}://{host}:{p}"),
                             None => format!("{scheme}://{host}"),
                         },
@@ -307,7 +314,9 @@ impl RequestSigner {
                 return done(SignOutcome::AsUser);
             }
             Caller::LoginClient(id) => {
-                let rewrite = add_client_id(target, headers, body, id)?;
+                let pairs = [("client_id", id.as_str())];
+                let rewrite =
+                    add_params(line, headers, body, &pairs, |_| SignError::RepeatedClientId)?;
                 headers.remove(AUTHORIZATION);
                 tracing::debug!(client_id = %id, "request sent as a login client");
                 return Ok(Signed {
@@ -321,9 +330,24 @@ impl RequestSigner {
                 headers.insert(AUTHORIZATION, basic_header(client.id(), client.secret()));
                 tracing::debug!(client_id = %client.id(), "Basic credentials set");
             }
+            AuthMode::FormCredentials => {
+                let pairs = [
+                    ("client_id", client.id().as_str()),
+                    ("client_secret", client.secret().expose()),
+                ];
+                let rewrite = add_params(line, headers, body, &pairs, |name| {
+                    SignError::RepeatedCredentialParameter { name }
+                })?;
+                headers.remove(AUTHORIZATION);
+                tracing::debug!(client_id = %client.id(), "form credentials added (legacy)");
+                return Ok(Signed {
+                    outcome: SignOutcome::FormCredentials,
+                    rewrite: Some(rewrite),
+                });
+            }
             AuthMode::Signature => {
-                let endpoint = self.endpoint(target.path)?;
-                let (params, _) = request_params(target, headers, body)?;
+                let endpoint = self.endpoint(line.path)?;
+                let (params, _) = request_params(line, headers, body)?;
                 let date = self.now()?.to_bytes();
                 // ASCII digits and separators by construction.
                 let date_text = std::str::from_utf8(&date).unwrap_or_default();
@@ -372,9 +396,10 @@ pub(crate) fn response_date(headers: &HeaderMap) -> Option<Datetime> {
     Datetime::from_system_time(time).ok()
 }
 
-/// The core's view of an `http::Request`'s URI.
-pub(crate) fn uri_target(uri: &Uri) -> Target<'_> {
-    Target {
+/// An `http::Request`'s method and URI, in the parts the core reads.
+pub(crate) fn request_line<'a>(method: &'a Method, uri: &'a Uri) -> RequestLine<'a> {
+    RequestLine {
+        method,
         scheme: uri.scheme_str(),
         host: uri.host(),
         port: uri.port_u16(),

@@ -1,7 +1,4 @@
-//! The reqwest-middleware front end: [`JanrainSigner`], and [`JanrainResponseExt`] to read
-//! Janrain responses.
-
-use std::future::Future;
+//! The reqwest-middleware front end: [`JanrainSigner`].
 
 use ::reqwest::{Request, Response};
 use http::Extensions;
@@ -9,8 +6,7 @@ use reqwest_middleware::{Middleware, Next};
 
 use super::caller::Caller;
 use super::error::SignError;
-use super::request_signer::{BodyView, RequestSigner, Rewrite, SignOutcome, Target};
-use super::response::{ResponseError, janrain_json};
+use super::request_signer::{BodyView, RequestLine, RequestSigner, Rewrite, SignOutcome};
 use super::skew_retry::Sending;
 
 /// A reqwest-middleware [`Middleware`] that signs every request with a [`RequestSigner`].
@@ -118,13 +114,14 @@ impl RequestSigner {
     ) -> Result<SignOutcome, SignError> {
         // Take the headers out (no allocation) while the URL and the body are read.
         let mut headers = std::mem::take(request.headers_mut());
-        let url = request.url();
-        let target = Target {
-            scheme: Some(url.scheme()),
-            host: url.host_str(),
-            port: url.port(),
-            path: url.path(),
-            query: url.query(),
+        let parsed = request.url();
+        let line = RequestLine {
+            method: request.method(),
+            scheme: Some(parsed.scheme()),
+            host: parsed.host_str(),
+            port: parsed.port(),
+            path: parsed.path(),
+            query: parsed.query(),
         };
         let body = match request.body() {
             None => BodyView::Empty,
@@ -134,7 +131,7 @@ impl RequestSigner {
                 None => BodyView::Unreadable,
             },
         };
-        let result = self.sign_parts(&target, &mut headers, body, caller);
+        let result = self.sign_parts(&line, &mut headers, body, caller);
         *request.headers_mut() = headers;
         let signed = result?;
         match signed.rewrite {
@@ -165,39 +162,5 @@ impl Middleware for JanrainSigner {
         let response = next.run(request, extensions).await?;
         extensions.insert(sending.answered(response.headers()));
         Ok(response)
-    }
-}
-
-/// Read a `reqwest::Response` as a Janrain answer: `stat:error` envelopes (HTTP 200 included)
-/// become [`ResponseError::Janrain`]. See [`janrain_json`](super::janrain_json).
-///
-/// ```no_run
-/// use janrain_auth::client::JanrainResponseExt;
-///
-/// # async fn run(client: reqwest_middleware::ClientWithMiddleware) -> Result<(), Box<dyn std::error::Error>> {
-/// let response = client.post("https://myapp.janraincapture.com/entity.count").send().await?;
-/// match response.janrain_json().await {
-///     Ok(value) => println!("{} users", value["total_count"]),
-///     Err(e) => match e.janrain() {
-///         Some(janrain) if janrain.code == 403 => eprintln!("this client lacks a feature"),
-///         _ => return Err(e.into()),
-///     },
-/// }
-/// # Ok(())
-/// # }
-/// ```
-pub trait JanrainResponseExt {
-    /// Read the body and check it for a Janrain error envelope.
-    fn janrain_json(self) -> impl Future<Output = Result<serde_json::Value, ResponseError>> + Send;
-}
-
-impl JanrainResponseExt for Response {
-    async fn janrain_json(self) -> Result<serde_json::Value, ResponseError> {
-        let status = self.status();
-        let body = self
-            .bytes()
-            .await
-            .map_err(|e| ResponseError::Transport(Box::new(e)))?;
-        janrain_json(status, &body)
     }
 }

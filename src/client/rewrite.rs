@@ -1,14 +1,15 @@
 //! What the signer does to a request's parameters beyond signing them: find them by the
-//! verifier's rule (one place: a form body or the query string), add a login client's
-//! `client_id` where they are, and build the `Authorization: OAuth` header of a user's call.
+//! verifier's rule (one place: a form body or the query string), add credentials that travel
+//! as parameters where they are (a login client's `client_id`; legacy form credentials), and
+//! build the `Authorization: OAuth` header of a user's call.
 
 use http::header::CONTENT_LENGTH;
-use http::{HeaderMap, HeaderValue, Uri};
+use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use super::error::SignError;
-use super::request_signer::{BodyView, Rewrite, Target};
+use super::request_signer::{BodyView, RequestLine, Rewrite};
 use crate::body::BodyKind;
-use crate::credentials::{AccessToken, ClientId};
+use crate::credentials::AccessToken;
 use crate::params::{ParamList, encode_urlencoded};
 
 /// Where a request's parameters are.
@@ -24,13 +25,13 @@ pub(super) enum Place<'a> {
 /// applies: the query string's pairs, or a form body's (and then the query string must hold
 /// none). A body that cannot be read might hold parameters, and is refused.
 pub(super) fn request_params<'b>(
-    target: &Target<'_>,
+    line: &RequestLine<'_>,
     headers: &HeaderMap,
     body: BodyView<'b>,
 ) -> Result<(ParamList, Place<'b>), SignError> {
     // The client sends its own parameters: no limit beyond memory.
     let mut params = ParamList::with_limit(usize::MAX);
-    if let Some(query) = target.query {
+    if let Some(query) = line.query {
         params.extend_urlencoded(query.as_bytes())?;
     }
     match (crate::body::body_kind(headers), body) {
@@ -46,35 +47,50 @@ pub(super) fn request_params<'b>(
             params.extend_urlencoded(bytes)?;
             Ok((params, Place::Form(bytes)))
         }
+        // A form body yet to be written, on a request whose parameters belong in the body:
+        // what is added goes there, where the server looks for them (the server refuses a
+        // POST with a form Content-Type and parameters in the query string).
+        (BodyKind::Form, BodyView::Empty | BodyView::Bytes(_))
+            if params.is_empty() && !matches!(*line.method, Method::GET | Method::HEAD) =>
+        {
+            Ok((params, Place::Form(&[])))
+        }
         (_, BodyView::Unreadable) => Err(SignError::BodyNotBuffered),
         _ => Ok((params, Place::Query)),
     }
 }
 
-/// The query string or form body of a login-client request: the request's own, with
-/// `client_id=<id>` appended where its parameters are. The `Content-Length`, if set, follows
-/// the body.
-pub(super) fn add_client_id(
-    target: &Target<'_>,
+/// The query string or form body of a request whose credentials are parameters (a login
+/// client's `client_id`; `client_id` and `client_secret` for form credentials): the request's
+/// own, with `pairs` appended, url-encoded, where its parameters are. A request that already
+/// has one of the names fails with `repeated(name)`: the server refuses a repeated credential.
+/// The `Content-Length`, if set, follows the body. The encoded copy of the pairs made on the
+/// way is zeroized (it may hold a secret); the result holds them, as it must.
+pub(super) fn add_params(
+    line: &RequestLine<'_>,
     headers: &mut HeaderMap,
     body: BodyView<'_>,
-    id: &ClientId,
+    pairs: &[(&'static str, &str)],
+    repeated: impl Fn(&'static str) -> SignError,
 ) -> Result<Rewrite, SignError> {
-    let (params, place) = request_params(target, headers, body)?;
-    if params.get(b"client_id").is_some() {
-        return Err(SignError::RepeatedClientId);
+    let (params, place) = request_params(line, headers, body)?;
+    if let Some((name, _)) = pairs
+        .iter()
+        .find(|(name, _)| params.get(name.as_bytes()).is_some())
+    {
+        return Err(repeated(name));
     }
-    let pair = encode_urlencoded(&[("client_id", id.as_str())]);
+    let mut added = encode_urlencoded(pairs);
     let join = |existing: &[u8], out: &mut Vec<u8>| {
         out.extend_from_slice(existing);
         if !existing.is_empty() && !existing.ends_with(b"&") {
             out.push(b'&');
         }
-        out.extend_from_slice(pair.as_bytes());
+        out.extend_from_slice(added.as_bytes());
     };
-    match place {
+    let rewrite = match place {
         Place::Form(bytes) => {
-            let mut out = Vec::with_capacity(bytes.len() + 1 + pair.len());
+            let mut out = Vec::with_capacity(bytes.len() + 1 + added.len());
             join(bytes, &mut out);
             if headers.contains_key(CONTENT_LENGTH) {
                 headers.insert(CONTENT_LENGTH, HeaderValue::from(out.len()));
@@ -82,15 +98,17 @@ pub(super) fn add_client_id(
             Ok(Rewrite::Body(out))
         }
         Place::Query => {
-            let query = target.query.unwrap_or_default();
-            let mut out = Vec::with_capacity(query.len() + 1 + pair.len());
+            let query = line.query.unwrap_or_default();
+            let mut out = Vec::with_capacity(query.len() + 1 + added.len());
             join(query.as_bytes(), &mut out);
             // A valid query string and url-encoded ASCII make a valid query string.
             String::from_utf8(out)
                 .map(Rewrite::Query)
                 .map_err(|_| SignError::Uri("the query string is not text"))
         }
-    }
+    };
+    zeroize::Zeroize::zeroize(&mut added);
+    rewrite
 }
 
 /// `Authorization: OAuth <token>`, marked sensitive; the copy made on the way is zeroized.

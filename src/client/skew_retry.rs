@@ -21,7 +21,7 @@ mod tower;
 
 #[cfg(feature = "reqwest")]
 pub use self::reqwest::ClockSkewRetry;
-pub use self::tower::{ClockSkewRetryLayer, ClockSkewRetryService, SkewRetryBody, SkewRetryFuture};
+pub use self::tower::{ClockSkewRetryLayer, ClockSkewRetryService, SkewRetryBody};
 
 /// Largest response body the clock-skew retry reads to look for a date refusal (it reads one
 /// only when the response's `Date` shows the request's was off and the status alone does not

@@ -14,10 +14,10 @@ use pin_project::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::BoxError;
 use super::error::SignError;
 use super::request_signer::{RequestSigner, SignOutcome};
 use super::skew_retry::Sending;
+use crate::BoxError;
 use crate::body::CollectError;
 
 /// A request body whose bytes can be read without consuming it, so the signer can sign the
@@ -25,8 +25,8 @@ use crate::body::CollectError;
 ///
 /// Implemented for [`Full<Bytes>`], [`Empty<Bytes>`] and [`String`]. Implement it for your own
 /// body type if it can hold its bytes in memory; return `None` for a stream (signing then fails
-/// with [`SignError::BodyNotBuffered`]). Other bodies go through [`BufferingSignLayer`] or
-/// [`buffer_request`].
+/// with [`SignError::BodyNotBuffered`]). Other bodies go through [`BufferingSignLayer`]
+/// ([`SignLayer::buffering`]), which collects them first.
 pub trait BufferedBody: Body {
     /// Call `f` with the complete body (empty for no body), or return `None` if the body is a
     /// stream.
@@ -87,7 +87,7 @@ impl BufferedBody for String {
 ///
 /// The request is signed in `call`, before the inner service sees it; a request that cannot be
 /// signed never reaches it and fails with a [`SignError`] (boxed: the service's error type is
-/// [`BoxError`], downcast to tell them apart). The signer follows the server's clock from the
+/// [`BoxError`](crate::BoxError), downcast to tell them apart). The signer follows the server's clock from the
 /// `Date` of every response to a janrain-signed request (see
 /// [`SignerBuilder::learn_clock_skew`](super::SignerBuilder::learn_clock_skew)). It never
 /// sends a request twice: to retry a request refused for a `Date` out of the server's window,
@@ -275,7 +275,7 @@ where
 /// A `Content-Length` over the limit fails before anything is read; a body that turns out longer
 /// fails as soon as it passes the limit. Both are [`SignError::BodyTooLarge`]; a body that fails
 /// to arrive is [`SignError::BodyRead`].
-pub async fn buffer_request<B>(
+async fn buffer_request<B>(
     request: Request<B>,
     limit: usize,
 ) -> Result<Request<Full<Bytes>>, SignError>
@@ -361,7 +361,7 @@ impl<S> BufferingSign<S> {
 
 /// The future of [`BufferingSign`]. Boxed: it reads a body and then calls the inner service,
 /// and the allocation is small next to the buffered body.
-pub type BufferingFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send + 'static>>;
+type BufferingFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send + 'static>>;
 
 impl<S, B, RB> Service<Request<B>> for BufferingSign<S>
 where

@@ -19,8 +19,27 @@ fn sign(signer: &RequestSigner, url: &str) -> Result<SignOutcome, SignError> {
 
 #[test]
 fn base_urls() {
+    // A bare host means https:// on it, as in Janrain's own clients.
+    for (bare, url) in [
+        (
+            "myapp.janraincapture.com",
+            "https://myapp.janraincapture.com",
+        ),
+        ("127.0.0.1:8443/capture", "https://127.0.0.1:8443/capture"),
+    ] {
+        let signer = RequestSigner::builder(api())
+            .base_url(bare)
+            .build()
+            .unwrap();
+        assert_eq!(signer.base_url(), Some(url));
+    }
+    let signer = RequestSigner::builder(api())
+        .base_url("myapp.janraincapture.com")
+        .build()
+        .unwrap();
+    assert!(signer.host_allowed("https", "myapp.janraincapture.com", None));
+    assert!(!signer.host_allowed("http", "myapp.janraincapture.com", None));
     for bad in [
-        "myapp.janraincapture.com",
         "ftp://myapp.janraincapture.com",
         "https://myapp.janraincapture.com/?x=1",
         "https://myapp.janraincapture.com/#x",

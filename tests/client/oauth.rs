@@ -16,9 +16,10 @@ use http::Request;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use janrain_auth::BoxError;
 use janrain_auth::client::{
-    AsLoginClient, AsUser, BoxError, JanrainClient, JanrainSigner, RequestSigner, SignError,
-    SignLayer, SignOutcome, UseClient,
+    AsLoginClient, AsUser, JanrainClient, JanrainSigner, RequestSigner, SignError, SignLayer,
+    SignOutcome, UseClient,
 };
 use janrain_auth::credentials::{AccessToken, ClientId};
 use serde_json::{Value, json};
@@ -256,7 +257,8 @@ async fn middleware_sends_as_login_client() {
     assert_eq!(got.body, r#"{"client_id":"in json, not a parameter"}"#);
     assert_eq!(seen.all(), [None, None, None]);
 
-    // A POST whose form body is empty: the query string.
+    // A POST with a form Content-Type and no body yet: the body, where the server looks for
+    // the parameters of such a request (it refuses them in the query string).
     recorder.clear();
     client
         .post(recorder.url("/oauth/auth_native"))
@@ -265,10 +267,9 @@ async fn middleware_sends_as_login_client() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        recorder.only().query.as_deref(),
-        Some("client_id=login_client")
-    );
+    let got = recorder.only();
+    assert_eq!(got.query, None);
+    assert_eq!(got.body, "client_id=login_client");
 }
 
 /// A request that already carries `client_id` (in the body or the query string) is refused

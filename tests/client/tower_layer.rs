@@ -13,12 +13,13 @@ use bytes::Bytes;
 use common_client::{ServerConfig, TestServer, api_client, start, vector_params, vectors};
 use http::Request;
 use http_body::{Body, Frame};
-use http_body_util::{BodyExt, Empty, Full};
+use http_body_util::{Empty, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use janrain_auth::BoxError;
 use janrain_auth::client::{
-    BoxError, BufferedBody, ClockSkewRetryLayer, RequestSigner, SignError, SignLayer, SignOutcome,
-    UseClient, janrain_json,
+    BufferedBody, ClockSkewRetryLayer, JanrainResponseExt, RequestSigner, SignError, SignLayer,
+    SignOutcome, UseClient,
 };
 use janrain_auth::params::encode_urlencoded;
 use janrain_auth::scheme::{Datetime, ManualClock};
@@ -33,12 +34,11 @@ fn at(text: &str) -> Datetime {
 
 async fn read<B>(response: http::Response<B>) -> Value
 where
-    B: Body,
-    B::Error: std::fmt::Debug,
+    B: Body + Send,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
 {
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    janrain_json(status, &body).unwrap()
+    response.janrain_json().await.unwrap()
 }
 
 async fn server_and_signer(id: &str, secret: &str, datetime: &str) -> (TestServer, RequestSigner) {
@@ -399,9 +399,7 @@ async fn the_skew_retry_layer_retries_a_date_refusal_once() {
             .layer(SignLayer::new(signer.clone()))
             .service(http);
         let response = alone.oneshot(form_post(&server)).await.unwrap();
-        let status = response.status();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        let err = janrain_json(status, &body).unwrap_err();
+        let err = response.janrain_json().await.unwrap_err();
         assert_eq!(err.janrain().map(|e| e.code), Some(433));
         assert_eq!(signer.clock_offset(), -600);
         assert_eq!(server.seen().len(), 1, "not retried");
@@ -452,9 +450,7 @@ async fn the_skew_retry_layer_hands_on_what_it_does_not_retry() {
             "{janrain_status}"
         );
         assert_eq!(response.headers()["content-type"], "application/json");
-        let status = response.status();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        let err = janrain_json(status, &body).unwrap_err();
+        let err = response.janrain_json().await.unwrap_err();
         assert_eq!(err.janrain().map(|e| e.code), Some(433));
         assert_eq!(signer.clock_offset(), -600, "the clock is still learned");
         assert_eq!(server.seen().len(), 1, "not retried");
@@ -474,8 +470,7 @@ async fn the_skew_retry_layer_hands_on_what_it_does_not_retry() {
     let response = client.oneshot(form_post(&server)).await.unwrap();
     assert_eq!(response.status(), 401);
     assert!(response.headers().contains_key("www-authenticate"));
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    let err = janrain_json(http::StatusCode::UNAUTHORIZED, &body).unwrap_err();
+    let err = response.janrain_json().await.unwrap_err();
     assert_eq!(err.janrain().map(|e| e.code), Some(431));
     assert_eq!(server.seen().len(), 1, "not retried");
 }

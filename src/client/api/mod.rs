@@ -1,7 +1,6 @@
 //! [`JanrainClient`]: Identity Cloud operations by name, with typed parameters and answers, over
 //! a reqwest-middleware chain that signs with [`JanrainSigner`].
 
-mod error;
 mod find_all;
 
 use std::fmt;
@@ -14,17 +13,21 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-pub use self::error::Error;
 pub use self::find_all::{DEFAULT_PAGE_SIZE, Records};
+use super::answer::JanrainResponseExt;
 use super::caller::{AsLoginClient, AsUser};
+use super::config::{CredentialLookup, LookupError};
 use super::encode::to_params;
-use super::error::ConfigError;
+use super::error::{ConfigError, Error};
 use super::request_signer::RequestSigner;
 use super::reqwest::JanrainSigner;
 use super::skew_retry::ClockSkewRetry;
 use crate::credentials::{AccessToken, ClientId};
-use crate::error::JanrainError;
 use crate::params::encode_urlencoded;
+
+/// The `User-Agent` of [`JanrainClient::new`]'s calls: `janrain-auth/<version>`. Give it to your
+/// own `reqwest::Client` (`reqwest::ClientBuilder::user_agent`) to send the same.
+pub const USER_AGENT: &str = concat!("janrain-auth/", env!("CARGO_PKG_VERSION"));
 
 /// An Identity Cloud client: operations by name under the signer's base URL, parameters from
 /// any `Serialize` value (encoded by Janrain's rule, see [`encode`](super::encode)), answers
@@ -112,15 +115,63 @@ impl JanrainClient {
     /// A client over a default `reqwest::Client` that signs with `signer`. Fails when the
     /// signer has no [base URL](super::SignerBuilder::base_url).
     ///
-    /// Use [`JanrainClient::from_builder`] for your own `reqwest::Client` (a TLS setup, timeouts)
-    /// or middleware.
+    /// Every call sends `User-Agent: janrain-auth/<version>` ([`USER_AGENT`]) and
+    /// `Accept-Encoding: gzip`, and a compressed answer is decompressed before it is read.
+    /// An `https://` base URL needs a TLS feature of reqwest in your `Cargo.toml` (this crate
+    /// enables none); without one, calls fail with [`Error::NoTls`], which says so.
+    ///
+    /// Use [`JanrainClient::from_builder`] for your own `reqwest::Client` (a TLS setup, timeouts,
+    /// another `User-Agent`) or middleware.
     pub fn new(signer: RequestSigner) -> Result<Self, ConfigError> {
-        Self::from_builder(ClientBuilder::new(::reqwest::Client::new()), signer)
+        let http = ::reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .build()
+            .map_err(|e| ConfigError::HttpClient {
+                reason: e.to_string(),
+            })?;
+        Self::from_builder(ClientBuilder::new(http), signer)
+    }
+
+    /// A client with the credentials and URL of the environment, as Janrain's Python client
+    /// reads them: `CAPTURE_CLIENT_ID`, `CAPTURE_CLIENT_SECRET` and `CAPTURE_APID_URI` (a bare
+    /// host means `https://` on it), with the defaults of [`JanrainClient::new`].
+    ///
+    /// ```no_run
+    /// // CAPTURE_CLIENT_ID=... CAPTURE_CLIENT_SECRET=... CAPTURE_APID_URI=myapp.janraincapture.com
+    /// let janrain = janrain_auth::client::JanrainClient::from_env()?;
+    /// # let _ = janrain;
+    /// # Ok::<(), janrain_auth::client::config::LookupError>(())
+    /// ```
+    pub fn from_env() -> Result<Self, LookupError> {
+        CredentialLookup::new().credentials()?.into_client()
+    }
+
+    /// A client with the credentials of the entry `key` of the Janrain config file
+    /// (`JANRAIN_CONFIG`, else `~/.janrain-capture`): a dotted path such as `clients.demo`, or a
+    /// bare name tried as itself, then as `clients.NAME`, then as `clusters.NAME`. The URL is
+    /// the entry's `apid_uri`, else `CAPTURE_APID_URI`. See [`config`](super::config) for the
+    /// file and for lookups in the order of Janrain's `capture-api`.
+    ///
+    /// ```no_run
+    /// let janrain = janrain_auth::client::JanrainClient::from_config("demo")?;
+    /// # let _ = janrain;
+    /// # Ok::<(), janrain_auth::client::config::LookupError>(())
+    /// ```
+    pub fn from_config(key: &str) -> Result<Self, LookupError> {
+        CredentialLookup::new()
+            .config_key(key)
+            .credentials()?
+            .into_client()
     }
 
     /// A client over your reqwest-middleware chain: a [`ClockSkewRetry`] and then a
     /// [`JanrainSigner`] with `signer` are added last, innermost, so that your middleware
     /// (retries, tracing) wraps them and every attempt is signed afresh.
+    ///
+    /// The `reqwest::Client` inside is yours, with its own `User-Agent` (none unless you set
+    /// one; [`USER_AGENT`] is the one [`JanrainClient::new`] sends). It asks for gzip and
+    /// decompresses the answer, as every reqwest client does with reqwest's `gzip` feature,
+    /// which this crate enables.
     ///
     /// ```
     /// use janrain_auth::client::{JanrainClient, RequestSigner};
@@ -278,6 +329,18 @@ impl JanrainClient {
     /// status that is not a success is [`Error::Status`]; otherwise the answer, without its
     /// `stat` field, is deserialized into `T` (`serde_json::Value` takes it as it is; a struct
     /// takes the fields it names). `params` is any struct or map (`()` for none).
+    ///
+    /// `T = ()` (or any unit struct) takes every success answer: for the calls whose answer is
+    /// just `{"stat":"ok"}` (`entity.delete`, `entity.update`, ...), where all that matters is
+    /// that no error came back.
+    ///
+    /// ```no_run
+    /// # async fn run(janrain: janrain_auth::client::JanrainClient) -> Result<(), janrain_auth::client::Error> {
+    /// let params = serde_json::json!({"type_name": "user", "uuid": "x", "value": {"givenName": "Zoë"}});
+    /// janrain.call::<_, ()>("entity.update", &params).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn call<P, T>(&self, operation: &str, params: &P) -> Result<T, Error>
     where
         P: Serialize + ?Sized,
@@ -286,6 +349,9 @@ impl JanrainClient {
         let url = self.url(operation)?;
         let params = to_params(params)?;
         let (status, value) = self.post(url, &params).await?;
+        if let Ok(unit) = T::deserialize(UnitProbe) {
+            return Ok(unit);
+        }
         T::deserialize(value).map_err(|source| Error::Decode { status, source })
     }
 
@@ -300,24 +366,73 @@ impl JanrainClient {
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(encode_urlencoded(params))
             .send()
-            .await
-            .map_err(Error::transport)?;
+            .await?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| Error::Transport(e.into()))?;
-        if let Some(error) = JanrainError::from_body(&body) {
-            return Err(Error::Janrain { status, error });
-        }
-        if !status.is_success() {
-            return Err(Error::Status { status, body });
-        }
-        let mut value: Value =
-            serde_json::from_slice(&body).map_err(|source| Error::Decode { status, source })?;
+        let mut value = response.janrain_json().await?;
         if let Some(object) = value.as_object_mut() {
             object.remove("stat");
         }
         Ok((status, value))
+    }
+}
+
+/// A deserializer that only a unit type accepts: `()` and unit structs ask for a unit and get
+/// one; every other type asks for something else and is refused, and then reads the answer.
+/// This is how [`JanrainClient::call`] lets `()` take any success answer without guessing at
+/// other types (an `Option` or a `Value` asks for an option or for anything, and is refused).
+struct UnitProbe;
+
+impl<'de> serde::Deserializer<'de> for UnitProbe {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("not a unit type"))
+    }
+
+    fn deserialize_unit<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_unit_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UnitProbe;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Done;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Found {
+        uuid: String,
+    }
+
+    #[test]
+    fn only_unit_types_pass_the_probe() {
+        assert_eq!(<()>::deserialize(UnitProbe), Ok(()));
+        assert_eq!(Done::deserialize(UnitProbe), Ok(Done));
+        assert!(Option::<()>::deserialize(UnitProbe).is_err());
+        assert!(serde_json::Value::deserialize(UnitProbe).is_err());
+        assert!(Found::deserialize(UnitProbe).is_err());
+        assert!(serde::de::IgnoredAny::deserialize(UnitProbe).is_err());
+        assert!(Vec::<u8>::deserialize(UnitProbe).is_err());
+        assert!(String::deserialize(UnitProbe).is_err());
     }
 }

@@ -162,7 +162,38 @@ pub fn param_value<T: Serialize + ?Sized>(
 /// (`", "` and `": "` separators, non-ASCII escaped, floats as Python's `repr`).
 pub fn to_json_text<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
     let mut out = Vec::with_capacity(64);
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, PythonFormatter);
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut out, PythonFormatter::compact());
+    value.serialize(&mut serializer)?;
+    // The formatter writes ASCII only.
+    Ok(String::from_utf8(out).unwrap_or_default())
+}
+
+/// Write `value` as JSON text the way Python's `json.dumps(value, indent=indent)` does: each
+/// item of a list or object on a line of its own, `indent` spaces deeper per level, `","` at
+/// the end of a line and `": "` after a key, empty lists and objects as `[]` and `{}`,
+/// non-ASCII escaped and floats as Python's `repr`, as [`to_json_text`] writes them. Object
+/// keys keep the order in which they serialize: a `serde_json::Value` sorted with
+/// `sort_all_objects` is written as `json.dumps(value, indent=indent, sort_keys=True)` writes
+/// it, which is what Janrain's `capture-api` prints.
+///
+/// ```
+/// use janrain_auth::client::encode::to_json_text_indented;
+///
+/// let answer = serde_json::json!({"stat": "ok", "results": [{"givenName": "Zoë"}], "none": []});
+/// assert_eq!(
+///     to_json_text_indented(&answer, 2)?,
+///     "{\n  \"none\": [],\n  \"results\": [\n    {\n      \"givenName\": \"Zo\\u00eb\"\n    }\n  ],\n  \"stat\": \"ok\"\n}"
+/// );
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn to_json_text_indented<T: Serialize + ?Sized>(
+    value: &T,
+    indent: usize,
+) -> Result<String, serde_json::Error> {
+    let mut out = Vec::with_capacity(256);
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut out, PythonFormatter::indented(indent));
     value.serialize(&mut serializer)?;
     // The formatter writes ASCII only.
     Ok(String::from_utf8(out).unwrap_or_default())

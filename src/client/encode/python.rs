@@ -51,8 +51,78 @@ pub(super) fn python_repr(scientific: String) -> String {
     out
 }
 
-/// serde_json's writer with Python's `json.dumps` layout.
-pub(super) struct PythonFormatter;
+/// serde_json's writer with Python's `json.dumps` layout: with its default settings
+/// (`indent: None`: `", "` between items, `": "` after a key, all on one line), or with
+/// `indent=N` (each item on a line of its own, `N` spaces deeper per level, `","` at the end
+/// of a line, `": "` after a key, empty lists and objects as `[]` and `{}`).
+pub(super) struct PythonFormatter {
+    /// Spaces per level, or `None` for one line.
+    indent: Option<usize>,
+    /// How deep the writer is.
+    level: usize,
+    /// Whether the list or object being written has an item yet.
+    has_items: bool,
+}
+
+impl PythonFormatter {
+    /// `json.dumps(value)`'s layout.
+    pub(super) fn compact() -> Self {
+        PythonFormatter {
+            indent: None,
+            level: 0,
+            has_items: false,
+        }
+    }
+
+    /// `json.dumps(value, indent=indent)`'s layout.
+    pub(super) fn indented(indent: usize) -> Self {
+        PythonFormatter {
+            indent: Some(indent),
+            ..PythonFormatter::compact()
+        }
+    }
+
+    /// Before an item: `", "` (one line) or a line break and the indentation, after a `","`
+    /// unless it is the first.
+    fn item<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        match self.indent {
+            None if first => Ok(()),
+            None => writer.write_all(b", "),
+            Some(indent) => {
+                writer.write_all(if first { b"\n" } else { b",\n" })?;
+                write_spaces(writer, indent * self.level)
+            }
+        }
+    }
+
+    fn open<W: ?Sized + io::Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.level += 1;
+        self.has_items = false;
+        writer.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + io::Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.level -= 1;
+        if let (Some(indent), true) = (self.indent, self.has_items) {
+            writer.write_all(b"\n")?;
+            write_spaces(writer, indent * self.level)?;
+        }
+        // The enclosing list or object has an item: this one.
+        self.has_items = true;
+        writer.write_all(bracket)
+    }
+}
+
+fn write_spaces<W: ?Sized + io::Write>(writer: &mut W, count: usize) -> io::Result<()> {
+    const SPACES: [u8; 64] = [b' '; 64];
+    let mut left = count;
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        writer.write_all(&SPACES[..n])?;
+        left -= n;
+    }
+    Ok(())
+}
 
 impl serde_json::ser::Formatter for PythonFormatter {
     fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
@@ -65,12 +135,33 @@ impl serde_json::ser::Formatter for PythonFormatter {
         writer.write_all(python_repr(format!("{value:e}")).as_bytes())
     }
 
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.open(writer, b"[")
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer, b"]")
+    }
+
     fn begin_array_value<W: ?Sized + io::Write>(
         &mut self,
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        separator(writer, first)
+        self.item(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_items = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.open(writer, b"{")
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer, b"}")
     }
 
     fn begin_object_key<W: ?Sized + io::Write>(
@@ -78,11 +169,16 @@ impl serde_json::ser::Formatter for PythonFormatter {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        separator(writer, first)
+        self.item(writer, first)
     }
 
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
         writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_items = true;
+        Ok(())
     }
 
     /// serde_json has already escaped `"`, `\` and control characters (with the same short
@@ -105,15 +201,6 @@ impl serde_json::ser::Formatter for PythonFormatter {
             start = i + c.len_utf8();
         }
         writer.write_all(&fragment.as_bytes()[start..])
-    }
-}
-
-/// `json.dumps`'s item separator, `", "`, before every item but the first of an array or object.
-fn separator<W: ?Sized + io::Write>(writer: &mut W, first: bool) -> io::Result<()> {
-    if first {
-        Ok(())
-    } else {
-        writer.write_all(b", ")
     }
 }
 
@@ -154,5 +241,30 @@ mod tests {
         }
         assert_eq!(float_text(f64::NAN), None);
         assert_eq!(float_text(f64::INFINITY), None);
+    }
+
+    #[test]
+    fn indented_as_json_dumps() {
+        // The input and the expected text from CPython 3.11:
+        // json.dumps(value, indent=2, sort_keys=True).
+        let value = serde_json::json!({
+            "stat": "ok", "a": [], "b": {}, "c": [1, 2.5, {"x": null, "y": true}],
+            "d": "Zoë 😀 \u{7f} \"q\" \\ \n\t\u{1} </>", "e": -0.0, "f": 1e16, "g": [[]],
+            "h": {"z": {"y": [{}]}}, "i": 12345678901234567_u64,
+        });
+        let expected = "{\n  \"a\": [],\n  \"b\": {},\n  \"c\": [\n    1,\n    2.5,\n    {\n      \"x\": null,\n      \"y\": true\n    }\n  ],\n  \"d\": \"Zo\\u00eb \\ud83d\\ude00 \\u007f \\\"q\\\" \\\\ \\n\\t\\u0001 </>\",\n  \"e\": -0.0,\n  \"f\": 1e+16,\n  \"g\": [\n    []\n  ],\n  \"h\": {\n    \"z\": {\n      \"y\": [\n        {}\n      ]\n    }\n  },\n  \"i\": 12345678901234567,\n  \"stat\": \"ok\"\n}";
+        assert_eq!(
+            super::super::to_json_text_indented(&value, 2).unwrap(),
+            expected
+        );
+        // Scalars alone, and the one-line layout unchanged.
+        assert_eq!(
+            super::super::to_json_text_indented(&"é", 2).unwrap(),
+            "\"\\u00e9\""
+        );
+        assert_eq!(
+            super::super::to_json_text(&serde_json::json!({"a": [1, {"b": []}]})).unwrap(),
+            "{\"a\": [1, {\"b\": []}]}"
+        );
     }
 }

@@ -99,7 +99,7 @@ impl<S> ClockSkewRetryService<S> {
 pub type SkewRetryBody<B> = Either<B, Full<Bytes>>;
 
 /// The future of [`ClockSkewRetryService`]. Boxed: it may call the inner service twice.
-pub type SkewRetryFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send + 'static>>;
+type SkewRetryFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send + 'static>>;
 
 impl<S, B, RB> Service<Request<B>> for ClockSkewRetryService<S>
 where
