@@ -26,7 +26,7 @@ fn find(tag: &str, clock: &ManualClock) -> Signed {
 /// two clients, so that the guard's whole cap can be taken (a client alone stops at seven
 /// eighths of it).
 fn find_by_either(i: usize, tag: &str, clock: &ManualClock) -> Signed {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         find(tag, clock)
     } else {
         Signed {
@@ -284,7 +284,7 @@ fn the_cap_is_exact_across_shards_and_expiry_makes_room() {
     // Two clients, alternating, so that the whole cap can be taken (a client alone stops at
     // seven eighths of it).
     let record = |guard: &MemoryReplayGuard, sig: &str, ttl| {
-        let client = if sig.bytes().last().unwrap_or(0) % 2 == 0 {
+        let client = if sig.bytes().last().unwrap_or(0).is_multiple_of(2) {
             "even"
         } else {
             "odd"

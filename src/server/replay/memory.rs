@@ -252,15 +252,14 @@ impl MemoryReplayGuard {
                         shard.earliest = shard.earliest.min(expires);
                         return Ok(ReplayVerdict::Fresh);
                     }
-                    None if !self.within_share(owner, now) => {
-                        // The counts hold entries expired but not yet evicted: they are swept
-                        // once before the client is refused.
-                        if attempt == 1 {
-                            return Err(ReplayGuardError::new(OverShare {
-                                capacity: self.capacity,
-                            }));
-                        }
+                    // The counts hold entries expired but not yet evicted: they are swept once
+                    // (below) before the client is refused.
+                    None if !self.within_share(owner, now) && attempt == 1 => {
+                        return Err(ReplayGuardError::new(OverShare {
+                            capacity: self.capacity,
+                        }));
                     }
+                    None if !self.within_share(owner, now) => {}
                     None if self.reserve() => {
                         let removed = shard.insert(slot, now, &self.owners);
                         self.owners.add(owner);
