@@ -23,7 +23,7 @@
 //! | 205 | `invalid_auth_method` | 401 | an `Authorization` scheme other than Basic, janrain-signed (`Signature`) and janrain-oauth (`OAuth`) | Janrain |
 //! | 230 | `request_too_large` | 413 | the body is over the limit | crate |
 //! | 231 | `request_timeout` | 408 | the body did not arrive in time | crate |
-//! | 232 | `ambiguous_parameters` | 400 | parameters in both the query string and a form body, a form body on GET or HEAD, or `client_id` / `access_token` repeated | crate |
+//! | 232 | `ambiguous_parameters` | 400 | parameters in both the query string and a form body, a form body on GET or HEAD, `client_id` / `access_token` repeated, an `access_token` where it is not the credential, a `client_id` naming another client than the one that authenticated | crate |
 //! | 233 | `unsupported_body` | 415 | a janrain-signed request with a body that is not a form (unless the operation or layer allows it), or a `Content-Type` that begins like the form type without being it | crate |
 //! | 234 | `ambiguous_parameter_text` | 400 | strict mode: a key holding `=` or a line break, or a value holding a line break | crate |
 //! | 402 | `invalid_client_credentials` | 401 | credentials missing or malformed, unknown client, wrong Basic secret | Janrain |
@@ -33,7 +33,7 @@
 //! | 412 | `invalid_access_token` | 401 | the access token is unknown | crate |
 //! | 414 | `access_token_expired` | 401 | the access token has expired | Janrain |
 //! | 419 | `access_token_client_mismatch` | 401 | the access token was issued to another client | crate |
-//! | 422 | `access_token_user_mismatch` | 403 | a request made with a user's access token names another user (`uuid`) or addresses a record by another key (`id`, `key_attribute`) | crate |
+//! | 422 | `access_token_user_mismatch` | 403 | a request made with a user's access token names another user (`uuid`) or addresses a record by another key (`id`, `key_attribute`, `key_value`, in any letter case) | crate |
 //! | 424 | `auth_method_not_accepted` | 401 | the operation does not accept this way of authenticating (Basic, janrain-signed, janrain-oauth or a login client) | crate |
 //! | 431 | `signature_does_not_match` | 401 | the janrain-signed signature is wrong | Janrain |
 //! | 432 | `invalid_date` | 401 | `Date` missing, or not `YYYY-MM-DD HH:MM:SS` UTC | crate |

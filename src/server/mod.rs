@@ -56,14 +56,16 @@
 //! # Three ways to mount the verifier
 //!
 //! * `.layer(verify)` (or `.route_layer(verify)`): the usual way; the handler's body is the
-//!   layer's own [`VerifiedBody`], streamed and bounded.
+//!   layer's own [`VerifiedBody`]: the bytes the layer read.
 //! * `axum::middleware::from_fn` with [`VerifyLayer::verify`]: when the verifier is one step of
 //!   a middleware function of your own; the request comes back with its own body type (a body
 //!   that is not a form is then read whole, under the limit).
 //! * `tower_http::auth::AsyncRequireAuthorizationLayer::new(verify)` (feature `tower-http`):
 //!   where an app already composes tower-http's authorization slot.
 //!
-//! All three give the same answers: status, Janrain code, headers, realm.
+//! All three give the same answers (status, Janrain code, headers, realm) and hand the handler
+//! the same request: the layer reads every body it lets through, under its limit and timeout,
+//! so a body too large or too slow is refused by the layer itself, however it is mounted.
 //!
 //! # Keeping other routes open
 //!
@@ -78,13 +80,42 @@
 //!   makes an operation open.
 //!
 //! CORS preflights (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) carry no
-//! credentials: the layer passes them on untouched, so tower-http's `CorsLayer` answers them
-//! whether it sits inside or outside the layer.
+//! credentials: the layer passes them on unauthenticated, so tower-http's `CorsLayer` answers
+//! them whether it sits inside or outside the layer, and with nothing a handler could take for
+//! verified (no query string, no `Authorization`, `Cookie` or body).
+//!
+//! # Who acts
+//!
+//! The handler acts for exactly the principal that was authenticated: [`AuthenticatedClient`]
+//! names the API client and, for a request made with a user's access token (janrain-oauth, or
+//! a login client's operation called with one), the user. The layer refuses every request whose
+//! parameters say otherwise, so that a lenient handler (a map that keeps the last value, a
+//! case-blind lookup) cannot be led to act for someone else:
+//!
+//! * A user's token reaches that user's record and no other: parameter names are plain (ASCII
+//!   letters, digits, `_`), and a name that addresses a record (`uuid`, `id`,
+//!   `key_attribute`, `key_value`, in any letter case, with or without `_`) is refused (403
+//!   `access_token_user_mismatch`) but for one `uuid` equal to the token's user. A body that
+//!   is not a form is refused, as on janrain-signed requests; a token issued for no user is
+//!   refused (412). Which operations a user's token reaches is data in the catalog
+//!   ([`Operation::accepts`](crate::permissions::Operation::accepts) of
+//!   [`AuthMethod::OAuth`]): in
+//!   [`Catalog::identity_cloud`](crate::permissions::Catalog::identity_cloud), `/entity`,
+//!   `/entity.update`, `/entity.replace` and `/entity.delete`, as Janrain documents.
+//! * An `access_token` parameter is refused (400 `ambiguous_parameters`) wherever it is not
+//!   the credential: on a request authenticated as an API client, or not at all.
+//! * A `client_id` parameter names the client that authenticated, where one did.
+//!
+//! The extractors of [`AuthenticatedClient`] and [`VerifiedParams`] answer a request the layer
+//! let through without authenticating it (a preflight, an open operation, a path
+//! [`UnknownPaths::Allow`] lets through) with 401 in Janrain's envelope, and one that never
+//! passed a layer with 503 ([`MissingAuthentication`]).
 //!
 //! # What it checks, in order
 //!
-//! 1. **Without the body.** The operation, from the path ([`VerifyLayerBuilder::nested_under`]
-//!    and [`VerifyLayerBuilder::strip_prefix`] for APIs below a prefix) in the catalog or your
+//! 1. **Without the body.** The operation, from the path as a router reads it
+//!    (percent-decoded; [`VerifyLayerBuilder::nested_under`] and
+//!    [`VerifyLayerBuilder::strip_prefix`] for APIs below a prefix) in the catalog or your
 //!    additions; the `Authorization` header (janrain-signed or Basic) and whether the operation
 //!    accepts that method; for janrain-signed, the `Date` and the date window, and the client
 //!    from the [`ClientStore`]; for Basic, the client, its secret (constant time, every secret
@@ -99,20 +130,22 @@
 //!    [`VerifyLayerBuilder::strict_parameters`], keys or values that could be regrouped
 //!    without changing the string to sign.
 //! 3. **With the parameters.** The signature, against every secret of the client; the
-//!    features; the replay guard, if any. Login-client operations: the `client_id`, and the
-//!    `access_token` where the operation takes one.
+//!    features; who acts ([above](#who-acts)); the replay guard, if any. Login-client
+//!    operations: the `client_id`, and the `access_token` where the operation takes one. A
+//!    user's token: its grant, who acts, the client it was issued to.
 //!
 //! **Bodies no signature covers.** A janrain-signed request signs its parameters, never a
-//! JSON or multipart body: such a non-empty body is refused (415 `unsupported_body`) unless
-//! [`VerifyLayerBuilder::allow_unsigned_bodies`] or
+//! JSON or multipart body, and a user's token covers no body either: such a non-empty body is
+//! refused (415 `unsupported_body`) unless [`VerifyLayerBuilder::allow_unsigned_bodies`] or
 //! [`Operation::allow_unsigned_body`](crate::permissions::Operation::allow_unsigned_body)
-//! allows it. **Every** body that passes the layer is bounded by the body limit: a
-//! `Content-Length` over it is refused before reading, and a body the layer does not read
-//! fails the handler's read at the limit (axum answers 413).
+//! allows it. **Every** body that passes the layer is read by it, under the body limit and
+//! timeout: a `Content-Length` over the limit is refused before reading, a body that grows
+//! past it is refused then (413), one too slow at the timeout (408).
 //!
 //! The handler receives an [`AuthenticatedClient`] and the [`VerifiedParams`] as request
 //! extensions (and, with the `axum` feature, extractors). A form body is handed on exactly as
-//! it arrived, so `Form`, `RawForm` and `String` extractors work too and read what was checked.
+//! it arrived, with the form type spelled as axum reads it, so `Form`, `RawForm` and `String`
+//! extractors work too and read what was checked.
 //!
 //! # Nested routers and prefixes
 //!
@@ -235,9 +268,11 @@ impl AuthenticatedClient {
         }
     }
 
-    /// The user (`uuid`) a janrain-oauth request acts for: the user its access token was
-    /// issued for. `None` for every other method. A handler must scope what it does to this
-    /// user; the layer has already refused a `uuid` parameter naming anyone else.
+    /// The user (`uuid`) a request made with a user's access token acts for (janrain-oauth, or
+    /// a login client's operation called with a token): the user the token was issued for.
+    /// `None` for every other method. A handler acts on this user's record only; the layer has
+    /// already refused every parameter that addresses another record (see the [module
+    /// documentation](self#who-acts)).
     pub fn user(&self) -> Option<&str> {
         self.user.as_deref()
     }

@@ -74,7 +74,7 @@ rejection_kinds! {
     /// janrain-oauth (`OAuth`).
     UnsupportedAuthScheme = "unsupported_auth_scheme", INVALID_AUTH_METHOD, UNAUTHORIZED;
     /// A request made with a user's access token names another user (`uuid`), or addresses a
-    /// record by another key (`id`, `key_attribute`).
+    /// record by another key (`id`, `key_attribute`, `key_value`, in any letter case).
     AccessTokenUserMismatch = "access_token_user_mismatch", ACCESS_TOKEN_USER_MISMATCH, FORBIDDEN;
     /// The janrain-signed signature does not match.
     SignatureMismatch = "signature_mismatch", SIGNATURE_DOES_NOT_MATCH, UNAUTHORIZED;
@@ -109,9 +109,10 @@ rejection_kinds! {
     StoreUnavailable = "store_unavailable", UNEXPECTED_ERROR, SERVICE_UNAVAILABLE;
     /// The replay guard's store cannot be reached (and the layer fails closed).
     ReplayGuardUnavailable = "replay_guard_unavailable", REPLAY_GUARD_UNAVAILABLE, SERVICE_UNAVAILABLE;
-    /// The parameters are not in exactly one place: both the query string and a form body
-    /// hold some, a GET or HEAD carries a form body, or `client_id` / `access_token` is
-    /// repeated.
+    /// The parameters are not in exactly one place or say two things of who acts: both the
+    /// query string and a form body hold some, a GET or HEAD carries a form body,
+    /// `client_id` / `access_token` is repeated, an `access_token` comes where it is not the
+    /// credential, or a `client_id` names another client than the one that authenticated.
     AmbiguousParameters = "ambiguous_parameters", AMBIGUOUS_PARAMETERS, BAD_REQUEST;
     /// The body cannot be covered by the signature: not a form on a janrain-signed request,
     /// or a `Content-Type` that begins like the form type without being it.
