@@ -42,9 +42,8 @@ use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
 use janrain_auth::params::encode_urlencoded;
 use janrain_auth::permissions::Feature;
 use janrain_auth::scheme::{ManualClock, SigningKey, StringToSign, signature_header};
-use janrain_auth::server::{
-    MemoryReplayGuard, MemoryStore, RedisReplayGuard, ReplayGuard, ReplayKey, VerifyLayer,
-};
+use janrain_auth::server::replay::{MemoryReplayGuard, RedisReplayGuard, ReplayGuard, ReplayKey};
+use janrain_auth::server::{MemoryStore, VerifyLayer};
 use tower::ServiceExt;
 
 /// Requests per second of the guard's clock in the memory benchmarks.
@@ -176,7 +175,7 @@ fn bench(c: &mut Criterion) {
     };
 
     let (memory, memory_clock, memory_counter) =
-        steady_memory_guard(janrain_auth::server::replay::memory::DEFAULT_SHARDS);
+        steady_memory_guard(janrain_auth::server::replay::DEFAULT_SHARDS);
     let bare = router(None);
     let with_memory = router(Some(memory.clone()));
     let with_redis = redis.clone().map(|guard| router(Some(guard)));

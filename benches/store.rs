@@ -33,7 +33,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
 use janrain_auth::permissions::{Feature, Features};
 use janrain_auth::scheme::ManualClock;
-use janrain_auth::server::{ClientStore, MemoryStore, RedisClientStore, VerifyLayer};
+use janrain_auth::server::redis_store::RedisClientStore;
+use janrain_auth::server::{ClientStore, MemoryStore, VerifyLayer};
 use tower::ServiceExt;
 
 async fn handler(body: String) -> &'static str {

@@ -45,9 +45,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use janrain_auth::emulator::{Echo, Emulator, EmulatorBuilder, Records};
+use janrain_auth::server::redis_store::RedisClientStore;
+use janrain_auth::server::replay::{MemoryReplayGuard, RedisReplayGuard};
 use janrain_auth::server::{
-    ClientStore, ClientsFile, MemoryReplayGuard, RedisClientStore, RedisReplayGuard, SharedTokens,
-    TokenIssuer, VerifyLayerBuilder,
+    ClientStore, ClientsFile, SharedTokens, TokenIssuer, VerifyLayerBuilder,
 };
 
 const USAGE: &str = "usage: server [--addr 127.0.0.1:8080] [--clients FILE] [--records FILE] [--skew-seconds N] [--body-limit BYTES] [--janrain-status] [--replay memory|redis://HOST:PORT|redis-cluster://HOST:PORT,...] [--clients redis://HOST:PORT [--redis-prefix P] [--cache-ttl-seconds N] [--import-clients FILE]] [--echo verified|axum] [--strict-parameters] [--allow-unsigned-bodies] [--form-credentials]";

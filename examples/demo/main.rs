@@ -37,7 +37,8 @@ use janrain_auth::client::{JanrainSigner, RequestSigner};
 use janrain_auth::credentials::{ApiClient, ClientSecret};
 use janrain_auth::emulator::{Emulator, Records};
 use janrain_auth::permissions::Catalog;
-use janrain_auth::server::{ClientsFile, MemoryReplayGuard};
+use janrain_auth::server::ClientsFile;
+use janrain_auth::server::replay::MemoryReplayGuard;
 
 use calls::{Column, Demo, OPERATIONS, Outcome, matches};
 

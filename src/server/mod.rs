@@ -201,13 +201,8 @@ pub use layer::{
 };
 pub use rejection::{Rejection, RejectionKind};
 #[cfg(feature = "redis")]
-pub use replay::RedisReplayGuard;
-pub use replay::{MemoryReplayGuard, ReplayGuard, ReplayGuardError, ReplayKey, ReplayVerdict};
-#[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use store::redis as redis_store;
-#[cfg(feature = "redis")]
-pub use store::redis::{ImportError, Imported, RedisClientStore, RedisStoreBuilder, RedisTokens};
 pub use store::{
     ClientStore, ClientsFile, Deferred, LoadError, MemoryStore, MemoryTokens, SharedTokens,
     StoreError, StoreFuture, TokenGrant, TokenIssuer, TokenRecord, TokenVerifier,

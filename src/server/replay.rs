@@ -12,7 +12,8 @@
 //!
 //! ```
 //! use janrain_auth::scheme::ManualClock;
-//! use janrain_auth::server::{MemoryReplayGuard, MemoryStore, VerifyLayer};
+//! use janrain_auth::server::{MemoryStore, VerifyLayer};
+//! use janrain_auth::server::replay::MemoryReplayGuard;
 //! use std::sync::Arc;
 //! use std::time::Duration;
 //!
@@ -39,7 +40,8 @@
 //! ```no_run
 //! # #[cfg(feature = "redis")]
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use janrain_auth::server::{MemoryStore, RedisReplayGuard, VerifyLayer};
+//! use janrain_auth::server::{MemoryStore, VerifyLayer};
+//! use janrain_auth::server::replay::RedisReplayGuard;
 //!
 //! // Every node: the same Redis, the same prefix. Nothing connects until the first request.
 //! let guard = RedisReplayGuard::builder("redis://replay-cache.internal:6379")
@@ -93,7 +95,7 @@
 //! let that request be replayed. A request already recorded is still recognised as a replay
 //! when the guard is full. Near its cap it is fair: a client holding more than its share is
 //! refused (503) first, while clients with few entries are still recorded. See
-//! [`memory::DEFAULT_CAPACITY`] for the memory cost and sizing.
+//! [`DEFAULT_CAPACITY`] for the memory cost and sizing.
 //!
 //! # A fleet
 //!
@@ -115,23 +117,23 @@
 )]
 #![cfg_attr(
     not(feature = "redis"),
-    doc = "[`RedisReplayGuard`]: https://docs.rs/janrain-auth/latest/janrain_auth/server/replay/redis/struct.RedisReplayGuard.html",
-    doc = "[`RedisReplayGuard::cluster`]: https://docs.rs/janrain-auth/latest/janrain_auth/server/replay/redis/struct.RedisReplayGuard.html#method.cluster",
-    doc = "[key-prefix]: https://docs.rs/janrain-auth/latest/janrain_auth/server/replay/redis/struct.RedisReplayGuardBuilder.html#method.key_prefix"
+    doc = "[`RedisReplayGuard`]: https://docs.rs/janrain-auth/latest/janrain_auth/server/replay/struct.RedisReplayGuard.html",
+    doc = "[`RedisReplayGuard::cluster`]: https://docs.rs/janrain-auth/latest/janrain_auth/server/replay/struct.RedisReplayGuard.html#method.cluster",
+    doc = "[key-prefix]: https://docs.rs/janrain-auth/latest/janrain_auth/server/replay/struct.RedisReplayGuardBuilder.html#method.key_prefix"
 )]
 
 use std::time::Duration;
 
 use super::store::StoreFuture;
 
-pub mod memory;
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+
+pub use memory::{DEFAULT_CAPACITY, DEFAULT_SHARDS, MemoryReplayGuard, MemoryReplayGuardBuilder};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub mod redis;
-
-pub use memory::{MemoryReplayGuard, MemoryReplayGuardBuilder};
-#[cfg(feature = "redis")]
-pub use redis::{RedisReplayGuard, RedisReplayGuardBuilder};
+pub use redis::{DEFAULT_KEY_PREFIX, DEFAULT_TIMEOUT, RedisReplayGuard, RedisReplayGuardBuilder};
 
 /// What identifies one signed request: its client and its signature.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

@@ -107,7 +107,8 @@ impl<T> fmt::Debug for StoreFuture<T> {
 /// store, with the clients, tokens and replay guard still in memory.
 ///
 /// ```
-/// use janrain_auth::server::{Deferred, MemoryReplayGuard, MemoryStore, MemoryTokens, VerifyLayer};
+/// use janrain_auth::server::{Deferred, MemoryStore, MemoryTokens, VerifyLayer};
+/// use janrain_auth::server::replay::MemoryReplayGuard;
 ///
 /// let layer = VerifyLayer::builder(Deferred(MemoryStore::new()))
 ///     .token_verifier(Deferred(MemoryTokens::new()))

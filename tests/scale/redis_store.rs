@@ -14,10 +14,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use janrain_auth::credentials::{ClientId, ClientSecret};
 use janrain_auth::permissions::{Feature, Features};
-use janrain_auth::server::{
-    ClientStore, ImportError, RedisClientStore, RedisTokens, TokenRecord, TokenVerifier,
-    VerifyLayer,
-};
+use janrain_auth::server::redis_store::{ImportError, RedisClientStore, RedisTokens};
+use janrain_auth::server::{ClientStore, TokenRecord, TokenVerifier, VerifyLayer};
 use redis::AsyncCommands;
 use serde_json::Value;
 use support::{

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::counting::{held_now, memory_exclusive};
 use janrain_auth::error::JanrainError;
 use janrain_auth::scheme::{Datetime, ManualClock};
-use janrain_auth::server::{MemoryReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict};
+use janrain_auth::server::replay::{MemoryReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict};
 use support::{
     READER, Signed, assert_error, assert_ok, assert_replayed, assert_unavailable, builder,
     captured_logs, clock, log_lines_with, race, send_unrecordable, serve,

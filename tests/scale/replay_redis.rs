@@ -11,7 +11,7 @@ use support::proxy::{Proxy, hung_redis};
 use std::hash::{BuildHasher, RandomState};
 use std::time::{Duration, Instant, SystemTime};
 
-use janrain_auth::server::{RedisReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict};
+use janrain_auth::server::replay::{RedisReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict};
 use redis::AsyncCommands;
 use support::{
     NOW, READER, REDIS_TIMEOUT, Signed, assert_error, assert_ok, assert_replayed,

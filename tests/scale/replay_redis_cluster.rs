@@ -9,7 +9,7 @@ use janrain_auth_test_support as support;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use janrain_auth::server::RedisReplayGuard;
+use janrain_auth::server::replay::RedisReplayGuard;
 use redis::Value;
 use support::redis_servers::RedisCluster;
 use support::{
@@ -182,7 +182,8 @@ async fn two_nodes_share_a_cluster_and_a_stopped_master_fails_only_its_keys_clos
 #[tokio::test]
 async fn clients_and_tokens_live_on_the_cluster_too() {
     use janrain_auth::credentials::ClientId;
-    use janrain_auth::server::{ClientStore, RedisClientStore, TokenRecord, TokenVerifier};
+    use janrain_auth::server::redis_store::RedisClientStore;
+    use janrain_auth::server::{ClientStore, TokenRecord, TokenVerifier};
     use std::time::SystemTime;
 
     let cluster = RedisCluster::start();
@@ -259,7 +260,8 @@ async fn accepts_on(base: &str, master: usize, owners: &[usize], tag: &str) -> b
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mixed_traffic_on_two_nodes_fails_closed_only_for_a_stopped_masters_keys() {
-    use janrain_auth::server::{RedisClientStore, VerifyLayer};
+    use janrain_auth::server::VerifyLayer;
+    use janrain_auth::server::redis_store::RedisClientStore;
     use std::sync::{Arc, Mutex};
 
     const WORKERS: usize = 8;

@@ -11,7 +11,8 @@ use http_body_util::{BodyExt, Full};
 use janrain_auth::credentials::{ApiClient, ClientId, ClientSecret};
 use janrain_auth::permissions::Feature;
 use janrain_auth::scheme::{ManualClock, SigningKey, StringToSign, signature_header};
-use janrain_auth::server::{MemoryReplayGuard, MemoryStore, VerifyLayer, VerifyLayerBuilder};
+use janrain_auth::server::replay::MemoryReplayGuard;
+use janrain_auth::server::{MemoryStore, VerifyLayer, VerifyLayerBuilder};
 use support::redis_servers::{DeleteOnDrop, standalone_url};
 use tower::{Layer, ServiceExt};
 
@@ -113,7 +114,7 @@ async fn an_unbounded_date_window_with_the_redis_guard() {
             .as_nanos()
     );
     let _cleanup = DeleteOnDrop(prefix.clone());
-    let guard = janrain_auth::server::RedisReplayGuard::builder(url.as_str())
+    let guard = janrain_auth::server::replay::RedisReplayGuard::builder(url.as_str())
         .key_prefix(prefix)
         .build()
         .unwrap();

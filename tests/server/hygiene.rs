@@ -32,9 +32,9 @@ use janrain_auth::permissions::Feature;
 use janrain_auth::scheme::{
     Authorization, ManualClock, SigningKey, StringToSign, basic_header, signature_header,
 };
+use janrain_auth::server::replay::{MemoryReplayGuard, RedisReplayGuard, ReplayKey};
 use janrain_auth::server::{
-    ClientStore, ClientsFile, MemoryReplayGuard, MemoryStore, RedisReplayGuard, ReplayKey,
-    StoreError, StoreFuture, VerifyLayer,
+    ClientStore, ClientsFile, MemoryStore, StoreError, StoreFuture, VerifyLayer,
 };
 use tower::{Service, ServiceBuilder, ServiceExt};
 

@@ -57,10 +57,8 @@ use janrain_auth::scheme::{
     Authorization, Canonicalization, Datetime, ManualClock, SigningKey, StringToSign, basic_header,
     signature_header,
 };
-use janrain_auth::server::{
-    AuthenticatedClient, ClientsFile, Deferred, MemoryReplayGuard, MemoryStore, MemoryTokens, VerifiedBody,
-    VerifiedParams, VerifyLayer,
-};
+use janrain_auth::server::{AuthenticatedClient, ClientsFile, Deferred, MemoryStore, MemoryTokens, VerifiedBody, VerifiedParams, VerifyLayer};
+use janrain_auth::server::replay::MemoryReplayGuard;
 use tower::{Layer, ServiceExt};
 
 use self::basic::*;

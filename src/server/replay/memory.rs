@@ -65,7 +65,7 @@ const SWEEP_BUDGET: usize = 16;
 ///
 /// ```
 /// use janrain_auth::scheme::{ManualClock, Datetime};
-/// use janrain_auth::server::{MemoryReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict};
+/// use janrain_auth::server::replay::{MemoryReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict};
 /// use std::time::Duration;
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {

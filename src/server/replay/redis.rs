@@ -27,7 +27,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
 ///
 /// ```no_run
 /// use axum::{Router, routing::post};
-/// use janrain_auth::server::{ClientsFile, RedisReplayGuard, VerifyLayer};
+/// use janrain_auth::server::{ClientsFile, VerifyLayer};
+/// use janrain_auth::server::replay::RedisReplayGuard;
 /// use std::time::Duration;
 ///
 /// # fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -12,7 +12,8 @@
 //! its text, never in the clear; `uuid` is optional.
 //!
 //! ```no_run
-//! use janrain_auth::server::{RedisClientStore, VerifyLayer};
+//! use janrain_auth::server::VerifyLayer;
+//! use janrain_auth::server::redis_store::RedisClientStore;
 //! use std::time::Duration;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -164,7 +165,7 @@ impl RedisClientStore {
 
     /// Configure a store for a Redis Cluster, given some of its nodes (`redis://host:port`
     /// each). Nothing is connected until the first lookup; see
-    /// [`RedisReplayGuard::cluster`](crate::server::RedisReplayGuard::cluster) for how a
+    /// [`RedisReplayGuard::cluster`](crate::server::replay::RedisReplayGuard::cluster) for how a
     /// cluster behaves while one master is down.
     pub fn cluster<T: IntoConnectionInfo>(nodes: impl IntoIterator<Item = T>) -> RedisStoreBuilder {
         RedisStoreBuilder::new(Target::cluster(nodes))

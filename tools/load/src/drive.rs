@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use janrain_auth::emulator::Emulator;
 use janrain_auth::error::JanrainError;
-use janrain_auth::server::{ClientsFile, MemoryReplayGuard};
+use janrain_auth::server::ClientsFile;
+use janrain_auth::server::replay::MemoryReplayGuard;
 use tokio::sync::Mutex;
 
 use crate::plan::{Expected, Kind, Plan, UNAUTHORIZED, plan};

@@ -25,7 +25,8 @@ use crate::server::store::{StoreError, StoreFuture, TokenIssuer, TokenRecord, To
 ///
 /// ```no_run
 /// use janrain_auth::credentials::ClientId;
-/// use janrain_auth::server::{RedisClientStore, TokenRecord};
+/// use janrain_auth::server::TokenRecord;
+/// use janrain_auth::server::redis_store::RedisClientStore;
 /// use std::time::{Duration, SystemTime};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
