@@ -39,7 +39,6 @@
 #![warn(rust_2018_idioms, clippy::all)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod body;
 pub mod client;
 pub mod credentials;
 #[cfg(feature = "emulator")]
@@ -49,10 +48,11 @@ pub mod error;
 pub mod guide;
 pub mod params;
 pub mod permissions;
+mod requests;
 pub mod scheme;
 pub mod server;
 
-pub use body::BoxError;
+pub use requests::BoxError;
 
 /// The README's examples, compiled and run as doctests so that they stay true.
 #[cfg(doctest)]

@@ -234,7 +234,7 @@ impl SignerBuilder {
 }
 
 fn normalize_prefix(p: &str) -> Option<Box<str>> {
-    let prefix = crate::body::normalize_prefix(p);
+    let prefix = crate::requests::normalize_prefix(p);
     (!prefix.is_empty()).then(|| prefix.into_boxed_str())
 }
 

@@ -8,9 +8,9 @@ use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use super::error::SignError;
 use super::request_signer::{BodyView, RequestLine, Rewrite};
-use crate::body::BodyKind;
 use crate::credentials::AccessToken;
 use crate::params::{ParamList, encode_urlencoded};
+use crate::requests::BodyKind;
 
 /// Where a request's parameters are.
 #[derive(Clone, Copy)]
@@ -34,7 +34,7 @@ pub(super) fn request_params<'b>(
     if let Some(query) = line.query {
         params.extend_urlencoded(query.as_bytes())?;
     }
-    match (crate::body::body_kind(headers), body) {
+    match (crate::requests::body_kind(headers), body) {
         (BodyKind::LooksLikeForm, _) => Err(SignError::AmbiguousParameters(
             "the Content-Type begins like application/x-www-form-urlencoded but is not it",
         )),

@@ -18,7 +18,7 @@ use super::error::SignError;
 use super::request_signer::{RequestSigner, SignOutcome};
 use super::skew_retry::Sending;
 use crate::BoxError;
-use crate::body::CollectError;
+use crate::requests::CollectError;
 
 /// A request body whose bytes can be read without consuming it, so the signer can sign the
 /// form parameters it carries and still send it.
@@ -286,13 +286,13 @@ where
     // The same length check and limited read as the verification layer's, with no timeout
     // (the body is the caller's own). A Content-Length that is not a number is left to the
     // server to judge.
-    if crate::body::declared_length(request.headers(), limit)
-        == Err(crate::body::LengthError::TooLarge)
+    if crate::requests::declared_length(request.headers(), limit)
+        == Err(crate::requests::LengthError::TooLarge)
     {
         return Err(SignError::BodyTooLarge { limit });
     }
     let (parts, body) = request.into_parts();
-    let bytes = crate::body::collect_limited(body, limit, None)
+    let bytes = crate::requests::collect_limited(body, limit, None)
         .await
         .map_err(|e| match e {
             CollectError::TooLarge => SignError::BodyTooLarge { limit },

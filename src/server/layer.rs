@@ -15,12 +15,12 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::Rejection;
-use super::body::{ResponseBody, VerifiedBody};
+use super::bodies::{ResponseBody, VerifiedBody};
 use super::replay::ReplayGuard;
 use super::store::{ClientStore, TokenVerifier};
 use super::verify::{Prefix, UnknownPaths, Verification, Verifier};
-use crate::body::{BoxError, normalize_prefix};
 use crate::permissions::{Catalog, Operation};
+use crate::requests::{BoxError, normalize_prefix};
 use crate::scheme::{Canonicalization, Clock, SystemClock};
 
 /// Default tolerance for a `Date` in the past: 5 minutes.

@@ -172,7 +172,7 @@
 //! `auth` and `outcome` (`accepted` or the [`RejectionKind`]). Secrets, signatures, tokens and
 //! header values are never recorded.
 
-mod body;
+mod bodies;
 #[cfg(feature = "axum")]
 mod extract;
 mod layer;
@@ -192,7 +192,7 @@ use std::sync::Arc;
 use crate::credentials::{ApiClient, ClientId};
 use crate::permissions::{AuthMethod, Features};
 
-pub use body::{ResponseBody, VerifiedBody};
+pub use bodies::{ResponseBody, VerifiedBody};
 #[cfg(feature = "axum")]
 pub use extract::MissingAuthentication;
 pub use layer::{

@@ -12,7 +12,7 @@ use ::redis::{
     Client, Cmd, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisError, RedisResult, Value,
 };
 
-use crate::body::BoxFuture;
+use crate::requests::BoxFuture;
 
 /// A cheaply cloneable async Redis connection, behind a trait object.
 pub(crate) trait SendCommand: Send + Sync + 'static {
@@ -30,7 +30,7 @@ where
 }
 
 /// Where to connect, before anything is connected.
-pub(crate) enum Target {
+pub(crate) enum RedisTarget {
     /// One Redis server.
     Url(RedisResult<ConnectionInfo>),
     /// The seed nodes of a Redis Cluster.
@@ -39,13 +39,13 @@ pub(crate) enum Target {
     Given(Box<dyn SendCommand>),
 }
 
-impl Target {
+impl RedisTarget {
     pub(crate) fn url(url: impl IntoConnectionInfo) -> Self {
-        Target::Url(url.into_connection_info())
+        RedisTarget::Url(url.into_connection_info())
     }
 
     pub(crate) fn cluster<T: IntoConnectionInfo>(nodes: impl IntoIterator<Item = T>) -> Self {
-        Target::Cluster(
+        RedisTarget::Cluster(
             nodes
                 .into_iter()
                 .map(IntoConnectionInfo::into_connection_info)
@@ -57,23 +57,23 @@ impl Target {
     where
         C: ConnectionLike + Clone + Send + Sync + 'static,
     {
-        Target::Given(Box::new(connection))
+        RedisTarget::Given(Box::new(connection))
     }
 
     /// The target for logs: URLs without their passwords.
     pub(crate) fn describe(&self) -> String {
         match self {
-            Target::Url(Ok(info)) => describe(info),
-            Target::Cluster(Ok(nodes)) => describe_cluster(nodes),
-            Target::Url(Err(_)) | Target::Cluster(Err(_)) => "an invalid URL".to_owned(),
-            Target::Given(_) => "a given connection".to_owned(),
+            RedisTarget::Url(Ok(info)) => describe(info),
+            RedisTarget::Cluster(Ok(nodes)) => describe_cluster(nodes),
+            RedisTarget::Url(Err(_)) | RedisTarget::Cluster(Err(_)) => "an invalid URL".to_owned(),
+            RedisTarget::Given(_) => "a given connection".to_owned(),
         }
     }
 
     /// A link that connects on first use. Fails only on an invalid URL.
     pub(crate) fn build(self, timeout: Duration) -> Result<Link, RedisError> {
         let (conn, server) = match self {
-            Target::Url(info) => {
+            RedisTarget::Url(info) => {
                 let info = info?;
                 let server = describe(&info);
                 let client = Client::open(info)?;
@@ -85,7 +85,7 @@ impl Target {
                     server,
                 )
             }
-            Target::Cluster(nodes) => {
+            RedisTarget::Cluster(nodes) => {
                 let nodes = nodes?;
                 let server = describe_cluster(&nodes);
                 let client = ClusterClientBuilder::new(nodes)
@@ -103,7 +103,7 @@ impl Target {
                     server,
                 )
             }
-            Target::Given(conn) => (Conn::Given(conn), "a given connection".to_owned()),
+            RedisTarget::Given(conn) => (Conn::Given(conn), "a given connection".to_owned()),
         };
         Ok(Link {
             conn,

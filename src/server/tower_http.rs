@@ -5,9 +5,9 @@ use http_body::Body;
 use tower_http::auth::AsyncAuthorizeRequest;
 
 use super::VerifyLayer;
-use super::body::VerifiedBody;
+use super::bodies::VerifiedBody;
 use super::verify::Verification;
-use crate::body::{BoxError, BoxFuture};
+use crate::requests::{BoxError, BoxFuture};
 
 /// `VerifyLayer` in tower-http's slot for exactly this job:
 /// `AsyncRequireAuthorizationLayer::new(verify_layer)`. The answers are the layer's (the same

@@ -20,14 +20,14 @@ use crate::params::{DeserializeError, ParamList};
 /// `Debug` shows the keys only: values may be passwords or tokens.
 #[derive(Clone)]
 pub struct VerifiedParams {
-    params: Held,
+    params: ParamStorage,
 }
 
 /// Where the list is kept: in the value while it is small, shared once it is not.
 // The inline variant is the point: boxing it would be the allocation it saves.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
-enum Held {
+enum ParamStorage {
     Inline(ParamList),
     Shared(Arc<ParamList>),
 }
@@ -36,9 +36,9 @@ impl VerifiedParams {
     #[inline]
     pub(crate) fn new(params: ParamList) -> Self {
         let params = if params.is_inline() {
-            Held::Inline(params)
+            ParamStorage::Inline(params)
         } else {
-            Held::Shared(Arc::new(params))
+            ParamStorage::Shared(Arc::new(params))
         };
         VerifiedParams { params }
     }
@@ -112,8 +112,8 @@ impl VerifiedParams {
     /// The underlying list (bytes, as signed).
     pub fn as_param_list(&self) -> &ParamList {
         match &self.params {
-            Held::Inline(params) => params,
-            Held::Shared(params) => params,
+            ParamStorage::Inline(params) => params,
+            ParamStorage::Shared(params) => params,
         }
     }
 }

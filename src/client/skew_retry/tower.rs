@@ -14,8 +14,8 @@ use tower_service::Service;
 use super::{
     MAX_REFUSAL_BODY, SignedAttempt, body_worth_reading, refused_by_body, refused_by_status,
 };
-use crate::body::{BoxError, CollectError, collect_limited};
 use crate::client::BufferedBody;
+use crate::requests::{BoxError, CollectError, collect_limited};
 
 /// A tower [`Layer`] that retries, once, a janrain-signed request the server refused because
 /// its `Date` was off the server's clock: the tower counterpart of

@@ -9,7 +9,7 @@ use ::redis::{IntoConnectionInfo, RedisError, Value};
 
 use super::{ReplayGuard, ReplayGuardError, ReplayKey, ReplayVerdict};
 use crate::server::StoreFuture;
-use crate::server::redis_conn::{Link, Target, kind_of};
+use crate::server::redis_conn::{Link, RedisTarget, kind_of};
 
 /// The default prefix of the guard's keys.
 pub const DEFAULT_KEY_PREFIX: &str = "janrain-auth:replay:";
@@ -74,7 +74,7 @@ impl RedisReplayGuard {
     /// Configure a guard for the Redis at `url` (`redis://[user][:password@]host[:port][/db]`,
     /// `redis+unix:///path`, ...). Nothing is connected until the first request.
     pub fn builder(url: impl IntoConnectionInfo) -> RedisReplayGuardBuilder {
-        RedisReplayGuardBuilder::new(Target::url(url))
+        RedisReplayGuardBuilder::new(RedisTarget::url(url))
     }
 
     /// A guard with the default key prefix and timeout for the Redis at `url`.
@@ -97,7 +97,7 @@ impl RedisReplayGuard {
     pub fn cluster<T: IntoConnectionInfo>(
         nodes: impl IntoIterator<Item = T>,
     ) -> RedisReplayGuardBuilder {
-        RedisReplayGuardBuilder::new(Target::cluster(nodes))
+        RedisReplayGuardBuilder::new(RedisTarget::cluster(nodes))
     }
 
     /// Configure a guard that sends its commands on `connection`: any cheaply cloneable
@@ -108,7 +108,7 @@ impl RedisReplayGuard {
     where
         C: ConnectionLike + Clone + Send + Sync + 'static,
     {
-        RedisReplayGuardBuilder::new(Target::given(connection))
+        RedisReplayGuardBuilder::new(RedisTarget::given(connection))
     }
 
     /// The server, as a URL with its password redacted (for logs).
@@ -185,13 +185,13 @@ impl fmt::Debug for RedisReplayGuard {
 
 /// Configures a [`RedisReplayGuard`].
 pub struct RedisReplayGuardBuilder {
-    target: Target,
+    target: RedisTarget,
     prefix: String,
     timeout: Duration,
 }
 
 impl RedisReplayGuardBuilder {
-    fn new(target: Target) -> Self {
+    fn new(target: RedisTarget) -> Self {
         RedisReplayGuardBuilder {
             target,
             prefix: DEFAULT_KEY_PREFIX.to_owned(),

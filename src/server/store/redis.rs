@@ -44,7 +44,7 @@ use zeroize::Zeroizing;
 use super::{ClientStore, LoadError, StoreError, StoreFuture};
 use crate::credentials::{ApiClient, ClientId, ClientSecret};
 use crate::permissions::Features;
-use crate::server::redis_conn::{Link, Target, kind_of};
+use crate::server::redis_conn::{Link, RedisTarget, kind_of};
 
 mod builder;
 mod tokens;
@@ -155,7 +155,7 @@ impl RedisClientStore {
     /// Configure a store for the Redis at `url` (`redis://[user][:password@]host[:port][/db]`,
     /// ...). Nothing is connected until the first lookup.
     pub fn builder(url: impl IntoConnectionInfo) -> RedisStoreBuilder {
-        RedisStoreBuilder::new(Target::url(url))
+        RedisStoreBuilder::new(RedisTarget::url(url))
     }
 
     /// A store with the default prefix, cache and timeout for the Redis at `url`.
@@ -168,7 +168,7 @@ impl RedisClientStore {
     /// [`RedisReplayGuard::cluster`](crate::server::replay::RedisReplayGuard::cluster) for how a
     /// cluster behaves while one master is down.
     pub fn cluster<T: IntoConnectionInfo>(nodes: impl IntoIterator<Item = T>) -> RedisStoreBuilder {
-        RedisStoreBuilder::new(Target::cluster(nodes))
+        RedisStoreBuilder::new(RedisTarget::cluster(nodes))
     }
 
     /// Configure a store that sends its commands on `connection` (any cheaply cloneable async
@@ -177,7 +177,7 @@ impl RedisClientStore {
     where
         C: ConnectionLike + Clone + Send + Sync + 'static,
     {
-        RedisStoreBuilder::new(Target::given(connection))
+        RedisStoreBuilder::new(RedisTarget::given(connection))
     }
 
     /// A token verifier on the same connection and prefix.

@@ -23,9 +23,9 @@ use super::claim::Ways;
 use super::operation::Called;
 use super::parameters::{BodyRole, OtherBodies, Plan, is_empty};
 use super::{Accepted, Claimed, Credentials, Decision, Established, Verified, Verifier};
-use crate::body::{BoxError, Collect, FORM};
 use crate::params::ParamList;
 use crate::permissions::AuthMethods;
+use crate::requests::{BoxError, Collect, FORM};
 use crate::server::{AuthenticatedClient, Rejection, Unauthenticated, VerifiedParams};
 
 /// The verification of one request, as a future: [`Verify`](crate::server::Verify),

@@ -7,9 +7,9 @@ use http::{HeaderMap, Method};
 use http_body::Body;
 
 use super::{Verifier, refusal};
-use crate::body::{self, BodyKind, Collect, CollectError, LengthError};
 use crate::params::{ParamList, ParamsError};
 use crate::permissions::AuthMethods;
+use crate::requests::{self, BodyKind, Collect, CollectError, LengthError};
 use crate::server::{Rejection, RejectionKind};
 
 /// Where the parameters are: known already, or in a body to read first.
@@ -81,7 +81,7 @@ impl Verifier {
                 .map_err(|e| self.unreadable(e, accepts))?;
         }
         let get_like = parts.method == Method::GET || parts.method == Method::HEAD;
-        match body::body_kind(&parts.headers) {
+        match requests::body_kind(&parts.headers) {
             BodyKind::LooksLikeForm => {
                 return Err(refusal(
                     RejectionKind::UnsupportedBody,
@@ -229,7 +229,7 @@ impl Verifier {
         &self,
         headers: &HeaderMap,
     ) -> Result<Option<u64>, Rejection> {
-        body::declared_length(headers, self.body_limit).map_err(|e| match e {
+        requests::declared_length(headers, self.body_limit).map_err(|e| match e {
             LengthError::TooLarge => self.too_large(),
             LengthError::Invalid => Rejection::new(
                 RejectionKind::InvalidParameters,
@@ -261,7 +261,7 @@ impl Verifier {
 
     /// Read a body whole, under the limit and the timeout.
     pub(super) fn read<B>(&self, body: B) -> Collect<B> {
-        body::collect_limited(body, self.body_limit, Some(self.body_timeout))
+        requests::collect_limited(body, self.body_limit, Some(self.body_timeout))
     }
 
     /// The refusal of a body that could not be read whole.

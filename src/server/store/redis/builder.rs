@@ -11,11 +11,11 @@ use super::{
     DEFAULT_CACHE_TTL, DEFAULT_NEGATIVE_CAPACITY, DEFAULT_NEGATIVE_TTL, DEFAULT_PREFIX,
     DEFAULT_TIMEOUT, RedisClientStore, RedisTokens, StoreShared,
 };
-use crate::server::redis_conn::Target;
+use crate::server::redis_conn::RedisTarget;
 
 /// Configures a [`RedisClientStore`] (or a [`RedisTokens`]).
 pub struct RedisStoreBuilder {
-    target: Target,
+    target: RedisTarget,
     prefix: String,
     timeout: Duration,
     ttl: Duration,
@@ -24,7 +24,7 @@ pub struct RedisStoreBuilder {
 }
 
 impl RedisStoreBuilder {
-    pub(super) fn new(target: Target) -> Self {
+    pub(super) fn new(target: RedisTarget) -> Self {
         RedisStoreBuilder {
             target,
             prefix: DEFAULT_PREFIX.to_owned(),

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::{RedisStoreBuilder, expect_ok, unexpected};
 use crate::credentials::ClientId;
 use crate::scheme::Datetime;
-use crate::server::redis_conn::{Link, Target};
+use crate::server::redis_conn::{Link, RedisTarget};
 use crate::server::store::{StoreError, StoreFuture, TokenIssuer, TokenRecord, TokenVerifier};
 
 /// A [`TokenVerifier`] over Redis: any node verifies the tokens any node issued.
@@ -66,7 +66,7 @@ struct StoredTokenOut<'a> {
 impl RedisTokens {
     /// A verifier with the default prefix and timeout for the Redis at `url`.
     pub fn new(url: impl IntoConnectionInfo) -> Result<Self, RedisError> {
-        RedisStoreBuilder::new(Target::url(url)).build_tokens()
+        RedisStoreBuilder::new(RedisTarget::url(url)).build_tokens()
     }
 
     /// The Redis key of a token: the prefix, `token:`, and the lowercase hex SHA-256 of the

@@ -10,7 +10,7 @@ use bytes::{Buf, Bytes};
 use http_body::{Body, Frame, SizeHint};
 use pin_project::pin_project;
 
-use crate::body::BoxError;
+use crate::requests::BoxError;
 
 /// The request body the inner service receives: the bytes the layer read, exactly as they
 /// arrived (a form the layer took credentials out of: the form without them).
