@@ -4,6 +4,12 @@
 //! decoding, signature, permission check).
 //!
 //! `cargo bench --bench layer`
+//!
+//! Instruction counts, repeatable on a busy machine: with `LAYER_COUNT=N` set, the binary sends
+//! `N` requests through each router whose id contains one of its arguments and exits, and
+//! `python3 benches/ratios.py --instructions <bench binary> layer/signed_post/with_layer
+//! layer/signed_post/without_layer` runs that under callgrind and prints the instructions per
+//! request.
 
 mod support;
 
@@ -64,6 +70,27 @@ fn bench(c: &mut Criterion) {
         );
     }
 
+    if let Ok(calls) = std::env::var("LAYER_COUNT") {
+        let calls: u64 = calls.parse().expect("LAYER_COUNT is a number of requests");
+        let filters: Vec<String> = std::env::args().skip(1).collect();
+        for (id, router) in [
+            ("layer/signed_post/without_layer", &bare),
+            ("layer/signed_post/with_layer", &verified),
+        ] {
+            if filters.iter().any(|f| id.contains(f.as_str())) {
+                let mut svc = router.clone();
+                counted(calls, || {
+                    runtime.block_on(async {
+                        let svc = ServiceExt::<Request<Body>>::ready(&mut svc).await.unwrap();
+                        svc.call(request()).await.unwrap()
+                    })
+                });
+                println!("{id}: {calls} requests");
+            }
+        }
+        std::process::exit(0);
+    }
+
     let mut group = c.benchmark_group("layer");
     group.bench_function("signed_post/without_layer", |b| {
         let mut svc = bare.clone();
@@ -93,6 +120,14 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// The loop callgrind counts (`--toggle-collect='*counted*'`): the routine `calls` times.
+#[inline(never)]
+fn counted<R>(calls: u64, mut routine: impl FnMut() -> R) {
+    for _ in 0..calls {
+        black_box(routine());
+    }
 }
 
 criterion_group!(benches, bench);

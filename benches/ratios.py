@@ -14,6 +14,12 @@ counts between builds, not against the timed ratios):
 
     cargo bench --bench scheme --no-run
     python3 benches/ratios.py --instructions target/release/deps/scheme-<hash> [ID ...]
+
+and per request of the layer bench's two routers:
+
+    cargo bench --bench layer --no-run
+    python3 benches/ratios.py --instructions target/release/deps/layer-<hash> \
+        layer/signed_post/without_layer layer/signed_post/with_layer
 """
 
 import glob
@@ -121,7 +127,7 @@ def instructions(binary, ids):
                 subprocess.run(
                     ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
                      "--toggle-collect=*counted*", binary, i],
-                    env={**os.environ, "SCHEME_COUNT": str(calls)},
+                    env={**os.environ, "SCHEME_COUNT": str(calls), "LAYER_COUNT": str(calls)},
                     check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 text = open(out).read()
                 counts.append(int(re.search(r"^summary:\s+(\d+)", text, re.M).group(1)))
