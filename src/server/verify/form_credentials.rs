@@ -11,7 +11,7 @@ use bytes::Bytes;
 use super::basic::authenticate;
 use super::principal::{self, Principal};
 use super::{Accepted, Decision, Verifier, invalid_credentials, refusal};
-use crate::credentials::{ApiClient, ClientId};
+use crate::credentials::ApiClient;
 use crate::permissions::AuthMethod;
 use crate::server::store::{StoreError, StoreFuture};
 use crate::server::{Rejection, RejectionKind};
@@ -43,19 +43,14 @@ impl FormCredentials {
         let accepts = request.accepts();
         let params = request.params;
         if let Step::Start = self.step {
-            let id = params
-                .get(b"client_id")
-                .and_then(|id| std::str::from_utf8(id).ok())
-                .ok_or_else(|| {
-                    refusal(
-                        RejectionKind::MissingArgument,
-                        "the client_id parameter is missing; send it with the client_secret",
-                        accepts,
-                    )
-                })?;
-            let id = ClientId::new(id).map_err(|_| invalid_credentials(accepts))?;
-            tracing::Span::current().record("client_id", id.as_str());
-            self.step = Step::LookingUp(verifier.store.client(id.as_str()));
+            let lookup = verifier.ask_named_client(request, || {
+                refusal(
+                    RejectionKind::MissingArgument,
+                    "the client_id parameter is missing; send it with the client_secret",
+                    accepts,
+                )
+            })?;
+            self.step = Step::LookingUp(lookup);
         }
         let Step::LookingUp(lookup) = &mut self.step else {
             // The step above ends here.

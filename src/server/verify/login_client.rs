@@ -9,7 +9,7 @@ use std::task::{Context, Poll, ready};
 
 use super::principal::{self, Principal};
 use super::{Accepted, Decision, Verifier, invalid_credentials, refusal};
-use crate::credentials::{ApiClient, ClientId};
+use crate::credentials::ApiClient;
 use crate::permissions::{AuthMethod, AuthMethods};
 use crate::server::store::{StoreError, StoreFuture, TokenRecord};
 use crate::server::{Rejection, RejectionKind};
@@ -47,16 +47,8 @@ impl LoginClient {
         let accepts = request.accepts();
         let takes_token = accepts.contains(AuthMethod::LoginClientWithToken);
         if let Step::Start = self.step {
-            let raw_id = request
-                .params
-                .get(b"client_id")
-                .ok_or_else(|| missing(request, "client_id"))?;
-            let id = std::str::from_utf8(raw_id)
-                .ok()
-                .and_then(|s| ClientId::new(s).ok())
-                .ok_or_else(|| invalid_credentials(accepts))?;
-            tracing::Span::current().record("client_id", id.as_str());
-            self.step = Step::LookingUp(verifier.store.client(id.as_str()));
+            let lookup = verifier.ask_named_client(request, || missing(request, "client_id"))?;
+            self.step = Step::LookingUp(lookup);
         }
         if let Step::LookingUp(lookup) = &mut self.step {
             let client = verifier

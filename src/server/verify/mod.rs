@@ -48,9 +48,9 @@ mod signed;
 mod user_token;
 
 use super::replay::ReplayGuard;
-use super::store::{ClientStore, StoreError, TokenVerifier};
+use super::store::{ClientStore, StoreError, StoreFuture, TokenVerifier};
 use super::{Rejection, RejectionKind};
-use crate::credentials::ApiClient;
+use crate::credentials::{ApiClient, ClientId};
 use crate::params::ParamList;
 use crate::permissions::{AuthMethod, AuthMethods, Catalog, Operation};
 use crate::scheme::{Canonicalization, Clock};
@@ -243,6 +243,24 @@ impl Verifier {
                 "the client store is unavailable; try again later",
             )
         })
+    }
+}
+
+impl Verifier {
+    /// Ask the store for the client the `client_id` parameter names (at most one, checked with
+    /// the parameters): `missing` when there is none, 402 when it is no client id.
+    fn ask_named_client(
+        &self,
+        request: &Decision<'_>,
+        missing: impl FnOnce() -> Rejection,
+    ) -> Result<StoreFuture<Result<Option<Arc<ApiClient>>, StoreError>>, Rejection> {
+        let raw = request.params.get(b"client_id").ok_or_else(missing)?;
+        let id = std::str::from_utf8(raw)
+            .ok()
+            .and_then(|id| ClientId::new(id).ok())
+            .ok_or_else(|| invalid_credentials(request.accepts()))?;
+        tracing::Span::current().record("client_id", id.as_str());
+        Ok(self.store.client(id.as_str()))
     }
 }
 
