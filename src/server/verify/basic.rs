@@ -7,12 +7,11 @@ use std::task::{Context, Poll, ready};
 use std::time::SystemTime;
 
 use super::principal::{self, Principal};
-use super::{Accepted, Decision, Verifier, invalid_credentials};
+use super::{Accepted, ClientLookup, Decision, Verifier, invalid_credentials};
 use crate::credentials::{ApiClient, ClientId, ClientSecret};
 use crate::permissions::{AuthMethod, Operation};
 use crate::scheme::BasicCredentials;
 use crate::server::Rejection;
-use crate::server::store::{StoreError, StoreFuture};
 
 /// A Basic request, as far as it is checked.
 pub(super) struct Basic {
@@ -22,7 +21,7 @@ pub(super) struct Basic {
 
 enum Step {
     /// The client store is asked for the client the header names.
-    LookingUp(StoreFuture<Result<Option<Arc<ApiClient>>, StoreError>>),
+    LookingUp(ClientLookup),
     /// The client, its secret and its features hold.
     Authenticated(Arc<ApiClient>),
 }

@@ -3,17 +3,14 @@
 //! then taken out of what the handler receives.
 
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 
 use super::basic::authenticate;
 use super::principal::{self, Principal};
-use super::{Accepted, Decision, Verifier, invalid_credentials, refusal};
-use crate::credentials::ApiClient;
+use super::{Accepted, ClientLookup, Decision, Verifier, invalid_credentials, refusal};
 use crate::permissions::AuthMethod;
-use crate::server::store::{StoreError, StoreFuture};
 use crate::server::{Rejection, RejectionKind};
 
 /// A request with form credentials, as far as it is checked.
@@ -25,7 +22,7 @@ enum Step {
     /// Nothing asked yet.
     Start,
     /// The client store is asked for the client the `client_id` parameter names.
-    LookingUp(StoreFuture<Result<Option<Arc<ApiClient>>, StoreError>>),
+    LookingUp(ClientLookup),
 }
 
 impl FormCredentials {

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use super::principal::{self, Principal};
-use super::{Accepted, Decision, Verifier, invalid_credentials, refusal};
+use super::{
+    Accepted, ClientLookup, Decision, GrantLookup, Verifier, invalid_credentials, refusal,
+};
 use crate::credentials::ApiClient;
 use crate::permissions::{AuthMethod, AuthMethods};
-use crate::server::store::{StoreError, StoreFuture, TokenRecord};
 use crate::server::{Rejection, RejectionKind};
 
 /// A login client's request, as far as it is checked.
@@ -23,11 +24,11 @@ enum Step {
     /// Nothing asked yet.
     Start,
     /// The client store is asked for the client the `client_id` parameter names.
-    LookingUp(StoreFuture<Result<Option<Arc<ApiClient>>, StoreError>>),
+    LookingUp(ClientLookup),
     /// The client holds; the token verifier is asked for the grant of its `access_token`.
     Granting {
         client: Arc<ApiClient>,
-        granting: StoreFuture<Result<Option<TokenRecord>, StoreError>>,
+        granting: GrantLookup,
     },
 }
 

@@ -48,7 +48,7 @@ mod signed;
 mod user_token;
 
 use super::replay::ReplayGuard;
-use super::store::{ClientStore, StoreError, StoreFuture, TokenVerifier};
+use super::store::{ClientStore, StoreError, StoreFuture, TokenRecord, TokenVerifier};
 use super::{Rejection, RejectionKind};
 use crate::credentials::{ApiClient, ClientId};
 use crate::params::ParamList;
@@ -82,6 +82,12 @@ pub(crate) struct Verifier {
     pub(crate) allow_unsigned_bodies: bool,
     pub(crate) form_credentials: bool,
 }
+
+/// The client store's answer, as a step waits for it.
+pub(super) type ClientLookup = StoreFuture<Result<Option<Arc<ApiClient>>, StoreError>>;
+
+/// The token verifier's answer, as a step waits for it.
+pub(super) type GrantLookup = StoreFuture<Result<Option<TokenRecord>, StoreError>>;
 
 /// A verified request: its parts (with the extensions the handler reads) and its body, as the
 /// layer read it (empty when there was none).
@@ -253,7 +259,7 @@ impl Verifier {
         &self,
         request: &Decision<'_>,
         missing: impl FnOnce() -> Rejection,
-    ) -> Result<StoreFuture<Result<Option<Arc<ApiClient>>, StoreError>>, Rejection> {
+    ) -> Result<ClientLookup, Rejection> {
         let raw = request.params.get(b"client_id").ok_or_else(missing)?;
         let id = std::str::from_utf8(raw)
             .ok()

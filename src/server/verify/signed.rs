@@ -10,12 +10,12 @@ use http::HeaderMap;
 use http::header::DATE;
 
 use super::principal::{self, Principal};
-use super::{Accepted, Decision, Verifier, invalid_credentials, refusal};
+use super::{Accepted, ClientLookup, Decision, Verifier, invalid_credentials, refusal};
 use crate::credentials::ApiClient;
 use crate::permissions::{AuthMethod, AuthMethods};
 use crate::scheme::{DATETIME_LEN, Datetime, SIGNATURE_LEN, SignatureCredentials, StringToSign};
 use crate::server::replay::{ReplayGuardError, ReplayKey, ReplayVerdict};
-use crate::server::store::{StoreError, StoreFuture};
+use crate::server::store::StoreFuture;
 use crate::server::{Rejection, RejectionKind};
 
 /// The longest a replay guard is asked to keep an entry: a century, far beyond any useful date
@@ -34,7 +34,7 @@ pub(super) struct Signed {
 
 enum Step {
     /// The client store is asked for the client the header names.
-    LookingUp(StoreFuture<Result<Option<Arc<ApiClient>>, StoreError>>),
+    LookingUp(ClientLookup),
     /// The client is known: the signature waits for the parameters.
     Found(Arc<ApiClient>),
     /// The signature holds; the replay guard is asked whether it saw it before.

@@ -10,10 +10,9 @@ use std::task::{Context, Poll, ready};
 use zeroize::Zeroizing;
 
 use super::principal::{self, Principal};
-use super::{Accepted, Decision, Verifier, refusal};
-use crate::credentials::ApiClient;
+use super::{Accepted, ClientLookup, Decision, GrantLookup, Verifier, refusal};
 use crate::permissions::{AuthMethod, AuthMethods};
-use crate::server::store::{StoreError, StoreFuture, TokenRecord};
+use crate::server::store::{StoreError, TokenRecord};
 use crate::server::{Rejection, RejectionKind};
 
 /// A request made with a user's access token, as far as it is checked.
@@ -28,11 +27,11 @@ enum Step {
     /// Nothing asked yet.
     Start,
     /// The token verifier is asked for the token's grant.
-    Granting(StoreFuture<Result<Option<TokenRecord>, StoreError>>),
+    Granting(GrantLookup),
     /// The grant holds; the client store is asked for the client it was issued to.
     LookingUp {
         grant: TokenRecord,
-        lookup: StoreFuture<Result<Option<Arc<ApiClient>>, StoreError>>,
+        lookup: ClientLookup,
     },
 }
 
@@ -120,10 +119,7 @@ impl UserToken {
 impl Verifier {
     /// Ask the token verifier for `token`'s grant. Without a verifier no token can be checked
     /// (503). The token itself is never logged.
-    pub(super) fn ask_grant(
-        &self,
-        token: &str,
-    ) -> Result<StoreFuture<Result<Option<TokenRecord>, StoreError>>, Rejection> {
+    pub(super) fn ask_grant(&self, token: &str) -> Result<GrantLookup, Rejection> {
         let Some(tokens) = &self.tokens else {
             tracing::warn!(
                 "an operation needs an access token but no token verifier is configured"
