@@ -133,3 +133,57 @@ async fn an_unbounded_date_window_with_the_redis_guard() {
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("\"code\":434"), "{body}");
 }
+
+/// A body that holds more than its `Content-Length` says (a body type no HTTP server would
+/// make, but any tower service can): what is checked and handed on is what the body holds,
+/// never what the header claims.
+#[tokio::test]
+async fn a_body_is_what_it_holds_whatever_its_content_length_says() {
+    let clock = ManualClock::at(NOW.parse().unwrap());
+    let layer = builder(&clock).build();
+    let basic = janrain_auth::scheme::basic_header(
+        &ClientId::new("reader").unwrap(),
+        &ClientSecret::new("reader-secret").unwrap(),
+    );
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let record = seen.clone();
+    let inner = tower::service_fn(move |req: Request<janrain_auth::server::VerifiedBody>| {
+        let record = record.clone();
+        async move {
+            let body = req.into_body().collect().await.unwrap().to_bytes();
+            *record.lock().unwrap() = Some(body);
+            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
+        }
+    });
+    let service = layer.layer(inner);
+    // Basic, a JSON body of 13 bytes, "Content-Length: 0": the handler gets the 13 bytes.
+    let request = Request::post("/entity.find?type_name=user")
+        .header("authorization", basic.clone())
+        .header("content-type", "application/json")
+        .header("content-length", "0")
+        .body(Full::new(Bytes::from_static(br#"{"uuid":"x"}"#)))
+        .unwrap();
+    let response = service.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        seen.lock().unwrap().take().unwrap(),
+        &br#"{"uuid":"x"}"#[..]
+    );
+    // janrain-signed: the body must be empty, and it is not, whatever the header says.
+    let params = [("type_name", "user")];
+    let sig =
+        SigningKey::new("reader-secret").sign(&StringToSign::new("/entity.find", NOW, &params));
+    let request = Request::post("/entity.find?type_name=user")
+        .header("date", NOW)
+        .header(
+            "authorization",
+            signature_header(&ClientId::new("reader").unwrap(), &sig),
+        )
+        .header("content-type", "application/json")
+        .header("content-length", "0")
+        .body(Full::new(Bytes::from_static(br#"{"uuid":"x"}"#)))
+        .unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 415);
+    assert!(seen.lock().unwrap().is_none(), "the handler ran");
+}

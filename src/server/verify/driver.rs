@@ -286,11 +286,10 @@ impl Verifier {
 
     /// A path let through unauthenticated (`UnknownPaths::Allow`): its body, bounded as any.
     fn unverified<B: Body>(&self, parts: &mut Parts, body: B) -> Next<B> {
-        let declared = match self.check_declared_length(&parts.headers) {
-            Ok(declared) => declared,
-            Err(rejection) => return Next::Done(Err(rejection)),
-        };
-        if is_empty(declared, &body) {
+        if let Err(rejection) = self.check_declared_length(&parts.headers) {
+            return Next::Done(Err(rejection));
+        }
+        if is_empty(&body) {
             parts.extensions.insert(Unauthenticated);
             return Next::Done(Ok(Bytes::new()));
         }

@@ -72,8 +72,8 @@ impl Verifier {
     where
         B: Body,
     {
-        let declared = self.check_declared_length(&parts.headers)?;
-        let empty = is_empty(declared, &body);
+        self.check_declared_length(&parts.headers)?;
+        let empty = is_empty(&body);
         let mut params = ParamList::with_limit(self.max_params);
         if let Some(query) = parts.uri.query() {
             params
@@ -224,18 +224,17 @@ impl Verifier {
         Ok(())
     }
 
-    /// The `Content-Length`, refused when it is over the limit or not a length.
-    pub(super) fn check_declared_length(
-        &self,
-        headers: &HeaderMap,
-    ) -> Result<Option<u64>, Rejection> {
-        requests::declared_length(headers, self.body_limit).map_err(|e| match e {
-            LengthError::TooLarge => self.too_large(),
-            LengthError::Invalid => Rejection::new(
+    /// The `Content-Length`, refused when it is over the limit or not a length (before
+    /// anything is read).
+    pub(super) fn check_declared_length(&self, headers: &HeaderMap) -> Result<(), Rejection> {
+        match requests::declared_length(headers, self.body_limit) {
+            Ok(_) => Ok(()),
+            Err(LengthError::TooLarge) => Err(self.too_large()),
+            Err(LengthError::Invalid) => Err(Rejection::new(
                 RejectionKind::InvalidParameters,
                 "invalid Content-Length header",
-            ),
-        })
+            )),
+        }
     }
 
     /// The refusal of parameters that cannot be decoded: too many, or (past what a list
@@ -287,9 +286,10 @@ impl Verifier {
     }
 }
 
-/// Whether a body is known to be empty before it is read.
-pub(super) fn is_empty<B: Body>(declared: Option<u64>, body: &B) -> bool {
-    declared == Some(0) || body.is_end_stream() || body.size_hint().exact() == Some(0)
+/// Whether a body is known to be empty before it is read: by the body itself, never by a
+/// `Content-Length` that may say otherwise (what is handed on is what the body holds).
+pub(super) fn is_empty<B: Body>(body: &B) -> bool {
+    body.is_end_stream() || body.size_hint().exact() == Some(0)
 }
 
 /// The refusal of a body no credential of the request covers.
