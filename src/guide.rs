@@ -65,6 +65,17 @@
 //!   `useVerificationCode` takes no authentication; the legacy `/clients/*` and `/settings/*`
 //!   operations accept janrain-signed as well as Basic. [`Catalog::insert`](crate::permissions::Catalog::insert)
 //!   overrides any of it.
+//! * **What a user's token addresses.** Janrain says a call made with a user's access token
+//!   acts for that user; it does not say how a server treats parameters that name a record.
+//!   The layer refuses every name that could (`uuid`, `id`, `key_attribute`, `key_value`, in
+//!   any letter case, with or without `_`) but one `uuid` equal to the token's user, and
+//!   names other than ASCII letters, digits and `_` on such requests, so that no lenient
+//!   handler can be led to another record (see the [server
+//!   documentation](crate::server#who-acts)).
+//! * **Parameters beside the credential.** An `access_token` parameter on a request
+//!   authenticated as an API client, and a `client_id` naming another client than the one
+//!   that authenticated, are refused: Janrain's clients never send them, and a handler could
+//!   take them for verified.
 //!
 //! # The clients file
 //!
