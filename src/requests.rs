@@ -306,6 +306,62 @@ mod tests {
         assert_eq!(declared_length(&h, 10), Err(LengthError::Invalid));
     }
 
+    /// A body of the given frames, each ready at once.
+    struct Frames(std::collections::VecDeque<Result<Bytes, BoxError>>);
+
+    impl Frames {
+        fn of(frames: impl IntoIterator<Item = Result<Bytes, BoxError>>) -> Self {
+            Frames(frames.into_iter().collect())
+        }
+    }
+
+    impl Body for Frames {
+        type Data = Bytes;
+        type Error = BoxError;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+            Poll::Ready(self.0.pop_front().map(|r| r.map(http_body::Frame::data)))
+        }
+    }
+
+    /// Read a body whose frames are all ready, in one poll.
+    fn read_now<B: Body>(body: B, limit: usize) -> Result<Bytes, CollectError>
+    where
+        B::Error: Into<BoxError>,
+    {
+        let mut read = std::pin::pin!(collect_limited(body, limit, None));
+        match read.as_mut().poll(&mut Context::from_waker(std::task::Waker::noop())) {
+            Poll::Ready(result) => result,
+            Poll::Pending => panic!("every frame was ready"),
+        }
+    }
+
+    fn data(text: &str) -> Result<Bytes, BoxError> {
+        Ok(Bytes::from(text.to_owned()))
+    }
+
+    #[test]
+    fn a_body_of_exactly_the_limit_is_read_whole_and_one_byte_more_is_refused() {
+        let got = read_now(Frames::of([data("abcde"), data(""), data("fghij")]), 10);
+        assert_eq!(got.unwrap(), "abcdefghij");
+        let got = read_now(Frames::of([data("abcde"), data("fghijk")]), 10);
+        assert!(matches!(got, Err(CollectError::TooLarge)), "{got:?}");
+        assert_eq!(read_now(Frames::of([]), 0).unwrap(), "");
+    }
+
+    #[test]
+    fn a_limit_set_outside_is_too_large_and_other_errors_are_failures() {
+        // A length limit of a layer outside (tower-http's `RequestBodyLimit` is this one).
+        let limited = http_body_util::Limited::new(Frames::of([data("abcdef")]), 3);
+        let got = read_now(limited, 100);
+        assert!(matches!(got, Err(CollectError::TooLarge)), "{got:?}");
+        let broken = Frames::of([data("ab"), Err(std::io::Error::other("reset").into())]);
+        let got = read_now(broken, 100);
+        assert!(matches!(got, Err(CollectError::Failed(_))), "{got:?}");
+    }
+
     #[test]
     fn prefixes() {
         assert_eq!(normalize_prefix(""), "");

@@ -344,6 +344,10 @@ async fn unsigned_bodies_are_refused_and_every_body_is_bounded() {
         .await;
         assert_error(&got, 413, 230, "request_too_large");
     }
+    // A chunked body has no length to refuse it by before it is read: read, a small one is
+    // refused all the same (no signature covers it), and one that turns out empty is no body.
+    assert_eq!(chunked_post(&base, "/entity.delete", 2).await, 415);
+    assert_eq!(chunked_post(&base, "/entity.delete", 0).await, 200);
     // With unsigned bodies allowed, a chunked body with no length still stops at the limit:
     // the handler's read fails, and axum answers 413.
     let open = serve_app(app(builder(&clock())
@@ -420,6 +424,20 @@ async fn strict_mode_refuses_ambiguous_text() {
         .await;
         assert_error(&got, 400, 234, "ambiguous_parameter_text");
     }
+    // Text that reads one way only passes strict mode: `=` in a value, `%`, spaces, non-ASCII.
+    let params = [("a", "b=c"), ("note", "50% off, caf\u{e9}"), ("z", "")];
+    let got = send(signed_post(
+        &http,
+        &strict,
+        "/entity.create",
+        &params,
+        "",
+        Some(FORM),
+        encode_urlencoded(&params),
+    ))
+    .await;
+    assert_ok(&got);
+    assert_eq!(got.1["params"], signed_view(&params));
 }
 
 /// Every error answer carries an `error_description`, the emulator's own included.

@@ -310,3 +310,37 @@ fn how_to_authenticate(accepts: AuthMethods) -> String {
     }
     format!("use {}", ways.join(" or "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refusal that tells how to authenticate names every way the operation accepts, and
+    /// only those.
+    #[test]
+    fn how_to_authenticate_names_each_accepted_way() {
+        assert_eq!(
+            how_to_authenticate(AuthMethods::HEADER),
+            "use Basic (client id and secret) or janrain-signed (Authorization: Signature and Date)"
+        );
+        assert_eq!(
+            how_to_authenticate(AuthMethod::OAuth.into()),
+            "use a user's access token (Authorization: OAuth, or the access_token parameter)"
+        );
+        // A login client's operation that takes a token says so, once.
+        assert_eq!(
+            how_to_authenticate(AuthMethod::LoginClient | AuthMethod::LoginClientWithToken),
+            "use no Authorization header, with the client_id of a login client and an \
+             access_token issued to it"
+        );
+        assert_eq!(
+            how_to_authenticate(AuthMethod::LoginClient | AuthMethod::None),
+            "use no Authorization header, with the client_id parameter of a login client or \
+             no authentication"
+        );
+        assert_eq!(
+            how_to_authenticate(AuthMethods::EMPTY),
+            "it accepts no authentication method"
+        );
+    }
+}
