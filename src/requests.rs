@@ -332,7 +332,10 @@ mod tests {
         B::Error: Into<BoxError>,
     {
         let mut read = std::pin::pin!(collect_limited(body, limit, None));
-        match read.as_mut().poll(&mut Context::from_waker(std::task::Waker::noop())) {
+        match read
+            .as_mut()
+            .poll(&mut Context::from_waker(std::task::Waker::noop()))
+        {
             Poll::Ready(result) => result,
             Poll::Pending => panic!("every frame was ready"),
         }

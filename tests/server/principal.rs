@@ -633,6 +633,17 @@ async fn an_access_token_is_refused_where_it_is_not_the_credential() {
             ),
         );
     refused_everywhere(&bases, &signed, 400, 232, "ambiguous_parameters").await;
+    // On an open operation too: there the token is refused as a parameter nothing checked,
+    // beside any body (a JSON one here), as it is beside a form.
+    let open = Call {
+        method: "POST",
+        path: "/access/useVerificationCode".to_owned(),
+        query: Some("verification_code=x&access_token=tok-alice".to_owned()),
+        content_type: Some("application/json"),
+        body: br#"{"uuid":"bob"}"#.to_vec(),
+        headers: Vec::new(),
+    };
+    refused_everywhere(&bases, &open, 400, 232, "ambiguous_parameters").await;
     // Without either, the signed request is accepted.
     let pairs = [("type_name", "user")];
     let signed = Call::post_form("/entity.find", &pairs)

@@ -191,3 +191,30 @@ fn describe(error: &AuthorizationError) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn described(header: &[u8]) -> String {
+        describe(&Authorization::parse(header).expect_err("a malformed header"))
+    }
+
+    /// What is wrong with a header, said without repeating any of it.
+    #[test]
+    fn malformed_headers_are_described_in_words_that_repeat_none_of_them() {
+        assert_eq!(
+            described(b"Signature se\tcret:AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+            "client id may only hold visible ASCII characters other than ':' (not at position 2)"
+        );
+        assert_eq!(
+            described(b"Signature :AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+            format!(
+                "the client id must be 1 to {MAX_CLIENT_ID_LEN} visible ASCII characters other \
+                 than ':'"
+            )
+        );
+        let other = described(b"Signature secret-without-a-colon");
+        assert!(!other.is_empty() && !other.contains("secret"), "{other}");
+    }
+}
