@@ -489,3 +489,23 @@ fn canonical_form_type(headers: &mut HeaderMap) {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{MemoryStore, VerifyLayer};
+
+    /// The verification's `Debug` (which the layer's public futures show) names it and holds
+    /// no part of the request: not its query, not its credentials.
+    #[test]
+    fn debug_shows_no_part_of_the_request() {
+        let layer = VerifyLayer::builder(MemoryStore::new()).build();
+        let request = Request::builder()
+            .uri("/entity.find?type_name=user&access_token=tok-alice")
+            .header(AUTHORIZATION, "Basic c2VjcmV0LWlkOnNlY3JldA==")
+            .body(http_body_util::Full::new(Bytes::from_static(b"uuid=bob")))
+            .unwrap();
+        let verification = Verification::new(layer.verifier.clone(), request);
+        assert_eq!(format!("{verification:?}"), "Verification { .. }");
+    }
+}
