@@ -585,6 +585,29 @@ async fn preflights_hand_on_nothing_unverified() {
         let got = preflight("/entity.replace").send(base).await;
         assert_error(&got, 401, 402, "invalid_client_credentials");
     }
+    // Only all three make a preflight: a request short of one (or a POST that carries both
+    // CORS headers) is verified as any, and refused without credentials.
+    let short = |method: &'static str, headers: Vec<(&'static str, String)>| Call {
+        method,
+        path: "/entity.update".to_owned(),
+        query: Some("uuid=bob&type_name=user".into()),
+        content_type: None,
+        body: Vec::new(),
+        headers,
+    };
+    let origin = ("origin", "https://app.example".to_owned());
+    let asks = ("access-control-request-method", "POST".to_owned());
+    for call in [
+        short("OPTIONS", vec![origin.clone()]),
+        short("OPTIONS", vec![asks.clone()]),
+        short("POST", vec![origin.clone(), asks.clone()]),
+    ] {
+        for (mounting, base) in &bases {
+            let got = call.send(base).await;
+            assert_eq!(got.0, 401, "{mounting:?} {}: {}", call.method, got.1);
+            assert_eq!(got.1["stat"], "error", "{mounting:?}: {}", got.1);
+        }
+    }
     // A route outside every layer: still the misconfiguration answer.
     let bare = serve_app(routes()).await;
     let got = Call::post_form("/entity.replace", &[("type_name", "user")])
