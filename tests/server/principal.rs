@@ -80,6 +80,7 @@ fn routes() -> Router {
         "/oauth/link_account_native",
         "/oauth/unlink_account_native",
         "/access/useVerificationCode",
+        "/custom/optional_token",
         "/health/{anything}",
     ] {
         router = router.route(path, any_method(record));
@@ -554,6 +555,35 @@ async fn login_client_tokens_act_for_their_user_only() {
         &[("client_id", "login_client")],
     );
     refused_everywhere(&bases, &forgot, 400, 100, "missing_argument").await;
+}
+
+/// An operation of a custom catalog that a login client may call with a token or without
+/// one: without, the client acts; with one, the token is checked as on every other operation
+/// and its user acts.
+#[tokio::test]
+async fn a_token_a_login_client_may_leave_out_is_checked_when_given() {
+    use janrain_auth::permissions::{AuthMethod, Feature, Features, Operation};
+    let optional = Operation::new(
+        "/custom/optional_token",
+        AuthMethod::LoginClient | AuthMethod::LoginClientWithToken,
+        Features::of(&[Feature::LoginClient]),
+    );
+    let bases = servers(move |b| b.operation(optional.clone())).await;
+    let path = "/custom/optional_token";
+    let alone = Call::post_form(path, &[("client_id", "login_client")]);
+    let answer = accepted_everywhere(&bases, &alone, None).await;
+    assert_eq!(answer["auth"], "login_client");
+    let with = Call::post_form(
+        path,
+        &[("client_id", "login_client"), ("access_token", "tok-alice")],
+    );
+    let answer = accepted_everywhere(&bases, &with, Some("alice")).await;
+    assert_eq!(answer["auth"], "login_client_token");
+    let foreign = Call::post_form(
+        path,
+        &[("client_id", "login_client"), ("access_token", "tok-bob")],
+    );
+    refused_everywhere(&bases, &foreign, 401, 419, "access_token_client_mismatch").await;
 }
 
 /// 5. CORS preflights (before: the query string and the `Authorization` header reached an

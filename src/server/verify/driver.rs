@@ -508,4 +508,23 @@ mod tests {
         let verification = Verification::new(layer.verifier.clone(), request);
         assert_eq!(format!("{verification:?}"), "Verification { .. }");
     }
+
+    /// Every `Authorization` value is marked sensitive before anything inside the layer sees
+    /// the headers; the other headers are left as they are.
+    #[test]
+    fn every_authorization_value_is_marked_sensitive() {
+        let mut headers = HeaderMap::new();
+        headers.append(AUTHORIZATION, HeaderValue::from_static("OAuth tok-alice"));
+        headers.append(AUTHORIZATION, HeaderValue::from_static("Basic c2VjcmV0"));
+        headers.insert(ORIGIN, HeaderValue::from_static("https://app.example"));
+        mark_sensitive(&mut headers);
+        assert!(
+            headers
+                .get_all(AUTHORIZATION)
+                .iter()
+                .all(|v| v.is_sensitive())
+        );
+        assert_eq!(headers.get_all(AUTHORIZATION).iter().count(), 2);
+        assert!(!headers[ORIGIN].is_sensitive());
+    }
 }
