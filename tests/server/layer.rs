@@ -55,6 +55,7 @@ macro_rules! both_ways {
 }
 
 both_ways!(
+    methods_are_enforced_when_asked,
     every_auth_method_is_accepted_where_the_operation_allows_it,
     the_handler_reads_the_body_unchanged,
     credential_failures,
@@ -545,6 +546,27 @@ async fn the_permission_matrix_is_enforced() {
     assert!(allowed > 10);
 }
 
+/// With `enforce_methods`, an operation answers its documented method (POST) and refuses
+/// another; without it, both are verified alike.
+async fn methods_are_enforced_when_asked() {
+    let strict = server_with(builder().enforce_methods(true)).await;
+    let lenient = server().await;
+    let mut signed = Signed::new("reader_client", "/entity.find", &[("type_name", "user")]);
+    assert_ok(
+        &signed.send(&strict).await,
+        Some("reader_client"),
+        "signature",
+    );
+    signed.get = true;
+    let got = signed.send(&strict).await;
+    assert_error(&got, 405, 405, "method_not_allowed");
+    assert_ok(
+        &signed.send(&lenient).await,
+        Some("reader_client"),
+        "signature",
+    );
+}
+
 async fn login_client_operations() {
     let base = server().await;
     let post =
@@ -620,6 +642,23 @@ async fn login_client_operations() {
         .await,
         Some("second_login_client"),
         "login_client_token",
+    );
+    // An operation that takes no token refuses one, even one issued to this client: nothing
+    // would check it, and a handler could take it for a verified user.
+    assert_error(
+        &send(request(
+            &base,
+            "/oauth/auth_native",
+            &[
+                ("client_id", "login_client"),
+                ("access_token", "demo-access-token"),
+            ],
+            false,
+        ))
+        .await,
+        400,
+        232,
+        "ambiguous_parameters",
     );
     // client_id in the query string works too.
     let got = send(request(
@@ -788,6 +827,28 @@ async fn nested_routers_and_route_layer() {
         Some("reader_client"),
         "signature",
     );
+
+    // Only a path below the prefix is an operation: `/captureentity.find` is not, nor is
+    // `/capture` itself, even where unknown paths are let through.
+    let app = Router::new()
+        .nest("/capture", Emulator::builder().routes())
+        .fallback(|| async { "let through" })
+        .layer(
+            builder()
+                .strip_prefix("/capture/")
+                .unknown_paths(janrain_auth::server::UnknownPaths::Allow)
+                .build(),
+        );
+    let base = serve(app).await;
+    for path in ["/captureentity.find", "/capture"] {
+        let got = send(signed.request(&base, path, Canonicalization::CANONICAL)).await;
+        assert_error(&got, 404, 404, "unknown_operation");
+        let description = got.1["error_description"].as_str().unwrap();
+        assert!(
+            description.contains("is not below the API prefix /capture"),
+            "{description}"
+        );
+    }
 
     // route_layer: only matched routes are verified; a public route on the same router is not.
     let app = Emulator::builder()
