@@ -424,6 +424,24 @@ async fn strict_mode_refuses_ambiguous_text() {
         .await;
         assert_error(&got, 400, 234, "ambiguous_parameter_text");
     }
+    // The first offending parameter decides the answer: regroupable text before a value that
+    // is not UTF-8 is refused as regroupable, and the other way round.
+    for (body, code, error) in [
+        ("a%3Db=c&k=%FF", 234, "ambiguous_parameter_text"),
+        ("k=%FF&a%3Db=c", 200, "invalid_argument"),
+    ] {
+        let got = send(signed_post(
+            &http,
+            &strict,
+            "/entity.create",
+            &[],
+            "",
+            Some(FORM),
+            body,
+        ))
+        .await;
+        assert_error(&got, 400, code, error);
+    }
     // Text that reads one way only passes strict mode: `=` in a value, `%`, spaces, non-ASCII.
     let params = [("a", "b=c"), ("note", "50% off, caf\u{e9}"), ("z", "")];
     let got = send(signed_post(
