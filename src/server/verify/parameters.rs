@@ -318,3 +318,69 @@ pub(super) fn is_encoded(headers: &HeaderMap) -> bool {
         .iter()
         .any(|v| !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"identity"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    /// A body with nothing in it that says so one way only: by its size, or by being at its
+    /// end (a `Body` need not say both).
+    struct Says {
+        size: bool,
+        end: bool,
+    }
+
+    impl Body for Says {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+            Poll::Ready(None)
+        }
+        fn is_end_stream(&self) -> bool {
+            self.end
+        }
+        fn size_hint(&self) -> http_body::SizeHint {
+            if self.size {
+                http_body::SizeHint::with_exact(0)
+            } else {
+                http_body::SizeHint::default()
+            }
+        }
+    }
+
+    #[test]
+    fn a_body_is_empty_when_it_says_so_either_way() {
+        assert!(is_empty(&Says {
+            size: true,
+            end: false
+        }));
+        assert!(is_empty(&Says {
+            size: false,
+            end: true
+        }));
+        assert!(!is_empty(&Says {
+            size: false,
+            end: false
+        }));
+        assert!(!is_empty(&http_body_util::Full::new(Bytes::from_static(
+            b"x"
+        ))));
+    }
+
+    #[test]
+    fn regroupable_text_is_told_from_text_that_reads_one_way() {
+        for (key, value) in [(&b"a=b"[..], &b"c"[..]), (b"k\ney", b"v"), (b"k\r", b"v")] {
+            assert!(!is_unambiguous(key, value), "{key:?}");
+        }
+        for (key, value) in [(&b"a"[..], &b"b\nc"[..]), (b"a", b"b\rc")] {
+            assert!(!is_unambiguous(key, value), "{value:?}");
+        }
+        assert!(is_unambiguous(b"a", b"b=c&d%"));
+        assert!(is_unambiguous(b"", b""));
+    }
+}
