@@ -236,3 +236,46 @@ fn signature_mismatch(accepts: AuthMethods) -> Rejection {
         accepts,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scheme::Datetime;
+    use crate::server::{MemoryStore, VerifyLayer};
+    use std::time::Duration;
+
+    const YEAR: Duration = Duration::from_secs(365 * 86_400);
+
+    /// The replay guard keeps a request as long as its date is inside the window (and the
+    /// second it names), however wide the window, up to a century for a window wider than the
+    /// clock can express.
+    #[test]
+    fn a_replay_is_kept_as_long_as_the_window_lets_it_be_sent_again() {
+        let date: Datetime = "2026-03-01 12:00:00".parse().unwrap();
+        let sent = date.to_system_time();
+        for (window, at, kept) in [
+            (Duration::from_secs(300), sent, Duration::from_secs(301)),
+            (
+                Duration::from_secs(300),
+                sent + Duration::from_secs(100),
+                Duration::from_secs(201),
+            ),
+            (
+                Duration::from_secs(300),
+                sent + Duration::from_secs(400),
+                Duration::from_secs(1),
+            ),
+            (2 * YEAR, sent, 2 * YEAR + Duration::from_secs(1)),
+            (50 * YEAR, sent, 50 * YEAR + Duration::from_secs(1)),
+            (Duration::MAX, sent, 100 * YEAR),
+        ] {
+            let layer = VerifyLayer::builder(MemoryStore::new())
+                .date_window(window, Duration::from_secs(300))
+                .build();
+            assert_eq!(
+                layer.verifier.replay_ttl(date, at),
+                kept,
+                "window {window:?}"
+            );
+        }
+    }
+}
