@@ -278,4 +278,38 @@ mod tests {
             );
         }
     }
+
+    /// A replay guard that cannot answer: 503 by default, the request let through where the
+    /// layer fails open; a replay is refused either way.
+    #[test]
+    fn a_guard_that_cannot_answer_refuses_unless_the_layer_fails_open() {
+        use crate::credentials::{ApiClient, ClientId, ClientSecret};
+        use crate::permissions::AuthMethods;
+        use crate::server::RejectionKind;
+        use crate::server::replay::{ReplayGuardError, ReplayVerdict};
+        let client = ApiClient::new(
+            ClientId::new("client").unwrap(),
+            ClientSecret::new("secret").unwrap(),
+        );
+        for fail_open in [false, true] {
+            let layer = VerifyLayer::builder(MemoryStore::new())
+                .replay_fail_open(fail_open)
+                .build();
+            let verdict = |v| {
+                layer
+                    .verifier
+                    .replay_verdict(v, &client, AuthMethods::HEADER)
+            };
+            assert!(verdict(Ok(ReplayVerdict::Fresh)).is_ok());
+            let replayed = verdict(Ok(ReplayVerdict::Replayed)).unwrap_err();
+            assert_eq!(replayed.kind(), RejectionKind::Replayed);
+            match verdict(Err(ReplayGuardError::new("connection refused"))) {
+                Ok(()) => assert!(fail_open),
+                Err(refused) => {
+                    assert!(!fail_open);
+                    assert_eq!(refused.kind(), RejectionKind::ReplayGuardUnavailable);
+                }
+            }
+        }
+    }
 }

@@ -177,3 +177,32 @@ pub(super) fn invalid_token(accepts: AuthMethods) -> Rejection {
         accepts,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::from_header;
+
+    /// `OAuth`, in any letter case, then one space, then a token of visible ASCII: nothing else
+    /// is a user's token.
+    #[test]
+    fn only_an_oauth_scheme_and_a_space_make_a_header_a_token() {
+        assert_eq!(from_header(b"OAuth tok-alice"), Some("tok-alice"));
+        assert_eq!(from_header(b"oauth  tok-alice "), Some("tok-alice"));
+        for value in [
+            &b"OAuth:tok-alice"[..],
+            b"OAuthXtok-alice",
+            b"Basic tok-alice",
+            b"OAuth ",
+            b"OAuth to k",
+            b"OAuth",
+            b"Bearer tok-alice",
+        ] {
+            assert_eq!(
+                from_header(value),
+                None,
+                "{}",
+                String::from_utf8_lossy(value)
+            );
+        }
+    }
+}
