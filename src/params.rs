@@ -111,7 +111,7 @@ impl ParamList {
                 limit: self.limit(),
             });
         }
-        if self.bytes.len() + key.len() + value.len() > MAX_BYTES {
+        if !fits(self.bytes.len(), key.len().saturating_add(value.len())) {
             return Err(ParamsError::TooLong);
         }
         self.append(key, value);
@@ -150,7 +150,7 @@ impl ParamList {
     /// On error, the pairs decoded before the limit was hit stay appended; input that could
     /// take the list past [`MAX_BYTES`] is refused whole, before anything is decoded.
     pub fn extend_urlencoded(&mut self, input: &[u8]) -> Result<(), ParamsError> {
-        if self.bytes.len().saturating_add(input.len()) > MAX_BYTES {
+        if !fits(self.bytes.len(), input.len()) {
             return Err(ParamsError::TooLong);
         }
         // Decoding never lengthens, so room for the encoded length always suffices. While the
@@ -425,6 +425,12 @@ fn bounds(base: usize, key_start: usize, key_end: Option<usize>, end: usize) -> 
         offset(base + key_end.unwrap_or(end)),
         offset(base + end),
     ]
+}
+
+/// Whether `more` bytes fit beside the `held` ones: the list never passes [`MAX_BYTES`], so
+/// that its offsets fit 32 bits. (Only a body limit above 4 GiB lets so much through.)
+fn fits(held: usize, more: usize) -> bool {
+    held.saturating_add(more) <= MAX_BYTES
 }
 
 /// An offset into a list's bytes, which never pass [`MAX_BYTES`] (the functions that add
