@@ -137,3 +137,19 @@ fn without_and_debug() {
         "{dbg}"
     );
 }
+
+/// A form longer than the list's inline room that shrinks into it when decoded stays inline
+/// (no heap allocation); one that does not fit moves to the heap whole, decoded the same.
+#[test]
+fn a_form_that_decodes_into_the_inline_room_stays_inline() {
+    let value = "\"".repeat(200);
+    let encoded = format!("k={}", "%22".repeat(200));
+    assert!(encoded.len() > super::INLINE_BYTES);
+    let list = ParamList::from_urlencoded(encoded.as_bytes()).unwrap();
+    assert!(list.is_inline());
+    assert_eq!(list.get_str("k"), Some(value.as_str()));
+    let long = format!("k={}", "%22".repeat(300));
+    let list = ParamList::from_urlencoded(long.as_bytes()).unwrap();
+    assert!(!list.is_inline());
+    assert_eq!(list.get_str("k"), Some("\"".repeat(300).as_str()));
+}
