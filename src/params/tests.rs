@@ -153,3 +153,14 @@ fn a_form_that_decodes_into_the_inline_room_stays_inline() {
     assert!(!list.is_inline());
     assert_eq!(list.get_str("k"), Some("\"".repeat(300).as_str()));
 }
+
+/// A copy without some keys keeps the list's own parameter limit.
+#[test]
+fn a_copy_without_some_keys_keeps_the_limit() {
+    let mut list = ParamList::with_limit(2);
+    list.extend_urlencoded(b"a=1&b=2").unwrap();
+    let mut copy = list.without(&[b"a"]);
+    assert_eq!(copy.to_pairs_lossy(), vec![p("b", "2")]);
+    copy.push("c", "3").unwrap();
+    assert_eq!(copy.push("d", "4"), Err(ParamsError::TooMany { limit: 2 }));
+}
