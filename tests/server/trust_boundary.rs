@@ -393,6 +393,18 @@ async fn strict_mode_refuses_ambiguous_text() {
     let http = reqwest::Client::new();
     let lenient = serve_app(app(builder(&clock()))).await;
     let strict = serve_app(app(builder(&clock()).strict_parameters(true))).await;
+    // A form POST to /entity.create, signed for `signed`, with `body` as sent.
+    let create = |base: &str, signed: &[(&str, &str)], body: String| {
+        send(signed_post(
+            &http,
+            base,
+            "/entity.create",
+            signed,
+            "",
+            Some(FORM),
+            body,
+        ))
+    };
     for params in [
         vec![("a=b", "c")],
         vec![("a", "b\nc=d")],
@@ -400,28 +412,10 @@ async fn strict_mode_refuses_ambiguous_text() {
         vec![("k\ney", "v")],
     ] {
         let body = encode_urlencoded(&params);
-        let got = send(signed_post(
-            &http,
-            &lenient,
-            "/entity.create",
-            &params,
-            "",
-            Some(FORM),
-            body.clone(),
-        ))
-        .await;
+        let got = create(&lenient, &params, body.clone()).await;
         assert_ok(&got);
         assert_eq!(got.1["params"], signed_view(&params));
-        let got = send(signed_post(
-            &http,
-            &strict,
-            "/entity.create",
-            &params,
-            "",
-            Some(FORM),
-            body,
-        ))
-        .await;
+        let got = create(&strict, &params, body).await;
         assert_error(&got, 400, 234, "ambiguous_parameter_text");
     }
     // The first offending parameter decides the answer: regroupable text before a value that
@@ -430,30 +424,12 @@ async fn strict_mode_refuses_ambiguous_text() {
         ("a%3Db=c&k=%FF", 234, "ambiguous_parameter_text"),
         ("k=%FF&a%3Db=c", 200, "invalid_argument"),
     ] {
-        let got = send(signed_post(
-            &http,
-            &strict,
-            "/entity.create",
-            &[],
-            "",
-            Some(FORM),
-            body,
-        ))
-        .await;
+        let got = create(&strict, &[], body.to_owned()).await;
         assert_error(&got, 400, code, error);
     }
     // Text that reads one way only passes strict mode: `=` in a value, `%`, spaces, non-ASCII.
     let params = [("a", "b=c"), ("note", "50% off, caf\u{e9}"), ("z", "")];
-    let got = send(signed_post(
-        &http,
-        &strict,
-        "/entity.create",
-        &params,
-        "",
-        Some(FORM),
-        encode_urlencoded(&params),
-    ))
-    .await;
+    let got = create(&strict, &params, encode_urlencoded(&params)).await;
     assert_ok(&got);
     assert_eq!(got.1["params"], signed_view(&params));
 }
