@@ -23,6 +23,11 @@ fn whatwg_decoding() {
     assert_eq!(pairs("a==b"), vec![p("a", "=b")]);
     assert_eq!(pairs("a+b=c+d%2Be"), vec![p("a b", "c d+e")]);
     assert_eq!(pairs("k=%zz%4%"), vec![p("k", "%zz%4%")]);
+    // The bytes beside the hexadecimal digits are not digits: the escape stays as it is.
+    assert_eq!(
+        pairs("k=%:0%0:%/0%@0%G0%`0%g0"),
+        vec![p("k", "%:0%0:%/0%@0%G0%`0%g0")]
+    );
     assert_eq!(pairs("k=%C3%A9%f0%9F%98%80"), vec![p("k", "é😀")]);
     assert_eq!(pairs("k=a%26b%3Dc%0Ad"), vec![p("k", "a&b=c\nd")]);
     assert_eq!(pairs("a=1&a=2"), vec![p("a", "1"), p("a", "2")]);
