@@ -307,23 +307,14 @@ mod tests {
     }
 
     /// A body of the given frames, each ready at once.
-    struct Frames(std::collections::VecDeque<Result<Bytes, BoxError>>);
-
-    impl Frames {
-        fn of(frames: impl IntoIterator<Item = Result<Bytes, BoxError>>) -> Self {
-            Frames(frames.into_iter().collect())
-        }
-    }
-
-    impl Body for Frames {
-        type Data = Bytes;
-        type Error = BoxError;
-        fn poll_frame(
-            mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-        ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
-            Poll::Ready(self.0.pop_front().map(|r| r.map(http_body::Frame::data)))
-        }
+    fn frames(
+        frames: impl IntoIterator<Item = Result<Bytes, BoxError>>,
+    ) -> impl Body<Data = Bytes, Error = BoxError> {
+        let frames: Vec<_> = frames
+            .into_iter()
+            .map(|frame| frame.map(http_body::Frame::data))
+            .collect();
+        http_body_util::StreamBody::new(futures_util::stream::iter(frames))
     }
 
     /// Read a body whose frames are all ready, in one poll.
@@ -347,20 +338,20 @@ mod tests {
 
     #[test]
     fn a_body_of_exactly_the_limit_is_read_whole_and_one_byte_more_is_refused() {
-        let got = read_now(Frames::of([data("abcde"), data(""), data("fghij")]), 10);
+        let got = read_now(frames([data("abcde"), data(""), data("fghij")]), 10);
         assert_eq!(got.unwrap(), "abcdefghij");
-        let got = read_now(Frames::of([data("abcde"), data("fghijk")]), 10);
+        let got = read_now(frames([data("abcde"), data("fghijk")]), 10);
         assert!(matches!(got, Err(CollectError::TooLarge)), "{got:?}");
-        assert_eq!(read_now(Frames::of([]), 0).unwrap(), "");
+        assert_eq!(read_now(frames([]), 0).unwrap(), "");
     }
 
     #[test]
     fn a_limit_set_outside_is_too_large_and_other_errors_are_failures() {
         // A length limit of a layer outside (tower-http's `RequestBodyLimit` is this one).
-        let limited = http_body_util::Limited::new(Frames::of([data("abcdef")]), 3);
+        let limited = http_body_util::Limited::new(frames([data("abcdef")]), 3);
         let got = read_now(limited, 100);
         assert!(matches!(got, Err(CollectError::TooLarge)), "{got:?}");
-        let broken = Frames::of([data("ab"), Err(std::io::Error::other("reset").into())]);
+        let broken = frames([data("ab"), Err(std::io::Error::other("reset").into())]);
         let got = read_now(broken, 100);
         assert!(matches!(got, Err(CollectError::Failed(_))), "{got:?}");
     }
