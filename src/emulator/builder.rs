@@ -60,6 +60,7 @@ pub struct EmulatorBuilder {
     records: Option<Records>,
     clock: Option<Arc<dyn Clock>>,
     rules: Rules,
+    record_calls: bool,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -79,6 +80,7 @@ impl fmt::Debug for EmulatorBuilder {
             .field("replaced", &self.replaced.keys().collect::<Vec<_>>())
             .field("records", &self.records)
             .field("first_result_base", &self.rules.first_result_base)
+            .field("record_calls", &self.record_calls)
             .finish_non_exhaustive()
     }
 }
@@ -96,6 +98,7 @@ impl EmulatorBuilder {
             replaced: BTreeMap::new(),
             records: None,
             clock: None,
+            record_calls: true,
             rules: Rules {
                 first_result_base: 1,
             },
@@ -341,9 +344,20 @@ impl EmulatorBuilder {
         }
     }
 
+    /// Whether the running emulator keeps every call it receives (by default it does). The
+    /// calls stay in memory until [`clear_calls`](RunningEmulator::clear_calls), so a load
+    /// run or a long-lived emulator turns this off. Without it,
+    /// [`calls`](RunningEmulator::calls) is always empty, and setting an expectation panics:
+    /// there would be no calls to count.
+    pub fn record_calls(mut self, record: bool) -> Self {
+        self.record_calls = record;
+        self
+    }
+
     /// Serve the emulator on a free port of 127.0.0.1, in a task of the current tokio
     /// runtime, until the handle is dropped or [`shut down`](RunningEmulator::shutdown). The
-    /// handle keeps every call the emulator receives.
+    /// handle keeps every call the emulator receives, unless
+    /// [`record_calls(false)`](Self::record_calls) says not to.
     pub async fn start(self) -> io::Result<RunningEmulator> {
         self.start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
@@ -351,8 +365,9 @@ impl EmulatorBuilder {
     /// Serve the emulator on `addr` (port 0: a free one), as [`start`](Self::start) does.
     pub async fn start_on(self, addr: SocketAddr) -> io::Result<RunningEmulator> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
-        let log = Arc::new(CallLog::default());
+        let log = Arc::new(CallLog::new(self.record_calls));
         let records = self.records.clone();
-        RunningEmulator::serve(listener, self.app(Some(log.clone())), log, records)
+        let recorder = self.record_calls.then(|| log.clone());
+        RunningEmulator::serve(listener, self.app(recorder), log, records)
     }
 }

@@ -224,10 +224,11 @@ struct Expectation {
 }
 
 /// The calls and expectations of one running emulator, shared with its recording middleware.
-#[derive(Default)]
 pub(super) struct CallLog {
     calls: Mutex<Vec<RecordedCall>>,
     expectations: Mutex<Vec<Expectation>>,
+    /// Whether calls are recorded at all (`EmulatorBuilder::record_calls`).
+    recording: bool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -235,6 +236,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl CallLog {
+    pub(super) fn new(recording: bool) -> Self {
+        CallLog {
+            calls: Mutex::default(),
+            expectations: Mutex::default(),
+            recording,
+        }
+    }
+
     pub(super) fn calls(&self) -> Vec<RecordedCall> {
         lock(&self.calls).clone()
     }
@@ -249,6 +258,11 @@ impl CallLog {
         matches: impl Fn(&RecordedCall) -> bool + Send + Sync + 'static,
         times: Times,
     ) {
+        assert!(
+            self.recording,
+            "the emulator was built with record_calls(false): it keeps no calls, so it cannot \
+             count them for the expectation {what:?}; build it without record_calls(false)"
+        );
         lock(&self.expectations).push(Expectation {
             what,
             matches: Box::new(matches),

@@ -350,6 +350,35 @@ async fn every_call_is_recorded_in_order_with_what_the_layer_verified() {
     assert!(emulator.calls().is_empty());
 }
 
+/// An emulator built with `record_calls(false)` answers as any other and keeps nothing: a
+/// load run's memory stays flat. An expectation, which it could not count, is refused at once
+/// with what to change.
+#[tokio::test]
+async fn an_emulator_that_records_no_calls_keeps_none_and_refuses_expectations() {
+    let emulator = Emulator::builder()
+        .clients_file(demo())
+        .record_calls(false)
+        .start()
+        .await
+        .unwrap();
+    let reader = janrain(reader(), emulator.base_url());
+    let echoed: Value = reader
+        .call("entity.count", &json!({"type_name": "user"}))
+        .await
+        .unwrap();
+    assert_eq!(echoed["operation"], "/entity.count");
+    assert_eq!(echoed["params"]["type_name"], "user");
+    assert!(emulator.calls().is_empty());
+    assert!(emulator.calls_to("/entity.count").is_empty());
+    let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        emulator.expect("/entity.count", 1)
+    }))
+    .unwrap_err();
+    let message = refused.downcast_ref::<String>().unwrap();
+    assert!(message.contains("record_calls(false)"), "{message}");
+    assert!(emulator.verify().is_ok());
+}
+
 #[tokio::test]
 async fn expectations_are_checked_when_asked_and_on_drop() {
     let (emulator, _) = with_records().await;

@@ -150,8 +150,10 @@ pub async fn run(options: Options) -> Report {
     let guard = options.replay.then(|| Arc::new(MemoryReplayGuard::new()));
     let layer_guard = guard.clone();
     // The tokens only verify: `/access/getAccessToken` echoes like every other operation.
+    // No call is kept: memory must stay flat however many requests the run sends.
     let emulator = Emulator::builder()
         .clients(store)
+        .record_calls(false)
         .configure_layer(move |layer| {
             let layer = layer.token_verifier(tokens).body_limit(BODY_LIMIT);
             match layer_guard {
