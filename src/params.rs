@@ -171,8 +171,6 @@ impl ParamList {
     /// Decode `input` and append its pairs, writing in place into `room` bytes; `None` (with
     /// nothing appended) when the decoded pairs do not fit in it.
     fn decode(&mut self, input: &[u8], room: usize) -> Option<Result<(), ParamsError>> {
-        // One pass over the input: split pairs, split key from value, and decode, writing in
-        // place into the room, then trim.
         let limit = self.limit();
         let base = self.bytes.len();
         let count = self.bounds.len();
@@ -182,95 +180,31 @@ impl ParamList {
             Some(zeros) => self.bytes.extend_from_slice(zeros),
             None => self.bytes.resize(base + room, 0),
         }
-        let out = &mut self.bytes[base..];
-        let mut written = 0;
-        let mut key_start = 0;
-        let mut key_end = None;
-        let mut pair_start = 0;
-        let mut read = 0;
-        let mut result = Ok(());
-        while let Some(&byte) = input.get(read) {
-            let decoded = match CLASS[usize::from(byte)] {
-                ORDINARY => {
-                    // Ordinary bytes, the vast majority, go eight at a time: those before the
-                    // first special byte of the next eight are copied in one store (the rest
-                    // of the store is overwritten or trimmed). Near the end of the input or
-                    // of the room they go one at a time.
-                    if let Some(chunk) = input.get(read..read + 8)
-                        && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
-                        && let Some(slot) = out.get_mut(written..written + 8)
-                    {
-                        slot.copy_from_slice(&chunk);
-                        // At least the first byte, which is ordinary.
-                        let ordinary = ordinary_prefix(u64::from_le_bytes(chunk));
-                        read += ordinary;
-                        written += ordinary;
-                        continue;
-                    }
-                    read += 1;
-                    byte
-                }
-                AMPERSAND => {
-                    read += 1;
-                    // A pair ends; empty pairs (`&&`) are skipped.
-                    if read - 1 > pair_start {
-                        if self.bounds.len() >= limit {
-                            result = Err(ParamsError::TooMany { limit });
-                            written = key_start;
-                            break;
-                        }
-                        self.bounds.push(bounds(base, key_start, key_end, written));
-                    }
-                    key_start = written;
-                    key_end = None;
-                    pair_start = read;
-                    continue;
-                }
-                EQUALS if key_end.is_none() => {
-                    read += 1;
-                    key_end = Some(written);
-                    continue;
-                }
-                PLUS => {
-                    read += 1;
-                    b' '
-                }
-                PERCENT => {
-                    let (hi, lo) = match input.get(read + 1..read + 3) {
-                        Some(&[hi, lo]) => (HEX[usize::from(hi)], HEX[usize::from(lo)]),
-                        _ => (NOT_HEX, NOT_HEX),
-                    };
-                    if hi | lo == NOT_HEX {
-                        read += 1;
-                        b'%'
-                    } else {
-                        read += 3;
-                        hi << 4 | lo
-                    }
-                }
-                // A second `=` in a pair is part of its value.
-                _ => {
-                    read += 1;
-                    byte
-                }
-            };
-            let Some(slot) = out.get_mut(written) else {
-                // Out of room: undo.
-                self.bytes.truncate(base);
-                self.bounds.truncate(count);
-                return None;
-            };
-            *slot = decoded;
-            written += 1;
-        }
-        if result.is_ok() && input.len() > pair_start {
-            if self.bounds.len() >= limit {
-                result = Err(ParamsError::TooMany { limit });
-                written = key_start;
-            } else {
-                self.bounds.push(bounds(base, key_start, key_end, written));
-            }
-        }
+        let mut decoder = Decoder {
+            input,
+            out: &mut self.bytes[base..],
+            written: 0,
+            read: 0,
+        };
+        let mut pairs = Pairs {
+            bounds: &mut self.bounds,
+            base,
+            limit,
+            key_start: 0,
+            key_end: None,
+            pair_start: 0,
+        };
+        let Some(result) = decoder.run(&mut pairs) else {
+            // Out of room: undo.
+            self.bytes.truncate(base);
+            self.bounds.truncate(count);
+            return None;
+        };
+        let written = match result {
+            Ok(()) => decoder.written,
+            // The pair that passed the limit is not kept.
+            Err(_) => pairs.key_start,
+        };
         self.bytes.truncate(base + written);
         Some(result)
     }
@@ -382,40 +316,180 @@ impl ParamList {
     }
 }
 
-/// How many of the 8 bytes of `chunk` (in little-endian order) come before the first of `&`
-/// `=` `+` `%`: each byte equal to one of them becomes zero after an exclusive or, and the
-/// classic test for a zero byte marks it (exactly for the lowest one, which is all this needs).
-fn ordinary_prefix(chunk: u64) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let marks = zero(chunk ^ (ONES * u64::from(b'&')))
-        | zero(chunk ^ (ONES * u64::from(b'=')))
-        | zero(chunk ^ (ONES * u64::from(b'+')))
-        | zero(chunk ^ (ONES * u64::from(b'%')));
-    (marks.trailing_zeros() / 8) as usize
+/// One pass over a form body: the bytes between the four with a meaning (`&` `=` `+` `%`)
+/// are copied as runs, the four are acted on, and the decoded bytes are written in place.
+///
+/// Where the special bytes are is found 64 input bytes at a time, as a mask ([`special_marks`]),
+/// before any of them is acted on: finding them does not wait for the bytes written before,
+/// so that a run of ordinary bytes costs one copy, not a step per byte or per word.
+struct Decoder<'a> {
+    input: &'a [u8],
+    /// The room decoded bytes are written into.
+    out: &'a mut [u8],
+    written: usize,
+    /// Input bytes consumed: copied, acted on, or part of an escape.
+    read: usize,
 }
 
-/// What a byte is in a form body: [`ORDINARY`] or one of the four with a meaning.
-static CLASS: [u8; 256] = {
-    let mut table = [ORDINARY; 256];
-    table[b'&' as usize] = AMPERSAND;
-    table[b'=' as usize] = EQUALS;
-    table[b'+' as usize] = PLUS;
-    table[b'%' as usize] = PERCENT;
-    table
-};
+/// The pairs a [`Decoder`] ends, as it ends them.
+struct Pairs<'a> {
+    bounds: &'a mut SmallVec<[[u32; 3]; INLINE_PARAMS]>,
+    base: usize,
+    limit: usize,
+    /// Where the pair being decoded starts in the output.
+    key_start: usize,
+    /// Where its key ends, once its first `=` is seen.
+    key_end: Option<usize>,
+    /// Where it starts in the input.
+    pair_start: usize,
+}
 
-/// A byte [`CLASS`] gives no meaning: it stands for itself.
-const ORDINARY: u8 = 0;
-/// `&`, which ends a pair.
-const AMPERSAND: u8 = 1;
-/// `=`, which ends a key (the first in a pair).
-const EQUALS: u8 = 2;
-/// `+`, a space.
-const PLUS: u8 = 3;
-/// `%`, which starts an escape.
-const PERCENT: u8 = 4;
+impl Pairs<'_> {
+    /// End the pair decoded up to `written` (input up to `read`): kept unless it is empty
+    /// (`&&`), refused past the limit; the next pair starts after `read`.
+    fn end(&mut self, read: usize, written: usize) -> Result<(), ParamsError> {
+        if read > self.pair_start {
+            if self.bounds.len() >= self.limit {
+                return Err(ParamsError::TooMany { limit: self.limit });
+            }
+            self.bounds
+                .push(bounds(self.base, self.key_start, self.key_end, written));
+        }
+        self.key_start = written;
+        self.key_end = None;
+        self.pair_start = read + 1;
+        Ok(())
+    }
+}
+
+impl Decoder<'_> {
+    /// Decode the whole input; `None` when the room runs out, else whether the limit held.
+    fn run(&mut self, pairs: &mut Pairs<'_>) -> Option<Result<(), ParamsError>> {
+        let len = self.input.len();
+        let mut window = 0;
+        while window < len {
+            let end = len.min(window + 64);
+            let mut marks = special_marks(&self.input[window..end]);
+            loop {
+                // The next special byte, or the window's end. An escape never hides one:
+                // the two bytes it takes are hexadecimal digits.
+                let next = match marks {
+                    0 => end,
+                    _ => window + marks.trailing_zeros() as usize,
+                };
+                if next > self.read {
+                    self.copy_run(next)?;
+                }
+                if marks == 0 {
+                    break;
+                }
+                marks &= marks - 1;
+                let at = self.read;
+                match self.input[at] {
+                    b'&' => {
+                        if let Err(e) = pairs.end(at, self.written) {
+                            return Some(Err(e));
+                        }
+                        self.read = at + 1;
+                    }
+                    b'=' if pairs.key_end.is_none() => {
+                        pairs.key_end = Some(self.written);
+                        self.read = at + 1;
+                    }
+                    // A second `=` in a pair is part of its value.
+                    b'=' => self.put(b'=', 1)?,
+                    b'+' => self.put(b' ', 1)?,
+                    // `%`: an escape, or itself when two hexadecimal digits do not follow.
+                    _ => {
+                        let (hi, lo) = match self.input.get(at + 1..at + 3) {
+                            Some(&[hi, lo]) => (HEX[usize::from(hi)], HEX[usize::from(lo)]),
+                            _ => (NOT_HEX, NOT_HEX),
+                        };
+                        if hi | lo == NOT_HEX {
+                            self.put(b'%', 1)?;
+                        } else {
+                            self.put(hi << 4 | lo, 3)?;
+                        }
+                    }
+                }
+            }
+            window = end;
+        }
+        if len > pairs.pair_start
+            && let Err(e) = pairs.end(len, self.written)
+        {
+            return Some(Err(e));
+        }
+        Some(Ok(()))
+    }
+
+    /// Write one decoded byte that stood for `took` input bytes.
+    #[inline]
+    fn put(&mut self, byte: u8, took: usize) -> Option<()> {
+        *self.out.get_mut(self.written)? = byte;
+        self.written += 1;
+        self.read += took;
+        Some(())
+    }
+
+    /// Copy the ordinary bytes up to `next` as they are. A short run goes in one 16-byte copy
+    /// when both sides have the bytes (what it writes past the run is overwritten later or
+    /// trimmed); a longer one, or one near either end, exactly.
+    #[inline]
+    fn copy_run(&mut self, next: usize) -> Option<()> {
+        let (from, at) = (self.read, self.written);
+        let n = next - from;
+        match (
+            self.input.get(from..from + 16),
+            self.out.get_mut(at..at + 16),
+        ) {
+            (Some(src), Some(dst)) if n <= 16 => dst.copy_from_slice(src),
+            _ => self
+                .out
+                .get_mut(at..at + n)?
+                .copy_from_slice(&self.input[from..next]),
+        }
+        self.read = next;
+        self.written = at + n;
+        Some(())
+    }
+}
+
+/// Bit `i` set where `window[i]` (at most 64 bytes) is `&`, `=`, `+` or `%`.
+fn special_marks(window: &[u8]) -> u64 {
+    let mut marks = 0;
+    let mut words = window.chunks_exact(8);
+    let mut shift = 0;
+    for word in &mut words {
+        let word = <[u8; 8]>::try_from(word).unwrap_or_default();
+        marks |= u64::from(special_bits(u64::from_le_bytes(word))) << shift;
+        shift += 8;
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        // The last few, padded with zeros (no special byte).
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        marks |= u64::from(special_bits(u64::from_le_bytes(word))) << shift;
+    }
+    marks
+}
+
+/// Bit `i` set where byte `i` of `word` (in little-endian order) is `&`, `=`, `+` or `%`: each
+/// byte equal to one becomes zero after an exclusive or, and zero bytes are marked exactly
+/// (adding 0x7f to the low seven bits carries into the high bit of every byte but zero), then
+/// the eight high bits are gathered into one byte by a multiplication.
+fn special_bits(word: u64) -> u8 {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
+    let zeros = |x: u64| !(((x & LOW7) + LOW7) | x | LOW7);
+    let marks = zeros(word ^ (ONES * u64::from(b'&')))
+        | zeros(word ^ (ONES * u64::from(b'=')))
+        | zeros(word ^ (ONES * u64::from(b'+')))
+        | zeros(word ^ (ONES * u64::from(b'%')));
+    // One bit per byte, at bit 8i; the multiplication moves bit 8i to bit 56 + i.
+    ((marks >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
+}
 
 /// Where the key of a pair decoded at `base` starts, where it ends (none: the pair is all
 /// key), and where its value ends.

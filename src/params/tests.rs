@@ -93,6 +93,27 @@ proptest::proptest! {
 }
 
 #[test]
+fn runs_of_every_length_and_escapes_across_the_64_byte_windows() {
+    // The special bytes are found 64 input bytes at a time: runs of every length, short
+    // (copied 16 bytes at a time) and long (copied exactly), and escapes that begin in one
+    // window and end in the next decode as the reference does.
+    for run in 0..=80 {
+        for at in 60..=66 {
+            let mut input = vec![b'a'; at];
+            input.extend_from_slice(b"%41&");
+            input.extend(std::iter::repeat_n(b'b', run));
+            input.extend_from_slice(b"=%2B+c%");
+            let list = ParamList::from_urlencoded(&input).unwrap();
+            let got: Vec<(Vec<u8>, Vec<u8>)> =
+                list.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
+            assert_eq!(got, reference::decode_urlencoded(&input), "{run} {at}");
+            assert_eq!(got[0].0.len(), at + 1);
+            assert_eq!(got[1].1, b"+ c%");
+        }
+    }
+}
+
+#[test]
 fn plus_signs_and_runs_of_escapes() {
     // A `+` among ordinary bytes in one eight-byte run changes only itself; escapes in a row
     // stop at the first that is not one, and a broken escape is kept as it is.
