@@ -365,11 +365,15 @@ impl Pairs<'_> {
 impl Decoder<'_> {
     /// Decode the whole input; `None` when the room runs out, else whether the limit held.
     fn run(&mut self, pairs: &mut Pairs<'_>) -> Option<Result<(), ParamsError>> {
-        let len = self.input.len();
+        // The positions in locals, which stay in registers: the bytes written through `out`
+        // could otherwise be taken to change them.
+        let (input, out) = (self.input, &mut *self.out);
+        let (mut read, mut written) = (self.read, self.written);
+        let len = input.len();
         let mut window = 0;
         while window < len {
             let end = len.min(window + 64);
-            let mut marks = special_marks(&self.input[window..end]);
+            let mut marks = special_marks(&input[window..end]);
             loop {
                 // The next special byte, or the window's end. An escape never hides one:
                 // the two bytes it takes are hexadecimal digits.
@@ -377,82 +381,77 @@ impl Decoder<'_> {
                     0 => end,
                     _ => window + marks.trailing_zeros() as usize,
                 };
-                if next > self.read {
-                    self.copy_run(next)?;
+                if next > read {
+                    written = copy_run(out, written, input, read, next)?;
+                    read = next;
                 }
                 if marks == 0 {
                     break;
                 }
                 marks &= marks - 1;
-                let at = self.read;
-                match self.input[at] {
+                match input[read] {
                     b'&' => {
-                        if let Err(e) = pairs.end(at, self.written) {
+                        if let Err(e) = pairs.end(read, written) {
                             return Some(Err(e));
                         }
-                        self.read = at + 1;
+                        read += 1;
+                        continue;
                     }
                     b'=' if pairs.key_end.is_none() => {
-                        pairs.key_end = Some(self.written);
-                        self.read = at + 1;
+                        pairs.key_end = Some(written);
+                        read += 1;
+                        continue;
                     }
                     // A second `=` in a pair is part of its value.
-                    b'=' => self.put(b'=', 1)?,
-                    b'+' => self.put(b' ', 1)?,
+                    b'=' => {
+                        *out.get_mut(written)? = b'=';
+                        read += 1;
+                    }
+                    b'+' => {
+                        *out.get_mut(written)? = b' ';
+                        read += 1;
+                    }
                     // `%`: an escape, or itself when two hexadecimal digits do not follow.
                     _ => {
-                        let (hi, lo) = match self.input.get(at + 1..at + 3) {
+                        let (hi, lo) = match input.get(read + 1..read + 3) {
                             Some(&[hi, lo]) => (HEX[usize::from(hi)], HEX[usize::from(lo)]),
                             _ => (NOT_HEX, NOT_HEX),
                         };
                         if hi | lo == NOT_HEX {
-                            self.put(b'%', 1)?;
+                            *out.get_mut(written)? = b'%';
+                            read += 1;
                         } else {
-                            self.put(hi << 4 | lo, 3)?;
+                            *out.get_mut(written)? = hi << 4 | lo;
+                            read += 3;
                         }
                     }
                 }
+                written += 1;
             }
             window = end;
         }
+        (self.read, self.written) = (read, written);
         if len > pairs.pair_start
-            && let Err(e) = pairs.end(len, self.written)
+            && let Err(e) = pairs.end(len, written)
         {
             return Some(Err(e));
         }
         Some(Ok(()))
     }
+}
 
-    /// Write one decoded byte that stood for `took` input bytes.
-    #[inline]
-    fn put(&mut self, byte: u8, took: usize) -> Option<()> {
-        *self.out.get_mut(self.written)? = byte;
-        self.written += 1;
-        self.read += took;
-        Some(())
+/// Copy the ordinary bytes `input[from..next]` to `out` at `at`, as they are; where the copy
+/// ends, or `None` when `out` has no room for them. A short run goes in one 16-byte copy when
+/// both sides have the bytes (what it writes past the run is overwritten later or trimmed); a
+/// longer one, or one near either end, exactly.
+#[inline]
+fn copy_run(out: &mut [u8], at: usize, input: &[u8], from: usize, next: usize) -> Option<usize> {
+    let n = next - from;
+    match (input.get(from..from + 16), out.get_mut(at..at + 16)) {
+        (Some(src), Some(dst)) if n <= 16 => dst.copy_from_slice(src),
+        _ => out.get_mut(at..at + n)?.copy_from_slice(&input[from..next]),
     }
-
-    /// Copy the ordinary bytes up to `next` as they are. A short run goes in one 16-byte copy
-    /// when both sides have the bytes (what it writes past the run is overwritten later or
-    /// trimmed); a longer one, or one near either end, exactly.
-    #[inline]
-    fn copy_run(&mut self, next: usize) -> Option<()> {
-        let (from, at) = (self.read, self.written);
-        let n = next - from;
-        match (
-            self.input.get(from..from + 16),
-            self.out.get_mut(at..at + 16),
-        ) {
-            (Some(src), Some(dst)) if n <= 16 => dst.copy_from_slice(src),
-            _ => self
-                .out
-                .get_mut(at..at + n)?
-                .copy_from_slice(&self.input[from..next]),
-        }
-        self.read = next;
-        self.written = at + n;
-        Some(())
-    }
+    Some(at + n)
 }
 
 /// Bit `i` set where `window[i]` (at most 64 bytes) is `&`, `=`, `+` or `%`.
@@ -475,18 +474,20 @@ fn special_marks(window: &[u8]) -> u64 {
     marks
 }
 
-/// Bit `i` set where byte `i` of `word` (in little-endian order) is `&`, `=`, `+` or `%`: each
-/// byte equal to one becomes zero after an exclusive or, and zero bytes are marked exactly
-/// (adding 0x7f to the low seven bits carries into the high bit of every byte but zero), then
-/// the eight high bits are gathered into one byte by a multiplication.
+/// Bit `i` set where byte `i` of `word` (in little-endian order) is `&`, `=`, `+` or `%`.
+///
+/// Each byte's low seven bits are compared with each of the four (all below 0x80) by an
+/// exclusive or, then adding 0x7f, which carries into the byte's high bit unless they were
+/// equal (and never into the next byte: 0x7f + 0x7f < 0x100). A byte is marked where some
+/// comparison left the high bit clear and the byte's own high bit is clear too. The eight
+/// high bits are then gathered into one byte by a multiplication.
 fn special_bits(word: u64) -> u8 {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
-    let zeros = |x: u64| !(((x & LOW7) + LOW7) | x | LOW7);
-    let marks = zeros(word ^ (ONES * u64::from(b'&')))
-        | zeros(word ^ (ONES * u64::from(b'=')))
-        | zeros(word ^ (ONES * u64::from(b'+')))
-        | zeros(word ^ (ONES * u64::from(b'%')));
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let low = word & LOW7;
+    let differs = |special: u8| (low ^ (ONES * u64::from(special))) + LOW7;
+    let marks = !(differs(b'&') & differs(b'=') & differs(b'+') & differs(b'%')) & !word & HIGHS;
     // One bit per byte, at bit 8i; the multiplication moves bit 8i to bit 56 + i.
     ((marks >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
 }

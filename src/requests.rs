@@ -9,8 +9,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use http::HeaderMap;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue};
 use http_body::Body;
 use http_body_util::LengthLimitError;
 use pin_project::pin_project;
@@ -43,9 +43,72 @@ pub(crate) enum BodyKind {
 /// Classify a request body by its `Content-Type` header (several headers: the first, as axum
 /// reads it; a value that is not visible ASCII: [`BodyKind::Other`], as axum treats it).
 pub(crate) fn body_kind(headers: &HeaderMap) -> BodyKind {
-    let Some(value) = headers.get(CONTENT_TYPE) else {
-        return BodyKind::Other;
-    };
+    BodyHeaders::read(headers, usize::MAX).kind
+}
+
+/// The declared body length, checked against `limit` before anything is read.
+pub(crate) fn declared_length(
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Option<u64>, LengthError> {
+    BodyHeaders::read(headers, limit).length
+}
+
+/// Why a `Content-Length` was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LengthError {
+    /// Not a decimal number (or several headers that disagree).
+    Invalid,
+    /// Over the limit.
+    TooLarge,
+}
+
+/// What a request's headers say about its body, found in one pass over the headers (a
+/// request has a few; one hashed lookup per header would cost more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BodyHeaders {
+    /// What the `Content-Type` says (several: the first, as axum reads it).
+    pub(crate) kind: BodyKind,
+    /// Whether the `Content-Type` is exactly [`FORM`], as a form is handed on.
+    pub(crate) exact_form: bool,
+    /// The `Content-Length`, checked against the limit: none, the length, or why not.
+    pub(crate) length: Result<Option<u64>, LengthError>,
+    /// Whether a `Content-Encoding` other than `identity` is given.
+    pub(crate) encoded: bool,
+}
+
+impl BodyHeaders {
+    /// Read the body's headers of `headers`, the `Content-Length` against `limit`.
+    pub(crate) fn read(headers: &HeaderMap, limit: usize) -> Self {
+        let mut content_type = None;
+        let mut length = Ok(None);
+        let mut encoded = false;
+        for (name, value) in headers {
+            if *name == CONTENT_TYPE {
+                content_type.get_or_insert(value);
+            } else if *name == CONTENT_LENGTH {
+                length = length.and_then(|known| same_length(known, value));
+            } else if *name == CONTENT_ENCODING {
+                encoded |= !value
+                    .as_bytes()
+                    .trim_ascii()
+                    .eq_ignore_ascii_case(b"identity");
+            }
+        }
+        BodyHeaders {
+            kind: content_type.map_or(BodyKind::Other, kind_of),
+            exact_form: content_type.map(HeaderValue::as_bytes) == Some(FORM.as_bytes()),
+            length: match length {
+                Ok(Some(n)) if n > limit as u64 => Err(LengthError::TooLarge),
+                other => other,
+            },
+            encoded,
+        }
+    }
+}
+
+/// What one `Content-Type` value says about the body.
+fn kind_of(value: &HeaderValue) -> BodyKind {
     // The usual value, exactly the type, in one comparison.
     if value.as_bytes().eq_ignore_ascii_case(FORM.as_bytes()) {
         return BodyKind::Form;
@@ -64,30 +127,13 @@ pub(crate) fn body_kind(headers: &HeaderMap) -> BodyKind {
     BodyKind::Other
 }
 
-/// Why a `Content-Length` was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LengthError {
-    /// Not a decimal number (or several headers that disagree).
-    Invalid,
-    /// Over the limit.
-    TooLarge,
-}
-
-/// The declared body length, checked against `limit` before anything is read.
-pub(crate) fn declared_length(
-    headers: &HeaderMap,
-    limit: usize,
-) -> Result<Option<u64>, LengthError> {
-    let mut values = headers.get_all(CONTENT_LENGTH).iter();
-    let Some(first) = values.next() else {
-        return Ok(None);
-    };
-    // One or more decimal digits, in 64 bits: read in one pass.
-    let parse = |v: &http::HeaderValue| {
-        let digits = v.as_bytes();
-        if digits.is_empty() {
-            return None;
-        }
+/// One more `Content-Length` value: one or more decimal digits in 64 bits, equal to the
+/// values before it (`known`), if any.
+fn same_length(known: Option<u64>, value: &HeaderValue) -> Result<Option<u64>, LengthError> {
+    let digits = value.as_bytes();
+    let parsed = if digits.is_empty() {
+        None
+    } else {
         digits.iter().try_fold(0u64, |n, &b| {
             if b.is_ascii_digit() {
                 n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
@@ -96,16 +142,11 @@ pub(crate) fn declared_length(
             }
         })
     };
-    let length = parse(first).ok_or(LengthError::Invalid)?;
-    for other in values {
-        if parse(other) != Some(length) {
-            return Err(LengthError::Invalid);
-        }
+    match (parsed, known) {
+        (Some(n), None) => Ok(Some(n)),
+        (Some(n), Some(k)) if n == k => Ok(Some(n)),
+        _ => Err(LengthError::Invalid),
     }
-    if length > limit as u64 {
-        return Err(LengthError::TooLarge);
-    }
-    Ok(Some(length))
 }
 
 /// Why a body could not be read whole.

@@ -93,6 +93,35 @@ proptest::proptest! {
 }
 
 #[test]
+fn the_special_bytes_are_marked_exactly() {
+    // Every byte value in every position of a word, beside neighbours that are special, that
+    // have the high bit set, or that differ from a special byte in the high bit only.
+    let special = |b: u8| matches!(b, b'&' | b'=' | b'+' | b'%');
+    for fill in [b'a', b'&', b'%', 0x80, 0xa5, 0xab, 0xff, 0x00, 0x7f] {
+        for at in 0..8 {
+            for b in 0..=255u8 {
+                let mut word = [fill; 8];
+                word[at] = b;
+                let want = word
+                    .iter()
+                    .enumerate()
+                    .fold(0u8, |bits, (i, &w)| bits | (u8::from(special(w)) << i));
+                assert_eq!(special_bits(u64::from_le_bytes(word)), want, "{word:?}");
+            }
+        }
+    }
+    // A window's marks are its words' marks, the last word padded.
+    let window: Vec<u8> = (0..61)
+        .map(|i| if i % 7 == 3 { b'%' } else { b'x' })
+        .collect();
+    let marks = special_marks(&window);
+    for (i, &b) in window.iter().enumerate() {
+        assert_eq!(marks >> i & 1 == 1, special(b), "{i}");
+    }
+    assert_eq!(marks >> 61, 0);
+}
+
+#[test]
 fn runs_of_every_length_and_escapes_across_the_64_byte_windows() {
     // The special bytes are found 64 input bytes at a time: runs of every length, short
     // (copied 16 bytes at a time) and long (copied exactly), and escapes that begin in one

@@ -4,8 +4,9 @@
 //! No refusal here repeats any part of the header: a value that is not a credential of a
 //! known scheme may be a token pasted without one.
 
-use http::header::AUTHORIZATION;
+use http::header::{AUTHORIZATION, DATE};
 use http::request::Parts;
+use http::{HeaderMap, HeaderValue};
 
 use super::basic::Basic;
 use super::form_credentials::FormCredentials;
@@ -18,6 +19,45 @@ use crate::params::ParamList;
 use crate::permissions::{AuthMethod, Operation};
 use crate::scheme::{Authorization, AuthorizationError};
 use crate::server::{Rejection, RejectionKind};
+
+/// The headers that carry credentials, found in one pass over the request's headers (rather
+/// than one hashed lookup each).
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct CredentialHeaders<'a> {
+    pub(super) authorization: Found<'a>,
+    /// janrain-signed's `Date`, as signed.
+    pub(super) date: Found<'a>,
+}
+
+/// A header as the request has it: its first value, and whether it has more.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Found<'a> {
+    pub(super) first: Option<&'a HeaderValue>,
+    pub(super) more: bool,
+}
+
+impl<'a> CredentialHeaders<'a> {
+    pub(super) fn find(headers: &'a HeaderMap) -> Self {
+        let mut found = CredentialHeaders::default();
+        for (name, value) in headers {
+            if *name == AUTHORIZATION {
+                found.authorization.add(value);
+            } else if *name == DATE {
+                found.date.add(value);
+            }
+        }
+        found
+    }
+}
+
+impl<'a> Found<'a> {
+    fn add(&mut self, value: &'a HeaderValue) {
+        match self.first {
+            None => self.first = Some(value),
+            Some(_) => self.more = true,
+        }
+    }
+}
 
 /// The ways an operation without an `Authorization` header may authenticate by parameters.
 #[derive(Debug, Clone, Copy)]
@@ -41,16 +81,15 @@ impl Verifier {
         span: &tracing::Span,
     ) -> Result<Claimed, Rejection> {
         let accepts = op.auth();
-        let mut headers = parts.headers.get_all(AUTHORIZATION).iter();
-        let header = headers.next();
-        if headers.next().is_some() {
+        let found = CredentialHeaders::find(&parts.headers);
+        if found.authorization.more {
             return Err(refusal(
                 RejectionKind::MalformedCredentials,
                 "send exactly one Authorization header",
                 accepts,
             ));
         }
-        let Some(value) = header else {
+        let Some(value) = found.authorization.first else {
             return self.without_header(op);
         };
         if let Some(token) = user_token::from_header(value.as_bytes()) {
@@ -71,7 +110,7 @@ impl Verifier {
                 // The claimed id, so that refusals are traceable too (ids are not secret).
                 span.record("client_id", creds.client_id());
                 self.require(op, AuthMethod::Signature, "janrain-signed (Signature)")?;
-                Credentials::Signed(Signed::claim(self, &parts.headers, &creds, accepts)?)
+                Credentials::Signed(Signed::claim(self, found.date, &creds, accepts)?)
             }
             Authorization::Basic(creds) => {
                 span.record("client_id", creds.client_id().as_str());

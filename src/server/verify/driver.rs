@@ -25,7 +25,7 @@ use super::parameters::{BodyRole, OtherBodies, Plan, is_empty};
 use super::{Accepted, Claimed, Credentials, Decision, Established, Verified, Verifier};
 use crate::params::ParamList;
 use crate::permissions::AuthMethods;
-use crate::requests::{BoxError, Collect, FORM};
+use crate::requests::{BodyHeaders, BoxError, Collect, FORM};
 use crate::server::{AuthenticatedClient, Rejection, Unauthenticated, VerifiedParams};
 
 /// The verification of one request, as a future: [`Verify`](crate::server::Verify),
@@ -286,7 +286,8 @@ impl Verifier {
 
     /// A path let through unauthenticated (`UnknownPaths::Allow`): its body, bounded as any.
     fn unverified<B: Body>(&self, parts: &mut Parts, body: B) -> Next<B> {
-        if let Err(rejection) = self.check_declared_length(&parts.headers) {
+        let declared = BodyHeaders::read(&parts.headers, self.body_limit);
+        if let Err(rejection) = self.check_declared_length(declared.length) {
             return Next::Done(Err(rejection));
         }
         if is_empty(&body) {
@@ -347,14 +348,20 @@ impl Verifier {
         cx: &mut Context<'_>,
     ) -> Next<B> {
         let accepts = established.called.operation.auth();
-        let form = matches!(role, BodyRole::Form);
+        let form = matches!(role, BodyRole::Form { .. });
+        let exact_type = matches!(role, BodyRole::Form { exact_type: true });
         // Decoded where it stays until the handler reads it.
         let mut params = ParamList::with_limit(self.max_params);
         if let Err(rejection) = self.parameters_read(&mut params, role, &bytes, accepts) {
             return Next::Done(Err(rejection));
         }
-        if form {
-            canonical_form_type(&mut parts.headers);
+        if form && !exact_type {
+            // A form handed on says it is one the way every extractor reads it: exactly
+            // `application/x-www-form-urlencoded` (axum's `Form` refuses the type in other
+            // letter cases the layer accepts).
+            parts
+                .headers
+                .insert(CONTENT_TYPE, HeaderValue::from_static(FORM));
         }
         self.decide(parts, span, established, params, bytes, form, cx)
     }
@@ -474,19 +481,11 @@ fn strip_preflight(parts: &mut Parts) {
 /// Mark every `Authorization` value sensitive, so that layers inside this one (and `Debug` of
 /// the headers) never print it.
 fn mark_sensitive(headers: &mut HeaderMap) {
-    if let http::header::Entry::Occupied(mut entry) = headers.entry(AUTHORIZATION) {
-        for value in entry.iter_mut() {
+    // One pass over the few headers a request has costs less than hashing the name.
+    for (name, value) in headers.iter_mut() {
+        if *name == AUTHORIZATION {
             value.set_sensitive(true);
         }
-    }
-}
-
-/// A form handed on says it is one the way every extractor reads it: exactly
-/// `application/x-www-form-urlencoded` (axum's `Form` refuses the type in other letter cases
-/// the layer accepts).
-fn canonical_form_type(headers: &mut HeaderMap) {
-    if headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes) != Some(FORM.as_bytes()) {
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM));
     }
 }
 

@@ -2,14 +2,14 @@
 //! and the rules every parameter list must pass.
 
 use bytes::Bytes;
+use http::Method;
 use http::request::Parts;
-use http::{HeaderMap, Method};
 use http_body::Body;
 
 use super::{Verifier, refusal};
 use crate::params::{ParamList, ParamsError};
 use crate::permissions::AuthMethods;
-use crate::requests::{self, BodyKind, Collect, CollectError, LengthError};
+use crate::requests::{self, BodyHeaders, BodyKind, Collect, CollectError, LengthError};
 use crate::server::{Rejection, RejectionKind};
 
 /// Where the parameters are: known already, or in a body to read first.
@@ -24,8 +24,9 @@ pub(super) enum Plan<B> {
 
 /// What a body the layer reads is to the request.
 pub(super) enum BodyRole {
-    /// A form: it holds the parameters.
-    Form,
+    /// A form: it holds the parameters. `exact_type`: its `Content-Type` is already exactly
+    /// the form type, as a form is handed on.
+    Form { exact_type: bool },
     /// Not a form: the query string holds the parameters (boxed: this case is rare, and the
     /// stage that waits for the body stays small). Where the credentials cover the parameters
     /// only, the body must turn out empty.
@@ -72,7 +73,9 @@ impl Verifier {
     where
         B: Body,
     {
-        self.check_declared_length(&parts.headers)?;
+        // The body's headers, in one pass over the headers.
+        let declared = BodyHeaders::read(&parts.headers, self.body_limit);
+        self.check_declared_length(declared.length)?;
         let empty = is_empty(&body);
         let mut params = ParamList::with_limit(self.max_params);
         if let Some(query) = parts.uri.query() {
@@ -81,7 +84,7 @@ impl Verifier {
                 .map_err(|e| self.unreadable(e, accepts))?;
         }
         let get_like = parts.method == Method::GET || parts.method == Method::HEAD;
-        match requests::body_kind(&parts.headers) {
+        match declared.kind {
             BodyKind::LooksLikeForm => {
                 return Err(refusal(
                     RejectionKind::UnsupportedBody,
@@ -111,7 +114,7 @@ impl Verifier {
                         accepts,
                     ));
                 }
-                if is_encoded(&parts.headers) {
+                if declared.encoded {
                     // The layer would read the encoded bytes as the parameters, while a
                     // decoding layer inside it would hand the handler others.
                     return Err(refusal(
@@ -123,7 +126,9 @@ impl Verifier {
                     ));
                 }
                 return Ok(Plan::Read {
-                    role: BodyRole::Form,
+                    role: BodyRole::Form {
+                        exact_type: declared.exact_form,
+                    },
                     body,
                 });
             }
@@ -162,7 +167,7 @@ impl Verifier {
         accepts: AuthMethods,
     ) -> Result<(), Rejection> {
         match role {
-            BodyRole::Form => params
+            BodyRole::Form { .. } => params
                 .extend_urlencoded(bytes)
                 .map_err(|e| self.unreadable(e, accepts))?,
             BodyRole::Other {
@@ -226,8 +231,11 @@ impl Verifier {
 
     /// The `Content-Length`, refused when it is over the limit or not a length (before
     /// anything is read).
-    pub(super) fn check_declared_length(&self, headers: &HeaderMap) -> Result<(), Rejection> {
-        match requests::declared_length(headers, self.body_limit) {
+    pub(super) fn check_declared_length(
+        &self,
+        length: Result<Option<u64>, LengthError>,
+    ) -> Result<(), Rejection> {
+        match length {
             Ok(_) => Ok(()),
             Err(LengthError::TooLarge) => Err(self.too_large()),
             Err(LengthError::Invalid) => Err(Rejection::new(
@@ -309,14 +317,6 @@ fn unsigned_body(accepts: AuthMethods) -> Rejection {
 pub(super) fn is_unambiguous(key: &[u8], value: &[u8]) -> bool {
     !key.iter().any(|b| matches!(b, b'=' | b'\n' | b'\r'))
         && !value.iter().any(|b| matches!(b, b'\n' | b'\r'))
-}
-
-/// Whether the body carries a `Content-Encoding` other than `identity`.
-pub(super) fn is_encoded(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(http::header::CONTENT_ENCODING)
-        .iter()
-        .any(|v| !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"identity"))
 }
 
 #[cfg(test)]

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, SystemTime};
 
-use http::HeaderMap;
-use http::header::DATE;
-
+use super::claim::Found;
 use super::principal::{self, Principal};
 use super::{Accepted, ClientLookup, Decision, Verifier, invalid_credentials, refusal};
 use crate::credentials::ApiClient;
@@ -49,13 +47,13 @@ impl Signed {
     /// asked for the client.
     pub(super) fn claim(
         verifier: &Verifier,
-        headers: &HeaderMap,
+        date: Found<'_>,
         creds: &SignatureCredentials<'_>,
         accepts: AuthMethods,
     ) -> Result<Self, Rejection> {
         let mut signature = [0u8; SIGNATURE_LEN];
         signature.copy_from_slice(creds.signature().as_bytes());
-        let (date, date_text, now) = verifier.check_date(headers, accepts)?;
+        let (date, date_text, now) = verifier.check_date(date, accepts)?;
         Ok(Signed {
             signature,
             date,
@@ -134,15 +132,14 @@ impl Verifier {
     /// kept, as signed, so that the string to sign needs no second look at the headers.
     fn check_date(
         &self,
-        headers: &HeaderMap,
+        date: Found<'_>,
         accepts: AuthMethods,
     ) -> Result<(Datetime, [u8; DATETIME_LEN], SystemTime), Rejection> {
         let invalid = |text: &str| refusal(RejectionKind::InvalidDate, text, accepts);
-        let mut dates = headers.get_all(DATE).iter();
-        let value = dates.next().ok_or_else(|| {
+        let value = date.first.ok_or_else(|| {
             invalid("the Date header is missing; send the current UTC time as YYYY-MM-DD HH:MM:SS, the same text that is signed")
         })?;
-        if dates.next().is_some() {
+        if date.more {
             return Err(invalid("send exactly one Date header"));
         }
         let date = Datetime::parse_bytes(value.as_bytes()).map_err(|e| {
