@@ -52,6 +52,12 @@ fn bench(c: &mut Criterion) {
         .route("/entity.update", post(handler))
         .layer(layer)
         .with_state(());
+    // A layer that does nothing (tower's `Identity`): what axum's `Router::layer` itself adds
+    // to a route, whatever the layer (a clone of the boxed route, and its future boxed).
+    let identity: Router = Router::new()
+        .route("/entity.update", post(handler))
+        .layer(tower::layer::util::Identity::new())
+        .with_state(());
 
     let request = signed_post("/entity.update", CLIENT_ID);
     // The form body alone, for the decoder's own bench.
@@ -61,7 +67,7 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     // Both routers must answer 200 before they are timed.
-    for router in [&bare, &verified] {
+    for router in [&bare, &verified, &identity] {
         let response = runtime.block_on(router.clone().oneshot(request())).unwrap();
         assert_eq!(
             response.status(),
@@ -76,6 +82,7 @@ fn bench(c: &mut Criterion) {
         for (id, router) in [
             ("layer/signed_post/without_layer", &bare),
             ("layer/signed_post/with_layer", &verified),
+            ("layer/signed_post/identity_layer", &identity),
         ] {
             if filters.iter().any(|f| id.contains(f.as_str())) {
                 let mut svc = router.clone();
@@ -103,6 +110,15 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("signed_post/with_layer", |b| {
         let mut svc = verified.clone();
+        b.iter(|| {
+            runtime.block_on(async {
+                let svc = ServiceExt::<Request<Body>>::ready(&mut svc).await.unwrap();
+                black_box(svc.call(request()).await.unwrap())
+            })
+        })
+    });
+    group.bench_function("signed_post/identity_layer", |b| {
+        let mut svc = identity.clone();
         b.iter(|| {
             runtime.block_on(async {
                 let svc = ServiceExt::<Request<Body>>::ready(&mut svc).await.unwrap();
