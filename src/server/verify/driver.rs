@@ -437,15 +437,19 @@ impl Verifier {
                 parts.extensions.insert(Unauthenticated);
             }
         }
-        let (params, body) = match accepted.rewritten {
-            Some((params, body)) => {
+        // Each list moved once, into its extension.
+        match accepted.rewritten {
+            Some(rewritten) => {
+                let (params, body) = *rewritten;
                 parts.headers.insert(CONTENT_LENGTH, body.len().into());
-                (params, body)
+                parts.extensions.insert(VerifiedParams::new(params));
+                body
             }
-            None => (params, body),
-        };
-        parts.extensions.insert(VerifiedParams::new(params));
-        body
+            None => {
+                parts.extensions.insert(VerifiedParams::new(params));
+                body
+            }
+        }
     }
 }
 

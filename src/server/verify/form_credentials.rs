@@ -68,7 +68,7 @@ impl FormCredentials {
             client: Some(client),
             method: AuthMethod::FormCredentials,
             user: None,
-            rewritten: Some((handed_on, body)),
+            rewritten: Some(Box::new((handed_on, body))),
         }))
     }
 }

@@ -182,7 +182,9 @@ struct Accepted {
     /// The user a user's access token stands for.
     user: Option<Arc<str>>,
     /// The body to hand on, where it is not the one that arrived (a secret taken out).
-    rewritten: Option<(ParamList, Bytes)>,
+    /// Boxed: it is rare (legacy form credentials), and an answer that holds a parameter
+    /// list inline would be copied at every step it is returned through.
+    rewritten: Option<Box<(ParamList, Bytes)>>,
 }
 
 impl Accepted {
