@@ -184,7 +184,6 @@ impl ParamList {
             input,
             out: &mut self.bytes[base..],
             written: 0,
-            read: 0,
         };
         let mut pairs = Pairs {
             bounds: &mut self.bounds,
@@ -326,9 +325,8 @@ struct Decoder<'a> {
     input: &'a [u8],
     /// The room decoded bytes are written into.
     out: &'a mut [u8],
+    /// Decoded bytes written, once [`run`](Decoder::run) is done.
     written: usize,
-    /// Input bytes consumed: copied, acted on, or part of an escape.
-    read: usize,
 }
 
 /// The pairs a [`Decoder`] ends, as it ends them.
@@ -366,9 +364,10 @@ impl Decoder<'_> {
     /// Decode the whole input; `None` when the room runs out, else whether the limit held.
     fn run(&mut self, pairs: &mut Pairs<'_>) -> Option<Result<(), ParamsError>> {
         // The positions in locals, which stay in registers: the bytes written through `out`
-        // could otherwise be taken to change them.
+        // could otherwise be taken to change them. `read`: input bytes consumed (copied,
+        // acted on, or part of an escape).
         let (input, out) = (self.input, &mut *self.out);
-        let (mut read, mut written) = (self.read, self.written);
+        let (mut read, mut written) = (0, 0);
         let len = input.len();
         let mut window = 0;
         while window < len {
@@ -430,13 +429,9 @@ impl Decoder<'_> {
             }
             window = end;
         }
-        (self.read, self.written) = (read, written);
-        if len > pairs.pair_start
-            && let Err(e) = pairs.end(len, written)
-        {
-            return Some(Err(e));
-        }
-        Some(Ok(()))
+        self.written = written;
+        // The last pair ends with the input (kept unless it is empty).
+        Some(pairs.end(len, written))
     }
 }
 

@@ -938,4 +938,20 @@ async fn json_bodies_are_refused_unless_allowed_and_then_untouched() {
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
     assert_eq!(body["params"], serde_json::json!({"uuid": "u1"}));
+
+    // Untouched: the handler reads the body and its type as they were sent (only a form's
+    // type is written the one way every extractor reads it).
+    async fn seen(headers: http::HeaderMap, body: String) -> String {
+        let kind = headers.get(http::header::CONTENT_TYPE);
+        format!("{kind:?} {body}")
+    }
+    let app = Router::new()
+        .route("/entity.update", axum::routing::post(seen))
+        .layer(builder().allow_unsigned_bodies(true).build());
+    let response = send_json(serve(app).await).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.text().await.unwrap(),
+        r#"Some("application/json") {"givenName":"Zoë"}"#
+    );
 }
