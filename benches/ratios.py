@@ -97,7 +97,7 @@ def main():
     bare, layered = "layer/signed_post/without_layer", "layer/signed_post/with_layer"
     if bare in est and layered in est:
         print("layer (axum Router, typical signed form POST, in process):")
-        show(est, [bare, layered, "layer/decode_form/typical"])
+        show(est, [bare, layered, "layer/signed_post/identity_layer", "layer/decode_form/typical", "layer/decode_form/plain"])
         added = [(est[layered][j] - est[bare][j]) / 1000 for j in (0, 1)]
         print(f"  added by the layer: {added[0]:.2f} us per request (median {added[1]:.2f} us)")
     client = sorted(i for i in est if i.startswith("client/"))
