@@ -81,8 +81,8 @@ proptest::proptest! {
         ),
         prefix in 0usize..300,
     ) {
-        // Mostly ordinary bytes: runs that fill whole eight-byte chunks, end inside one, or
-        // reach the end of the input or of the inline room.
+        // Mostly ordinary bytes: runs short and long (one 16-byte copy, or exact), runs across
+        // the 64-byte windows, and runs that reach the end of the input or of the inline room.
         let mut list = ParamList::with_limit(10_000);
         list.push(vec![b'k'; prefix], "").unwrap();
         list.extend_urlencoded(&input).unwrap();
@@ -144,8 +144,8 @@ fn runs_of_every_length_and_escapes_across_the_64_byte_windows() {
 
 #[test]
 fn plus_signs_and_runs_of_escapes() {
-    // A `+` among ordinary bytes in one eight-byte run changes only itself; escapes in a row
-    // stop at the first that is not one, and a broken escape is kept as it is.
+    // A `+` among ordinary bytes changes only itself; escapes in a row stop at the first
+    // that is not one, and a broken escape is kept as it is.
     let list = ParamList::from_urlencoded(b"k=+*+*,+a*&e=%22%2C%2%41%4g%&+=+").unwrap();
     let got: Vec<(&[u8], &[u8])> = list.iter().collect();
     assert_eq!(
