@@ -66,8 +66,14 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    // Both routers must answer 200 before they are timed.
-    for router in [&bare, &verified, &identity] {
+    // The routers, by bench id (under `layer/`).
+    let routers = [
+        ("signed_post/without_layer", &bare),
+        ("signed_post/with_layer", &verified),
+        ("signed_post/identity_layer", &identity),
+    ];
+    // Every router must answer 200 before it is timed.
+    for (_, router) in routers {
         let response = runtime.block_on(router.clone().oneshot(request())).unwrap();
         assert_eq!(
             response.status(),
@@ -79,11 +85,8 @@ fn bench(c: &mut Criterion) {
     if let Ok(calls) = std::env::var("LAYER_COUNT") {
         let calls: u64 = calls.parse().expect("LAYER_COUNT is a number of requests");
         let filters: Vec<String> = std::env::args().skip(1).collect();
-        for (id, router) in [
-            ("layer/signed_post/without_layer", &bare),
-            ("layer/signed_post/with_layer", &verified),
-            ("layer/signed_post/identity_layer", &identity),
-        ] {
+        for (id, router) in routers {
+            let id = format!("layer/{id}");
             if filters.iter().any(|f| id.contains(f.as_str())) {
                 let mut svc = router.clone();
                 counted(calls, || {
@@ -99,33 +102,17 @@ fn bench(c: &mut Criterion) {
     }
 
     let mut group = c.benchmark_group("layer");
-    group.bench_function("signed_post/without_layer", |b| {
-        let mut svc = bare.clone();
-        b.iter(|| {
-            runtime.block_on(async {
-                let svc = ServiceExt::<Request<Body>>::ready(&mut svc).await.unwrap();
-                black_box(svc.call(request()).await.unwrap())
+    for (id, router) in routers {
+        group.bench_function(id, |b| {
+            let mut svc = router.clone();
+            b.iter(|| {
+                runtime.block_on(async {
+                    let svc = ServiceExt::<Request<Body>>::ready(&mut svc).await.unwrap();
+                    black_box(svc.call(request()).await.unwrap())
+                })
             })
-        })
-    });
-    group.bench_function("signed_post/with_layer", |b| {
-        let mut svc = verified.clone();
-        b.iter(|| {
-            runtime.block_on(async {
-                let svc = ServiceExt::<Request<Body>>::ready(&mut svc).await.unwrap();
-                black_box(svc.call(request()).await.unwrap())
-            })
-        })
-    });
-    group.bench_function("signed_post/identity_layer", |b| {
-        let mut svc = identity.clone();
-        b.iter(|| {
-            runtime.block_on(async {
-                let svc = ServiceExt::<Request<Body>>::ready(&mut svc).await.unwrap();
-                black_box(svc.call(request()).await.unwrap())
-            })
-        })
-    });
+        });
+    }
     // The parameter decoder alone, on the same form body.
     group.bench_function("decode_form/typical", |b| {
         b.iter(|| {
