@@ -258,7 +258,11 @@ async fn fail_open_at_the_cap_admits_new_requests_with_a_warning_but_not_recorde
     for request in &recorded {
         assert_replayed(&request.send(&base).await);
     }
-    let lines = log_lines_with(&logs, "cap of 6 unexpired");
+    // The warning names the cap: the guard is full, or (when the third client's counter is
+    // one the keyed hash also gave a client that filled it, which the guard's documentation
+    // allows) that client counts as over its share of a nearly full guard. Either way one
+    // request was let through, with one warning.
+    let lines = log_lines_with(&logs, "cap of 6 ");
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(
         lines[0].contains("WARN") && lines[0].contains("fail open"),
