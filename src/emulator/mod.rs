@@ -183,6 +183,9 @@
 //! [`RunningEmulator::expect_where`] how many calls meet any condition; they are checked by
 //! [`RunningEmulator::verify`], and when the emulator is dropped or shut down (then an unmet
 //! expectation panics, with the calls received, unless the test is already panicking).
+//! The calls stay in memory until [`RunningEmulator::clear_calls`]: an emulator that serves a
+//! load run, or runs for long, is built with
+//! [`record_calls(false)`](EmulatorBuilder::record_calls) and keeps none.
 //!
 //! # Without a server
 //!
