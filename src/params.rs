@@ -180,11 +180,6 @@ impl ParamList {
             Some(zeros) => self.bytes.extend_from_slice(zeros),
             None => self.bytes.resize(base + room, 0),
         }
-        let mut decoder = Decoder {
-            input,
-            out: &mut self.bytes[base..],
-            written: 0,
-        };
         let mut pairs = Pairs {
             bounds: &mut self.bounds,
             base,
@@ -193,19 +188,19 @@ impl ParamList {
             key_end: None,
             pair_start: 0,
         };
-        let Some(result) = decoder.run(&mut pairs) else {
+        let Some(result) = decode_pairs(input, &mut self.bytes[base..], &mut pairs) else {
             // Out of room: undo.
             self.bytes.truncate(base);
             self.bounds.truncate(count);
             return None;
         };
         let written = match result {
-            Ok(()) => decoder.written,
+            Ok(written) => written,
             // The pair that passed the limit is not kept.
             Err(_) => pairs.key_start,
         };
         self.bytes.truncate(base + written);
-        Some(result)
+        Some(result.map(|_| ()))
     }
 
     /// Decode `input` into a new list.
@@ -315,21 +310,7 @@ impl ParamList {
     }
 }
 
-/// One pass over a form body: the bytes between the four with a meaning (`&` `=` `+` `%`)
-/// are copied as runs, the four are acted on, and the decoded bytes are written in place.
-///
-/// Where the special bytes are is found 64 input bytes at a time, as a mask ([`special_marks`]),
-/// before any of them is acted on: finding them does not wait for the bytes written before,
-/// so that a run of ordinary bytes costs one copy, not a step per byte or per word.
-struct Decoder<'a> {
-    input: &'a [u8],
-    /// The room decoded bytes are written into.
-    out: &'a mut [u8],
-    /// Decoded bytes written, once [`run`](Decoder::run) is done.
-    written: usize,
-}
-
-/// The pairs a [`Decoder`] ends, as it ends them.
+/// The pairs [`decode_pairs`] ends, as it ends them.
 struct Pairs<'a> {
     bounds: &'a mut SmallVec<[[u32; 3]; INLINE_PARAMS]>,
     base: usize,
@@ -360,79 +341,84 @@ impl Pairs<'_> {
     }
 }
 
-impl Decoder<'_> {
-    /// Decode the whole input; `None` when the room runs out, else whether the limit held.
-    fn run(&mut self, pairs: &mut Pairs<'_>) -> Option<Result<(), ParamsError>> {
-        // The positions in locals, which stay in registers: the bytes written through `out`
-        // could otherwise be taken to change them. `read`: input bytes consumed (copied,
-        // acted on, or part of an escape).
-        let (input, out) = (self.input, &mut *self.out);
-        let (mut read, mut written) = (0, 0);
-        let len = input.len();
-        let mut window = 0;
-        while window < len {
-            let end = len.min(window + 64);
-            let mut marks = special_marks(&input[window..end]);
-            loop {
-                // The next special byte, or the window's end. An escape never hides one:
-                // the two bytes it takes are hexadecimal digits.
-                let next = match marks {
-                    0 => end,
-                    _ => window + marks.trailing_zeros() as usize,
-                };
-                if next > read {
-                    written = copy_run(out, written, input, read, next)?;
-                    read = next;
-                }
-                if marks == 0 {
-                    break;
-                }
-                marks &= marks - 1;
-                match input[read] {
-                    b'&' => {
-                        if let Err(e) = pairs.end(read, written) {
-                            return Some(Err(e));
-                        }
-                        read += 1;
-                        continue;
-                    }
-                    b'=' if pairs.key_end.is_none() => {
-                        pairs.key_end = Some(written);
-                        read += 1;
-                        continue;
-                    }
-                    // A second `=` in a pair is part of its value.
-                    b'=' => {
-                        *out.get_mut(written)? = b'=';
-                        read += 1;
-                    }
-                    b'+' => {
-                        *out.get_mut(written)? = b' ';
-                        read += 1;
-                    }
-                    // `%`: an escape, or itself when two hexadecimal digits do not follow.
-                    _ => {
-                        let (hi, lo) = match input.get(read + 1..read + 3) {
-                            Some(&[hi, lo]) => (HEX[usize::from(hi)], HEX[usize::from(lo)]),
-                            _ => (NOT_HEX, NOT_HEX),
-                        };
-                        if hi | lo == NOT_HEX {
-                            *out.get_mut(written)? = b'%';
-                            read += 1;
-                        } else {
-                            *out.get_mut(written)? = hi << 4 | lo;
-                            read += 3;
-                        }
-                    }
-                }
-                written += 1;
+/// Decode a whole form body into `out`, ending its pairs in `pairs`: the bytes between the
+/// four with a meaning (`&` `=` `+` `%`) are copied as runs, the four are acted on. `None`
+/// when `out` runs out of room; else the decoded length, or the limit that was passed.
+///
+/// Where the special bytes are is found 64 input bytes at a time, as a mask
+/// ([`special_marks`]), before any of them is acted on: finding them does not wait for the
+/// bytes written before, so that a run of ordinary bytes costs one copy, not a step per byte
+/// or per word.
+fn decode_pairs(
+    input: &[u8],
+    out: &mut [u8],
+    pairs: &mut Pairs<'_>,
+) -> Option<Result<usize, ParamsError>> {
+    // `read`: input bytes consumed (copied, acted on, or part of an escape).
+    let (mut read, mut written) = (0, 0);
+    let len = input.len();
+    let mut window = 0;
+    while window < len {
+        let end = len.min(window + 64);
+        let mut marks = special_marks(&input[window..end]);
+        loop {
+            // The next special byte, or the window's end. An escape never hides one:
+            // the two bytes it takes are hexadecimal digits.
+            let next = match marks {
+                0 => end,
+                _ => window + marks.trailing_zeros() as usize,
+            };
+            if next > read {
+                written = copy_run(out, written, input, read, next)?;
+                read = next;
             }
-            window = end;
+            if marks == 0 {
+                break;
+            }
+            marks &= marks - 1;
+            match input[read] {
+                b'&' => {
+                    if let Err(e) = pairs.end(read, written) {
+                        return Some(Err(e));
+                    }
+                    read += 1;
+                    continue;
+                }
+                b'=' if pairs.key_end.is_none() => {
+                    pairs.key_end = Some(written);
+                    read += 1;
+                    continue;
+                }
+                // A second `=` in a pair is part of its value.
+                b'=' => {
+                    *out.get_mut(written)? = b'=';
+                    read += 1;
+                }
+                b'+' => {
+                    *out.get_mut(written)? = b' ';
+                    read += 1;
+                }
+                // `%`: an escape, or itself when two hexadecimal digits do not follow.
+                _ => {
+                    let (hi, lo) = match input.get(read + 1..read + 3) {
+                        Some(&[hi, lo]) => (HEX[usize::from(hi)], HEX[usize::from(lo)]),
+                        _ => (NOT_HEX, NOT_HEX),
+                    };
+                    if hi | lo == NOT_HEX {
+                        *out.get_mut(written)? = b'%';
+                        read += 1;
+                    } else {
+                        *out.get_mut(written)? = hi << 4 | lo;
+                        read += 3;
+                    }
+                }
+            }
+            written += 1;
         }
-        self.written = written;
-        // The last pair ends with the input (kept unless it is empty).
-        Some(pairs.end(len, written))
+        window = end;
     }
+    // The last pair ends with the input (kept unless it is empty).
+    Some(pairs.end(len, written).map(|()| written))
 }
 
 /// Copy the ordinary bytes `input[from..next]` to `out` at `at`, as they are; where the copy

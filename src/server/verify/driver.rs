@@ -349,13 +349,13 @@ impl Verifier {
     ) -> Next<B> {
         let accepts = established.called.operation.auth();
         let form = matches!(role, BodyRole::Form { .. });
-        let exact_type = matches!(role, BodyRole::Form { exact_type: true });
+        let retype = matches!(role, BodyRole::Form { exact_type: false });
         // Decoded where it stays until the handler reads it.
         let mut params = ParamList::with_limit(self.max_params);
         if let Err(rejection) = self.parameters_read(&mut params, role, &bytes, accepts) {
             return Next::Done(Err(rejection));
         }
-        if form && !exact_type {
+        if retype {
             // A form handed on says it is one the way every extractor reads it: exactly
             // `application/x-www-form-urlencoded` (axum's `Form` refuses the type in other
             // letter cases the layer accepts).
