@@ -438,21 +438,63 @@ fn copy_run(out: &mut [u8], at: usize, input: &[u8], from: usize, next: usize) -
 /// Bit `i` set where `window[i]` (at most 64 bytes) is `&`, `=`, `+` or `%`.
 fn special_marks(window: &[u8]) -> u64 {
     let mut marks = 0;
-    let mut words = window.chunks_exact(8);
+    let mut chunks = window.chunks_exact(16);
     let mut shift = 0;
-    for word in &mut words {
-        let word = <[u8; 8]>::try_from(word).unwrap_or_default();
-        marks |= u64::from(special_bits(u64::from_le_bytes(word))) << shift;
-        shift += 8;
+    for chunk in &mut chunks {
+        let chunk = <[u8; 16]>::try_from(chunk).unwrap_or_default();
+        marks |= u64::from(special_bits16(chunk)) << shift;
+        shift += 16;
     }
-    let rest = words.remainder();
+    let rest = chunks.remainder();
     if !rest.is_empty() {
         // The last few, padded with zeros (no special byte).
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        marks |= u64::from(special_bits(u64::from_le_bytes(word))) << shift;
+        let mut chunk = [0u8; 16];
+        chunk[..rest.len()].copy_from_slice(rest);
+        marks |= u64::from(special_bits16(chunk)) << shift;
     }
     marks
+}
+
+/// Bit `i` set where `chunk[i]` is `&`, `=`, `+` or `%`: on x86-64, four byte comparisons of
+/// all sixteen at once and one gather of their results (SSE2, which every x86-64 processor
+/// has), about a third of the instructions of [`special_bits`] on its two words.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline]
+#[allow(unsafe_code)]
+fn special_bits16(chunk: [u8; 16]) -> u16 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8,
+    };
+    let [low, high] = halves(chunk).map(i64::from_le_bytes);
+    // SAFETY: these intrinsics need SSE2 and nothing else (no pointer, no memory access); the
+    // function exists only where the build enables SSE2 (the cfg above), as every x86-64
+    // target does.
+    unsafe {
+        let bytes = _mm_set_epi64x(high, low);
+        let is = |special: u8| _mm_cmpeq_epi8(bytes, _mm_set1_epi8(special as i8));
+        let marked = _mm_or_si128(
+            _mm_or_si128(is(b'&'), is(b'=')),
+            _mm_or_si128(is(b'+'), is(b'%')),
+        );
+        // One bit per byte, from each byte's high bit (all ones where a comparison held).
+        _mm_movemask_epi8(marked) as u16
+    }
+}
+
+/// Bit `i` set where `chunk[i]` is `&`, `=`, `+` or `%`: its two words through
+/// [`special_bits`].
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline]
+fn special_bits16(chunk: [u8; 16]) -> u16 {
+    let [low, high] = halves(chunk).map(|word| u16::from(special_bits(u64::from_le_bytes(word))));
+    low | high << 8
+}
+
+/// The two 8-byte halves of `chunk`.
+#[inline]
+fn halves(chunk: [u8; 16]) -> [[u8; 8]; 2] {
+    let (low, high) = chunk.split_at(8);
+    [low, high].map(|half| <[u8; 8]>::try_from(half).unwrap_or_default())
 }
 
 /// Bit `i` set where byte `i` of `word` (in little-endian order) is `&`, `=`, `+` or `%`.
@@ -462,6 +504,7 @@ fn special_marks(window: &[u8]) -> u64 {
 /// equal (and never into the next byte: 0x7f + 0x7f < 0x100). A byte is marked where some
 /// comparison left the high bit clear and the byte's own high bit is clear too. The eight
 /// high bits are then gathered into one byte by a multiplication.
+#[cfg(any(not(all(target_arch = "x86_64", target_feature = "sse2")), test))]
 fn special_bits(word: u64) -> u8 {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);

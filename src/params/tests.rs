@@ -110,7 +110,22 @@ fn the_special_bytes_are_marked_exactly() {
             }
         }
     }
-    // A window's marks are its words' marks, the last word padded.
+    // The same for sixteen bytes at once (on x86-64 the comparisons the decoder uses; the
+    // words above elsewhere).
+    for fill in [b'a', b'&', b'%', 0x80, 0xa5, 0xab, 0xff, 0x00, 0x7f] {
+        for at in 0..16 {
+            for b in 0..=255u8 {
+                let mut chunk = [fill; 16];
+                chunk[at] = b;
+                let want = chunk
+                    .iter()
+                    .enumerate()
+                    .fold(0u16, |bits, (i, &w)| bits | (u16::from(special(w)) << i));
+                assert_eq!(special_bits16(chunk), want, "{chunk:?}");
+            }
+        }
+    }
+    // A window's marks are its chunks' marks, the last chunk padded.
     let window: Vec<u8> = (0..61)
         .map(|i| if i % 7 == 3 { b'%' } else { b'x' })
         .collect();
