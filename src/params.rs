@@ -490,8 +490,7 @@ use special_bits16_by_words as special_bits16;
 #[cfg(any(not(all(target_arch = "x86_64", target_feature = "sse2")), test))]
 #[inline]
 fn special_bits16_by_words(chunk: [u8; 16]) -> u16 {
-    let [low, high] = halves(chunk).map(|word| u16::from(special_bits(u64::from_le_bytes(word))));
-    low | high << 8
+    u16::from_le_bytes(halves(chunk).map(|word| special_bits(u64::from_le_bytes(word))))
 }
 
 /// The two 8-byte halves of `chunk`.
