@@ -161,8 +161,9 @@ pub(crate) enum CollectError {
 }
 
 /// Read `body` whole, refusing it as soon as it passes `limit` bytes or takes longer than
-/// `timeout` (if any). A body that is already complete when first polled (the usual case for small
-/// forms) never starts a timer; one that is not needs tokio's time driver.
+/// `timeout` (if any). A body that is complete by the second poll (the usual case for small
+/// forms, even where a server hands the body over only once it is polled) never starts a
+/// timer; one that makes it wait longer needs tokio's time driver.
 pub(crate) fn collect_limited<B>(body: B, limit: usize, timeout: Option<Duration>) -> Collect<B> {
     Collect {
         body,
@@ -171,6 +172,7 @@ pub(crate) fn collect_limited<B>(body: B, limit: usize, timeout: Option<Duration
         read: 0,
         limit,
         timeout,
+        waited: false,
         timer: None,
     }
 }
@@ -193,7 +195,9 @@ pub(crate) struct Collect<B> {
     read: usize,
     limit: usize,
     timeout: Option<Duration>,
-    /// Started when the body first makes us wait.
+    /// Whether the body has made us wait once, the wait that starts no timer (see `poll`).
+    waited: bool,
+    /// Started when the body makes us wait a second time.
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
@@ -213,6 +217,18 @@ where
                     let Some(timeout) = *this.timeout else {
                         return Poll::Pending;
                     };
+                    if !*this.waited {
+                        // The first wait is nearly always for bytes already received: a
+                        // server hands a body over only once it is polled (hyper's HTTP/1
+                        // does), so the first poll finds nothing and the next finds it all.
+                        // This wait asks to be polled again at once rather than starting the
+                        // timer: a timer costs an allocation, clock readings and the timer
+                        // wheel's lock. A body that is still missing at the next poll starts
+                        // it, so that a body that never comes is refused all the same.
+                        *this.waited = true;
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
                     let timer = this
                         .timer
                         .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
@@ -376,6 +392,113 @@ mod tests {
             Poll::Ready(result) => result,
             Poll::Pending => panic!("every frame was ready"),
         }
+    }
+
+    /// A body that makes its reader wait `waits` times (waking no one: a test polls again
+    /// itself), then gives `text` in one frame; with no `text`, it never comes.
+    struct Late {
+        waits: usize,
+        text: Option<&'static str>,
+        given: bool,
+    }
+
+    impl Body for Late {
+        type Data = Bytes;
+        type Error = BoxError;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+            if self.given {
+                return Poll::Ready(None);
+            }
+            match self.text {
+                Some(text) if self.waits == 0 => {
+                    self.given = true;
+                    Poll::Ready(Some(Ok(http_body::Frame::data(Bytes::from_static(
+                        text.as_bytes(),
+                    )))))
+                }
+                _ => {
+                    self.waits = self.waits.saturating_sub(1);
+                    Poll::Pending
+                }
+            }
+        }
+    }
+
+    /// A waker that counts its wakes.
+    struct Wakes(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Wakes {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// The first wait for a body asks to be polled again at once and starts no timer (no
+    /// runtime is running here: a timer would panic for want of one); the next poll reads it.
+    #[test]
+    fn the_first_wait_for_a_body_starts_no_timer_and_asks_to_be_polled_again() {
+        let wakes = std::sync::Arc::new(Wakes(0.into()));
+        let waker = std::task::Waker::from(wakes.clone());
+        let mut cx = Context::from_waker(&waker);
+        let body = Late {
+            waits: 1,
+            text: Some("a=1"),
+            given: false,
+        };
+        let mut read = std::pin::pin!(collect_limited(body, 100, Some(Duration::from_secs(10))));
+        assert!(read.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(read.timer.is_none());
+        match read.as_mut().poll(&mut cx) {
+            Poll::Ready(Ok(bytes)) => assert_eq!(bytes, "a=1"),
+            other => panic!("the body was there at the second poll: {other:?}"),
+        }
+        assert!(read.timer.is_none());
+        assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    /// A body still missing at the second poll starts the timer, and one that never comes is
+    /// refused when it runs out; without a timeout, waiting asks for no poll.
+    #[tokio::test]
+    async fn a_body_still_missing_at_the_second_poll_times_out() {
+        let body = Late {
+            waits: 0,
+            text: None,
+            given: false,
+        };
+        let mut read = std::pin::pin!(collect_limited(body, 100, Some(Duration::from_millis(20))));
+        let wakes = std::sync::Arc::new(Wakes(0.into()));
+        let waker = std::task::Waker::from(wakes.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(read.as_mut().poll(&mut cx).is_pending());
+        assert!(read.timer.is_none());
+        assert!(read.as_mut().poll(&mut cx).is_pending());
+        assert!(read.timer.is_some());
+        let got = tokio::time::timeout(Duration::from_secs(5), read).await;
+        assert!(matches!(got, Ok(Err(CollectError::Timeout))), "{got:?}");
+
+        let body = Late {
+            waits: 0,
+            text: None,
+            given: false,
+        };
+        let mut read = std::pin::pin!(collect_limited(body, 100, None));
+        let wakes = std::sync::Arc::new(Wakes(0.into()));
+        let waker = std::task::Waker::from(wakes.clone());
+        assert!(
+            read.as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert!(read.timer.is_none());
     }
 
     fn data(text: &str) -> Result<Bytes, BoxError> {
