@@ -92,40 +92,37 @@ proptest::proptest! {
     }
 }
 
-#[test]
-fn the_special_bytes_are_marked_exactly() {
-    // Every byte value in every position of a word, beside neighbours that are special, that
-    // have the high bit set, or that differ from a special byte in the high bit only.
-    let special = |b: u8| matches!(b, b'&' | b'=' | b'+' | b'%');
+/// Whether `b` is one of the four bytes the decoder acts on.
+fn special(b: u8) -> bool {
+    matches!(b, b'&' | b'=' | b'+' | b'%')
+}
+
+/// `marks` gives bit `i` exactly where byte `i` of an `N`-byte chunk is special: every byte
+/// value in every position, beside neighbours that are special, that have the high bit set,
+/// or that differ from a special byte in the high bit only.
+fn marks_exactly<const N: usize>(marks: impl Fn([u8; N]) -> u64) {
     for fill in [b'a', b'&', b'%', 0x80, 0xa5, 0xab, 0xff, 0x00, 0x7f] {
-        for at in 0..8 {
+        for at in 0..N {
             for b in 0..=255u8 {
-                let mut word = [fill; 8];
-                word[at] = b;
-                let want = word
-                    .iter()
-                    .enumerate()
-                    .fold(0u8, |bits, (i, &w)| bits | (u8::from(special(w)) << i));
-                assert_eq!(special_bits(u64::from_le_bytes(word)), want, "{word:?}");
-            }
-        }
-    }
-    // The same for sixteen bytes at once: as the decoder marks them (on x86-64, SSE2
-    // comparisons), and as two words (what it does elsewhere).
-    for fill in [b'a', b'&', b'%', 0x80, 0xa5, 0xab, 0xff, 0x00, 0x7f] {
-        for at in 0..16 {
-            for b in 0..=255u8 {
-                let mut chunk = [fill; 16];
+                let mut chunk = [fill; N];
                 chunk[at] = b;
                 let want = chunk
                     .iter()
                     .enumerate()
-                    .fold(0u16, |bits, (i, &w)| bits | (u16::from(special(w)) << i));
-                assert_eq!(special_bits16(chunk), want, "{chunk:?}");
-                assert_eq!(special_bits16_by_words(chunk), want, "{chunk:?}");
+                    .fold(0u64, |bits, (i, &w)| bits | (u64::from(special(w)) << i));
+                assert_eq!(marks(chunk), want, "{chunk:?}");
             }
         }
     }
+}
+
+#[test]
+fn the_special_bytes_are_marked_exactly() {
+    // A word; sixteen bytes as the decoder marks them (on x86-64, SSE2 comparisons), and as
+    // two words (what it does elsewhere).
+    marks_exactly::<8>(|word| u64::from(special_bits(u64::from_le_bytes(word))));
+    marks_exactly::<16>(|chunk| u64::from(special_bits16(chunk)));
+    marks_exactly::<16>(|chunk| u64::from(special_bits16_by_words(chunk)));
     // A window's marks are its chunks' marks, the last chunk padded.
     let window: Vec<u8> = (0..61)
         .map(|i| if i % 7 == 3 { b'%' } else { b'x' })
