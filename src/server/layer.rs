@@ -229,9 +229,13 @@ impl VerifyLayerBuilder {
     /// How long the body may take to arrive (default 10 s); after that the request is
     /// refused with 408 `request_timeout` and the connection is free again.
     ///
-    /// The timer is tokio's, so the layer must run on a tokio runtime with the time driver
-    /// enabled (`enable_time` or `enable_all`, as `#[tokio::main]` and `#[tokio::test]` do):
-    /// without one, a body that has not fully arrived when the layer reads it panics.
+    /// The timer starts when the body makes the layer wait a second time: an HTTP/1 server
+    /// hands a body over only once it is read, so the first wait is for bytes already here,
+    /// and the layer asks to be polled again at once instead (a timer costs an allocation and
+    /// clock readings). The timer is tokio's, so the layer must run on a tokio runtime with
+    /// the time driver enabled (`enable_time` or `enable_all`, as `#[tokio::main]` and
+    /// `#[tokio::test]` do): without one, a body that is still missing at that second wait
+    /// panics.
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
         self.verifier.body_timeout = timeout;
         self
