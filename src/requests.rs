@@ -395,11 +395,26 @@ mod tests {
     }
 
     /// A body that makes its reader wait `waits` times (waking no one: a test polls again
-    /// itself), then gives `text` in one frame; with no `text`, it never comes.
+    /// itself), then gives its one frame; or, `never`, makes it wait for ever.
     struct Late {
         waits: usize,
-        text: Option<&'static str>,
-        given: bool,
+        frame: Option<Bytes>,
+    }
+
+    impl Late {
+        fn after(waits: usize, text: &'static str) -> Self {
+            Late {
+                waits,
+                frame: Some(Bytes::from_static(text.as_bytes())),
+            }
+        }
+
+        fn never() -> Self {
+            Late {
+                waits: usize::MAX,
+                frame: None,
+            }
+        }
     }
 
     impl Body for Late {
@@ -410,26 +425,28 @@ mod tests {
             mut self: Pin<&mut Self>,
             _cx: &mut Context<'_>,
         ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
-            if self.given {
-                return Poll::Ready(None);
+            if self.waits > 0 {
+                self.waits -= 1;
+                return Poll::Pending;
             }
-            match self.text {
-                Some(text) if self.waits == 0 => {
-                    self.given = true;
-                    Poll::Ready(Some(Ok(http_body::Frame::data(Bytes::from_static(
-                        text.as_bytes(),
-                    )))))
-                }
-                _ => {
-                    self.waits = self.waits.saturating_sub(1);
-                    Poll::Pending
-                }
-            }
+            Poll::Ready(self.frame.take().map(|b| Ok(http_body::Frame::data(b))))
         }
     }
 
     /// A waker that counts its wakes.
     struct Wakes(std::sync::atomic::AtomicUsize);
+
+    impl Wakes {
+        /// A waker, and the count of its wakes.
+        fn waker() -> (std::sync::Arc<Wakes>, std::task::Waker) {
+            let wakes = std::sync::Arc::new(Wakes(0.into()));
+            (wakes.clone(), std::task::Waker::from(wakes))
+        }
+
+        fn count(&self) -> usize {
+            self.0.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
 
     impl std::task::Wake for Wakes {
         fn wake(self: std::sync::Arc<Self>) {
@@ -444,38 +461,28 @@ mod tests {
     /// runtime is running here: a timer would panic for want of one); the next poll reads it.
     #[test]
     fn the_first_wait_for_a_body_starts_no_timer_and_asks_to_be_polled_again() {
-        let wakes = std::sync::Arc::new(Wakes(0.into()));
-        let waker = std::task::Waker::from(wakes.clone());
+        let (wakes, waker) = Wakes::waker();
         let mut cx = Context::from_waker(&waker);
-        let body = Late {
-            waits: 1,
-            text: Some("a=1"),
-            given: false,
-        };
+        let body = Late::after(1, "a=1");
         let mut read = std::pin::pin!(collect_limited(body, 100, Some(Duration::from_secs(10))));
         assert!(read.as_mut().poll(&mut cx).is_pending());
-        assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(wakes.count(), 1);
         assert!(read.timer.is_none());
         match read.as_mut().poll(&mut cx) {
             Poll::Ready(Ok(bytes)) => assert_eq!(bytes, "a=1"),
             other => panic!("the body was there at the second poll: {other:?}"),
         }
         assert!(read.timer.is_none());
-        assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(wakes.count(), 1);
     }
 
     /// A body still missing at the second poll starts the timer, and one that never comes is
     /// refused when it runs out; without a timeout, waiting asks for no poll.
     #[tokio::test]
     async fn a_body_still_missing_at_the_second_poll_times_out() {
-        let body = Late {
-            waits: 0,
-            text: None,
-            given: false,
-        };
-        let mut read = std::pin::pin!(collect_limited(body, 100, Some(Duration::from_millis(20))));
-        let wakes = std::sync::Arc::new(Wakes(0.into()));
-        let waker = std::task::Waker::from(wakes.clone());
+        let timeout = Some(Duration::from_millis(20));
+        let mut read = std::pin::pin!(collect_limited(Late::never(), 100, timeout));
+        let (_, waker) = Wakes::waker();
         let mut cx = Context::from_waker(&waker);
         assert!(read.as_mut().poll(&mut cx).is_pending());
         assert!(read.timer.is_none());
@@ -484,20 +491,14 @@ mod tests {
         let got = tokio::time::timeout(Duration::from_secs(5), read).await;
         assert!(matches!(got, Ok(Err(CollectError::Timeout))), "{got:?}");
 
-        let body = Late {
-            waits: 0,
-            text: None,
-            given: false,
-        };
-        let mut read = std::pin::pin!(collect_limited(body, 100, None));
-        let wakes = std::sync::Arc::new(Wakes(0.into()));
-        let waker = std::task::Waker::from(wakes.clone());
+        let mut read = std::pin::pin!(collect_limited(Late::never(), 100, None));
+        let (wakes, waker) = Wakes::waker();
         assert!(
             read.as_mut()
                 .poll(&mut Context::from_waker(&waker))
                 .is_pending()
         );
-        assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert_eq!(wakes.count(), 0);
         assert!(read.timer.is_none());
     }
 
