@@ -17,6 +17,9 @@ use support::{
     captured_logs, clock, log_lines_with, race, send_unrecordable, serve,
 };
 
+/// The second client of these tests (the reader is the first): its id and secret.
+const DIRECT_CLIENT: (&str, &str) = ("direct_client", "direct-secret-1d8c3a");
+
 /// `/entity.find` by the reader, dated by `clock`.
 fn find(tag: &str, clock: &ManualClock) -> Signed {
     Signed::find(tag, &clock.datetime().to_string())
@@ -30,8 +33,8 @@ fn find_by_either(i: usize, tag: &str, clock: &ManualClock) -> Signed {
         find(tag, clock)
     } else {
         Signed {
-            client_id: "direct_client",
-            secret: "direct-secret-1d8c3a",
+            client_id: DIRECT_CLIENT.0,
+            secret: DIRECT_CLIENT.1,
             ..find(tag, clock)
         }
     }
@@ -44,6 +47,16 @@ fn shared_guard(clock: &ManualClock, capacity: usize) -> Arc<MemoryReplayGuard> 
             .clock(clock.clone())
             .build(),
     )
+}
+
+/// A guard as [`shared_guard`] gives, one that counts the two clients of these tests apart:
+/// one guard in 64 of this size counts them as one, and the fairness its tests check is
+/// between two clients.
+fn guard_for_two_clients(clock: &ManualClock, capacity: usize) -> Arc<MemoryReplayGuard> {
+    std::iter::repeat_with(|| shared_guard(clock, capacity))
+        .take(16)
+        .find(|guard| guard.counts_apart(READER.0, DIRECT_CLIENT.0))
+        .expect("sixteen guards in a row counted the two clients as one")
 }
 
 fn key(signature: &str) -> ReplayKey<'_> {
@@ -158,53 +171,35 @@ async fn an_entry_lives_exactly_as_long_as_the_date_window_accepts_the_request()
     assert_eq!(guard.evict_expired(), 1);
 }
 
-/// Two layers sharing one guard of `cap` entries, filled with `cap` requests of two clients
-/// taking turns: the guard, the layers' base URLs and the requests recorded.
-///
-/// The guard counts each client's entries on a counter chosen by a keyed hash of its id, and
-/// in a guard this small two clients share one counter once in 64 guards; fairness then takes
-/// them for one client, which stops at seven eighths of the cap. A guard where they do is set
-/// aside for a fresh one (with a fresh key); any other refusal fails the test.
-async fn two_layers_filling_one_guard(
-    clock: &ManualClock,
-    window: Duration,
-    cap: usize,
-) -> (Arc<MemoryReplayGuard>, [String; 2], Vec<Signed>) {
-    'guards: for _ in 0..8 {
-        let guard = shared_guard(clock, cap);
-        let mut bases = Vec::new();
-        for _ in 0..2 {
-            let layer = builder(clock)
-                .date_window(window, window)
-                .replay_guard(guard.clone())
-                .build();
-            bases.push(serve(layer).await);
-        }
-        let bases: [String; 2] = bases.try_into().unwrap();
-        let recorded: Vec<Signed> = (0..cap)
-            .map(|i| find_by_either(i, &format!("fill-{i}"), clock))
-            .collect();
-        for (i, request) in recorded.iter().enumerate() {
-            let got = request.send(&bases[i % 2]).await;
-            if got.0 == 503 && i == cap * 7 / 8 && guard.len() == i {
-                // The two clients share a counter in this guard.
-                continue 'guards;
-            }
-            assert_eq!(got.0, 200, "fill {i}: {} (len {})", got.1, guard.len());
-        }
-        return (guard, bases, recorded);
-    }
-    panic!("eight guards in a row counted the two clients as one");
-}
-
 #[tokio::test]
 async fn at_the_cap_new_requests_get_503_and_replays_never_get_through() {
     const CAP: usize = 8;
     let clock = clock();
+    let guard = guard_for_two_clients(&clock, CAP);
     let window = Duration::from_secs(10);
-    let (guard, [first, second], recorded) =
-        two_layers_filling_one_guard(&clock, window, CAP).await;
+    let first = serve(
+        builder(&clock)
+            .date_window(window, window)
+            .replay_guard(guard.clone())
+            .build(),
+    )
+    .await;
+    let second = serve(
+        builder(&clock)
+            .date_window(window, window)
+            .replay_guard(guard.clone())
+            .build(),
+    )
+    .await;
     let bases = [first.as_str(), second.as_str()];
+
+    let recorded: Vec<Signed> = (0..CAP)
+        .map(|i| find_by_either(i, &format!("fill-{i}"), &clock))
+        .collect();
+    for (i, request) in recorded.iter().enumerate() {
+        let got = request.send(bases[i % 2]).await;
+        assert_eq!(got.0, 200, "fill {i}: {} (len {})", got.1, guard.len());
+    }
     assert_eq!(guard.len(), CAP);
     // Full: a new request of either client is refused (fail closed) on either layer, every
     // replay is refused.
@@ -704,11 +699,11 @@ fn a_client_alone_stops_short_of_the_cap_so_a_newcomer_is_served() {
 async fn behind_the_layer_the_client_over_its_share_gets_503_and_a_light_one_200() {
     const CAP: usize = 16;
     let clock = clock();
-    let guard = shared_guard(&clock, CAP);
+    let guard = guard_for_two_clients(&clock, CAP);
     let base = serve(builder(&clock).replay_guard(guard.clone()).build()).await;
     let light = |tag: &str| Signed {
-        client_id: "direct_client",
-        secret: "direct-secret-1d8c3a",
+        client_id: DIRECT_CLIENT.0,
+        secret: DIRECT_CLIENT.1,
         ..find(tag, &clock)
     };
     assert_ok(&light("light-0").send(&base).await);

@@ -169,6 +169,14 @@ impl MemoryReplayGuard {
         self.capacity
     }
 
+    /// Whether the fairness rule counts clients `a` and `b` apart. Clients are counted on
+    /// counters chosen by a keyed hash, so two may share one (in a guard of up to 64 entries,
+    /// one pair in 64); fairness then treats them as one client. Replay detection is the same
+    /// either way.
+    pub fn counts_apart(&self, a: &str, b: &str) -> bool {
+        self.owner(a) != self.owner(b)
+    }
+
     /// Evict every expired entry now (each shard locked in turn) and return how many were
     /// evicted. Never needed for correctness: requests evict as they go and a full guard sweeps
     /// by itself; useful before reading [`len`](Self::len), or from a maintenance task after a
