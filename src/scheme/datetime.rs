@@ -123,22 +123,24 @@ impl Datetime {
     /// Parse the strict `YYYY-MM-DD HH:MM:SS` form from bytes.
     pub fn parse_bytes(s: &[u8]) -> Result<Self, DatetimeError> {
         let s: &[u8; DATETIME_LEN] = s.try_into().map_err(|_| DatetimeError::Length(s.len()))?;
-        const SEPARATORS: [(usize, u8, &str); 5] = [
+        // Statics, read in place: a `const` array iterated by value is copied onto the stack
+        // at every call.
+        static SEPARATORS: [(usize, u8, &str); 5] = [
             (4, b'-', "'-'"),
             (7, b'-', "'-'"),
             (10, b' ', "a space"),
             (13, b':', "':'"),
             (16, b':', "':'"),
         ];
-        for (position, byte, expected) in SEPARATORS {
+        for &(position, byte, expected) in &SEPARATORS {
             if s[position] != byte {
                 return Err(DatetimeError::Syntax { position, expected });
             }
         }
         // Every digit checked first, in order, so that the first bad one is named; then each
         // field read without further checks.
-        const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
-        if let Some(position) = DIGITS.into_iter().find(|&i| !s[i].is_ascii_digit()) {
+        static DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+        if let Some(position) = DIGITS.iter().copied().find(|&i| !s[i].is_ascii_digit()) {
             return Err(DatetimeError::Syntax {
                 position,
                 expected: "a digit",
