@@ -3,6 +3,10 @@
 //! is the layer's cost (header parsing, client lookup, body read and put back, parameter
 //! decoding, signature, permission check).
 //!
+//! `signed_post_late_body/*` sends the same request with its body one poll late, the way
+//! hyper's HTTP/1 server hands a body over (it is read only once polled): the path every
+//! request takes over real HTTP, where the first poll of the body waits.
+//!
 //! `cargo bench --bench layer`
 //!
 //! Instruction counts, repeatable on a busy machine: with `LAYER_COUNT=N` set, the binary sends
@@ -14,7 +18,7 @@
 mod support;
 
 use std::hint::black_box;
-use support::{CLIENT_ID, DATE, PARAMS, SECRET, signed_post};
+use support::{CLIENT_ID, DATE, PARAMS, SECRET, signed_post, signed_post_late_body};
 
 use axum::Router;
 use axum::body::Body;
@@ -27,6 +31,9 @@ use janrain_auth::permissions::Feature;
 use janrain_auth::scheme::ManualClock;
 use janrain_auth::server::{MemoryStore, VerifyLayer};
 use tower::{Service, ServiceExt};
+
+/// What makes a fresh copy of a bench request (each call consumes one).
+type MakeRequest = dyn Fn() -> Request<Body>;
 
 async fn handler(body: String) -> String {
     black_box(body);
@@ -60,20 +67,24 @@ fn bench(c: &mut Criterion) {
         .with_state(());
 
     let request = signed_post("/entity.update", CLIENT_ID);
+    // The same request with its body one poll late, as hyper's server hands bodies over.
+    let late = signed_post_late_body("/entity.update", CLIENT_ID);
     // The form body alone, for the decoder's own bench.
     let body = encode_urlencoded(&PARAMS);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    // The routers, by bench id (under `layer/`).
-    let routers = [
-        ("signed_post/without_layer", &bare),
-        ("signed_post/with_layer", &verified),
-        ("signed_post/identity_layer", &identity),
+    // The routers and the request each is sent, by bench id (under `layer/`).
+    let routers: [(&str, &Router, &MakeRequest); 5] = [
+        ("signed_post/without_layer", &bare, &request),
+        ("signed_post/with_layer", &verified, &request),
+        ("signed_post/identity_layer", &identity, &request),
+        ("signed_post_late_body/without_layer", &bare, &late),
+        ("signed_post_late_body/with_layer", &verified, &late),
     ];
     // Every router must answer 200 before it is timed.
-    for (_, router) in routers {
+    for (_, router, request) in routers {
         let response = runtime.block_on(router.clone().oneshot(request())).unwrap();
         assert_eq!(
             response.status(),
@@ -85,7 +96,7 @@ fn bench(c: &mut Criterion) {
     if let Ok(calls) = std::env::var("LAYER_COUNT") {
         let calls: u64 = calls.parse().expect("LAYER_COUNT is a number of requests");
         let filters: Vec<String> = std::env::args().skip(1).collect();
-        for (id, router) in routers {
+        for (id, router, request) in routers {
             let id = format!("layer/{id}");
             if filters.iter().any(|f| id.contains(f.as_str())) {
                 let mut svc = router.clone();
@@ -102,7 +113,7 @@ fn bench(c: &mut Criterion) {
     }
 
     let mut group = c.benchmark_group("layer");
-    for (id, router) in routers {
+    for (id, router, request) in routers {
         group.bench_function(id, |b| {
             let mut svc = router.clone();
             b.iter(|| {

@@ -100,6 +100,12 @@ def main():
         show(est, [bare, layered, "layer/signed_post/identity_layer", "layer/decode_form/typical", "layer/decode_form/plain"])
         added = [(est[layered][j] - est[bare][j]) / 1000 for j in (0, 1)]
         print(f"  added by the layer: {added[0]:.2f} us per request (median {added[1]:.2f} us)")
+    late_bare, late_layered = "layer/signed_post_late_body/without_layer", "layer/signed_post_late_body/with_layer"
+    if late_bare in est and late_layered in est:
+        print("layer, the body one poll late (as hyper's server hands it over):")
+        show(est, [late_bare, late_layered])
+        added = [(est[late_layered][j] - est[late_bare][j]) / 1000 for j in (0, 1)]
+        print(f"  added by the layer: {added[0]:.2f} us per request (median {added[1]:.2f} us)")
     client = sorted(i for i in est if i.startswith("client/"))
     if client:
         print("client (middleware's own cost, network excluded):")

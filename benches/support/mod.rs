@@ -46,3 +46,62 @@ pub fn signed_post(
             .expect("a valid request")
     }
 }
+
+/// The typical request as over HTTP: like [`signed_post`], but its body, as hyper's server
+/// hands one over, is not there at the first poll (the poll asks to be polled again) and is
+/// complete at the second.
+pub fn signed_post_late_body(
+    path: &'static str,
+    client_id: &str,
+) -> impl Fn() -> http::Request<axum::body::Body> {
+    let request = signed_post(path, client_id);
+    move || {
+        request().map(|body| {
+            axum::body::Body::new(LateBody {
+                body: Some(body),
+                waited: false,
+            })
+        })
+    }
+}
+
+/// A body that is pending once, then the body it holds.
+struct LateBody {
+    body: Option<axum::body::Body>,
+    waited: bool,
+}
+
+impl http_body::Body for LateBody {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if !self.waited {
+            self.waited = true;
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        match self.body.as_mut() {
+            Some(body) => std::pin::Pin::new(body).poll_frame(cx),
+            None => std::task::Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.waited
+            && self
+                .body
+                .as_ref()
+                .is_none_or(http_body::Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body
+            .as_ref()
+            .map(http_body::Body::size_hint)
+            .unwrap_or_default()
+    }
+}
