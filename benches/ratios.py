@@ -54,6 +54,16 @@ def show(est, ids):
             print(f"  {i:48} {est[i][0]:11.1f} ns  (median {est[i][1]:11.1f})")
 
 
+def layer_pair(est, case, title, more):
+    """The layer bench's `case` without and with the layer (and `more` ids), and what the layer adds."""
+    bare, layered = f"layer/{case}/without_layer", f"layer/{case}/with_layer"
+    if bare in est and layered in est:
+        print(title)
+        show(est, [bare, layered] + more)
+        added = [(est[layered][j] - est[bare][j]) / 1000 for j in (0, 1)]
+        print(f"  added by the layer: {added[0]:.2f} us per request (median {added[1]:.2f} us)")
+
+
 def verdict(ok):
     return "met" if ok else "MISSED"
 
@@ -94,18 +104,10 @@ def main():
                 c = med("canonical")
                 parts.append(f"canonical = {c:.1f} ns (<= 40: {verdict(c <= 40)})")
             print(f"    {s:8} " + "   ".join(parts))
-    bare, layered = "layer/signed_post/without_layer", "layer/signed_post/with_layer"
-    if bare in est and layered in est:
-        print("layer (axum Router, typical signed form POST, in process):")
-        show(est, [bare, layered, "layer/signed_post/identity_layer", "layer/decode_form/typical", "layer/decode_form/plain"])
-        added = [(est[layered][j] - est[bare][j]) / 1000 for j in (0, 1)]
-        print(f"  added by the layer: {added[0]:.2f} us per request (median {added[1]:.2f} us)")
-    late_bare, late_layered = "layer/signed_post_late_body/without_layer", "layer/signed_post_late_body/with_layer"
-    if late_bare in est and late_layered in est:
-        print("layer, the body one poll late (as hyper's server hands it over):")
-        show(est, [late_bare, late_layered])
-        added = [(est[late_layered][j] - est[late_bare][j]) / 1000 for j in (0, 1)]
-        print(f"  added by the layer: {added[0]:.2f} us per request (median {added[1]:.2f} us)")
+    layer_pair(est, "signed_post", "layer (axum Router, typical signed form POST, in process):",
+               ["layer/signed_post/identity_layer", "layer/decode_form/typical", "layer/decode_form/plain"])
+    layer_pair(est, "signed_post_late_body",
+               "layer, the body one poll late (as hyper's server hands it over):", [])
     client = sorted(i for i in est if i.startswith("client/"))
     if client:
         print("client (middleware's own cost, network excluded):")

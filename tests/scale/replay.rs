@@ -13,12 +13,9 @@ use janrain_auth::error::JanrainError;
 use janrain_auth::scheme::{Datetime, ManualClock};
 use janrain_auth::server::replay::{MemoryReplayGuard, ReplayGuard, ReplayKey, ReplayVerdict};
 use support::{
-    READER, Signed, assert_error, assert_ok, assert_replayed, assert_unavailable, builder,
+    DIRECT, READER, Signed, assert_error, assert_ok, assert_replayed, assert_unavailable, builder,
     captured_logs, clock, log_lines_with, race, send_unrecordable, serve,
 };
-
-/// The second client of these tests (the reader is the first): its id and secret.
-const DIRECT_CLIENT: (&str, &str) = ("direct_client", "direct-secret-1d8c3a");
 
 /// `/entity.find` by the reader, dated by `clock`.
 fn find(tag: &str, clock: &ManualClock) -> Signed {
@@ -33,8 +30,8 @@ fn find_by_either(i: usize, tag: &str, clock: &ManualClock) -> Signed {
         find(tag, clock)
     } else {
         Signed {
-            client_id: DIRECT_CLIENT.0,
-            secret: DIRECT_CLIENT.1,
+            client_id: DIRECT.0,
+            secret: DIRECT.1,
             ..find(tag, clock)
         }
     }
@@ -55,7 +52,7 @@ fn shared_guard(clock: &ManualClock, capacity: usize) -> Arc<MemoryReplayGuard> 
 fn guard_for_two_clients(clock: &ManualClock, capacity: usize) -> Arc<MemoryReplayGuard> {
     std::iter::repeat_with(|| shared_guard(clock, capacity))
         .take(16)
-        .find(|guard| guard.counts_apart(READER.0, DIRECT_CLIENT.0))
+        .find(|guard| guard.counts_apart(READER.0, DIRECT.0))
         .expect("sixteen guards in a row counted the two clients as one")
 }
 
@@ -702,8 +699,8 @@ async fn behind_the_layer_the_client_over_its_share_gets_503_and_a_light_one_200
     let guard = guard_for_two_clients(&clock, CAP);
     let base = serve(builder(&clock).replay_guard(guard.clone()).build()).await;
     let light = |tag: &str| Signed {
-        client_id: DIRECT_CLIENT.0,
-        secret: DIRECT_CLIENT.1,
+        client_id: DIRECT.0,
+        secret: DIRECT.1,
         ..find(tag, &clock)
     };
     assert_ok(&light("light-0").send(&base).await);

@@ -17,9 +17,9 @@ use janrain_auth::scheme::basic_header;
 use janrain_auth::server::{VerifiedParams, VerifyLayerBuilder};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use support::{NOW, assert_error, assert_ok, authorization, builder, clock, send, serve_app};
-
-const DIRECT: (&str, &str) = ("direct_client", "direct-secret-1d8c3a");
+use support::{
+    DIRECT, NOW, assert_error, assert_ok, authorization, builder, clock, send, serve_app,
+};
 
 /// Routes that read their parameters the ways axum apps do (on any method), each echoing what
 /// it saw as `{"stat":"ok","params":[[k,v],...]}` (sorted pairs).

@@ -30,6 +30,8 @@ pub const NOW: &str = "2026-03-01 12:00:00";
 pub use janrain_auth_load::{CLIENTS, secret};
 /// A demo client with `direct_read_access`, and its secret.
 pub const READER: (&str, &str) = ("reader_client", "reader-secret-6e0f2b");
+/// A demo client with `direct_access`, and its secret.
+pub const DIRECT: (&str, &str) = ("direct_client", "direct-secret-1d8c3a");
 
 /// A clock showing [`NOW`].
 pub fn clock() -> ManualClock {
