@@ -411,6 +411,18 @@ pub struct Operation {
 }
 
 impl Operation {
+    /// An operation no request can call: it accepts no way of authenticating and allows no
+    /// feature.
+    pub(crate) const REFUSING_ALL: Operation = Operation {
+        path: Cow::Borrowed(""),
+        name: Cow::Borrowed(""),
+        api: Api::Custom,
+        method: Method::POST,
+        auth: AuthMethods::EMPTY,
+        allowed: Features::EMPTY,
+        unsigned_body: false,
+    };
+
     /// An operation of your own at `path` (POST, [`Api::Custom`], named after its path).
     pub fn new(path: impl Into<Cow<'static, str>>, auth: AuthMethods, allowed: Features) -> Self {
         let path = path.into();
@@ -564,7 +576,18 @@ impl Catalog {
 
     /// The operation at `path` (exact match, root-anchored).
     pub fn get(&self, path: &str) -> Option<&Operation> {
-        self.index.get(path).map(|&i| &self.ops[i])
+        self.position(path).and_then(|i| self.at(i))
+    }
+
+    /// Where the operation at `path` is in the catalog: a request holds this rather than a
+    /// copy of the operation.
+    pub(crate) fn position(&self, path: &str) -> Option<usize> {
+        self.index.get(path).copied()
+    }
+
+    /// The operation at position `i`.
+    pub(crate) fn at(&self, i: usize) -> Option<&Operation> {
+        self.ops.get(i)
     }
 
     /// The operations, in insertion order.

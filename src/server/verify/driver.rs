@@ -142,11 +142,8 @@ where
                     let Some((_, established)) = pending.as_mut() else {
                         return Poll::Pending;
                     };
-                    let found = ready!(established.claimed.poll_client(
-                        verifier,
-                        &established.called.operation,
-                        cx
-                    ));
+                    let operation = established.called.operation(verifier);
+                    let found = ready!(established.claimed.poll_client(verifier, operation, cx));
                     let Some((body, established)) = pending.take() else {
                         return Poll::Pending;
                     };
@@ -161,9 +158,10 @@ where
                         (Some(Reading::Verified(established, role)), Ok(bytes)) => {
                             verifier.after_read(parts, span, established, role, bytes, cx)
                         }
-                        (Some(Reading::Verified(established, _)), Err(e)) => Next::Done(Err(
-                            verifier.read_refusal(e, established.called.operation.auth()),
-                        )),
+                        (Some(Reading::Verified(established, _)), Err(e)) => {
+                            Next::Done(Err(verifier
+                                .read_refusal(e, established.called.operation(verifier).auth())))
+                        }
                         (Some(Reading::Unverified), Ok(bytes)) => {
                             parts.extensions.insert(Unauthenticated);
                             Next::Done(Ok(bytes))
@@ -180,7 +178,7 @@ where
                     };
                     let request = Decision {
                         params: &waiting.params,
-                        operation: &waiting.called.operation,
+                        operation: waiting.called.operation(verifier),
                         called_path: called_path(&waiting.called, parts),
                     };
                     let accepted = ready!(waiting.credentials.poll_decide(verifier, &request, cx));
@@ -194,7 +192,7 @@ where
                         ..
                     } = *waiting;
                     Next::Done(accepted.map(|accepted| {
-                        verifier.conclude(parts, span, called.name, accepted, params, body)
+                        verifier.conclude(parts, span, called, accepted, params, body)
                     }))
                 }
                 StageProj::Done => return Poll::Pending,
@@ -269,14 +267,14 @@ impl Verifier {
             Ok(None) => return self.unverified(parts, body),
             Err(rejection) => return Next::Done(Err(rejection)),
         };
-        let claimed = match self.claim(parts, &called.operation, span) {
+        let claimed = match self.claim(parts, called.operation(self), span) {
             Ok(claimed) => claimed,
             Err(rejection) => return Next::Done(Err(rejection)),
         };
         let mut established = Established { called, claimed };
         match established
             .claimed
-            .poll_client(self, &established.called.operation, cx)
+            .poll_client(self, established.called.operation(self), cx)
         {
             Poll::Ready(Ok(())) => self.parameters(parts, span, body, established, cx),
             Poll::Ready(Err(rejection)) => Next::Done(Err(rejection)),
@@ -315,7 +313,7 @@ impl Verifier {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        let op = &established.called.operation;
+        let op = established.called.operation(self);
         let unsigned_bodies = self.allow_unsigned_bodies || op.allows_unsigned_body();
         let others = match &established.claimed {
             _ if unsigned_bodies => OtherBodies::Allowed,
@@ -347,7 +345,7 @@ impl Verifier {
         bytes: Bytes,
         cx: &mut Context<'_>,
     ) -> Next<B> {
-        let accepts = established.called.operation.auth();
+        let accepts = established.called.operation(self).auth();
         let form = matches!(role, BodyRole::Form { .. });
         let retype = matches!(role, BodyRole::Form { exact_type: false });
         // Decoded where it stays until the handler reads it.
@@ -383,7 +381,7 @@ impl Verifier {
         let mut credentials = match claimed {
             Claimed::Header(credentials) => credentials,
             Claimed::NoHeader(ways) => {
-                match Ways::resolve(ways, &params, form_body, &called.operation) {
+                match Ways::resolve(ways, &params, form_body, called.operation(self)) {
                     Ok(credentials) => credentials,
                     Err(rejection) => return Next::Done(Err(rejection)),
                 }
@@ -391,18 +389,13 @@ impl Verifier {
         };
         let request = Decision {
             params: &params,
-            operation: &called.operation,
+            operation: called.operation(self),
             called_path: called_path(&called, parts),
         };
         match credentials.poll_decide(self, &request, cx) {
-            Poll::Ready(Ok(accepted)) => Next::Done(Ok(self.conclude(
-                parts,
-                span,
-                called.name,
-                accepted,
-                params,
-                body,
-            ))),
+            Poll::Ready(Ok(accepted)) => Next::Done(Ok(
+                self.conclude(parts, span, called, accepted, params, body)
+            )),
             Poll::Ready(Err(rejection)) => Next::Done(Err(rejection)),
             Poll::Pending => Next::Stage(Stage::Deciding(Some(Box::new(Deciding {
                 called,
@@ -419,7 +412,7 @@ impl Verifier {
         &self,
         parts: &mut Parts,
         span: &Span,
-        name: std::borrow::Cow<'static, str>,
+        called: Called,
         accepted: Accepted,
         params: ParamList,
         body: Bytes,
@@ -427,6 +420,7 @@ impl Verifier {
         span.record("auth", accepted.method.as_str());
         match accepted.client {
             Some(client) => {
+                let name = called.into_name(self);
                 let mut authenticated = AuthenticatedClient::new(client, accepted.method, name);
                 if let Some(user) = accepted.user {
                     authenticated = authenticated.with_user(user);

@@ -35,13 +35,54 @@ pub(crate) enum Prefix {
     Strip(String),
 }
 
-/// The operation a request calls.
+/// The operation a request calls. It names the operation by where the layer's configuration
+/// holds it rather than copying it: the configuration outlives every request it verifies,
+/// and a request's state stays small (it moves as the verification goes on).
 pub(super) struct Called {
-    pub(super) operation: Operation,
-    /// The operation's name (static for catalog operations: no allocation).
-    pub(super) name: Cow<'static, str>,
+    which: Which,
     /// The path the client called, and signed, where it is not the path the layer sees.
     pub(super) called_path: Option<String>,
+}
+
+/// Where the configuration holds the operation a request calls.
+enum Which {
+    /// The catalog's operation at this position.
+    Catalog(usize),
+    /// The operation [`UnknownPaths::Authenticate`] authenticates unknown paths as, called at
+    /// this path (which names it in what the handler is told).
+    Unknown(String),
+}
+
+impl Called {
+    /// The operation called, from the configuration that found it.
+    pub(super) fn operation<'v>(&self, verifier: &'v Verifier) -> &'v Operation {
+        let found = match (&self.which, &verifier.unknown) {
+            (Which::Catalog(i), _) => verifier.catalog.at(*i),
+            (Which::Unknown(_), UnknownPaths::Authenticate(op)) => Some(op),
+            (Which::Unknown(_), UnknownPaths::Deny | UnknownPaths::Allow) => None,
+        };
+        // A verifier's configuration does not change, so the operation is always there; were
+        // it not, the request would be refused, never let through.
+        found.unwrap_or(&Operation::REFUSING_ALL)
+    }
+
+    /// The operation's name: its path, or the path called for an unknown path authenticated
+    /// as the policy's operation.
+    pub(super) fn name<'a>(&'a self, verifier: &'a Verifier) -> &'a str {
+        match &self.which {
+            Which::Catalog(_) => self.operation(verifier).path(),
+            Which::Unknown(path) => path,
+        }
+    }
+
+    /// [`Called::name`], as the handler is told it (static for the built-in catalog: no
+    /// allocation).
+    pub(super) fn into_name(self, verifier: &Verifier) -> Cow<'static, str> {
+        match self.which {
+            Which::Catalog(_) => self.operation(verifier).path_cow().clone(),
+            Which::Unknown(path) => Cow::Owned(path),
+        }
+    }
 }
 
 impl Verifier {
@@ -57,9 +98,8 @@ impl Verifier {
         let op_path = percent_decoded(op_path);
         span.record("operation", &*op_path);
 
-        // The catalog's paths are static text: naming the operation costs no allocation.
-        let (operation, name) = match self.catalog.get(&op_path) {
-            Some(op) => (op, op.path_cow().clone()),
+        let which = match self.catalog.position(&op_path) {
+            Some(i) => Which::Catalog(i),
             None => match &self.unknown {
                 UnknownPaths::Deny => {
                     return Err(Rejection::new(
@@ -68,28 +108,30 @@ impl Verifier {
                     ));
                 }
                 UnknownPaths::Allow => return Ok(None),
-                UnknownPaths::Authenticate(op) => (op, Cow::Owned(op_path.into_owned())),
+                UnknownPaths::Authenticate(_) => Which::Unknown(op_path.into_owned()),
             },
         };
+        let called = Called {
+            which,
+            called_path: match called_path {
+                Cow::Owned(path) => Some(path),
+                Cow::Borrowed(_) => None,
+            },
+        };
+        let operation = called.operation(self);
         if self.enforce_methods && parts.method != operation.method() {
             return Err(refusal(
                 RejectionKind::MethodNotAllowed,
                 format!(
-                    "{name} is served with {}, not {}",
+                    "{} is served with {}, not {}",
+                    called.name(self),
                     operation.method(),
                     parts.method
                 ),
                 operation.auth(),
             ));
         }
-        Ok(Some(Called {
-            operation: operation.clone(),
-            name,
-            called_path: match called_path {
-                Cow::Owned(path) => Some(path),
-                Cow::Borrowed(_) => None,
-            },
-        }))
+        Ok(Some(called))
     }
 
     /// The operation path (for the catalog) and the called path (what the client signed).
@@ -139,5 +181,118 @@ mod tests {
         assert_eq!(decoded("/100%"), "/100%");
         assert_eq!(decoded("/a%zz"), "/a%zz");
         assert_eq!(decoded("/a%FF"), "/a%FF");
+    }
+
+    fn verifier(layer: crate::server::VerifyLayerBuilder) -> std::sync::Arc<Verifier> {
+        layer.build().verifier
+    }
+
+    fn parts(method: http::Method, path: &str) -> Parts {
+        http::Request::builder()
+            .method(method)
+            .uri(path)
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0
+    }
+
+    /// A catalog operation is found where the catalog holds it and named by its path; an
+    /// unknown path authenticated as the policy's operation is that operation, named by the
+    /// path called; a path the policy lets through is no operation at all.
+    #[test]
+    fn the_operation_called_and_its_name() {
+        use crate::permissions::{AuthMethods, Features};
+        use crate::server::{MemoryStore, VerifyLayer};
+        let span = tracing::Span::none();
+
+        let builtin = verifier(VerifyLayer::builder(MemoryStore::new()));
+        let called = builtin
+            .operation(&parts(http::Method::POST, "/entity%2Efind"), &span)
+            .unwrap()
+            .unwrap();
+        assert!(std::ptr::eq(
+            called.operation(&builtin),
+            builtin.catalog.get("/entity.find").unwrap()
+        ));
+        assert_eq!(called.name(&builtin), "/entity.find");
+        assert!(matches!(
+            called.into_name(&builtin),
+            Cow::Borrowed("/entity.find")
+        ));
+
+        let policy = Operation::new("/anything", AuthMethods::HEADER, Features::EMPTY);
+        let open = verifier(
+            VerifyLayer::builder(MemoryStore::new())
+                .unknown_paths(UnknownPaths::Authenticate(policy.clone())),
+        );
+        let called = open
+            .operation(&parts(http::Method::POST, "/v2/thing"), &span)
+            .unwrap()
+            .unwrap();
+        assert_eq!(called.operation(&open), &policy);
+        assert_eq!(called.name(&open), "/v2/thing");
+        assert_eq!(called.into_name(&open), "/v2/thing");
+
+        let allow =
+            verifier(VerifyLayer::builder(MemoryStore::new()).unknown_paths(UnknownPaths::Allow));
+        assert!(
+            allow
+                .operation(&parts(http::Method::POST, "/health"), &span)
+                .unwrap()
+                .is_none()
+        );
+        let deny = verifier(VerifyLayer::builder(MemoryStore::new()));
+        // Were a request's operation not in the configuration, it would be one that accepts
+        // no credentials and allows no feature.
+        let stray = Called {
+            which: Which::Unknown("/v2/thing".into()),
+            called_path: None,
+        };
+        let nothing = stray.operation(&deny);
+        assert_eq!(nothing.auth(), AuthMethods::EMPTY);
+        assert_eq!(nothing.allowed(), Features::EMPTY);
+        let stray = Called {
+            which: Which::Catalog(deny.catalog.len()),
+            called_path: None,
+        };
+        assert_eq!(stray.operation(&deny).auth(), AuthMethods::EMPTY);
+        let refused = deny
+            .operation(&parts(http::Method::POST, "/health"), &span)
+            .err()
+            .unwrap();
+        assert_eq!(refused.kind(), RejectionKind::UnknownOperation);
+    }
+
+    /// With methods enforced, the refusal names the operation as the handler would be told it.
+    #[test]
+    fn a_method_refusal_names_the_operation() {
+        use crate::permissions::{AuthMethods, Features};
+        use crate::server::{MemoryStore, VerifyLayer};
+        let span = tracing::Span::none();
+        let strict = verifier(
+            VerifyLayer::builder(MemoryStore::new())
+                .enforce_methods(true)
+                .unknown_paths(UnknownPaths::Authenticate(Operation::new(
+                    "/anything",
+                    AuthMethods::HEADER,
+                    Features::EMPTY,
+                ))),
+        );
+        for (path, name) in [
+            ("/entity%2Efind", "/entity.find"),
+            ("/v2/thing", "/v2/thing"),
+        ] {
+            let refused = strict
+                .operation(&parts(http::Method::GET, path), &span)
+                .err()
+                .unwrap();
+            assert_eq!(refused.kind(), RejectionKind::MethodNotAllowed);
+            assert_eq!(
+                refused.description(),
+                format!("{name} is served with POST, not GET"),
+                "{path}"
+            );
+        }
     }
 }
