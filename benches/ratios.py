@@ -20,6 +20,13 @@ and per request of the layer bench's two routers:
     cargo bench --bench layer --no-run
     python3 benches/ratios.py --instructions target/release/deps/layer-<hash> \
         layer/signed_post/without_layer layer/signed_post/with_layer
+
+The copies (`memcpy`/`memmove` calls: values moved, buffers copied) one request makes through
+a layer bench router, with their sizes and the functions that make them, counted under gdb
+(also repeatable on a busy machine; a copy of a value just written costs far more time than
+its instructions say):
+
+    python3 benches/ratios.py --copies target/release/deps/layer-<hash> layer/signed_post/with_layer
 """
 
 import glob
@@ -144,8 +151,72 @@ def instructions(binary, ids):
     return per_call
 
 
+# gdb: from main on, stop at every libc copy routine (whichever variant the CPU selects) and
+# print its length and the two functions above it.
+GDB_COPIES = """set pagination off
+start
+rbreak ^__memcpy_.*unaligned
+rbreak ^__memmove_.*unaligned
+commands 2-999
+silent
+printf "COPY %d\\n", $rdx
+bt 3
+continue
+end
+continue
+"""
+
+
+def short_name(name):
+    """A function's name without its hash, generic arguments and module paths:
+    `<ResponseFuture as Future>::poll`, `<impl Verifier>::decide`."""
+    name = re.sub(r"::h[0-9a-f]{16}$", "", name)
+    while True:
+        shorter = re.sub(r"(?<=[A-Za-z0-9_])<[^<>]*>", "", name)
+        if shorter == name:
+            break
+        name = shorter
+    return re.sub(r"\b(?:[a-z_][a-z0-9_]*::)+(?=[A-Za-z_<{])", "", name)
+
+
+def copies_in(binary, bench_id, calls):
+    """Every copy of a run of `calls` requests: (length, caller, caller's caller) each."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = os.path.join(tmp, "copies.gdb")
+        with open(script, "w") as f:
+            f.write(GDB_COPIES)
+        out = subprocess.run(
+            ["gdb", "-q", "-batch", "-x", script, "--args", binary, bench_id],
+            env={**os.environ, "LAYER_COUNT": str(calls)},
+            check=True, capture_output=True, text=True).stdout
+    found, current = [], None
+    for line in out.splitlines():
+        if line.startswith("COPY "):
+            current = [int(line.split()[1])]
+            found.append(current)
+        elif current is not None and re.match(r"#[12] ", line):
+            m = re.search(r" in (.*?) \(", line) or re.search(r"#\d+\s+(.*?) \(", line)
+            name = m.group(1) if m else line.strip()
+            current.append(short_name(name))
+    return [tuple(c) for c in found]
+
+
+def copies(binary, ids):
+    """The copies one request makes: those of four requests less those of three."""
+    from collections import Counter
+    for i in ids:
+        per_request = Counter(copies_in(binary, i, 4)) - Counter(copies_in(binary, i, 3))
+        total = sum(per_request.values())
+        size = sum(c[0] * n for c, n in per_request.items())
+        print(f"{i}: {total} copies, {size} bytes per request")
+        for c, n in sorted(per_request.items(), key=lambda kv: (-kv[0][0], kv[0])):
+            print(f"  {n} x {c[0]:5} bytes  in {' <- '.join(c[1:])}")
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--instructions":
         instructions(sys.argv[2], sys.argv[3:])
+    elif len(sys.argv) > 2 and sys.argv[1] == "--copies":
+        copies(sys.argv[2], sys.argv[3:])
     else:
         main()
