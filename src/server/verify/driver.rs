@@ -267,15 +267,14 @@ impl Verifier {
             Ok(None) => return self.unverified(parts, body),
             Err(rejection) => return Next::Done(Err(rejection)),
         };
-        let claimed = match self.claim(parts, called.operation(self), span) {
+        // Looked up once for the phase: it borrows the configuration, not the request.
+        let operation = called.operation(self);
+        let claimed = match self.claim(parts, operation, span) {
             Ok(claimed) => claimed,
             Err(rejection) => return Next::Done(Err(rejection)),
         };
         let mut established = Established { called, claimed };
-        match established
-            .claimed
-            .poll_client(self, established.called.operation(self), cx)
-        {
+        match established.claimed.poll_client(self, operation, cx) {
             Poll::Ready(Ok(())) => self.parameters(parts, span, body, established, cx),
             Poll::Ready(Err(rejection)) => Next::Done(Err(rejection)),
             Poll::Pending => Next::Stage(Stage::Claiming(Some((body, established)))),
@@ -378,18 +377,17 @@ impl Verifier {
         cx: &mut Context<'_>,
     ) -> Next<B> {
         let Established { called, claimed } = established;
+        let operation = called.operation(self);
         let mut credentials = match claimed {
             Claimed::Header(credentials) => credentials,
-            Claimed::NoHeader(ways) => {
-                match Ways::resolve(ways, &params, form_body, called.operation(self)) {
-                    Ok(credentials) => credentials,
-                    Err(rejection) => return Next::Done(Err(rejection)),
-                }
-            }
+            Claimed::NoHeader(ways) => match Ways::resolve(ways, &params, form_body, operation) {
+                Ok(credentials) => credentials,
+                Err(rejection) => return Next::Done(Err(rejection)),
+            },
         };
         let request = Decision {
             params: &params,
-            operation: called.operation(self),
+            operation,
             called_path: called_path(&called, parts),
         };
         match credentials.poll_decide(self, &request, cx) {
