@@ -235,7 +235,16 @@ impl ParamList {
 
     /// The value of the first parameter named `key`.
     pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
-        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+        // Keys of another length are passed over by their bounds alone, without slicing the
+        // bytes or calling a comparison (most keys differ in length from the one looked up).
+        let bytes = self.bytes.as_slice();
+        self.bounds.iter().find_map(|&[start, key_end, end]| {
+            let (start, key_end, end) = (start as usize, key_end as usize, end as usize);
+            (key_end.checked_sub(start) == Some(key.len())
+                && bytes.get(start..key_end) == Some(key))
+            .then(|| bytes.get(key_end..end))
+            .flatten()
+        })
     }
 
     /// The first value of `key` as text, if it is UTF-8.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use http_body::Body;
 use http_body_util::LengthLimitError;
 use pin_project::pin_project;
@@ -80,29 +80,64 @@ pub(crate) struct BodyHeaders {
 impl BodyHeaders {
     /// Read the body's headers of `headers`, the `Content-Length` against `limit`.
     pub(crate) fn read(headers: &HeaderMap, limit: usize) -> Self {
-        let mut content_type = None;
-        let mut length = Ok(None);
-        let mut encoded = false;
+        let mut scan = BodyHeaderScan::default();
         for (name, value) in headers {
-            if *name == CONTENT_TYPE {
-                content_type.get_or_insert(value);
-            } else if *name == CONTENT_LENGTH {
-                length = length.and_then(|known| same_length(known, value));
-            } else if *name == CONTENT_ENCODING {
-                encoded |= !value
-                    .as_bytes()
-                    .trim_ascii()
-                    .eq_ignore_ascii_case(b"identity");
-            }
+            scan.see(name, value);
         }
+        scan.finish(limit)
+    }
+}
+
+/// The body's headers as a pass over a request's headers meets them, one header at a time:
+/// [`BodyHeaders::read`] is such a pass, and the verification layer sees them in its one
+/// pass over the headers, beside the credentials.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyHeaderScan<'a> {
+    /// The first `Content-Type`.
+    content_type: Option<&'a HeaderValue>,
+    /// The `Content-Length` values so far: none, the length they agree on, or why not.
+    length: Result<Option<u64>, LengthError>,
+    /// Whether a `Content-Encoding` other than `identity` was seen.
+    encoded: bool,
+}
+
+impl Default for BodyHeaderScan<'_> {
+    fn default() -> Self {
+        BodyHeaderScan {
+            content_type: None,
+            length: Ok(None),
+            encoded: false,
+        }
+    }
+}
+
+impl<'a> BodyHeaderScan<'a> {
+    /// Take in one of the request's headers (one not about the body changes nothing).
+    #[inline]
+    pub(crate) fn see(&mut self, name: &HeaderName, value: &'a HeaderValue) {
+        if *name == CONTENT_TYPE {
+            self.content_type.get_or_insert(value);
+        } else if *name == CONTENT_LENGTH {
+            self.length = self.length.and_then(|known| same_length(known, value));
+        } else if *name == CONTENT_ENCODING {
+            self.encoded |= !value
+                .as_bytes()
+                .trim_ascii()
+                .eq_ignore_ascii_case(b"identity");
+        }
+    }
+
+    /// What the headers seen say about the body, the `Content-Length` against `limit`.
+    pub(crate) fn finish(self, limit: usize) -> BodyHeaders {
+        let content_type = self.content_type;
         BodyHeaders {
             kind: content_type.map_or(BodyKind::Other, kind_of),
             exact_form: content_type.map(HeaderValue::as_bytes) == Some(FORM.as_bytes()),
-            length: match length {
+            length: match self.length {
                 Ok(Some(n)) if n > limit as u64 => Err(LengthError::TooLarge),
                 other => other,
             },
-            encoded,
+            encoded: self.encoded,
         }
     }
 }

@@ -1,11 +1,11 @@
 //! What a request's credentials claim, before anything is looked up: the kind the
-//! `Authorization` header names, or, without one, the ways its parameters may authenticate.
+//! `Authorization` header names, or, without one, the ways its parameters may authenticate;
+//! and the one pass over the request's headers that finds them (and the body's).
 //!
 //! No refusal here repeats any part of the header: a value that is not a credential of a
 //! known scheme may be a token pasted without one.
 
 use http::header::{AUTHORIZATION, DATE};
-use http::request::Parts;
 use http::{HeaderMap, HeaderValue};
 
 use super::basic::Basic;
@@ -16,17 +16,41 @@ use super::user_token::{self, UserToken};
 use super::{Claimed, Credentials, Verifier, how_to_authenticate, refusal};
 use crate::credentials::{CredentialsError, MAX_CLIENT_ID_LEN};
 use crate::params::ParamList;
+use crate::requests::{BodyHeaderScan, BodyHeaders};
 use crate::permissions::{AuthMethod, Operation};
 use crate::scheme::{Authorization, AuthorizationError};
 use crate::server::{Rejection, RejectionKind};
 
-/// The headers that carry credentials, found in one pass over the request's headers (rather
-/// than one hashed lookup each).
-#[derive(Debug, Default, Clone, Copy)]
-pub(super) struct CredentialHeaders<'a> {
+/// The headers the verification reads, found in one pass over the request's headers (rather
+/// than one hashed lookup each, or a pass for the credentials and another for the body).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RequestHeaders<'a> {
     pub(super) authorization: Found<'a>,
     /// janrain-signed's `Date`, as signed.
     pub(super) date: Found<'a>,
+    /// What the headers say about the body, its `Content-Length` against the layer's limit.
+    pub(super) body: BodyHeaders,
+}
+
+impl<'a> RequestHeaders<'a> {
+    pub(super) fn read(headers: &'a HeaderMap, body_limit: usize) -> Self {
+        let (mut authorization, mut date) = (Found::default(), Found::default());
+        let mut body = BodyHeaderScan::default();
+        for (name, value) in headers {
+            if *name == AUTHORIZATION {
+                authorization.add(value);
+            } else if *name == DATE {
+                date.add(value);
+            } else {
+                body.see(name, value);
+            }
+        }
+        RequestHeaders {
+            authorization,
+            date,
+            body: body.finish(body_limit),
+        }
+    }
 }
 
 /// A header as the request has it: its first value, and whether it has more.
@@ -34,20 +58,6 @@ pub(super) struct CredentialHeaders<'a> {
 pub(super) struct Found<'a> {
     pub(super) first: Option<&'a HeaderValue>,
     pub(super) more: bool,
-}
-
-impl<'a> CredentialHeaders<'a> {
-    pub(super) fn find(headers: &'a HeaderMap) -> Self {
-        let mut found = CredentialHeaders::default();
-        for (name, value) in headers {
-            if *name == AUTHORIZATION {
-                found.authorization.add(value);
-            } else if *name == DATE {
-                found.date.add(value);
-            }
-        }
-        found
-    }
 }
 
 impl<'a> Found<'a> {
@@ -73,15 +83,14 @@ pub(super) struct Ways {
 }
 
 impl Verifier {
-    /// The credentials `parts` claims for `op`, checked as far as they can be without a store.
+    /// The credentials a request with the headers `found` claims for `op`, checked as far as they can be without a store.
     pub(super) fn claim(
         &self,
-        parts: &Parts,
+        found: &RequestHeaders<'_>,
         op: &Operation,
         span: &tracing::Span,
     ) -> Result<Claimed, Rejection> {
         let accepts = op.auth();
-        let found = CredentialHeaders::find(&parts.headers);
         if found.authorization.more {
             return Err(refusal(
                 RejectionKind::MalformedCredentials,

@@ -19,7 +19,7 @@ use http_body::Body;
 use pin_project::pin_project;
 use tracing::Span;
 
-use super::claim::Ways;
+use super::claim::{RequestHeaders, Ways};
 use super::operation::Called;
 use super::parameters::{BodyRole, OtherBodies, Plan, is_empty};
 use super::{Accepted, Claimed, Credentials, Decision, Established, Verified, Verifier};
@@ -48,8 +48,9 @@ pub(crate) struct Verification<B> {
 enum Stage<B> {
     /// Nothing done yet: the body.
     Start(Option<B>),
-    /// Phase one waits for the client store (janrain-signed and Basic name their client).
-    Claiming(Option<(B, Established)>),
+    /// Phase one waits for the client store (janrain-signed and Basic name their client),
+    /// with the body and what the headers say about it.
+    Claiming(Option<(B, BodyHeaders, Established)>),
     /// The body is being read.
     Reading {
         waiting: Option<Reading>,
@@ -139,16 +140,18 @@ where
                     None => return Poll::Pending,
                 },
                 StageProj::Claiming(pending) => {
-                    let Some((_, established)) = pending.as_mut() else {
+                    let Some((_, _, established)) = pending.as_mut() else {
                         return Poll::Pending;
                     };
                     let operation = established.called.operation(verifier);
                     let found = ready!(established.claimed.poll_client(verifier, operation, cx));
-                    let Some((body, established)) = pending.take() else {
+                    let Some((body, declared, established)) = pending.take() else {
                         return Poll::Pending;
                     };
                     match found {
-                        Ok(()) => verifier.parameters(parts, span, body, established, cx),
+                        Ok(()) => {
+                            verifier.parameters(parts, span, body, declared, established, cx)
+                        }
                         Err(rejection) => Next::Done(Err(rejection)),
                     }
                 }
@@ -269,15 +272,17 @@ impl Verifier {
         };
         // Looked up once for the phase: it borrows the configuration, not the request.
         let operation = called.operation(self);
-        let claimed = match self.claim(parts, operation, span) {
+        let headers = RequestHeaders::read(&parts.headers, self.body_limit);
+        let claimed = match self.claim(&headers, operation, span) {
             Ok(claimed) => claimed,
             Err(rejection) => return Next::Done(Err(rejection)),
         };
+        let declared = headers.body;
         let mut established = Established { called, claimed };
         match established.claimed.poll_client(self, operation, cx) {
-            Poll::Ready(Ok(())) => self.parameters(parts, span, body, established, cx),
+            Poll::Ready(Ok(())) => self.parameters(parts, span, body, declared, established, cx),
             Poll::Ready(Err(rejection)) => Next::Done(Err(rejection)),
-            Poll::Pending => Next::Stage(Stage::Claiming(Some((body, established)))),
+            Poll::Pending => Next::Stage(Stage::Claiming(Some((body, declared, established)))),
         }
     }
 
@@ -304,6 +309,7 @@ impl Verifier {
         parts: &mut Parts,
         span: &Span,
         body: B,
+        declared: BodyHeaders,
         established: Established,
         cx: &mut Context<'_>,
     ) -> Next<B>
@@ -322,7 +328,7 @@ impl Verifier {
             Claimed::NoHeader(ways) if ways.takes_token() => OtherBodies::RefusedBesideToken,
             _ => OtherBodies::Allowed,
         };
-        match self.plan_parameters(parts, body, others, op.auth()) {
+        match self.plan_parameters(parts, declared, body, others, op.auth()) {
             Err(rejection) => Next::Done(Err(rejection)),
             Ok(Plan::Ready(params)) => {
                 self.decide(parts, span, established, params, Bytes::new(), false, cx)

@@ -50,7 +50,8 @@ pub(super) enum OtherBodies {
 }
 
 impl Verifier {
-    /// Where the request's parameters are, from their one place.
+    /// Where the request's parameters are, from their one place (`declared`: what the
+    /// headers say about the body).
     ///
     /// * A form body (`application/x-www-form-urlencoded`, any case, any parameters) on a
     ///   method other than GET and HEAD: the parameters are the body's; the query string must
@@ -66,6 +67,7 @@ impl Verifier {
     pub(super) fn plan_parameters<B>(
         &self,
         parts: &Parts,
+        declared: BodyHeaders,
         body: B,
         others: OtherBodies,
         accepts: AuthMethods,
@@ -73,8 +75,6 @@ impl Verifier {
     where
         B: Body,
     {
-        // The body's headers, in one pass over the headers.
-        let declared = BodyHeaders::read(&parts.headers, self.body_limit);
         self.check_declared_length(declared.length)?;
         let empty = is_empty(&body);
         let mut params = ParamList::with_limit(self.max_params);
