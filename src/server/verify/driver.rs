@@ -190,12 +190,12 @@ where
                     };
                     let Deciding {
                         called,
-                        params,
+                        mut params,
                         body,
                         ..
                     } = *waiting;
                     Next::Done(accepted.map(|accepted| {
-                        verifier.conclude(parts, span, called, accepted, params, body)
+                        verifier.conclude(parts, span, called, accepted, &mut params, body)
                     }))
                 }
                 StageProj::Done => return Poll::Pending,
@@ -331,7 +331,8 @@ impl Verifier {
         match self.plan_parameters(parts, declared, body, others, op.auth()) {
             Err(rejection) => Next::Done(Err(rejection)),
             Ok(Plan::Ready(params)) => {
-                self.decide(parts, span, established, params, Bytes::new(), false, cx)
+                let mut params = params;
+                self.decide(parts, span, established, &mut params, Bytes::new(), false, cx)
             }
             Ok(Plan::Read { role, body }) => Next::Stage(Stage::Reading {
                 read: self.read(body),
@@ -366,7 +367,7 @@ impl Verifier {
                 .headers
                 .insert(CONTENT_TYPE, HeaderValue::from_static(FORM));
         }
-        self.decide(parts, span, established, params, bytes, form, cx)
+        self.decide(parts, span, established, &mut params, bytes, form, cx)
     }
 
     /// Phase two: the credentials decide with the parameters, at once where no store must
@@ -377,7 +378,7 @@ impl Verifier {
         parts: &mut Parts,
         span: &Span,
         established: Established,
-        params: ParamList,
+        params: &mut ParamList,
         body: Bytes,
         form_body: bool,
         cx: &mut Context<'_>,
@@ -386,13 +387,13 @@ impl Verifier {
         let operation = called.operation(self);
         let mut credentials = match claimed {
             Claimed::Header(credentials) => credentials,
-            Claimed::NoHeader(ways) => match Ways::resolve(ways, &params, form_body, operation) {
+            Claimed::NoHeader(ways) => match Ways::resolve(ways, params, form_body, operation) {
                 Ok(credentials) => credentials,
                 Err(rejection) => return Next::Done(Err(rejection)),
             },
         };
         let request = Decision {
-            params: &params,
+            params,
             operation,
             called_path: called_path(&called, parts),
         };
@@ -404,7 +405,7 @@ impl Verifier {
             Poll::Pending => Next::Stage(Stage::Deciding(Some(Box::new(Deciding {
                 called,
                 credentials,
-                params,
+                params: std::mem::take(params),
                 body,
             })))),
         }
@@ -418,7 +419,7 @@ impl Verifier {
         span: &Span,
         called: Called,
         accepted: Accepted,
-        params: ParamList,
+        params: &mut ParamList,
         body: Bytes,
     ) -> Bytes {
         span.record("auth", accepted.method.as_str());
@@ -444,7 +445,9 @@ impl Verifier {
                 body
             }
             None => {
-                parts.extensions.insert(VerifiedParams::new(params));
+                parts
+                    .extensions
+                    .insert(VerifiedParams::new(std::mem::take(params)));
                 body
             }
         }
