@@ -16,8 +16,8 @@ use super::user_token::{self, UserToken};
 use super::{Claimed, Credentials, Verifier, how_to_authenticate, refusal};
 use crate::credentials::{CredentialsError, MAX_CLIENT_ID_LEN};
 use crate::params::ParamList;
-use crate::requests::{BodyHeaderScan, BodyHeaders};
 use crate::permissions::{AuthMethod, Operation};
+use crate::requests::{BodyHeaderScan, BodyHeaders};
 use crate::scheme::{Authorization, AuthorizationError};
 use crate::server::{Rejection, RejectionKind};
 

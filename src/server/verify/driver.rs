@@ -149,9 +149,7 @@ where
                         return Poll::Pending;
                     };
                     match found {
-                        Ok(()) => {
-                            verifier.parameters(parts, span, body, declared, established, cx)
-                        }
+                        Ok(()) => verifier.parameters(parts, span, body, declared, established, cx),
                         Err(rejection) => Next::Done(Err(rejection)),
                     }
                 }
@@ -204,11 +202,12 @@ where
                 Next::Stage(stage) => this.stage.set(stage),
                 Next::Done(result) => {
                     this.stage.set(Stage::Done);
-                    let result = match this.parts.take() {
-                        Some(parts) => result.map(|body| (parts, body)),
-                        None => return Poll::Pending,
+                    // The parts join the body last: they move once, into the answer.
+                    let result = verifier.answered(span, result);
+                    let Some(parts) = this.parts.take() else {
+                        return Poll::Pending;
                     };
-                    return Poll::Ready(verifier.answered(span, result));
+                    return Poll::Ready(result.map(|body| (parts, body)));
                 }
             }
         }
@@ -229,16 +228,12 @@ fn called_path<'a>(called: &'a Called, parts: &'a Parts) -> &'a str {
 impl Verifier {
     /// Record the outcome in the span; a refusal comes back ready to answer with the layer's
     /// settings.
-    fn answered(
-        &self,
-        span: &Span,
-        result: Result<Verified, Rejection>,
-    ) -> Result<Verified, Rejection> {
+    fn answered(&self, span: &Span, result: Result<Bytes, Rejection>) -> Result<Bytes, Rejection> {
         match result {
-            Ok(verified) => {
+            Ok(body) => {
                 span.record("outcome", "accepted");
                 tracing::debug!("request accepted");
-                Ok(verified)
+                Ok(body)
             }
             Err(rejection) => {
                 span.record("outcome", rejection.kind().as_str());
@@ -330,10 +325,15 @@ impl Verifier {
         };
         match self.plan_parameters(parts, declared, body, others, op.auth()) {
             Err(rejection) => Next::Done(Err(rejection)),
-            Ok(Plan::Ready(params)) => {
-                let mut params = params;
-                self.decide(parts, span, established, &mut params, Bytes::new(), false, cx)
-            }
+            Ok(Plan::Ready(mut params)) => self.decide(
+                parts,
+                span,
+                established,
+                &mut params,
+                Bytes::new(),
+                false,
+                cx,
+            ),
             Ok(Plan::Read { role, body }) => Next::Stage(Stage::Reading {
                 read: self.read(body),
                 waiting: Some(Reading::Verified(established, role)),
