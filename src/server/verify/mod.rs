@@ -3,7 +3,7 @@
 //! | step | module | may wait for |
 //! |---|---|---|
 //! | the operation: path, prefix, catalog, method | `operation` | |
-//! | what the credentials claim: the `Authorization` header, or the ways without one | `claim` | |
+//! | the request's headers, read in one pass (the credentials' and the body's); what the credentials claim: the `Authorization` header, or the ways without one | `claim` | |
 //! | janrain-signed: the `Date` and its window, the client, the signature, the features, the replay guard | `signed` | the client store, the replay guard |
 //! | Basic: the client, its secret, its features | `basic` | the client store |
 //! | a user's access token (janrain-oauth): its grant, its client | `user_token` | the token verifier, the client store |
