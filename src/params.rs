@@ -235,15 +235,11 @@ impl ParamList {
 
     /// The value of the first parameter named `key`.
     pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
-        // Keys of another length are passed over by their bounds alone, without slicing the
+        // Keys of another length are passed over by their ranges alone, without slicing the
         // bytes or calling a comparison (most keys differ in length from the one looked up).
-        let bytes = self.bytes.as_slice();
-        self.bounds.iter().find_map(|&[start, key_end, end]| {
-            let (start, key_end, end) = (start as usize, key_end as usize, end as usize);
-            (key_end.checked_sub(start) == Some(key.len())
-                && bytes.get(start..key_end) == Some(key))
-            .then(|| bytes.get(key_end..end))
-            .flatten()
+        (0..self.bounds.len()).find_map(|i| {
+            let (k, v) = self.ranges(i);
+            (k.len() == key.len() && self.bytes[k] == *key).then(|| &self.bytes[v])
         })
     }
 

@@ -83,7 +83,8 @@ pub(super) struct Ways {
 }
 
 impl Verifier {
-    /// The credentials a request with the headers `found` claims for `op`, checked as far as they can be without a store.
+    /// The credentials a request with the headers `found` claims for `op`, checked as far as
+    /// they can be without a store.
     pub(super) fn claim(
         &self,
         found: &RequestHeaders<'_>,
